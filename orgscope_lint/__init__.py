@@ -1,0 +1,3 @@
+"""orgscope-lint: find multi-tenant isolation bugs in Python backends."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,180 @@
+"""Facts: what the analysis learned about one file, independent of any rule.
+
+Everything here is plain, immutable, picklable data, so facts can be cached by content
+hash and shipped between processes. Rules read facts; they never look at syntax.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+from orgscope_lint.findings import Span
+
+
+class KeyState(str, enum.Enum):
+    """Whether a filter or record surely carries a key, per DESIGN's tenant-key state."""
+
+    PRESENT = "present"
+    CONDITIONAL = "conditional"
+    ABSENT = "absent"
+    UNKNOWN = "unknown"
+
+
+class ShapeKind(str, enum.Enum):
+    NONE = "none"  # no filter at all: omitted or None
+    EMPTY = "empty"  # an empty dict
+    DICT = "dict"  # a dict whose keys the analysis tracked
+    UNKNOWN = "unknown"  # opaque: a parameter, an unknown call
+
+
+@dataclass(frozen=True, slots=True)
+class KeyFact:
+    """One key of a filter or record."""
+
+    key: str
+    always: bool  # set on every path that reaches the query
+    empty: bool = False  # its value is None or "" on some path: counts as absent
+    condition: str | None = None  # the test under which it is set, when not always
+    params: tuple[str, ...] = ()  # parameters of the enclosing function its value comes from
+
+
+@dataclass(frozen=True, slots=True)
+class Shape:
+    """What a filter or a record passed to a query holds."""
+
+    kind: ShapeKind
+    keys: tuple[KeyFact, ...] = ()
+    open: bool = False  # may also hold keys the analysis cannot see
+
+    def get(self, key: str) -> KeyFact | None:
+        for fact in self.keys:
+            if fact.key == key:
+                return fact
+        return None
+
+    def state_for(self, key: str) -> KeyState:
+        if self.kind is ShapeKind.UNKNOWN:
+            return KeyState.UNKNOWN
+        fact = self.get(key)
+        if fact is None or (fact.empty and fact.always):
+            return KeyState.UNKNOWN if self.open else KeyState.ABSENT
+        if fact.always and not fact.empty:
+            return KeyState.PRESENT
+        return KeyState.CONDITIONAL
+
+    @property
+    def key_names(self) -> tuple[str, ...]:
+        return tuple(fact.key for fact in self.keys)
+
+
+NO_FILTER = Shape(ShapeKind.NONE)
+UNKNOWN_SHAPE = Shape(ShapeKind.UNKNOWN)
+
+
+@dataclass(frozen=True, slots=True)
+class Query:
+    """A database operation on a named table, whatever API style produced it."""
+
+    method: str  # as written: select, select_one, count, update, delete, insert, upsert
+    operation: str  # read | count | update | delete | insert
+    table: str
+    receiver: str  # dotted source text of the receiver, "" when not a name
+    receiver_class: str | None  # the DB class when known
+    shape: Shape  # the filter for read/count/update/delete, the record for insert
+    span: Span
+    function: str | None  # qualified name of the enclosing function
+    snippet: str = ""
+    style: str = "service"  # which adapter produced it
+
+
+@dataclass(frozen=True, slots=True)
+class HelperCall:
+    """A call of a named method on a DB receiver that may be a scoped helper."""
+
+    name: str
+    receiver: str
+    receiver_class: str | None
+    positional: int  # how many positional arguments were passed
+    keywords: tuple[str, ...]  # keyword arguments passed with a non-empty value
+    empty_keywords: tuple[str, ...]  # keyword arguments passed as None or ""
+    has_star_args: bool
+    span: Span
+    function: str | None
+    snippet: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class FunctionFact:
+    qualname: str
+    name: str
+    class_name: str | None  # the directly enclosing class, for methods
+    db_class: bool  # a method of one of the configured DB classes
+    params: tuple[str, ...]  # positional parameter names, `self` included
+    org_params: tuple[str, ...]  # parameters whose name is tenant-like
+    span: Span  # the `def` line
+    end_line: int
+
+
+@dataclass(frozen=True, slots=True)
+class UndefinedName:
+    name: str
+    span: Span
+    function: str | None
+    snippet: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceConstruction:
+    """`DatabaseService(...)`: which keywords it got and whether an org was at hand."""
+
+    class_name: str
+    keywords: tuple[str, ...]
+    positional: int
+    org_at_hand: bool
+    bound_to: str | None
+    span: Span
+    function: str | None
+    snippet: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Directive:
+    """A suppression comment: `# orgscope: ignore[...]`, `# noqa: ...`, system-context."""
+
+    line: int
+    kind: str  # "ignore" | "system-context"
+    codes: tuple[str, ...]  # empty means every code
+    reason: str | None
+    column: int = 1
+    text: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class FileError:
+    """Why a file yielded no facts (ORG000)."""
+
+    message: str
+    span: Span = Span(1, 1, 1, 1)
+
+
+@dataclass(frozen=True, slots=True)
+class FileFacts:
+    path: str
+    queries: tuple[Query, ...] = ()
+    helper_calls: tuple[HelperCall, ...] = ()
+    functions: tuple[FunctionFact, ...] = ()
+    undefined_names: tuple[UndefinedName, ...] = ()
+    constructions: tuple[ServiceConstruction, ...] = ()
+    directives: tuple[Directive, ...] = ()
+    error: FileError | None = None
+    skipped: str | None = None  # why the file was not analysed (no DB-looking text)
+    lines: int = 0
+
+    def function(self, qualname: str | None) -> FunctionFact | None:
+        if qualname is None:
+            return None
+        for fn in self.functions:
+            if fn.qualname == qualname:
+                return fn
+        return None
