@@ -11,6 +11,8 @@ from dataclasses import dataclass
 
 from orgscope_lint.findings import Span
 
+START = Span(1, 1, 1, 1)
+
 
 class KeyState(str, enum.Enum):
     """Whether a filter or record surely carries a key, per DESIGN's tenant-key state."""
@@ -34,7 +36,8 @@ class KeyFact:
 
     key: str
     always: bool  # set on every path that reaches the query
-    empty: bool = False  # its value is None or "" on some path: counts as absent
+    empty: bool = False  # its value is None or "" on every path: counts as absent
+    maybe_empty: bool = False  # None or "" on some path: the key is conditional
     condition: str | None = None  # the test under which it is set, when not always
     params: tuple[str, ...] = ()  # parameters of the enclosing function its value comes from
 
@@ -57,9 +60,9 @@ class Shape:
         if self.kind is ShapeKind.UNKNOWN:
             return KeyState.UNKNOWN
         fact = self.get(key)
-        if fact is None or (fact.empty and fact.always):
+        if fact is None or fact.empty:
             return KeyState.UNKNOWN if self.open else KeyState.ABSENT
-        if fact.always and not fact.empty:
+        if fact.always and not fact.maybe_empty:
             return KeyState.PRESENT
         return KeyState.CONDITIONAL
 
@@ -155,7 +158,7 @@ class FileError:
     """Why a file yielded no facts (ORG000)."""
 
     message: str
-    span: Span = Span(1, 1, 1, 1)
+    span: Span = START
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,166 @@
+"""The pipeline, top to bottom: files -> facts -> project -> findings -> suppressions.
+
+Read this module first: every other module is one step of it.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+from orgscope_lint.analysis import analyze_module
+from orgscope_lint.analysis.service_api import QUERY_METHODS
+from orgscope_lint.config import Config
+from orgscope_lint.discovery import discover
+from orgscope_lint.facts import FileError, FileFacts
+from orgscope_lint.findings import Finding, Span
+from orgscope_lint.project import Project, build_project
+from orgscope_lint.rule import Rule
+from orgscope_lint.rules import ALL_RULES
+from orgscope_lint.schema import load_schema
+from orgscope_lint.sources import Unreadable, parse_python, read_source
+from orgscope_lint.suppressions import apply_suppressions, parse_directives
+
+
+@dataclass
+class RunResult:
+    findings: list[Finding]  # sorted; suppressed ones included and flagged
+    files_checked: int
+    project: Project
+    facts: list[FileFacts] = field(default_factory=list)
+
+    @property
+    def active(self) -> list[Finding]:
+        return [f for f in self.findings if not f.suppressed]
+
+
+def select_rules(
+    select: Sequence[str] = (), ignore: Sequence[str] = (), strict: bool = False
+) -> tuple[type[Rule], ...]:
+    """Rules whose code starts with a selected prefix and with no ignored prefix."""
+
+    def matches(code: str, prefixes: Sequence[str]) -> bool:
+        return any(code.startswith(p.upper()) for p in prefixes)
+
+    chosen = []
+    for rule in ALL_RULES:
+        if select and not matches(rule.code, select):
+            continue
+        if not select and rule.opt_in and not strict:
+            continue
+        if matches(rule.code, ignore):
+            continue
+        chosen.append(rule)
+    return tuple(chosen)
+
+
+def run(
+    paths: Sequence[Path],
+    config: Config,
+    *,
+    rules: Sequence[type[Rule]] | None = None,
+    cwd: Path | None = None,
+) -> RunResult:
+    cwd = cwd or Path.cwd()
+    rules = tuple(rules if rules is not None else select_rules(config.select, config.ignore))
+    found = discover(
+        paths,
+        root=config.root,
+        exclude=config.exclude,
+        extend_exclude=config.extend_exclude,
+        respect_gitignore=config.respect_gitignore,
+    )
+    project = build_project(config, load_schema(config.root, config.schema))
+    facts = [analyze_file(path, config, display_path(path, cwd)) for path in found.files]
+    facts.extend(
+        FileFacts(path=display_path(path, cwd), error=FileError(problem))
+        for path, problem in found.problems
+    )
+    project.add_facts(facts)
+    findings: list[Finding] = []
+    for file_facts in facts:
+        findings.extend(check_file(file_facts, project, rules))
+    findings.sort(key=Finding.sort_key)
+    return RunResult(findings, len(found.files), project, facts)
+
+
+def check_file(facts: FileFacts, project: Project, rules: Iterable[type[Rule]]) -> list[Finding]:
+    ignored = per_file_ignores(facts.path, project.config)
+    raw = [
+        finding
+        for rule in rules
+        if rule.code not in ignored
+        for finding in rule().check(facts, project)
+    ]
+    return apply_suppressions(raw, facts)
+
+
+def analyze_file(path: Path, config: Config, shown: str) -> FileFacts:
+    source = read_source(path)
+    if isinstance(source, Unreadable):
+        return FileFacts(path=shown, error=_file_error(source))
+    text = source.text
+    directives = parse_directives(text)
+    # CPython's parser runs on every file (a syntax error anywhere is ORG000); LibCST,
+    # several times slower, only on files that can hold something to analyse.
+    tree = parse_python(text)
+    if isinstance(tree, Unreadable):
+        return FileFacts(path=shown, error=_file_error(tree), directives=directives)
+    if not _relevance(config).search(text):
+        return FileFacts(path=shown, directives=directives, skipped="no database call")
+    facts = analyze_module(shown, text, tree, config)
+    return _with_directives(facts, directives)
+
+
+def _with_directives(facts: FileFacts, directives: tuple) -> FileFacts:
+    from dataclasses import replace
+
+    return replace(facts, directives=directives) if directives else facts
+
+
+def _file_error(problem: Unreadable) -> FileError:
+    return FileError(
+        problem.message, Span(problem.line, problem.column, problem.line, problem.column)
+    )
+
+
+@lru_cache(maxsize=8)
+def _relevance_for(words: tuple[str, ...]) -> re.Pattern[str]:
+    return re.compile(r"\b(?:" + "|".join(map(re.escape, words)) + r")\b")
+
+
+def _relevance(config: Config) -> re.Pattern[str]:
+    """Text a file must contain to hold a DB call, a DB class or a tenant-like name."""
+    words = {*QUERY_METHODS, *config.scoped_helpers, *config.db_classes}
+    words |= config.tenant_like_names
+    return _relevance_for(tuple(sorted(words)))
+
+
+def per_file_ignores(path: str, config: Config) -> frozenset[str]:
+    from fnmatch import fnmatch
+
+    codes: set[str] = set()
+    for pattern, ignored in config.per_file_ignores.items():
+        if fnmatch(path, pattern) or fnmatch(path, f"*/{pattern}"):
+            codes.update(c.upper() for c in ignored)
+    return frozenset(codes)
+
+
+def display_path(path: Path, cwd: Path) -> str:
+    """Relative to the working directory when below it, posix-style, as ruff prints."""
+    try:
+        return Path(os.path.relpath(path, cwd)).as_posix() if _below(path, cwd) else path.as_posix()
+    except ValueError:  # another drive on Windows
+        return path.as_posix()
+
+
+def _below(path: Path, cwd: Path) -> bool:
+    try:
+        path.resolve().relative_to(cwd.resolve())
+    except ValueError:
+        return False
+    return True

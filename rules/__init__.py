@@ -1,0 +1,31 @@
+"""The rule catalogue: one module per rule, registered here in code order."""
+
+from __future__ import annotations
+
+from orgscope_lint.rule import Rule
+
+from .org000_parse_error import ParseError
+from .org001_missing_tenant_filter import MissingTenantFilter
+from .org002_unfiltered_query import UnfilteredQuery
+from .org003_insert_without_tenant import InsertWithoutTenant
+from .org004_unscoped_helper_call import UnscopedHelperCall
+from .org005_helper_drops_tenant import HelperDropsTenant
+from .org006_undefined_tenant_name import UndefinedTenantName
+from .org010_stale_tenant_key import StaleTenantKey
+
+ALL_RULES: tuple[type[Rule], ...] = (
+    ParseError,
+    MissingTenantFilter,
+    UnfilteredQuery,
+    InsertWithoutTenant,
+    UnscopedHelperCall,
+    HelperDropsTenant,
+    UndefinedTenantName,
+    StaleTenantKey,
+)
+
+RULES_BY_CODE: dict[str, type[Rule]] = {rule.code: rule for rule in ALL_RULES}
+
+
+def get_rule(code: str) -> type[Rule] | None:
+    return RULES_BY_CODE.get(code.upper())

@@ -1,0 +1,106 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from orgscope_lint.facts import FileFacts
+from orgscope_lint.findings import Finding, Severity
+from orgscope_lint.project import Project
+from orgscope_lint.rule import Example, Rule
+from orgscope_lint.tenancy import Verdict, rls_note, verdict
+
+
+class MissingTenantFilter(Rule):
+    code = "ORG001"
+    name = "missing-tenant-filter"
+    severity = Severity.ERROR
+    summary = "Read, count, update or delete on a tenant table without the tenant key"
+    doc = """
+    ## What it does
+    Reports a read, count, update or delete on a tenant-owned table whose filter carries
+    the table's tenant key (`clerk_org_id` by default) on no path through the function.
+
+    ## Why is this bad?
+    A filter by `id` alone trusts that the id belongs to the caller's organization. Ids
+    leak through URLs, logs and support tickets; anyone who holds another tenant's id can
+    then read, change or delete that tenant's row. Row-level security may catch it, but
+    service-role clients bypass it, and then the filter is the only guard.
+
+    ## Example
+    ```python
+    @router.delete("/calls/{call_id}")
+    def delete_call(call_id: str, current_user: dict = Depends(get_current_user)):
+        db = DatabaseService(token=current_user["token"])
+        db.delete("calls", {"id": call_id})
+    ```
+
+    ## Use instead
+    ```python
+    @router.delete("/calls/{call_id}")
+    def delete_call(call_id: str, current_user: dict = Depends(get_current_user)):
+        clerk_org_id = current_user["clerk_org_id"]
+        db = DatabaseService(token=current_user["token"], org_id=clerk_org_id)
+        db.delete("calls", {"id": call_id, "clerk_org_id": clerk_org_id})
+    ```
+
+    ## Options
+    `tenant-key`, `table-keys`, `tenant-tables`, `global-tables`, `schema`.
+    """
+    valid = (
+        'def f(db, org):\n    db.select("calls", {"id": 1, "clerk_org_id": org})\n',
+        'def f(db, org):\n    q = {"id": 1}\n    q["clerk_org_id"] = org\n    db.update("calls", q, {})\n',
+        'def f(db, org):\n    db.delete("calls", dict(id=1, clerk_org_id=org))\n',
+        'def f(db, org):\n    base = {"clerk_org_id": org}\n    db.count("calls", {**base, "x": 1})\n',
+        'def f(db, org):\n    q = {"id": 1}\n    q.update({"clerk_org_id": org})\n    db.select_one("calls", q)\n',
+        # A filter the analysis cannot see into is silent (ORG012 with --strict).
+        'def f(db, filters):\n    db.select("calls", filters)\n',
+        # The table is not a literal or a module constant: unknown, silent.
+        'def f(db, table):\n    db.select(table, {"id": 1})\n',
+        # Not a DB receiver: a payload dict, a cache, a router, an ORM session.
+        'def f(payload, cache, session, obj):\n    payload.update({"id": 1})\n'
+        '    cache.delete("calls")\n    session.delete(obj)\n',
+        Example(
+            'def f(db):\n    db.select("plans", {"id": 1})\n',
+            config=(("global-tables", ["plans"]),),
+        ),
+        Example(
+            'def f(db):\n    db.select("plans", {"id": 1})\n',
+            migrations=(("001.sql", "create table plans (id uuid, name text);"),),
+        ),
+    )
+    invalid = (
+        'def f(db, call_id):\n    db.delete("calls", {"id": call_id})  # expect: ORG001\n',
+        'TABLE = "calls"\n\ndef f(db, i):\n    db.update(TABLE, {"id": i}, {})  # expect: ORG001\n',
+        'def f(db, i):\n    q = {"id": i}\n    db.select_one("voices", q)  # expect: ORG001\n',
+        'def f(db, i, org):\n    q = {"id": i, "clerk_org_id": org}\n    del q["clerk_org_id"]\n'
+        '    db.count("voices", q)  # expect: ORG001\n',
+        'def f(db, i):\n    db.select("voices", {"id": i, "clerk_org_id": None})  # expect: ORG001\n',
+        "from app.db import DatabaseService\n\ndef f(i):\n    svc = DatabaseService()\n"
+        '    svc.select("voices", {"id": i})  # expect: ORG001\n',
+        'def f(store: "DatabaseService", i):\n    store.select("voices", {"id": i})  # expect: ORG001\n',
+        "class DatabaseService:\n    def archive(self, i):\n"
+        '        self.update("calls", {"id": i}, {"archived": True})  # expect: ORG001\n',
+        "class CallRepo:\n    def __init__(self):\n        self.store = DatabaseService()\n\n"
+        '    def get(self, i):\n        return self.store.select_one("calls", {"id": i})  # expect: ORG001\n',
+        Example(
+            'def f(db, i):\n    db.delete("api_keys", {"id": i})  # expect: ORG001\n',
+            migrations=(("001.sql", "create table api_keys (id uuid, client_id text);"),),
+        ),
+    )
+
+    def check(self, facts: FileFacts, project: Project) -> Iterator[Finding]:
+        for query in facts.queries:
+            if query.operation == "insert" or verdict(query, facts, project) is not Verdict.MISSING:
+                continue
+            key = project.key_for(query.table)
+            message = (
+                f"`{query.receiver or 'db'}.{query.method}` on tenant table `{query.table}` "
+                f"does not filter by `{key}`{rls_note(query.receiver_class, project)}"
+            )
+            yield self.finding(
+                facts,
+                query.span,
+                message,
+                snippet=query.snippet,
+                table=query.table,
+                operation=query.operation,
+            )

@@ -1,0 +1,76 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from orgscope_lint.facts import FileFacts, HelperCall
+from orgscope_lint.findings import Finding, Severity
+from orgscope_lint.project import Project
+from orgscope_lint.rule import Example, Rule
+
+
+class UnscopedHelperCall(Rule):
+    code = "ORG004"
+    name = "unscoped-helper-call"
+    severity = Severity.ERROR
+    summary = "A scoped DB helper is called without the org"
+    doc = """
+    ## What it does
+    Reports a call of a scoped helper (`get_voice`, `get_call`, `get_campaign` by default,
+    and any helper listed in `scoped-helpers`) on a DB service that does not pass the org,
+    by keyword or by position. An explicit `org_id=None` does not count.
+
+    ## Why is this bad?
+    The helper can only scope its query by the org it receives. Falling back to an org
+    stored on the service instance is fragile: services travel between requests, tasks
+    and admin code, and the context is lost without anybody noticing.
+
+    ## Example
+    ```python
+    call = db.get_call(call_id)
+    ```
+
+    ## Use instead
+    ```python
+    call = db.get_call(call_id, org_id=clerk_org_id)
+    ```
+
+    ## Options
+    `scoped-helpers`: a table from helper name to the name of its org parameter.
+    """
+    valid = (
+        "def f(db, i, org):\n    db.get_call(i, org_id=org)\n",
+        "def f(db, i, org):\n    db.get_call(i, org)\n",
+        "def f(db, i, kw):\n    db.get_call(i, **kw)\n",
+        # A telephony client's get_call is not a DB helper.
+        "def f(twilio_client, sid):\n    twilio_client.get_call(sid)\n",
+        "def f(i):\n    get_call(i)\n",
+    )
+    invalid = (
+        "def f(db, i):\n    return db.get_call(i)  # expect: ORG004\n",
+        "def f(db, i):\n    return db.get_voice(i, org_id=None)  # expect: ORG004\n",
+        Example(
+            "def f(db, i):\n    return db.get_agent(i)  # expect: ORG004\n",
+            config=(("scoped-helpers", {"get_agent": "org_id"}),),
+        ),
+    )
+
+    def check(self, facts: FileFacts, project: Project) -> Iterator[Finding]:
+        helpers = project.config.scoped_helpers
+        for call in facts.helper_calls:
+            param = helpers.get(call.name)
+            if param is None or _passes_org(call, param, project):
+                continue
+            message = (
+                f"`{call.receiver}.{call.name}` is called without `{param}`: "
+                f"the helper cannot scope its query to the caller's organization"
+            )
+            yield self.finding(facts, call.span, message, snippet=call.snippet)
+
+
+def _passes_org(call: HelperCall, param: str, project: Project) -> bool:
+    if param in call.empty_keywords:
+        return False
+    if param in call.keywords or call.has_star_args:
+        return True
+    index = project.helper_param_index(call.name, param)
+    return call.positional > (index if index is not None else 1)
