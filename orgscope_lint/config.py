@@ -126,10 +126,25 @@ def find_config_file(start: Path) -> Path | None:
     return None
 
 
+_ROOT_MARKERS = ("pyproject.toml", "setup.py", "setup.cfg", ".git")
+
+
+def project_root(start: Path) -> Path:
+    """Without a configuration file, the nearest directory that looks like a project root;
+    migrations are discovered below it."""
+    here = start.resolve()
+    if not here.is_dir():
+        here = here.parent
+    for directory in (here, *here.parents):
+        if any((directory / marker).exists() for marker in _ROOT_MARKERS):
+            return directory
+    return here
+
+
 def load_config(explicit: Path | None = None, start: Path | None = None) -> Config:
     path = explicit if explicit is not None else find_config_file(start or Path.cwd())
     if path is None:
-        return Config(root=(start or Path.cwd()).resolve() if start else Path.cwd())
+        return Config(root=project_root(start or Path.cwd()))
     if not path.is_file():
         raise ConfigError(f"{path}: configuration file not found")
     table = _read_table(path)
