@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -64,6 +64,7 @@ def run(
     *,
     rules: Sequence[type[Rule]] | None = None,
     cwd: Path | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> RunResult:
     cwd = cwd or Path.cwd()
     rules = tuple(rules if rules is not None else select_rules(config.select, config.ignore))
@@ -75,7 +76,11 @@ def run(
         respect_gitignore=config.respect_gitignore,
     )
     project = build_project(config, load_schema(config.root, config.schema))
-    facts = [analyze_file(path, config, display_path(path, cwd)) for path in found.files]
+    facts = []
+    for done, path in enumerate(found.files, start=1):
+        facts.append(analyze_file(path, config, display_path(path, cwd)))
+        if progress is not None:  # (files done, files in all), for a progress bar
+            progress(done, len(found.files))
     facts.extend(
         FileFacts(path=display_path(path, cwd), error=FileError(problem))
         for path, problem in found.problems
