@@ -40,6 +40,12 @@ class KeyFact:
     maybe_empty: bool = False  # None or "" on some path: the key is conditional
     condition: str | None = None  # the test under which it is set, when not always
     params: tuple[str, ...] = ()  # parameters of the enclosing function its value comes from
+    # Where the value comes from: "principal", "unverified" (read with .get() from the
+    # principal, never checked), "request:<kind>" (request input), "row", "verified".
+    origin: str | None = None
+    row: str | None = (
+        None  # the fact whose row it was read from: "q3" = queries[3], "h1" = helper_calls[1]
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +55,9 @@ class Shape:
     kind: ShapeKind
     keys: tuple[KeyFact, ...] = ()
     open: bool = False  # may also hold keys the analysis cannot see
+    # Functions whose returned dicts were spread into it: resolved through the project's
+    # summaries (`{**org_scope(org), "id": x}`); unresolved ones make the shape open.
+    merged: tuple[str, ...] = ()
 
     def get(self, key: str) -> KeyFact | None:
         for fact in self.keys:
@@ -89,6 +98,9 @@ class Query:
     function: str | None  # qualified name of the enclosing function
     snippet: str = ""
     style: str = "service"  # which adapter produced it
+    # The row was compared with the principal's org right after, raising on mismatch.
+    ownership_checked: bool = False
+    construction: int | None = None  # index in FileFacts.constructions of its receiver
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,6 +117,7 @@ class HelperCall:
     span: Span
     function: str | None
     snippet: str = ""
+    ownership_checked: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,6 +130,7 @@ class FunctionFact:
     org_params: tuple[str, ...]  # parameters whose name is tenant-like
     span: Span  # the `def` line
     end_line: int
+    returns: Shape | None = None  # what it returns when that is a dict on every path
 
 
 @dataclass(frozen=True, slots=True)

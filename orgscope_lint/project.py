@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from orgscope_lint.config import Config
-from orgscope_lint.facts import FileFacts, FunctionFact
+from orgscope_lint.facts import FileFacts, FunctionFact, KeyState, Shape
 from orgscope_lint.schema import Schema
 
 
@@ -25,6 +25,10 @@ class Project:
     # No schema and no configured tables: every non-global table is assumed tenant-owned.
     assume_all: bool = False
     db_methods: dict[str, FunctionFact] = field(default_factory=dict)
+    # Summaries joined across files: what each function returns, by simple name.
+    returns: dict[str, list[Shape]] = field(default_factory=dict)
+    # Methods that take an org and scope their query by it: (class, method) -> parameter.
+    inferred_helpers: dict[tuple[str, str], str] = field(default_factory=dict)
 
     def key_for(self, table: str) -> str | None:
         """The tenant key that scopes `table`, or None when it is not a tenant table."""
@@ -44,6 +48,41 @@ class Project:
     def bypasses_rls(self, receiver_class: str | None) -> bool:
         return receiver_class in self.config.rls_bypass_classes
 
+    def state_for(self, shape: Shape, key: str) -> KeyState:
+        """`shape.state_for`, with dicts returned by project functions resolved."""
+        state = shape.state_for(key)
+        if state is KeyState.PRESENT or not shape.merged:
+            return state
+        unresolved = False
+        for name in shape.merged:
+            summaries = self.returns.get(name)
+            if not summaries:
+                unresolved = True
+                continue
+            states = {summary.state_for(key) for summary in summaries}
+            if states == {KeyState.PRESENT}:
+                return KeyState.PRESENT
+            if KeyState.PRESENT in states or KeyState.CONDITIONAL in states:
+                state = KeyState.CONDITIONAL
+        if unresolved and state is KeyState.ABSENT:
+            return KeyState.UNKNOWN
+        return state
+
+    def helper_param(self, name: str, receiver_class: str | None, db_receiver: bool) -> str | None:
+        """The org parameter a called helper needs: configured, or inferred from its body."""
+        configured = self.config.scoped_helpers.get(name)
+        if configured is not None and db_receiver:
+            return configured
+        for (cls, method), param in self.inferred_helpers.items():
+            if method != name:
+                continue
+            if cls == receiver_class or (db_receiver and cls in self._db_class_names()):
+                return param
+        return None
+
+    def _db_class_names(self) -> set[str]:
+        return {fn.class_name for fn in self.db_methods.values() if fn.class_name}
+
     def helper_param_index(self, helper: str, param: str) -> int | None:
         """Where `param` sits among a DB helper's positional parameters, `self` excluded."""
         method = self.db_methods.get(helper)
@@ -53,10 +92,29 @@ class Project:
         return params.index(param) if param in params else None
 
     def add_facts(self, facts: Iterable[FileFacts]) -> None:
+        """Join every file's summaries; call once all files are analysed."""
+        facts = list(facts)
         for file_facts in facts:
             for fn in file_facts.functions:
                 if fn.db_class:
                     self.db_methods.setdefault(fn.name, fn)
+                if fn.returns is not None:
+                    self.returns.setdefault(fn.name, []).append(fn.returns)
+        for file_facts in facts:
+            self._infer_helpers(file_facts)
+
+    def _infer_helpers(self, facts: FileFacts) -> None:
+        for fn in facts.functions:
+            if fn.class_name is None or not fn.org_params:
+                continue
+            for query in facts.queries:
+                key = self.key_for(query.table) if query.function == fn.qualname else None
+                fact = query.shape.get(key) if key else None
+                reaching = set(fact.params) & set(fn.org_params) if fact else set()
+                if reaching:
+                    self.inferred_helpers[(fn.class_name, fn.name)] = sorted(reaching)[0]
+                    self.db_methods.setdefault(fn.name, fn)
+                    break
 
 
 def build_project(config: Config, schema: Schema) -> Project:

@@ -1,15 +1,15 @@
 """One verdict per query: the single place that decides which rule owns a faulty site.
 
-ORG001, ORG002, ORG003, ORG010 (and later ORG007, ORG012) each report one verdict, so a
-site can never get two findings, and the precedence (ORG010 over ORG001, ORG002 over
-ORG001, ORG005 over its own inner query) lives here and nowhere else.
+Each tenant rule reports one verdict, so a site never gets two findings, and the
+precedence (ORG009 over ORG008 over a present key, ORG002 and ORG010 over ORG001, ORG005
+over its own inner query, a follow-up query under its root) lives here and nowhere else.
 """
 
 from __future__ import annotations
 
 import enum
 
-from orgscope_lint.facts import FileFacts, FunctionFact, KeyState, Query, ShapeKind
+from orgscope_lint.facts import FileFacts, FunctionFact, KeyFact, KeyState, Query, ShapeKind
 from orgscope_lint.project import Project
 
 
@@ -22,28 +22,97 @@ class Verdict(enum.Enum):
     CONDITIONAL = "tenant key on some paths"  # ORG007
     UNKNOWN = "cannot see into"  # ORG012
     HELPER_DROPS = "inside a helper that drops its org"  # ORG005 owns it
+    UNTRUSTED = "tenant id from request input"  # ORG009
+    UNVERIFIED = "tenant id may be missing"  # ORG008
+    FOLLOWS = "judged by the earlier query whose row it uses"  # the root owns it
 
 
 def verdict(query: Query, facts: FileFacts, project: Project) -> Verdict:
     key = project.key_for(query.table)
     if key is None:
         return Verdict.NOT_TENANT
+    if query.ownership_checked:
+        return Verdict.SCOPED
     shape = query.shape
     if query.operation != "insert" and shape.kind in (ShapeKind.NONE, ShapeKind.EMPTY):
         return Verdict.UNFILTERED
-    state = shape.state_for(key)
-    if state is KeyState.PRESENT:
-        return Verdict.SCOPED
-    if state is KeyState.CONDITIONAL:
-        return Verdict.CONDITIONAL
+    state = project.state_for(shape, key)
+    if state is KeyState.PRESENT or state is KeyState.CONDITIONAL:
+        origin = tenant_origin(query, project)
+        if origin.startswith("request"):
+            return Verdict.UNTRUSTED
+        if origin == "unverified":
+            return Verdict.UNVERIFIED
+        return Verdict.SCOPED if state is KeyState.PRESENT else Verdict.CONDITIONAL
     if state is KeyState.UNKNOWN or shape.kind is ShapeKind.NONE:
         return Verdict.UNKNOWN
-    if query.operation != "insert":
-        if drops_tenant(facts.function(query.function), facts, project):
-            return Verdict.HELPER_DROPS
-        if stale_key(query, project) is not None:
-            return Verdict.STALE_KEY
+    if query.operation == "insert":
+        return Verdict.MISSING
+    return _absent_key_verdict(query, facts, project)
+
+
+def _absent_key_verdict(query: Query, facts: FileFacts, project: Project) -> Verdict:
+    if _owner_scoped(query, project):
+        return Verdict.SCOPED
+    if follows(query, facts, project) is not None:
+        return Verdict.FOLLOWS
+    if _verified_by_lookup(query, facts, project):
+        return Verdict.SCOPED
+    if drops_tenant(facts.function(query.function), facts, project):
+        return Verdict.HELPER_DROPS
+    if stale_key(query, project) is not None:
+        return Verdict.STALE_KEY
     return Verdict.MISSING
+
+
+def tenant_origin(query: Query, project: Project) -> str:
+    key = project.key_for(query.table)
+    fact = query.shape.get(key) if key else None
+    return (fact.origin or "") if fact else ""
+
+
+def _owner_scoped(query: Query, project: Project) -> bool:
+    """Pinned to the principal's own user: narrower than the tenant."""
+    return any(_pinned_to_principal(query.shape.get(owner)) for owner in project.config.owner_keys)
+
+
+def _pinned_to_principal(fact: KeyFact | None) -> bool:
+    return fact is not None and fact.always and fact.origin == "principal"
+
+
+def follows(query: Query, facts: FileFacts, project: Project) -> str | None:
+    """The earlier query or scoped-helper call whose row this query's filter reads.
+
+    If that root is scoped, the row is the tenant's and so is the id (provenance); if it
+    is not, the root's own finding covers this one (one root cause, one finding).
+    """
+    for fact in query.shape.keys:
+        if not fact.always or not fact.row:
+            continue
+        if fact.row.startswith("q"):
+            return fact.row
+        call = facts.helper_calls[int(fact.row[1:])]
+        if project.helper_param(call.name, call.receiver_class, True) is not None:
+            return fact.row
+    return None
+
+
+def _verified_by_lookup(query: Query, facts: FileFacts, project: Project) -> bool:
+    """Check-then-act: a tenant-scoped lookup found the row by this id, or the code raised."""
+    for fact in query.shape.keys:
+        origin = fact.origin or ""
+        if not fact.always or not origin.startswith("verified:q"):
+            continue
+        root = facts.queries[int(origin.split(":q", 1)[1])]
+        if root is not query and verdict(root, facts, project) is Verdict.SCOPED:
+            return True
+    return False
+
+
+def followers(ref: str, facts: FileFacts, project: Project) -> int:
+    return sum(
+        1 for q in facts.queries if q.operation != "insert" and follows(q, facts, project) == ref
+    )
 
 
 def stale_key(query: Query, project: Project) -> str | None:
@@ -60,7 +129,7 @@ def drops_tenant(fn: FunctionFact | None, facts: FileFacts, project: Project) ->
     if fn is None or not fn.db_class or not fn.org_params:
         return False
     states = [
-        q.shape.state_for(key)
+        project.state_for(q.shape, key)
         for q in facts.queries
         if q.function == fn.qualname
         and q.operation != "insert"
@@ -73,3 +142,10 @@ def rls_note(query_class: str | None, project: Project) -> str:
     if project.bypasses_rls(query_class):
         return f" ({query_class} bypasses row-level security: this filter is the only guard)"
     return ""
+
+
+def follow_note(ref: str, facts: FileFacts, project: Project) -> str:
+    count = followers(ref, facts, project)
+    if not count:
+        return ""
+    return f"; {count} later quer{'y uses' if count == 1 else 'ies use'} its rows"

@@ -11,7 +11,13 @@ from .org003_insert_without_tenant import InsertWithoutTenant
 from .org004_unscoped_helper_call import UnscopedHelperCall
 from .org005_helper_drops_tenant import HelperDropsTenant
 from .org006_undefined_tenant_name import UndefinedTenantName
+from .org007_conditional_tenant_filter import ConditionalTenantFilter
+from .org008_unverified_tenant_id import UnverifiedTenantId
+from .org009_untrusted_tenant_source import UntrustedTenantSource
 from .org010_stale_tenant_key import StaleTenantKey
+from .org011_service_without_tenant_context import ServiceWithoutTenantContext
+from .org012_unverifiable_filter import UnverifiableFilter
+from .org100_unused_suppression import UnusedSuppression
 
 ALL_RULES: tuple[type[Rule], ...] = (
     ParseError,
@@ -21,7 +27,13 @@ ALL_RULES: tuple[type[Rule], ...] = (
     UnscopedHelperCall,
     HelperDropsTenant,
     UndefinedTenantName,
+    ConditionalTenantFilter,
+    UnverifiedTenantId,
+    UntrustedTenantSource,
     StaleTenantKey,
+    ServiceWithoutTenantContext,
+    UnverifiableFilter,
+    UnusedSuppression,
 )
 
 RULES_BY_CODE: dict[str, type[Rule]] = {rule.code: rule for rule in ALL_RULES}

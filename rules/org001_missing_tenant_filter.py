@@ -2,11 +2,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from orgscope_lint.facts import FileFacts
+from orgscope_lint.facts import FileFacts, Query
 from orgscope_lint.findings import Finding, Severity
 from orgscope_lint.project import Project
 from orgscope_lint.rule import Example, Rule
-from orgscope_lint.tenancy import Verdict, rls_note, verdict
+from orgscope_lint.rules._common import call_text, query_findings
+from orgscope_lint.tenancy import Verdict, follow_note, rls_note
 
 
 class MissingTenantFilter(Rule):
@@ -88,19 +89,11 @@ class MissingTenantFilter(Rule):
     )
 
     def check(self, facts: FileFacts, project: Project) -> Iterator[Finding]:
-        for query in facts.queries:
-            if query.operation == "insert" or verdict(query, facts, project) is not Verdict.MISSING:
-                continue
-            key = project.key_for(query.table)
-            message = (
-                f"`{query.receiver or 'db'}.{query.method}` on tenant table `{query.table}` "
-                f"does not filter by `{key}`{rls_note(query.receiver_class, project)}"
+        def message(query: Query, key: str) -> str:
+            ref = f"q{facts.queries.index(query)}"
+            return (
+                f"{call_text(query)} on tenant table `{query.table}` does not filter by `{key}`"
+                f"{rls_note(query.receiver_class, project)}{follow_note(ref, facts, project)}"
             )
-            yield self.finding(
-                facts,
-                query.span,
-                message,
-                snippet=query.snippet,
-                table=query.table,
-                operation=query.operation,
-            )
+
+        yield from query_findings(self, facts, project, Verdict.MISSING, message, inserts=False)

@@ -2,11 +2,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from orgscope_lint.facts import FileFacts
+from orgscope_lint.facts import FileFacts, Query
 from orgscope_lint.findings import Finding, Severity
 from orgscope_lint.project import Project
 from orgscope_lint.rule import Rule
-from orgscope_lint.tenancy import Verdict, rls_note, verdict
+from orgscope_lint.rules._common import call_text, query_findings
+from orgscope_lint.tenancy import Verdict, rls_note
 
 
 class UnfilteredQuery(Rule):
@@ -49,19 +50,10 @@ class UnfilteredQuery(Rule):
     )
 
     def check(self, facts: FileFacts, project: Project) -> Iterator[Finding]:
-        for query in facts.queries:
-            if verdict(query, facts, project) is not Verdict.UNFILTERED:
-                continue
-            message = (
-                f"`{query.receiver or 'db'}.{query.method}` on tenant table `{query.table}` "
-                f"has no filter: it reaches every tenant's rows"
-                f"{rls_note(query.receiver_class, project)}"
+        def message(query: Query, key: str) -> str:
+            return (
+                f"{call_text(query)} on tenant table `{query.table}` has no filter: it reaches "
+                f"every tenant's rows{rls_note(query.receiver_class, project)}"
             )
-            yield self.finding(
-                facts,
-                query.span,
-                message,
-                snippet=query.snippet,
-                table=query.table,
-                operation=query.operation,
-            )
+
+        yield from query_findings(self, facts, project, Verdict.UNFILTERED, message)

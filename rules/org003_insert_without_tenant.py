@@ -2,11 +2,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from orgscope_lint.facts import FileFacts
+from orgscope_lint.facts import FileFacts, Query
 from orgscope_lint.findings import Finding, Severity
 from orgscope_lint.project import Project
 from orgscope_lint.rule import Rule
-from orgscope_lint.tenancy import Verdict, verdict
+from orgscope_lint.rules._common import call_text, query_findings
+from orgscope_lint.tenancy import Verdict
 
 
 class InsertWithoutTenant(Rule):
@@ -53,21 +54,10 @@ class InsertWithoutTenant(Rule):
     )
 
     def check(self, facts: FileFacts, project: Project) -> Iterator[Finding]:
-        for query in facts.queries:
-            if query.operation != "insert":
-                continue
-            if verdict(query, facts, project) is not Verdict.MISSING:
-                continue
-            key = project.key_for(query.table)
-            message = (
-                f"`{query.receiver or 'db'}.{query.method}` into tenant table `{query.table}` "
-                f"writes a record without `{key}`"
+        def message(query: Query, key: str) -> str:
+            return (
+                f"{call_text(query)} into tenant table `{query.table}` writes a record "
+                f"without `{key}`"
             )
-            yield self.finding(
-                facts,
-                query.span,
-                message,
-                snippet=query.snippet,
-                table=query.table,
-                operation=query.operation,
-            )
+
+        yield from query_findings(self, facts, project, Verdict.MISSING, message, inserts=True)

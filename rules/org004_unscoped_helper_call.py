@@ -6,6 +6,7 @@ from orgscope_lint.facts import FileFacts, HelperCall
 from orgscope_lint.findings import Finding, Severity
 from orgscope_lint.project import Project
 from orgscope_lint.rule import Example, Rule
+from orgscope_lint.tenancy import follow_note
 
 
 class UnscopedHelperCall(Rule):
@@ -55,14 +56,17 @@ class UnscopedHelperCall(Rule):
     )
 
     def check(self, facts: FileFacts, project: Project) -> Iterator[Finding]:
-        helpers = project.config.scoped_helpers
-        for call in facts.helper_calls:
-            param = helpers.get(call.name)
-            if param is None or _passes_org(call, param, project):
+        for index, call in enumerate(facts.helper_calls):
+            db_receiver = call.receiver_class is None or call.receiver_class in (
+                project.config.db_classes
+            )
+            param = project.helper_param(call.name, call.receiver_class, db_receiver)
+            if param is None or call.ownership_checked or _passes_org(call, param, project):
                 continue
             message = (
-                f"`{call.receiver}.{call.name}` is called without `{param}`: "
-                f"the helper cannot scope its query to the caller's organization"
+                f"`{call.receiver}.{call.name}` is called without `{param}`: the helper cannot "
+                f"scope its query to the caller's organization"
+                f"{follow_note(f'h{index}', facts, project)}"
             )
             yield self.finding(facts, call.span, message, snippet=call.snippet)
 

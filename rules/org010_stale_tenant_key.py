@@ -2,11 +2,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from orgscope_lint.facts import FileFacts
+from orgscope_lint.facts import FileFacts, Query
 from orgscope_lint.findings import Finding, Severity
 from orgscope_lint.project import Project
 from orgscope_lint.rule import Example, Rule
-from orgscope_lint.tenancy import Verdict, stale_key, verdict
+from orgscope_lint.rules._common import call_text, query_findings
+from orgscope_lint.tenancy import Verdict, stale_key
 
 
 class StaleTenantKey(Rule):
@@ -49,19 +50,10 @@ class StaleTenantKey(Rule):
     )
 
     def check(self, facts: FileFacts, project: Project) -> Iterator[Finding]:
-        for query in facts.queries:
-            if verdict(query, facts, project) is not Verdict.STALE_KEY:
-                continue
-            key = project.key_for(query.table)
-            message = (
-                f"`{query.receiver or 'db'}.{query.method}` on `{query.table}` filters by "
-                f"legacy key `{stale_key(query, project)}` instead of `{key}`"
+        def message(query: Query, key: str) -> str:
+            return (
+                f"{call_text(query)} on `{query.table}` filters by legacy key "
+                f"`{stale_key(query, project)}` instead of `{key}`"
             )
-            yield self.finding(
-                facts,
-                query.span,
-                message,
-                snippet=query.snippet,
-                table=query.table,
-                operation=query.operation,
-            )
+
+        yield from query_findings(self, facts, project, Verdict.STALE_KEY, message)

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field, replace
 
 import libcst as cst
 
+from orgscope_lint.analysis import builder_api, guards, origins
 from orgscope_lint.analysis import values as V
 from orgscope_lint.analysis.positions import PositionIndex, call_key_parts
 from orgscope_lint.analysis.scopes import Scope
@@ -32,6 +33,7 @@ from orgscope_lint.facts import (
     HelperCall,
     Query,
     ServiceConstruction,
+    Shape,
     UndefinedName,
 )
 
@@ -79,6 +81,7 @@ class FunctionState:
     qualname: str
     params: tuple[str, ...]
     org_params: tuple[str, ...]
+    returns: list[Value] = field(default_factory=list)
 
 
 class ModuleInterpreter:
@@ -87,7 +90,6 @@ class ModuleInterpreter:
         self.config = config
         self.positions = positions
         self.db_classes = frozenset(config.db_classes)
-        self.helpers = frozenset(config.scoped_helpers)
         self.watched = config.tenant_like_names
         self.queries: list[Query] = []
         self.helper_calls: list[HelperCall] = []
@@ -102,6 +104,7 @@ class ModuleInterpreter:
         self._class: ClassInfo | None = None
         self._constants: dict[str, Value] = {}
         self._classes: dict[str, ClassInfo] = {}
+        self._emitted: dict[tuple, str] = {}
 
     # ---------------------------------------------------------------- entry point
 
@@ -170,9 +173,17 @@ class ModuleInterpreter:
         elif isinstance(node, cst.Expr):
             self.ev(node.value, env)
         elif isinstance(node, cst.Return):
-            if node.value is not None:
-                self.ev(node.value, env)
+            value = self.ev(node.value, env) if node.value is not None else V.NONE_VALUE
+            if value.kind == V.BUILDER:
+                self._emit_builder(value)
+            if self._function is not None:
+                self._function.returns.append(value)
             env.dead = True
+        elif isinstance(node, cst.Assert):
+            self.ev(node.test, env)
+            if node.msg is not None:
+                self.ev(node.msg, env)
+            self._assume(node.test, True, env)
         elif isinstance(node, cst.Raise):
             if node.exc is not None:
                 self.ev(node.exc, env)
@@ -247,15 +258,74 @@ class ModuleInterpreter:
             self._exec_if(node.orelse, else_env)
         elif isinstance(node.orelse, cst.Else):
             self._exec_suite(node.orelse.body, else_env)
+        # A branch that returns or raises tells the surviving one what the test proved.
+        if then_env.dead and not else_env.dead:
+            self._assume(node.test, False, else_env)
+        elif else_env.dead and not then_env.dead:
+            self._assume(node.test, True, then_env)
         joined = join_envs([(then_env, condition), (else_env, f"not ({condition})")])
         env.vars, env.dead = joined.vars, joined.dead
+
+    def _assume(self, test: cst.BaseExpression, truth: bool, env: Env) -> None:
+        for fact in guards.established(test, truth):
+            if isinstance(fact, guards.Truthy):
+                self._assume_set(fact.node, env)
+            else:
+                self._assume_equal(fact.left, fact.right, env)
+                self._assume_equal(fact.right, fact.left, env)
+
+    def _assume_set(self, node: cst.BaseExpression, env: Env) -> None:
+        if not isinstance(node, cst.Name) or node.value not in env.vars:
+            return
+        value = env.vars[node.value]
+        origin = "principal" if value.origin == "unverified" else value.origin
+        env.vars[node.value] = replace(value, nullable=False, origin=origin)
+        if value.kind == V.ROW and value.row:
+            # Check-then-act: the lookup's filter pinned these names, and it found a row.
+            for name in value.verifies & env.vars.keys():
+                pinned = env.vars[name]
+                if pinned.origin is None or pinned.origin.startswith("request"):
+                    env.vars[name] = replace(pinned, origin=f"verified:{value.row}")
+
+    def _assume_equal(self, node: cst.BaseExpression, other: cst.BaseExpression, env: Env) -> None:
+        trusted = self._peek(other, env)
+        if trusted.origin != "principal" and not (
+            isinstance(other, cst.Name) and self._is_org_param(other.value)
+        ):
+            return
+        if isinstance(node, cst.Name) and node.value in env.vars:
+            env.vars[node.value] = replace(env.vars[node.value], origin="principal")
+        looked = self._peek(node, env)
+        if looked.row and isinstance(node, (cst.Subscript, cst.Attribute)):
+            self._mark_ownership_checked(looked.row)
+
+    def _peek(self, node: cst.BaseExpression, env: Env) -> Value:
+        """A value without evaluating (no facts, no name ranks): names and their parts."""
+        if isinstance(node, cst.Name):
+            value = env.vars.get(node.value, V.TOP)
+            if node.value in self.config.principal_names and value.origin is None:
+                return replace(value, origin="principal")
+            return value
+        if isinstance(node, (cst.Subscript, cst.Attribute)):
+            return V.derived(self._peek(node.value, env))
+        if isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute):
+            base = self._peek(node.func.value, env)
+            return _unverified(V.derived(base)) if base.origin == "principal" else V.derived(base)
+        return V.TOP
+
+    def _mark_ownership_checked(self, ref: str) -> None:
+        index = int(ref[1:])
+        if ref[0] == "q" and index < len(self.queries):
+            self.queries[index] = replace(self.queries[index], ownership_checked=True)
+        elif ref[0] == "h" and index < len(self.helper_calls):
+            self.helper_calls[index] = replace(self.helper_calls[index], ownership_checked=True)
 
     def _exec_loop(self, node: cst.For | cst.While, env: Env) -> None:
         body_env = env.copy()
         if isinstance(node, cst.For):
             self._target_loads(node.target, env)
             items = self.ev(node.iter, env)
-            self.bind(node.target, items.element or V.unknown_from((items,)), body_env)
+            self.bind(node.target, items.element or V.derived(items), body_env)
             label = f"for {self.code(node.target)} in {self.code(node.iter)}"
         else:
             self.ev(node.test, env)
@@ -380,17 +450,23 @@ class ModuleInterpreter:
         )
         saved = (self.scope, self._function, self._class)
         self.scope = Scope("function", parent=self.scope, bindings=set(params))
-        self._function = FunctionState(qualname, params, org_params)
+        state = self._function = FunctionState(qualname, params, org_params)
         self._class = None
+        index = len(self.functions) - 1
         try:
             self._exec_suite(node.body, body_env)
         finally:
             self.scope, self._function, self._class = saved
+        returned = _returned_dict(state.returns)
+        if returned is not None:
+            self.functions[index] = replace(self.functions[index], returns=returned)
 
     def _enter_params(
         self, node: cst.FunctionDef, params: tuple[str, ...], method_of: ClassInfo | None, env: Env
     ) -> Env:
         body_env = Env({k: v for k, v in env.vars.items() if k not in params})
+        route = origins.route_path_params(node.decorators)
+        declared = {p.name.value: p for p in _all_params(node.params)}
         annotated = _param_annotations(node.params)
         is_static = any(
             dotted_name(d.decorator) in ("staticmethod", "classmethod") for d in node.decorators
@@ -403,8 +479,20 @@ class ModuleInterpreter:
                 cls = sorted(annotation_names(annotated[name]) & self.db_classes)[0]
                 body_env.vars[name] = Value(kind=V.SERVICE, text=cls)
             else:
-                body_env.vars[name] = Value(params=frozenset({name}))
+                body_env.vars[name] = self._param_value(declared.get(name), name, route)
         return body_env
+
+    def _param_value(self, param: cst.Param | None, name: str, route: set[str] | None) -> Value:
+        origin = (
+            origins.param_origin(param, route, self.config.principal_names)
+            if param is not None
+            else None
+        )
+        names = (
+            annotation_names(param.annotation.annotation) if param and param.annotation else set()
+        )
+        text = "Request" if "Request" in names else None
+        return Value(text=text, params=frozenset({name}), origin=origin)
 
     def _param_loads(self, params: cst.Parameters, env: Env) -> None:
         ordered: list[cst.Param] = [*params.posonly_params, *params.params]
@@ -549,9 +637,11 @@ class ModuleInterpreter:
         if name == "None":
             return V.NONE_VALUE
         value = env.vars.get(name)
-        if value is not None:
-            return value
-        return self._constants.get(name, V.TOP)
+        if value is None:
+            value = self._constants.get(name, V.TOP)
+        if name in self.config.principal_names and value.origin is None:
+            value = replace(value, origin="principal")
+        return value
 
     def _ev_string(self, node: cst.SimpleString | cst.ConcatenatedString, env: Env) -> Value:
         literal = string_literal(node)
@@ -621,9 +711,12 @@ class ModuleInterpreter:
 
     def _ev_attribute(self, node: cst.Attribute, env: Env) -> Value:
         base = self.ev(node.value, env)
-        if base.kind == V.OBJECT and self._class_attr(base.text, node.attr.value):
-            return self._class_attr(base.text, node.attr.value)  # type: ignore[return-value]
-        return V.unknown_from((base,))
+        attr = node.attr.value
+        if base.kind == V.OBJECT and self._class_attr(base.text, attr):
+            return self._class_attr(base.text, attr)  # type: ignore[return-value]
+        if attr in origins.REQUEST_ATTRIBUTES and base.text == "Request":
+            return Value(origin=origins.REQUEST_ATTRIBUTES[attr])
+        return V.derived(base)
 
     def _class_attr(self, class_name: str | None, attr: str) -> Value | None:
         info = self._classes.get(class_name or "")
@@ -633,7 +726,13 @@ class ModuleInterpreter:
         base = self.ev(node.value, env)
         for element in node.slice:
             self.visit_any(element, env)
-        return V.unknown_from((base,))
+        if base.kind == V.DICT and len(node.slice) == 1:
+            index = node.slice[0].slice
+            key = self._key_of(index.value, env) if isinstance(index, cst.Index) else None
+            entry = base.entries.get(key) if key else None
+            if entry is not None:
+                return Value(params=entry.params, origin=entry.origin, row=entry.row)
+        return V.derived(base)
 
     def _ev_binary(self, node: cst.BinaryOperation, env: Env) -> Value:
         left, right = self.ev(node.left, env), self.ev(node.right, env)
@@ -666,24 +765,54 @@ class ModuleInterpreter:
 
     def _ev_call(self, node: cst.Call, env: Env) -> Value:
         func = node.func
-        name = func.attr.value if isinstance(func, cst.Attribute) else dotted_name(func)
-        receiver_node = func.value if isinstance(func, cst.Attribute) else None
-        rank = None
-        if name in QUERY_METHODS or name in self.helpers or name in self.db_classes:
-            receiver_text = dotted_name(receiver_node) if receiver_node is not None else ""
-            key = call_key_parts(name, receiver_text, first_arg_key(node))
-            rank = (key, self._rank(key, node))
-        receiver = self.ev(receiver_node, env) if receiver_node is not None else None
-        if receiver_node is None and not isinstance(func, cst.Name):
+        if isinstance(func, cst.Attribute):
+            return self._ev_method_call(node, func, env)
+        name = dotted_name(func)
+        site = None
+        if name in self.db_classes:
+            key = call_key_parts(name, "", first_arg_key(node))
+            site = (key, self._rank(key, node))
+        if not isinstance(func, cst.Name):
             self.ev(func, env)
         args = self._ev_args(node, env)
-        if receiver_node is not None and receiver is not None:
-            return self._method_call(node, name, receiver_node, receiver, args, env, rank)
-        if name in self.db_classes and rank is not None:
-            return self._construction(node, name, args, env, rank)
+        if site is not None:
+            return self._construction(name, args, env, site)
         if name == "dict" and "dict" not in env.vars:
             return _dict_call(args)
-        return V.TOP
+        if name == "getattr" and len(args.positional) == 3:
+            return _unverified(V.derived(args.positional[0]))
+        short = name.rsplit(".", 1)[-1]
+        return Value(from_call=short) if short else V.TOP
+
+    def _ev_method_call(self, node: cst.Call, func: cst.Attribute, env: Env) -> Value:
+        name = func.attr.value
+        receiver_text = dotted_name(func.value)
+        # Ranked before the arguments are walked: calls nested in them come later in source.
+        key = call_key_parts(name, receiver_text, first_arg_key(node))
+        site = (key, self._rank(key, node))
+        receiver = self.ev(func.value, env)
+        args = self._ev_args(node, env)
+        if receiver.kind == V.DICT and name in _DICT_MUTATORS:
+            return self._dict_method(func.value, receiver, name, args, env)
+        if receiver.kind == V.BUILDER:
+            return self._builder_call(receiver, name, args, env)
+        if name in builder_api.STARTS and args.positional and args.positional[0].kind == V.STR:
+            return builder_api.start(args.positional[0].text or "", site)
+        if self._is_db_receiver(func.value, receiver):
+            return self._db_call(node, name, receiver_text, receiver, args, site)
+        if receiver.kind == V.OBJECT and receiver.text:
+            return self._helper_call(node, name, receiver_text, receiver, args, site)
+        return self._plain_method(name, receiver, args)
+
+    def _plain_method(self, name: str, receiver: Value, args: CallArgs) -> Value:
+        if name == "get":
+            part = V.derived(receiver)
+            return _unverified(part) if receiver.origin == "principal" else part
+        if name in origins.REQUEST_BODY_METHODS and receiver.kind == V.UNKNOWN:
+            return Value(origin="request:body") if receiver.text == "Request" else V.TOP
+        if name in builder_api.RUNS:
+            return V.TOP
+        return V.derived(receiver) if receiver.row else V.TOP
 
     def _ev_args(self, node: cst.Call, env: Env) -> CallArgs:
         positional: list[Value] = []
@@ -691,6 +820,8 @@ class ModuleInterpreter:
         starred = False
         for arg in node.args:
             value = self.ev(arg.value, env)
+            if value.kind == V.BUILDER:
+                self._emit_builder(value)  # handed to a wrapper that will run it
             if arg.star:
                 starred = True
             elif arg.keyword is not None:
@@ -699,56 +830,86 @@ class ModuleInterpreter:
                 positional.append(value)
         return CallArgs(positional, keywords, starred)
 
-    def _method_call(
+    def _db_call(
         self,
         node: cst.Call,
         name: str,
-        receiver_node: cst.BaseExpression,
+        receiver_text: str,
         receiver: Value,
         args: CallArgs,
-        env: Env,
-        rank: tuple | None,
+        site: tuple,
     ) -> Value:
-        if receiver.kind == V.DICT and name in _DICT_MUTATORS:
-            return self._dict_method(receiver_node, receiver, name, args, env)
-        if rank is None or not self._is_db_receiver(receiver_node, receiver):
-            return V.unknown_from((receiver,)) if receiver.kind != V.SERVICE else V.TOP
-        span = self.positions.call(*rank)
-        snippet = self.positions.line_text(span.line)
-        receiver_text = dotted_name(receiver_node)
-        if name in QUERY_METHODS:
-            query = query_from_call(
-                name,
-                args,
+        if name not in QUERY_METHODS:
+            return self._helper_call(node, name, receiver_text, receiver, args, site)
+        span = self.positions.call(*site)
+        query = query_from_call(
+            name,
+            args,
+            receiver=receiver_text,
+            receiver_value=receiver,
+            span=span,
+            function=self.qualname,
+            snippet=self.positions.line_text(span.line),
+        )
+        if query is None:
+            return V.TOP
+        construction = receiver.site[1] if receiver.site and receiver.site[0] == "new" else None
+        self.queries.append(replace(query, construction=construction))
+        return _row(f"q{len(self.queries) - 1}", node)
+
+    def _helper_call(
+        self,
+        node: cst.Call,
+        name: str,
+        receiver_text: str,
+        receiver: Value,
+        args: CallArgs,
+        site: tuple,
+    ) -> Value:
+        span = self.positions.call(*site)
+        self.helper_calls.append(
+            HelperCall(
+                name=name,
                 receiver=receiver_text,
-                receiver_value=receiver,
+                receiver_class=receiver.text if receiver.kind in (V.SERVICE, V.OBJECT) else None,
+                positional=len(args.positional),
+                keywords=tuple(k for k, v in args.keywords.items() if v.kind != V.NONE),
+                empty_keywords=tuple(k for k, v in args.keywords.items() if v.kind == V.NONE),
+                has_star_args=args.starred,
                 span=span,
                 function=self.qualname,
-                snippet=snippet,
+                snippet=self.positions.line_text(span.line),
             )
-            if query is not None:
-                self.queries.append(query)
-        if name in self.helpers:
-            self.helper_calls.append(
-                HelperCall(
-                    name=name,
-                    receiver=receiver_text,
-                    receiver_class=receiver.text if receiver.kind == V.SERVICE else None,
-                    positional=len(args.positional),
-                    keywords=tuple(k for k, v in args.keywords.items() if v.kind != V.NONE),
-                    empty_keywords=tuple(k for k, v in args.keywords.items() if v.kind == V.NONE),
-                    has_star_args=args.starred,
-                    span=span,
-                    function=self.qualname,
-                    snippet=snippet,
-                )
-            )
-        return V.TOP
+        )
+        return _row(f"h{len(self.helper_calls) - 1}", node)
+
+    def _builder_call(self, builder: Value, name: str, args: CallArgs, env: Env) -> Value:
+        if name in builder_api.RUNS:
+            ref = self._emit_builder(builder)
+            return Value(kind=V.ROW, row=ref) if ref else V.TOP
+        return builder_api.apply(builder, name, args)
+
+    def _emit_builder(self, builder: Value) -> str | None:
+        """The chain's Query fact, once per chain and function, when it runs or escapes."""
+        if builder.site is None:
+            return None
+        done = self._emitted.get((builder.site, self.qualname))
+        if done is not None:
+            return done
+        span = self.positions.call(*builder.site)
+        query = builder_api.to_query(
+            builder, span, self.qualname, self.positions.line_text(span.line)
+        )
+        if query is None:
+            return None
+        self.queries.append(query)
+        ref = self._emitted[(builder.site, self.qualname)] = f"q{len(self.queries) - 1}"
+        return ref
 
     def _is_db_receiver(self, node: cst.BaseExpression, value: Value) -> bool:
         if value.kind == V.SERVICE:
             return True
-        if value.kind != V.UNKNOWN:
+        if value.kind != V.UNKNOWN or value.from_call or value.origin:
             return False
         # The type is not visible: trust the configured receiver names.
         dotted = dotted_name(node)
@@ -760,7 +921,7 @@ class ModuleInterpreter:
         if name == "copy":
             return d
         if name == "get":
-            return V.TOP
+            return V.derived(d)
         updated = d
         if name == "update":
             for value in args.positional:
@@ -784,12 +945,12 @@ class ModuleInterpreter:
             env.vars[node.value] = updated
         return V.TOP
 
-    def _construction(
-        self, node: cst.Call, cls: str, args: CallArgs, env: Env, rank: tuple
-    ) -> Value:
-        span = self.positions.call(*rank)
+    def _construction(self, cls: str, args: CallArgs, env: Env, site: tuple) -> Value:
+        span = self.positions.call(*site)
         has_org = any(self._is_org_param(k) and v.kind != V.NONE for k, v in args.keywords.items())
-        org_at_hand = any(self._is_org_param(name) for name in env.vars)
+        org_at_hand = any(
+            self._is_org_param(name) and value.kind != V.NONE for name, value in env.vars.items()
+        )
         self.constructions.append(
             ServiceConstruction(
                 class_name=cls,
@@ -802,7 +963,8 @@ class ModuleInterpreter:
                 snippet=self.positions.line_text(span.line),
             )
         )
-        return Value(kind=V.SERVICE, text=cls, has_org=has_org)
+        index = len(self.constructions) - 1
+        return Value(kind=V.SERVICE, text=cls, has_org=has_org, site=("new", index))
 
     # ---------------------------------------------------------------- helpers
 
@@ -899,6 +1061,14 @@ def _param_names(params: cst.Parameters) -> tuple[str, ...]:
     return tuple(names)
 
 
+def _all_params(params: cst.Parameters) -> list[cst.Param]:
+    found = [*params.posonly_params, *params.params, *params.kwonly_params]
+    for extra in (params.star_arg, params.star_kwarg):
+        if isinstance(extra, cst.Param):
+            found.append(extra)
+    return found
+
+
 def _param_annotations(params: cst.Parameters) -> dict[str, cst.BaseExpression]:
     everything = [*params.posonly_params, *params.params, *params.kwonly_params]
     return {p.name.value: p.annotation.annotation for p in everything if p.annotation is not None}
@@ -946,6 +1116,40 @@ def _walk_statements(body: cst.BaseSuite) -> Iterable[cst.CSTNode]:
 
 def _irrefutable(pattern: cst.MatchPattern) -> bool:
     return isinstance(pattern, cst.MatchAs) and pattern.pattern is None
+
+
+def _returned_dict(returns: list[Value]) -> Shape | None:
+    """The summary of a function that returns a dict on every path, else None."""
+    if not returns or any(r.kind != V.DICT for r in returns):
+        return None
+    joined = returns[0]
+    for value in returns[1:]:
+        joined = V.join(joined, value)
+    return V.to_shape(joined)
+
+
+def _unverified(value: Value) -> Value:
+    """`current_user.get("org")`: the principal's, but may be missing and never checked."""
+    return replace(value, origin="unverified", nullable=True)
+
+
+def _row(ref: str, node: cst.Call) -> Value:
+    """What a query or helper returned; a guard on it verifies the names its call pinned."""
+    return Value(kind=V.ROW, row=ref, verifies=frozenset(_names_in(node.args)))
+
+
+def _names_in(nodes: Iterable[cst.CSTNode]) -> set[str]:
+    found: set[str] = set()
+    stack = list(nodes)
+    while stack:
+        node = stack.pop()
+        if isinstance(node, cst.Name):
+            found.add(node.value)
+        elif isinstance(node, cst.Arg) and node.keyword is not None:
+            stack.append(node.value)
+        else:
+            stack.extend(node.children)
+    return found
 
 
 def _keywords_dict(args: CallArgs) -> Value:

@@ -35,8 +35,14 @@ class PositionIndex:
         self._calls: dict[CallKey, list[Span]] = defaultdict(list)
         self._defs: dict[str, list[Span]] = defaultdict(list)
         self._names: dict[str, list[Span]] = defaultdict(list)
-        self._taken: dict[object, int] = defaultdict(int)
-        self._collect(tree, frozenset(call_names), frozenset(watched_names))
+        self._pending: tuple | None = (tree, frozenset(call_names), frozenset(watched_names))
+
+    def _ensure(self) -> None:
+        # Built on first use: a module that yields no fact never pays for the walk.
+        if self._pending is not None:
+            tree, call_names, watched = self._pending
+            self._pending = None
+            self._collect(tree, call_names, watched)
 
     def _collect(self, tree: ast.Module, call_names: frozenset[str], watched: frozenset[str]):
         for node in ast.walk(tree):
@@ -55,12 +61,15 @@ class PositionIndex:
                 spans.sort(key=lambda s: (s.line, s.column, -s.end_line, -s.end_column))
 
     def call(self, key: CallKey, rank: int) -> Span:
+        self._ensure()
         return _pick(self._calls.get(key), rank)
 
     def definition(self, name: str, rank: int) -> Span:
+        self._ensure()
         return _pick(self._defs.get(name), rank)
 
     def name(self, name: str, rank: int) -> Span:
+        self._ensure()
         return _pick(self._names.get(name), rank)
 
     def line_text(self, line: int) -> str:
@@ -98,7 +107,7 @@ def _pick(spans: list[Span] | None, rank: int) -> Span:
 
 def _ast_call_key(node: ast.Call, call_names: frozenset[str]) -> CallKey | None:
     func = node.func
-    if isinstance(func, ast.Attribute) and func.attr in call_names:
+    if isinstance(func, ast.Attribute):  # every method call: any may be a DB helper
         name, receiver = func.attr, ast_dotted(func.value)
     elif isinstance(func, ast.Name) and func.id in call_names:
         name, receiver = func.id, ""

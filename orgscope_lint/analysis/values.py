@@ -18,6 +18,12 @@ SERVICE = "service"  # an instance of a DB class
 DICT = "dict"
 OBJECT = "object"  # `self` of a non-DB class: resolves `self.x` through the class's attributes
 SEQ = "seq"  # a list, tuple or set literal or comprehension
+ROW = "row"  # what a query or a DB helper returned
+BUILDER = "builder"  # a Supabase query-builder chain: `client.table("t").select().eq(...)`
+
+# Where a value comes from, when that matters for a tenant id. Worst first: a merge of
+# two paths keeps the worse origin, since one bad path is enough for a leak.
+ORIGIN_RANK = ("request", "unverified", "row", "verified", "principal")
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,6 +35,10 @@ class Entry:
     maybe_empty: bool = False  # the value is None/"" on some path
     condition: str | None = None
     params: frozenset[str] = frozenset()
+    origin: str | None = None  # see ORIGIN_RANK; "request:header" etc. for untrusted input
+    row: str | None = (
+        None  # the fact ("q3": queries[3], "h1": helper_calls[1]) whose row it was read from
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +51,16 @@ class Value:
     nullable: bool = False  # None on some path
     has_org: bool = False  # a SERVICE built with an org
     element: Value | None = None  # a SEQ's items, merged
+    origin: str | None = None  # see ORIGIN_RANK
+    row: str | None = None  # ROW, or read from one: the fact behind it ("q3", "h1")
+    # ROW: variables the query's filter pinned; a guard on the row verifies them.
+    verifies: frozenset[str] = frozenset()
+    # BUILDER: the operation so far and the record it writes (filters live in `entries`).
+    operation: str | None = None
+    record: Value | None = None
+    site: tuple | None = None  # BUILDER: its `.table(` call; SERVICE: its construction
+    from_call: str | None = None  # the result of calling this function (resolved project-wide)
+    merged: frozenset[str] = frozenset()  # DICT: functions whose returned dicts were spread in
 
 
 TOP = Value()
@@ -59,7 +79,19 @@ def unknown_from(values: Iterable[Value]) -> Value:
 def entry_for(value: Value) -> Entry:
     if value.kind == NONE:
         return Entry(empty=True, maybe_empty=True, params=value.params)
-    return Entry(maybe_empty=value.nullable, params=value.params)
+    return Entry(
+        maybe_empty=value.nullable, params=value.params, origin=value.origin, row=value.row
+    )
+
+
+def worse_origin(a: str | None, b: str | None) -> str | None:
+    if a == b:
+        return a
+    for origin in ORIGIN_RANK:
+        for candidate in (a, b):
+            if candidate and candidate.split(":")[0] == origin:
+                return candidate
+    return None
 
 
 def with_entry(d: Value, key: str, entry: Entry) -> Value:
@@ -72,8 +104,17 @@ def without_entry(d: Value, key: str) -> Value:
     return replace(d, entries=entries)
 
 
+def derived(base: Value) -> Value:
+    """A part of `base` (`base[k]`, `base.x`, an item): same parameters, origin and row."""
+    if not (base.params or base.origin or base.row):
+        return TOP
+    return Value(params=base.params, origin=base.origin, row=base.row)
+
+
 def merge_dicts(base: Value, extra: Value) -> Value:
     """`{**base, **extra}` or `base.update(extra)`: extra's keys win."""
+    if extra.kind != DICT and extra.from_call:
+        return replace(base, merged=base.merged | {extra.from_call})
     if extra.kind != DICT:
         return replace(base, open=True)
     entries = dict(base.entries)
@@ -84,7 +125,9 @@ def merge_dicts(base: Value, extra: Value) -> Value:
             entry = _join_entries(old, entry, None, None)
             entry = replace(entry, always=True)
         entries[key] = entry
-    return replace(base, entries=entries, open=base.open or extra.open)
+    return replace(
+        base, entries=entries, open=base.open or extra.open, merged=base.merged | extra.merged
+    )
 
 
 def join(a: Value, b: Value, cond_a: str | None = None, cond_b: str | None = None) -> Value:
@@ -97,14 +140,23 @@ def join(a: Value, b: Value, cond_a: str | None = None, cond_b: str | None = Non
         return replace(b, nullable=True, params=a.params | b.params)
     if b.kind == NONE and a.kind != NONE:
         return replace(a, nullable=True, params=a.params | b.params)
-    if a.kind == b.kind and a.text == b.text and a.kind in (STR, SERVICE, OBJECT, NONE):
+    if a.kind == BUILDER and b.kind == BUILDER and a.site == b.site:
+        joined = _join_dicts(a, b, cond_a, cond_b)
+        return replace(a, entries=joined.entries, open=joined.open, params=joined.params)
+    if a.kind == b.kind and a.text == b.text and a.kind in (STR, SERVICE, OBJECT, NONE, ROW):
         return replace(
             a,
             has_org=a.has_org and b.has_org,
             nullable=a.nullable or b.nullable,
             params=a.params | b.params,
+            origin=worse_origin(a.origin, b.origin),
+            row=a.row if a.row == b.row else None,
         )
-    return replace(unknown_from((a, b)), nullable=a.nullable or b.nullable)
+    return replace(
+        unknown_from((a, b)),
+        nullable=a.nullable or b.nullable,
+        origin=worse_origin(a.origin, b.origin),
+    )
 
 
 def meet(a: Value, b: Value) -> Value:
@@ -129,7 +181,13 @@ def _join_dicts(a: Value, b: Value, cond_a: str | None, cond_b: str | None) -> V
             only, cond = (ea, cond_a) if ea is not None else (eb, cond_b)
             assert only is not None
             entries[key] = replace(only, always=False, condition=only.condition or cond)
-    return Value(kind=DICT, entries=entries, open=a.open or b.open, params=a.params | b.params)
+    return Value(
+        kind=DICT,
+        entries=entries,
+        open=a.open or b.open,
+        params=a.params | b.params,
+        merged=a.merged | b.merged,
+    )
 
 
 def _join_entries(ea: Entry, eb: Entry, cond_a: str | None, cond_b: str | None) -> Entry:
@@ -147,6 +205,8 @@ def _join_entries(ea: Entry, eb: Entry, cond_a: str | None, cond_b: str | None) 
         maybe_empty=ea.maybe_empty or eb.maybe_empty,
         condition=condition,
         params=ea.params | eb.params,
+        origin=worse_origin(ea.origin, eb.origin),
+        row=ea.row if ea.row == eb.row else None,
     )
 
 
@@ -154,9 +214,11 @@ def to_shape(value: Value | None) -> Shape:
     """The fact a rule sees for a filter or record argument (None: the argument is omitted)."""
     if value is None or value.kind == NONE:
         return Shape(ShapeKind.NONE)
-    if value.kind != DICT:
+    if value.from_call and value.kind != DICT:
+        return Shape(ShapeKind.DICT, merged=(value.from_call,))
+    if value.kind not in (DICT, BUILDER):
         return Shape(ShapeKind.UNKNOWN)
-    if not value.entries and not value.open:
+    if not value.entries and not value.open and not value.merged:
         return Shape(ShapeKind.EMPTY)
     keys = tuple(
         KeyFact(
@@ -166,7 +228,9 @@ def to_shape(value: Value | None) -> Shape:
             maybe_empty=entry.maybe_empty,
             condition=entry.condition,
             params=tuple(sorted(entry.params)),
+            origin=entry.origin,
+            row=entry.row,
         )
         for key, entry in sorted(value.entries.items())
     )
-    return Shape(ShapeKind.DICT, keys=keys, open=value.open)
+    return Shape(ShapeKind.DICT, keys=keys, open=value.open, merged=tuple(sorted(value.merged)))

@@ -1,0 +1,94 @@
+"""Adapter for Supabase's query builder: `client.table("t").select("*").eq("id", x)`.
+
+A chain is a BUILDER value that each method call refines, whether it is written in one
+expression or continued through a variable (`q = q.eq(...)`, in branches and loops).
+When it runs (`.execute()`), or leaves the function unexecuted, it becomes the same
+`Query` fact the service-object adapter produces, so every rule applies unchanged.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from orgscope_lint.analysis import values as V
+from orgscope_lint.analysis.service_api import CallArgs
+from orgscope_lint.analysis.values import Value
+from orgscope_lint.facts import Query
+from orgscope_lint.findings import Span
+
+STARTS = frozenset({"table", "from_"})
+_OPERATIONS = {
+    "select": "read",
+    "update": "update",
+    "delete": "delete",
+    "insert": "insert",
+    "upsert": "insert",
+}
+_METHOD_FOR = {"read": "select", "update": "update", "delete": "delete", "insert": "insert"}
+RUNS = frozenset({"execute"})
+
+
+def start(table: str, site: tuple) -> Value:
+    """`site` is the `.table(` call's position key and rank: ((name, receiver, arg), rank)."""
+    return Value(kind=V.BUILDER, text=table, site=site)
+
+
+def apply(builder: Value, method: str, args: CallArgs) -> Value:
+    """The chain after `.method(*args)`; unknown modifiers (order, limit...) keep it."""
+    operation = _OPERATIONS.get(method)
+    if operation is not None:
+        if builder.operation in ("update", "delete", "insert") and operation == "read":
+            return builder  # `.update(...).select()` returns rows: still an update
+        record = (
+            args.positional[0] if args.positional and operation in ("update", "insert") else None
+        )
+        return replace(builder, operation=operation, record=record or builder.record)
+    if method == "eq" and len(args.positional) >= 2:
+        return _pin(builder, args.positional[0], args.positional[1])
+    if method == "filter" and len(args.positional) >= 3:
+        op = args.positional[1]
+        if op.kind == V.STR and op.text == "eq":
+            return _pin(builder, args.positional[0], args.positional[2])
+        return builder
+    if method == "in_" and len(args.positional) >= 2:
+        items = args.positional[1]
+        return _pin(builder, args.positional[0], items.element or V.derived(items))
+    if method == "is_" and len(args.positional) >= 2:
+        return _pin(builder, args.positional[0], V.NONE_VALUE)
+    if method == "match" and args.positional:
+        merged = V.merge_dicts(V.EMPTY_DICT, args.positional[0])
+        return replace(
+            builder,
+            entries={**builder.entries, **merged.entries},
+            open=builder.open or merged.open,
+        )
+    return builder
+
+
+def _pin(builder: Value, column: Value, value: Value) -> Value:
+    if column.kind != V.STR or not column.text:
+        return replace(builder, open=True)
+    return V.with_entry(builder, column.text, V.entry_for(value))
+
+
+def to_query(builder: Value, span: Span, function: str | None, snippet: str) -> Query | None:
+    if builder.operation is None or not builder.text:
+        return None
+    operation = builder.operation
+    if operation == "insert":
+        record = builder.record
+        shape = V.to_shape((record.element or record) if record else Value())
+    else:
+        shape = V.to_shape(replace(builder, kind=V.DICT))
+    return Query(
+        method=_METHOD_FOR[operation],
+        operation=operation,
+        table=builder.text,
+        receiver=builder.site[0][1] if builder.site else "",
+        receiver_class=None,
+        shape=shape,
+        span=span,
+        function=function,
+        snippet=snippet,
+        style="query-builder",
+    )

@@ -1,0 +1,99 @@
+"""Where a tenant id comes from: the authenticated principal, or the request.
+
+FastAPI makes request input look like ordinary parameters; this module tells them apart
+from the principal a dependency resolved, so ORG009 can say a tenant id came from a
+header, a query string, a path segment or a request body.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Collection, Sequence
+
+import libcst as cst
+
+from orgscope_lint.analysis.syntax import annotation_names, dotted_name, string_literal
+
+ROUTE_METHODS = frozenset(
+    {"get", "post", "put", "patch", "delete", "head", "options", "api_route", "route"}
+)
+_PARAM_CALLS = {
+    "Header": "request:header",
+    "Query": "request:query",
+    "Path": "request:path",
+    "Body": "request:body",
+    "Form": "request:form",
+    "Cookie": "request:cookie",
+}
+REQUEST_ATTRIBUTES = {
+    "headers": "request:header",
+    "query_params": "request:query",
+    "path_params": "request:path",
+    "cookies": "request:cookie",
+}
+REQUEST_BODY_METHODS = frozenset({"json", "form", "body"})
+_SCALARS = frozenset(
+    {"str", "int", "UUID", "uuid", "Optional", "Union", "None", "Annotated", "UUID4", "bool"}
+)
+# Framework objects a route receives that carry no request data themselves.
+_FRAMEWORK = frozenset(
+    {"Request", "Response", "BackgroundTasks", "WebSocket", "Session", "AsyncSession"}
+)
+_PATH_PARAM = re.compile(r"{(\w+)(?::[^}]*)?}")
+
+
+def route_path_params(decorators: Sequence[cst.Decorator]) -> set[str] | None:
+    """The `{name}`s of a route's path, or None when the function is not a route."""
+    for decorator in decorators:
+        call = decorator.decorator
+        if not isinstance(call, cst.Call) or not isinstance(call.func, cst.Attribute):
+            continue
+        if call.func.attr.value not in ROUTE_METHODS:
+            continue
+        path = string_literal(call.args[0].value) if call.args else None
+        return set(_PATH_PARAM.findall(path or ""))
+    return None
+
+
+def param_origin(
+    param: cst.Param, route_params: set[str] | None, principal_names: Collection[str]
+) -> str | None:
+    name = param.name.value
+    if name in principal_names:
+        return "principal"
+    marker = _request_marker(param.default) or _request_marker(
+        param.annotation.annotation if param.annotation else None
+    )
+    if marker is not None:
+        return marker
+    if route_params is None or _is_dependency(param.default):
+        return None
+    if name in route_params:
+        return "request:path"
+    names = annotation_names(param.annotation.annotation) if param.annotation else set()
+    if names & _FRAMEWORK:
+        return None
+    if not names or names <= _SCALARS:
+        return "request:query"
+    if any(n[:1].isupper() for n in names - _SCALARS):
+        return "request:body"  # a pydantic model: FastAPI fills it from the JSON body
+    return None
+
+
+def _request_marker(node: cst.BaseExpression | None) -> str | None:
+    stack = [node] if node is not None else []
+    while stack:
+        current = stack.pop()
+        if isinstance(current, cst.Call):
+            origin = _PARAM_CALLS.get(dotted_name(current.func).rsplit(".", 1)[-1])
+            if origin is not None:
+                return origin
+        stack.extend(c for c in current.children if isinstance(c, cst.CSTNode))
+    return None
+
+
+def _is_dependency(node: cst.BaseExpression | None) -> bool:
+    return isinstance(node, cst.Call) and dotted_name(node.func).rsplit(".", 1)[-1] in (
+        "Depends",
+        "Security",
+    )

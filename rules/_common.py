@@ -1,0 +1,43 @@
+"""What several tenant rules share: the finding for a query with a given verdict."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+from orgscope_lint.facts import FileFacts, Query
+from orgscope_lint.findings import Finding
+from orgscope_lint.project import Project
+from orgscope_lint.rule import Rule
+from orgscope_lint.tenancy import Verdict, verdict
+
+
+def query_findings(
+    rule: Rule,
+    facts: FileFacts,
+    project: Project,
+    wanted: Verdict,
+    message: Callable[[Query, str], str],
+    *,
+    inserts: bool | None = None,
+) -> Iterator[Finding]:
+    """One finding per query whose verdict is `wanted`; `inserts` narrows by operation."""
+    for query in facts.queries:
+        if inserts is not None and (query.operation == "insert") != inserts:
+            continue
+        if verdict(query, facts, project) is not wanted:
+            continue
+        key = project.key_for(query.table) or ""
+        yield rule.finding(
+            facts,
+            query.span,
+            message(query, key),
+            snippet=query.snippet,
+            table=query.table,
+            operation=query.operation,
+        )
+
+
+def call_text(query: Query) -> str:
+    if query.style == "query-builder":
+        return f"`{query.receiver}.table({query.table!r}).{query.method}`"
+    return f"`{query.receiver or 'db'}.{query.method}`"

@@ -1,0 +1,66 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from orgscope_lint.facts import FileFacts, Query
+from orgscope_lint.findings import Finding, Severity
+from orgscope_lint.project import Project
+from orgscope_lint.rule import Rule
+from orgscope_lint.rules._common import call_text, query_findings
+from orgscope_lint.tenancy import Verdict
+
+
+class ConditionalTenantFilter(Rule):
+    code = "ORG007"
+    name = "conditional-tenant-filter"
+    severity = Severity.WARNING
+    summary = "The tenant key is in the filter on some paths only: the query fails open"
+    doc = """
+    ## What it does
+    Reports a query whose filter carries the tenant key on some paths through the function
+    but not on others, typically `if org_id: filters["clerk_org_id"] = org_id`. The
+    message names the condition.
+
+    ## Why is this bad?
+    The day the org is missing (a background job, a token without an organization, a
+    refactor that stops passing it) the query silently widens to every tenant instead of
+    failing. Scoping must fail closed.
+
+    ## Example
+    ```python
+    filters = {"id": voice_id}
+    if effective_org_id:
+        filters["clerk_org_id"] = effective_org_id
+    return self.select_one("voices", filters)
+    ```
+
+    ## Use instead
+    ```python
+    if not effective_org_id:
+        raise PermissionError("an organization is required")
+    return self.select_one("voices", {"id": voice_id, "clerk_org_id": effective_org_id})
+    ```
+    """
+    valid = (
+        'def f(db, i, org):\n    q = {"id": i}\n    if not org:\n        raise ValueError("org")\n'
+        '    q["clerk_org_id"] = org\n    db.select("voices", q)\n',
+        'def f(db, i, org, admin):\n    q = {"id": i}\n    if admin:\n        q["clerk_org_id"] = org\n'
+        '    else:\n        q["clerk_org_id"] = org\n    db.select("voices", q)\n',
+    )
+    invalid = (
+        'def f(db, i, org):\n    q = {"id": i}\n    if org:\n        q["clerk_org_id"] = org\n'
+        '    return db.select_one("voices", q)  # expect: ORG007\n',
+        'def f(db, i, user):\n    org = None\n    if user:\n        org = user["clerk_org_id"]\n'
+        '    return db.select("voices", {"id": i, "clerk_org_id": org})  # expect: ORG007\n',
+    )
+
+    def check(self, facts: FileFacts, project: Project) -> Iterator[Finding]:
+        def message(query: Query, key: str) -> str:
+            fact = query.shape.get(key)
+            when = f" only when `{fact.condition}`" if fact and fact.condition else " on some paths"
+            return (
+                f"{call_text(query)} on `{query.table}` filters by `{key}`{when}; "
+                f"otherwise it reaches every tenant's rows"
+            )
+
+        yield from query_findings(self, facts, project, Verdict.CONDITIONAL, message)
