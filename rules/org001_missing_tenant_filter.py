@@ -63,6 +63,25 @@ class MissingTenantFilter(Rule):
             'def f(db):\n    db.select("plans", {"id": 1})\n',
             config=(("global-tables", ["plans"]),),
         ),
+        # Provenance: the id comes from a row a tenant-scoped query returned.
+        'def f(db, i, org):\n    agent = db.select_one("agents", {"id": i, "clerk_org_id": org})\n'
+        '    return db.select_one("phone_numbers", {"id": agent["phone_id"]})\n',
+        # Check-then-act: a scoped lookup of the same id raised when nothing matched.
+        'def f(db, i, org):\n    call = db.select_one("calls", {"id": i, "clerk_org_id": org})\n'
+        '    if not call:\n        raise LookupError(i)\n    db.update("calls", {"id": i}, {"x": 1})\n',
+        # Ownership check right after the fetch, raising on mismatch.
+        'def f(db, i, current_user):\n    call = db.select_one("calls", {"id": i})\n'
+        '    if call["clerk_org_id"] != current_user["clerk_org_id"]:\n'
+        "        raise PermissionError(i)\n    return call\n",
+        # Owner-scoped: pinned to the principal's own user id, narrower than the tenant.
+        "def f(db, current_user):\n"
+        '    return db.select("notes", {"user_id": current_user["user_id"]})\n',
+        # A scoping dict built by a project function is seen through its summary.
+        'def org_scope(org):\n    return {"clerk_org_id": org}\n\n'
+        'def f(db, i, org):\n    return db.select("calls", {**org_scope(org), "id": i})\n',
+        # A Supabase chain filtered by the tenant key.
+        'def f(client, i, org):\n    q = client.table("calls").select("*").eq("id", i)\n'
+        '    q = q.eq("clerk_org_id", org)\n    return q.execute()\n',
         Example(
             'def f(db):\n    db.select("plans", {"id": 1})\n',
             migrations=(("001.sql", "create table plans (id uuid, name text);"),),
@@ -82,6 +101,16 @@ class MissingTenantFilter(Rule):
         '        self.update("calls", {"id": i}, {"archived": True})  # expect: ORG001\n',
         "class CallRepo:\n    def __init__(self):\n        self.store = DatabaseService()\n\n"
         '    def get(self, i):\n        return self.store.select_one("calls", {"id": i})  # expect: ORG001\n',
+        # One root cause, one finding: the update uses the unscoped read's row.
+        'def f(db, i):\n    row = db.select_one("calls", {"id": i})  # expect: ORG001\n'
+        '    db.update("calls", {"id": row["id"]}, {"x": 1})\n',
+        # A Supabase chain, continued through a variable, never pinned to the tenant.
+        'def f(client, i):\n    q = client.table("calls").select("*")  # expect: ORG001\n'
+        '    q = q.eq("id", i)\n    return q.execute()\n',
+        # The check-then-act lookup itself was unscoped: it verifies nothing.
+        'def f(db, i):\n    call = db.select_one("calls", {"id": i})  # expect: ORG001\n'
+        "    if not call:\n        raise LookupError(i)\n"
+        '    db.delete("calls", {"id": i})  # expect: ORG001\n',
         Example(
             'def f(db, i):\n    db.delete("api_keys", {"id": i})  # expect: ORG001\n',
             migrations=(("001.sql", "create table api_keys (id uuid, client_id text);"),),
