@@ -191,7 +191,7 @@ TEXT_LINE = re.compile(
 
 def test_text_lines_then_blank_then_summary(mixed: Report) -> None:
     lines = text.render(mixed).splitlines()
-    assert lines[-2:] == ["", "Found 3 errors (1 suppressed)."]
+    assert lines[-2:] == ["", "Found 3 findings: 1 error, 1 warning, 1 info (1 suppressed)."]
     body = lines[:-2]
     assert len(body) == 3
     parsed = [TEXT_LINE.match(line) for line in body]
@@ -217,7 +217,9 @@ def test_text_clean_run_mentions_suppressed() -> None:
 
 
 def test_text_singular_summary() -> None:
-    assert text.render(report_of(make(MissingFilter))).splitlines()[-1] == "Found 1 error."
+    assert (
+        text.render(report_of(make(MissingFilter))).splitlines()[-1] == "Found 1 finding: 1 error."
+    )
 
 
 def test_text_does_not_import_rich() -> None:

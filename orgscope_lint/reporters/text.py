@@ -43,12 +43,26 @@ def header(finding: Finding) -> str:
 
 
 def summary(report: Report) -> str:
-    count = len(report.active)
+    return "".join(text for text, _ in summary_parts(report))
+
+
+def summary_parts(report: Report) -> list[tuple[str, str]]:
+    """The summary line as (text, rich style) pieces: one wording for both outputs."""
+    active = report.active
     notes = _notes(report)
-    if not count:
-        return "All checks passed!" + (f" ({notes})" if notes else "")
-    noun = "error" if count == 1 else "errors"
-    return f"Found {count} {noun}" + (f" ({notes})" if notes else "") + "."
+    if not active:
+        parts = [("All checks passed!", "bold green")]
+        return parts + ([(f" ({notes})", "dim")] if notes else [])
+    counts = Counter(finding.severity for finding in active)
+    noun = "finding" if len(active) == 1 else "findings"
+    parts = [(f"Found {len(active)} {noun}: ", "bold")]
+    for index, severity in enumerate(s for s in Severity if counts[s]):
+        if index:
+            parts.append((", ", ""))
+        parts.append((_plural(counts[severity], severity), SEVERITY_STYLES[severity]))
+    if notes:
+        parts.append((f" ({notes})", "dim"))
+    return [*parts, (".", "")]
 
 
 def _notes(report: Report) -> str:
@@ -137,24 +151,9 @@ def _caret_cells(finding: Finding, code: str) -> tuple[int, int]:
 def _rich_summary(report: Report) -> Text:
     from rich.text import Text
 
-    active = report.active
-    notes = _notes(report)
-    if not active:
-        text = Text("All checks passed!", style="bold green")
-        if notes:
-            text.append(f" ({notes})", style="dim")
-        return text
-    counts = Counter(finding.severity for finding in active)
-    noun = "finding" if len(active) == 1 else "findings"
-    text = Text(f"Found {len(active)} {noun}: ", style="bold")
-    parts = [severity for severity in Severity if counts[severity]]
-    for index, severity in enumerate(parts):
-        if index:
-            text.append(", ")
-        text.append(_plural(counts[severity], severity), style=SEVERITY_STYLES[severity])
-    if notes:
-        text.append(f" ({notes})", style="dim")
-    text.append(".")
+    text = Text()
+    for piece, style in summary_parts(report):
+        text.append(piece, style=style)
     return text
 
 
