@@ -359,6 +359,41 @@ def test_db_receiver_not_yet_recognised(source: str, cls: str | None) -> None:
     assert (query.table, query.receiver_class) == ("calls", cls)
 
 
+def test_queries_inside_decorated_route_handlers() -> None:
+    facts = facts_of(
+        """
+        @router.get("/calls/{call_id}")
+        async def get_call(call_id: str, db: DatabaseService = Depends(get_db)):
+            return db.select_one("calls", {"id": call_id})
+
+        @router.delete("/calls/{call_id}")
+        async def delete_call(call_id: str, current_user: dict = Depends(get_current_user)):
+            db = DatabaseService(token=current_user["token"])
+            db.delete("calls", {"id": call_id})
+
+        @router.get("/voices")
+        async def voices(org: str, db: Annotated[DatabaseAdminService, Depends(get_db)]):
+            return db.select("voices", {"clerk_org_id": org})
+
+        @router.get("/agents")
+        async def agents(db=Depends(get_db)):
+            return db.count("agents")
+
+        @requires_admin
+        @log_calls(level=2)
+        def admin(db, i):
+            db.update("campaigns", {"id": i}, {})
+        """
+    )
+    assert [(q.function, q.table, q.receiver_class) for q in facts.queries] == [
+        ("get_call", "calls", "DatabaseService"),
+        ("delete_call", "calls", "DatabaseService"),
+        ("voices", "voices", "DatabaseAdminService"),
+        ("agents", "agents", None),
+        ("admin", "campaigns", None),
+    ]
+
+
 def test_configured_db_class_and_receiver_names() -> None:
     source = """
     def f(i, repo, db):
@@ -1963,7 +1998,6 @@ def test_function_facts() -> None:
     }
 
 
-@pytest.mark.xfail(strict=True, reason="end_line adds the decorator lines to the def line")
 def test_decorated_function_ends_at_its_last_line() -> None:
     text = textwrap.dedent(
         """\
@@ -2076,16 +2110,13 @@ def test_filter_from_an_unknown_call_is_silent_by_default(tmp_path: Path) -> Non
     assert _findings(tmp_path) == [("api.py", 6, 5, "ORG001")]
 
 
-@pytest.mark.xfail(
-    strict=True, reason="a decorated system-context function's range runs past its end"
-)
 def test_system_context_of_a_decorated_function_stays_inside_it(tmp_path: Path) -> None:
     _write(
         tmp_path,
         {
             "api.py": """\
-            @router.get("/admin")
             @requires_admin
+            @log_calls(level=2)
             def admin(db):  # orgscope: system-context -- cross-tenant admin listing
                 return db.select("calls", {})
             def leak(db, i):
