@@ -87,7 +87,12 @@ def load_schema(
     patterns: Sequence[str],
     exclude_dirs: Collection[str] = DEFAULT_SKIP_DIRS,
 ) -> Schema:
-    """Replay every migration under `root` matching `patterns`, in migration-tool order."""
+    """Replay every migration under `root` matching `patterns`, in migration-tool order.
+
+    `patterns` are globs relative to `root` where `**/` stands for zero or more directories.
+    A directory is not entered when its name, or its path relative to `root`, is in
+    `exclude_dirs`.
+    """
     replay = _Replay()
     contents: list[tuple[str, bytes | None]] = []
     files: list[str] = []
@@ -351,6 +356,8 @@ class _Replay:
         if isinstance(operation, _CreateTable):
             if operation.if_not_exists and operation.table in tables:
                 return
+            # A plain CREATE of an existing table would have failed that migration, so the
+            # table was dropped some way this replay cannot see: the new definition wins.
             columns = set(operation.columns)
             for parent in operation.copies:
                 if parent in tables:
@@ -373,6 +380,7 @@ class _Replay:
             table.columns.add(operation.new)
             table.source = source
         elif isinstance(operation, _RenameTable):
+            # Renaming a table no migration created still proves the new name exists.
             tables[operation.new] = tables.pop(operation.table, None) or _Table(set(), source)
         else:
             tables.pop(operation.table, None)
@@ -435,12 +443,25 @@ def _do_block_operations(statement: str) -> Iterator[_Operation]:
 def _ddl_operations(statement: str) -> list[_Operation]:
     head = _TABLE_DDL_HEAD.match(statement)
     # Temporary tables vanish with the migration's session.
-    if head is None or head.group("temporary"):
+    if head is None or head.group("temporary") or _alters_no_column(statement):
         return []
     operations = _operations_from_ast(statement)
     if operations is None:
         operations = _operations_from_text(statement)
     return operations
+
+
+def _alters_no_column(statement: str) -> bool:
+    """An ALTER TABLE none of whose actions adds, drops or renames anything.
+
+    Saves parsing the most common ALTERs of real migrations (ENABLE ROW LEVEL SECURITY,
+    OWNER TO, ALTER COLUMN ... SET DEFAULT), which sqlglot mostly reads as a Command anyway.
+    """
+    match = _ALTER_TEXT.match(statement)
+    if match is None:
+        return False
+    actions = _split_top_level(match.group("actions"))[0]
+    return not any(_COLUMN_OR_TABLE_CHANGE.match(action) for action in actions)
 
 
 # --- sqlglot ---------------------------------------------------------------------------
@@ -519,7 +540,7 @@ def _operations_from_ast(statement: str) -> list[_Operation] | None:
         return None
     expression = expressions[0]
     if isinstance(expression, exp.Create):
-        return _create_operations(expression)
+        return _create_operations(expression, statement)
     if isinstance(expression, _nodes("Alter", "AlterTable")):
         return _alter_operations(expression, statement)
     if isinstance(expression, exp.Drop):
@@ -528,7 +549,7 @@ def _operations_from_ast(statement: str) -> list[_Operation] | None:
     return None
 
 
-def _create_operations(create: exp.Create) -> list[_Operation] | None:
+def _create_operations(create: exp.Create, statement: str) -> list[_Operation] | None:
     from sqlglot import exp
 
     if str(create.args.get("kind") or "").upper() != "TABLE":
@@ -538,13 +559,14 @@ def _create_operations(create: exp.Create) -> list[_Operation] | None:
     table = schema.this if schema is not None else target
     if not isinstance(table, exp.Table):
         return None
+    elements = schema.expressions if schema is not None else []
+    if not _read_every_element(len(elements), statement):
+        return None
     properties = create.args.get("properties")
     property_list = properties.expressions if isinstance(properties, exp.Properties) else []
-    if any(isinstance(p, exp.TemporaryProperty) for p in property_list):
-        return []
     columns: list[str] = []
     copies: list[str] = []
-    for element in schema.expressions if schema is not None else ():
+    for element in elements:
         if isinstance(element, exp.ColumnDef):
             columns.append(element.name.lower())
         elif isinstance(element, exp.LikeProperty) and isinstance(element.this, exp.Table):
@@ -571,9 +593,12 @@ def _alter_operations(alter: exp.Expression, statement: str) -> list[_Operation]
         alter.this, exp.Table
     ):
         return None
+    actions = alter.args.get("actions") or []
+    if not _read_every_element(len(actions), statement):
+        return None
     table = alter.this.name.lower()
     operations: list[_Operation] = []
-    for action in alter.args.get("actions") or ():
+    for action in actions:
         if isinstance(action, exp.ColumnDef):
             operations.append(_AddColumn(table, action.name.lower()))
         elif isinstance(action, exp.Drop):
@@ -594,6 +619,24 @@ def _alter_operations(alter: exp.Expression, statement: str) -> list[_Operation]
                 return None
             operations.append(_RenameTable(table, action.this.name.lower()))
     return operations
+
+
+def _read_every_element(count: int, statement: str) -> bool:
+    """Whether sqlglot kept every element of a column list or every ALTER action.
+
+    Without an error, sqlglot can still stop at an action it does not know and drop the
+    rest: `ADD COLUMN a int, SET (fillfactor = 50), ADD COLUMN b int` yields one action.
+    """
+    if match := _CREATE_TEXT.match(statement):
+        rest = match.group("rest")
+        if not rest.startswith("("):
+            return True
+        listed = _split_top_level(rest[1:])[0]
+    elif match := _ALTER_TEXT.match(statement):
+        listed = _split_top_level(match.group("actions"))[0]
+    else:
+        return True
+    return count == sum(1 for element in listed if element.strip())
 
 
 def _drop_operations(drop: exp.Drop) -> list[_Operation]:
@@ -645,6 +688,7 @@ _ELEMENT_TEXT = re.compile(rf"\s*(?P<first>{_IDENT})(?:\s+(?P<second>{_QNAME}))?
 _AFTER_COLUMNS_TEXT = re.compile(r"\s*INHERITS\s*\((?P<parents>[^)]*)\)", _FLAGS)
 _PARTITION_OF_TEXT = re.compile(rf"PARTITION\s+OF\s+(?P<parent>{_QNAME})", _FLAGS)
 _IDENT_RE = re.compile(_IDENT)
+_COLUMN_OR_TABLE_CHANGE = re.compile(r"\s*(?:ADD|DROP|RENAME)\b", re.IGNORECASE)
 
 
 def _operations_from_text(statement: str) -> list[_Operation]:

@@ -66,6 +66,7 @@ def test_replays_create_add_drop_rename_in_file_name_order(tmp_path: Path) -> No
     assert columns(schema, "calls") == {"id", "clerk_org_id"}
     assert columns(schema, "agents") == {"id", "clerk_org_id"}
     assert "agent" not in schema.tables
+    assert schema.tables["agents"].source == "migrations/002_add_org.sql"
     assert schema.tables["calls"] == TableInfo(
         name="calls",
         columns=frozenset({"id", "clerk_org_id"}),
@@ -235,7 +236,7 @@ comment on table public.calls is 'one row per call; create table not_a_table (id
 grant select on public.calls to authenticated;
 
 /* create table commented_out (id int); */
-alter table public.calls add column updated_at timestamptz;
+alter table public.calls add column updated_at timestamptz, replica identity full;
 create table public.voices (id uuid, clerk_org_id text);
 """
 
@@ -256,7 +257,8 @@ def test_supabase_file_learns_ddl_and_prints_nothing(
 
 
 def test_sqlglot_logger_is_restored_after_loading(tmp_path: Path) -> None:
-    write(tmp_path, "migrations/001.sql", "alter table calls enable row level security;")
+    # An action sqlglot does not know makes it warn and fall back to a Command.
+    write(tmp_path, "migrations/001.sql", "alter table t add column a int, replica identity full;")
     logger = logging.getLogger("sqlglot")
     before = logger.level
     logger.setLevel(logging.INFO)
@@ -265,6 +267,18 @@ def test_sqlglot_logger_is_restored_after_loading(tmp_path: Path) -> None:
         assert logger.level == logging.INFO
     finally:
         logger.setLevel(before)
+
+
+def test_alter_action_sqlglot_silently_drops_is_still_learned(tmp_path: Path) -> None:
+    # sqlglot reads this without an error yet keeps only the first action.
+    write(
+        tmp_path,
+        "migrations/001.sql",
+        "CREATE TABLE calls (id int);\n"
+        "ALTER TABLE calls ADD COLUMN a int, SET (fillfactor = 50), ADD COLUMN clerk_org_id text;",
+    )
+
+    assert columns(load(tmp_path), "calls") == {"id", "a", "clerk_org_id"}
 
 
 def test_alter_sqlglot_falls_back_on_still_learns_its_columns(tmp_path: Path) -> None:
@@ -455,6 +469,16 @@ def test_fingerprint_changes_with_any_migration_and_only_then(tmp_path: Path) ->
     assert load(tmp_path).fingerprint != renamed
 
 
+@pytest.mark.skipif(not hasattr(os, "symlink"), reason="needs symbolic links")
+def test_fingerprint_tells_an_unreadable_file_from_an_empty_one(tmp_path: Path) -> None:
+    path = write(tmp_path, "migrations/001.sql", "")
+    empty = load(tmp_path).fingerprint
+    path.unlink()
+    path.symlink_to(tmp_path / "nowhere.sql")
+
+    assert load(tmp_path).fingerprint != empty
+
+
 def test_no_migration_means_empty(tmp_path: Path) -> None:
     write(tmp_path, "app/models.py", "x = 1")
 
@@ -462,7 +486,7 @@ def test_no_migration_means_empty(tmp_path: Path) -> None:
 
     assert schema.empty
     assert (schema.tables, schema.files, schema.unreadable) == ({}, (), ())
-    write(tmp_path, "migrations/001.sql", "SELECT 1;")
+    write(tmp_path, "migrations/001.sql", b"\xff")
     assert not load(tmp_path).empty
 
 
