@@ -168,9 +168,14 @@ def config_from_mapping(table: Mapping[str, Any], source: Path | None = None) ->
 
 def _has_section(pyproject: Path) -> bool:
     try:
-        data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        text = pyproject.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
         return False
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError:
+        # Broken TOML that names our section is ours to report, not to skip silently.
+        return f"[tool.{SECTION}" in text
     return SECTION in data.get("tool", {})
 
 

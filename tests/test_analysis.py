@@ -284,7 +284,7 @@ RECEIVERS: dict[str, tuple[str, str | None]] = {
 }
 
 # The same shapes, where the analysis must see a DB service but does not yet.
-RECEIVERS_NOT_YET: dict[str, tuple[str, str | None]] = {
+LESS_COMMON_RECEIVERS: dict[str, tuple[str, str | None]] = {
     "constructed-through-module-attribute": (
         """
         import app.db
@@ -350,11 +350,10 @@ def test_db_receiver_is_recognised(source: str, cls: str | None) -> None:
     assert query.shape.key_names == ("id",)
 
 
-@pytest.mark.xfail(strict=True, reason="receiver shapes the analysis does not resolve yet")
 @pytest.mark.parametrize(
-    ("source", "cls"), RECEIVERS_NOT_YET.values(), ids=RECEIVERS_NOT_YET.keys()
+    ("source", "cls"), LESS_COMMON_RECEIVERS.values(), ids=LESS_COMMON_RECEIVERS.keys()
 )
-def test_db_receiver_not_yet_recognised(source: str, cls: str | None) -> None:
+def test_db_receiver_in_less_common_shapes(source: str, cls: str | None) -> None:
     query = only_query(source)
     assert (query.table, query.receiver_class) == ("calls", cls)
 
@@ -520,7 +519,7 @@ NOT_RECEIVERS: dict[str, str] = {
         """,
 }
 
-NOT_RECEIVERS_YET: dict[str, str] = {
+CONTAINERS_OF_SERVICES: dict[str, str] = {
     "list-of-services": """
         def f(pool: list[DatabaseService]):
             return pool.count("calls")
@@ -538,8 +537,9 @@ def test_not_a_db_receiver(source: str) -> None:
     assert facts.queries == ()
 
 
-@pytest.mark.xfail(strict=True, reason="a container of services is taken for a service")
-@pytest.mark.parametrize("source", NOT_RECEIVERS_YET.values(), ids=NOT_RECEIVERS_YET.keys())
+@pytest.mark.parametrize(
+    "source", CONTAINERS_OF_SERVICES.values(), ids=CONTAINERS_OF_SERVICES.keys()
+)
 def test_container_of_services_is_not_a_receiver(source: str) -> None:
     assert facts_of(source).queries == ()
 
@@ -1840,9 +1840,6 @@ def test_each_fact_is_paired_with_its_own_call() -> None:
         assert f'"{key}"' in lines[query.span.line - 1], (key, query.span)
 
 
-@pytest.mark.xfail(
-    strict=True, reason="try/except/else: the else suite is walked before the handlers"
-)
 def test_each_fact_is_paired_with_its_own_call_in_try_else() -> None:
     text = textwrap.dedent(
         """\
@@ -1960,10 +1957,6 @@ def test_crlf_line_endings() -> None:
     assert query.snippet == 'db.select("calls", {"id": i})'
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="source lines are split with str.splitlines(), which also breaks at \\f and \\u2028",
-)
 def test_form_feed_and_unicode_line_separator_do_not_shift_lines() -> None:
     text = (
         'import os\n\x0c\n# a\u2028b\ndef f(db, i):\n    s = "é"; db.select("calls", {"id": i})\n'

@@ -230,10 +230,6 @@ def test_invalid_toml_in_an_explicit_pyproject(tmp_path: Path) -> None:
     assert "invalid TOML" in result.stderr
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a pyproject.toml that does not parse is skipped while walking up, silently",
-)
 def test_invalid_toml_in_a_discovered_pyproject_with_our_section(tmp_path: Path) -> None:
     _project(
         tmp_path,

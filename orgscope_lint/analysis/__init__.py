@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import re
 
 import libcst as cst
 
@@ -12,14 +13,30 @@ from orgscope_lint.analysis.service_api import QUERY_METHODS
 from orgscope_lint.config import Config
 from orgscope_lint.facts import FileError, FileFacts
 
+MAX_ANALYSED_LINES = 20_000
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+
 
 def analyze_module(path: str, text: str, tree: ast.Module, config: Config) -> FileFacts:
     """Facts for one module; `tree` is the module already parsed by `ast` (the safety gate)."""
+    line_count = text.count("\n") + 1
+    if line_count > MAX_ANALYSED_LINES:
+        # LibCST parses ~17k lines/s: a generated module of 50k lines would stall a
+        # pre-commit hook for seconds. Lines, not bytes: long string constants are cheap.
+        return FileFacts(
+            path=path,
+            error=FileError(
+                f"too large to analyse ({line_count:,} lines, limit {MAX_ANALYSED_LINES:,}):"
+                " exclude generated code"
+            ),
+        )
     try:
         module = cst.parse_module(text)
     except cst.ParserSyntaxError as exc:
         return FileFacts(path=path, error=FileError(f"syntax error: {exc.message}"))
-    lines = text.splitlines()
+    # Python's own line breaks only: str.splitlines() also breaks at \f and \u2028,
+    # which would shift every position after them.
+    lines = _LINE_BREAK.split(text)
     call_names = set(QUERY_METHODS) | set(config.scoped_helpers) | set(config.db_classes)
     positions = PositionIndex(tree, lines, call_names, config.tenant_like_names)
     interpreter = ModuleInterpreter(module, config, positions)
@@ -34,5 +51,5 @@ def analyze_module(path: str, text: str, tree: ast.Module, config: Config) -> Fi
         functions=tuple(interpreter.functions),
         undefined_names=tuple(undefined),
         constructions=tuple(interpreter.constructions),
-        lines=len(lines),
+        lines=len(lines) - 1 if lines[-1] == "" else len(lines),
     )

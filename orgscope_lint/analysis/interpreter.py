@@ -21,6 +21,7 @@ from orgscope_lint.analysis.positions import PositionIndex, call_key_parts
 from orgscope_lint.analysis.scopes import Scope
 from orgscope_lint.analysis.service_api import QUERY_METHODS, CallArgs, query_from_call
 from orgscope_lint.analysis.syntax import (
+    annotated_classes,
     annotation_names,
     dotted_name,
     first_arg_key,
@@ -109,7 +110,7 @@ class ModuleInterpreter:
     # ---------------------------------------------------------------- entry point
 
     def run(self) -> list[UndefinedName]:
-        self._constants = _module_constants(self.module)
+        self._constants = _module_constants(self.module, self.db_classes)
         self.exec_block(self.module.body, Env())
         return self._undefined_names()
 
@@ -129,6 +130,12 @@ class ModuleInterpreter:
             rank = self._ranks[id(node)] = self._counters[key]
             self._counters[key] += 1
         return rank
+
+    @property
+    def db_class_names(self) -> frozenset[str]:
+        """Configured DB classes and the subclasses of them this module defines."""
+        derived = {name for name, info in self._classes.items() if info.is_db}
+        return self.db_classes | derived
 
     @property
     def qualname(self) -> str | None:
@@ -345,10 +352,8 @@ class ModuleInterpreter:
         # An exception may leave the body anywhere: handlers start from either end.
         raised = join_envs([(start, None), (body_env, None)])
         raised.dead = False
-        if node.orelse is not None:
-            self._exec_suite(node.orelse.body, body_env)
-        branches: list[tuple[Env, str | None]] = [(body_env, None)]
-        for handler in node.handlers:
+        branches: list[tuple[Env, str | None]] = []
+        for handler in node.handlers:  # walked before `else`, as they stand in the source
             handler_env = raised.copy()
             if handler.type is not None:
                 self.ev(handler.type, handler_env)
@@ -356,7 +361,9 @@ class ModuleInterpreter:
                 self.bind(handler.name.name, V.TOP, handler_env)
             self._exec_suite(handler.body, handler_env)
             branches.append((handler_env, f"except {self.code(handler.type) or ''}".strip()))
-        result = join_envs(branches)
+        if node.orelse is not None:
+            self._exec_suite(node.orelse.body, body_env)
+        result = join_envs([(body_env, None), *branches])
         if node.finalbody is not None:
             self._exec_suite(node.finalbody.body, result)
         env.vars, env.dead = result.vars, result.dead
@@ -445,7 +452,7 @@ class ModuleInterpreter:
                 params=params,
                 org_params=org_params,
                 span=span,
-                end_line=span.line + self.code(node).count("\n"),
+                end_line=self.positions.definition_end(span),
             )
         )
         saved = (self.scope, self._function, self._class)
@@ -475,8 +482,8 @@ class ModuleInterpreter:
             if index == 0 and method_of is not None and not is_static:
                 kind = V.SERVICE if method_of.is_db else V.OBJECT
                 body_env.vars[name] = Value(kind=kind, text=method_of.name)
-            elif annotation_names(annotated.get(name)) & self.db_classes:
-                cls = sorted(annotation_names(annotated[name]) & self.db_classes)[0]
+            elif annotated_classes(annotated.get(name)) & self.db_class_names:
+                cls = sorted(annotated_classes(annotated[name]) & self.db_class_names)[0]
                 body_env.vars[name] = Value(kind=V.SERVICE, text=cls)
             else:
                 body_env.vars[name] = self._param_value(declared.get(name), name, route)
@@ -523,7 +530,7 @@ class ModuleInterpreter:
         name = node.name.value
         info = ClassInfo(
             name=name,
-            is_db=name in self.db_classes or bool(base_names & self.db_classes),
+            is_db=name in self.db_classes or bool(base_names & self.db_class_names),
             attributes=self._class_attributes(node),
         )
         self._classes[name] = info
@@ -536,23 +543,48 @@ class ModuleInterpreter:
             self.scope, self._class = saved
 
     def _class_attributes(self, node: cst.ClassDef) -> dict[str, Value]:
-        """`self.x = DatabaseService(...)` or `x: DatabaseService` anywhere in the class."""
+        """`self.x = DatabaseService(...)`, `self.x = param: DatabaseService`, or
+        `x: DatabaseService`, anywhere in the class."""
         found: dict[str, Value] = {}
+        classes = self.db_class_names
         for stmt in _walk_statements(node.body):
             if isinstance(stmt, cst.AnnAssign):
-                cls = annotation_names(stmt.annotation.annotation) & self.db_classes
+                cls = annotated_classes(stmt.annotation.annotation) & classes
                 attr = _self_attribute(stmt.target) or (
                     stmt.target.value if isinstance(stmt.target, cst.Name) else None
                 )
                 if cls and attr:
                     found[attr] = Value(kind=V.SERVICE, text=sorted(cls)[0])
+            elif isinstance(stmt, cst.FunctionDef):
+                found.update(self._attributes_from_params(stmt, classes))
             elif isinstance(stmt, cst.Assign) and isinstance(stmt.value, cst.Call):
                 cls_name = dotted_name(stmt.value.func).rsplit(".", 1)[-1]
-                if cls_name in self.db_classes:
+                if cls_name in classes:
                     for target in stmt.targets:
                         attr = _self_attribute(target.target)
                         if attr:
                             found[attr] = Value(kind=V.SERVICE, text=cls_name)
+        return found
+
+    def _attributes_from_params(
+        self, method: cst.FunctionDef, classes: frozenset[str]
+    ) -> dict[str, Value]:
+        """`def __init__(self, store: DatabaseService): self.store = store`."""
+        typed = {
+            name: sorted(annotated_classes(annotation) & classes)[0]
+            for name, annotation in _param_annotations(method.params).items()
+            if annotated_classes(annotation) & classes
+        }
+        found: dict[str, Value] = {}
+        if not typed:
+            return found
+        for stmt in _walk_statements(method.body):
+            if isinstance(stmt, cst.Assign) and isinstance(stmt.value, cst.Name):
+                cls = typed.get(stmt.value.value)
+                for target in stmt.targets:
+                    attr = _self_attribute(target.target)
+                    if cls and attr:
+                        found[attr] = Value(kind=V.SERVICE, text=cls)
         return found
 
     # ---------------------------------------------------------------- binding
@@ -595,7 +627,7 @@ class ModuleInterpreter:
         if isinstance(target, cst.Subscript):
             self.ev(target.value, env)
             for element in target.slice:
-                self.visit_any(element, env)
+                self._ev_slice(element, env)
         elif isinstance(target, cst.Attribute):
             self.ev(target.value, env)
         elif isinstance(target, (cst.Tuple, cst.List)):
@@ -621,6 +653,15 @@ class ModuleInterpreter:
             return handler(self, node, env)
         self.visit_any(node, env)
         return V.TOP
+
+    def _ev_slice(self, element: cst.SubscriptElement, env: Env) -> None:
+        index = element.slice
+        if isinstance(index, cst.Index):
+            self.ev(index.value, env)
+        else:
+            for part in (index.lower, index.upper, index.step):
+                if isinstance(part, cst.BaseExpression):
+                    self.ev(part, env)
 
     def visit_any(self, node: cst.CSTNode, env: Env) -> None:
         for child in node.children:
@@ -725,7 +766,7 @@ class ModuleInterpreter:
     def _ev_subscript(self, node: cst.Subscript, env: Env) -> Value:
         base = self.ev(node.value, env)
         for element in node.slice:
-            self.visit_any(element, env)
+            self._ev_slice(element, env)
         if base.kind == V.DICT and len(node.slice) == 1:
             index = node.slice[0].slice
             key = self._key_of(index.value, env) if isinstance(index, cst.Index) else None
@@ -748,6 +789,29 @@ class ModuleInterpreter:
         self.ev(node.test, env)
         return V.join(body, self.ev(node.orelse, env))
 
+    def _ev_leaf(self, node: cst.BaseExpression, env: Env) -> Value:
+        return V.TOP
+
+    def _ev_comparison(self, node: cst.Comparison, env: Env) -> Value:
+        self.ev(node.left, env)
+        for target in node.comparisons:
+            self.ev(target.comparator, env)
+        return V.TOP
+
+    def _ev_unary(self, node: cst.UnaryOperation, env: Env) -> Value:
+        self.ev(node.expression, env)
+        return V.TOP
+
+    def _ev_fstring(self, node: cst.FormattedString, env: Env) -> Value:
+        for part in node.parts:
+            if isinstance(part, cst.FormattedStringExpression):
+                self.ev(part.expression, env)
+                if part.format_spec:
+                    for spec in part.format_spec:
+                        if isinstance(spec, cst.FormattedStringExpression):
+                            self.ev(spec.expression, env)
+        return V.TOP
+
     def _ev_await(self, node: cst.Await, env: Env) -> Value:
         return self.ev(node.expression, env)
 
@@ -769,7 +833,8 @@ class ModuleInterpreter:
             return self._ev_method_call(node, func, env)
         name = dotted_name(func)
         site = None
-        if name in self.db_classes:
+        if name.rsplit(".", 1)[-1] in self.db_class_names:
+            name = name.rsplit(".", 1)[-1]
             key = call_key_parts(name, "", first_arg_key(node))
             site = (key, self._rank(key, node))
         if not isinstance(func, cst.Name):
@@ -792,6 +857,8 @@ class ModuleInterpreter:
         site = (key, self._rank(key, node))
         receiver = self.ev(func.value, env)
         args = self._ev_args(node, env)
+        if name in self.db_class_names:  # `app.db.DatabaseService(...)`
+            return self._construction(name, args, env, site)
         if receiver.kind == V.DICT and name in _DICT_MUTATORS:
             return self._dict_method(func.value, receiver, name, args, env)
         if receiver.kind == V.BUILDER:
@@ -1018,6 +1085,13 @@ def _register() -> None:
         cst.Await: M._ev_await,
         cst.NamedExpr: M._ev_named,
         cst.Call: M._ev_call,
+        cst.Comparison: M._ev_comparison,
+        cst.UnaryOperation: M._ev_unary,
+        cst.FormattedString: M._ev_fstring,
+        cst.Integer: M._ev_leaf,
+        cst.Float: M._ev_leaf,
+        cst.Imaginary: M._ev_leaf,
+        cst.Ellipsis: M._ev_leaf,
     }
 
 
@@ -1027,8 +1101,9 @@ _register()
 # -------------------------------------------------------------------- module-level helpers
 
 
-def _module_constants(module: cst.Module) -> dict[str, Value]:
-    """Top-level `NAME = "literal"`: table names and keys spelled through a constant."""
+def _module_constants(module: cst.Module, db_classes: frozenset[str]) -> dict[str, Value]:
+    """Top-level `NAME = "literal"` (table names and keys spelled through a constant) and
+    `db = DatabaseService()`: module names a function may use wherever they are bound."""
     constants: dict[str, Value] = {}
     for stmt in module.body:
         if not isinstance(stmt, cst.SimpleStatementLine):
@@ -1041,14 +1116,25 @@ def _module_constants(module: cst.Module) -> dict[str, Value]:
                 value = small.value
             elif isinstance(small, cst.AnnAssign) and small.value is not None:
                 targets, value = [small.target], small.value
-            literal = string_literal(value) if value is not None else None
+            known = _constant_value(value, db_classes) if value is not None else None
             for target in targets:
                 if isinstance(target, cst.Name):
-                    if literal:
-                        constants[target.value] = Value(kind=V.STR, text=literal)
+                    if known is not None:
+                        constants[target.value] = known
                     else:
                         constants.pop(target.value, None)
     return constants
+
+
+def _constant_value(node: cst.BaseExpression, db_classes: frozenset[str]) -> Value | None:
+    literal = string_literal(node)
+    if literal:
+        return Value(kind=V.STR, text=literal)
+    if isinstance(node, cst.Call):
+        cls = dotted_name(node.func).rsplit(".", 1)[-1]
+        if cls in db_classes:
+            return Value(kind=V.SERVICE, text=cls)
+    return None
 
 
 def _param_names(params: cst.Parameters) -> tuple[str, ...]:
@@ -1138,17 +1224,17 @@ def _row(ref: str, node: cst.Call) -> Value:
     return Value(kind=V.ROW, row=ref, verifies=frozenset(_names_in(node.args)))
 
 
-def _names_in(nodes: Iterable[cst.CSTNode]) -> set[str]:
+def _names_in(args: Iterable[cst.Arg]) -> set[str]:
+    """Variables a call pins: names given directly or as values of a literal filter dict.
+    Deliberately shallow: walking every argument's subtree costs more than it finds."""
     found: set[str] = set()
-    stack = list(nodes)
+    stack: list[cst.BaseExpression] = [arg.value for arg in args]
     while stack:
         node = stack.pop()
         if isinstance(node, cst.Name):
             found.add(node.value)
-        elif isinstance(node, cst.Arg) and node.keyword is not None:
-            stack.append(node.value)
-        else:
-            stack.extend(node.children)
+        elif isinstance(node, cst.Dict):
+            stack.extend(e.value for e in node.elements if isinstance(e, cst.DictElement))
     return found
 
 

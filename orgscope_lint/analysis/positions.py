@@ -34,6 +34,7 @@ class PositionIndex:
         self._lines = lines
         self._calls: dict[CallKey, list[Span]] = defaultdict(list)
         self._defs: dict[str, list[Span]] = defaultdict(list)
+        self._def_ends: dict[Span, int] = {}
         self._names: dict[str, list[Span]] = defaultdict(list)
         self._pending: tuple | None = (tree, frozenset(call_names), frozenset(watched_names))
 
@@ -51,7 +52,9 @@ class PositionIndex:
                 if key is not None:
                     self._calls[key].append(self._span(node))
             elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                self._defs[node.name].append(self._def_span(node))
+                span = self._def_span(node)
+                self._defs[node.name].append(span)
+                self._def_ends[span] = node.end_lineno or node.lineno
             elif (
                 isinstance(node, ast.Name) and node.id in watched and isinstance(node.ctx, ast.Load)
             ):
@@ -67,6 +70,10 @@ class PositionIndex:
     def definition(self, name: str, rank: int) -> Span:
         self._ensure()
         return _pick(self._defs.get(name), rank)
+
+    def definition_end(self, span: Span) -> int:
+        """The last line of the function whose `def` line is `span`."""
+        return self._def_ends.get(span, span.line)
 
     def name(self, name: str, rank: int) -> Span:
         self._ensure()

@@ -19,6 +19,10 @@ def dotted_name(node: cst.BaseExpression) -> str:
 
 def string_literal(node: cst.BaseExpression) -> str | None:
     """The value of a plain (non-f, non-bytes) string literal, else None."""
+    if isinstance(node, cst.SimpleString):
+        quick = _plain_string(node.value)
+        if quick is not None:
+            return quick
     if isinstance(node, (cst.SimpleString, cst.ConcatenatedString)):
         try:
             value = node.evaluated_value
@@ -26,6 +30,17 @@ def string_literal(node: cst.BaseExpression) -> str | None:
             return None
         return value if isinstance(value, str) else None
     return None
+
+
+def _plain_string(literal: str) -> str | None:
+    """`"abc"` or `'abc'` without prefix or escapes: the common case, without
+    `ast.literal_eval` (LibCST's `evaluated_value` compiles every string it reads)."""
+    if len(literal) < 2 or literal[0] not in "'\"" or "\\" in literal:
+        return None
+    quote = literal[:3] if literal[:3] in ('"""', "'''") else literal[0]
+    if len(literal) < 2 * len(quote) or not literal.endswith(quote):
+        return None
+    return literal[len(quote) : -len(quote)]
 
 
 def is_none(node: cst.BaseExpression) -> bool:
@@ -79,3 +94,37 @@ def annotation_names(node: cst.BaseExpression | None) -> set[str]:
         else:
             stack.extend(current.children)
     return found
+
+
+_WRAPPERS = frozenset({"Optional", "Union", "Annotated"})
+
+
+def annotated_classes(node: cst.BaseExpression | None) -> set[str]:
+    """The classes a value annotated with `node` may be an instance of.
+
+    `Optional[X]`, `Union[X, None]`, `X | None`, `Annotated[X, ...]` and string forms
+    unwrap to X; a container (`list[X]`, `dict[str, X]`) is not an X.
+    """
+    if node is None:
+        return set()
+    if isinstance(node, (cst.SimpleString, cst.ConcatenatedString)):
+        literal = string_literal(node)
+        try:
+            return annotated_classes(cst.parse_expression(literal)) if literal else set()
+        except cst.ParserSyntaxError:
+            return set()
+    if isinstance(node, (cst.Name, cst.Attribute)):
+        name = dotted_name(node)
+        return {name.rsplit(".", 1)[-1]} if name else set()
+    if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.BitOr):
+        return annotated_classes(node.left) | annotated_classes(node.right)
+    if isinstance(node, cst.Subscript):
+        outer = dotted_name(node.value).rsplit(".", 1)[-1]
+        if outer not in _WRAPPERS:
+            return set()
+        found: set[str] = set()
+        for index, element in enumerate(node.slice):
+            if isinstance(element.slice, cst.Index) and (outer != "Annotated" or index == 0):
+                found |= annotated_classes(element.slice.value)
+        return found
+    return set()
