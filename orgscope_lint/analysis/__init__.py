@@ -4,16 +4,33 @@ from __future__ import annotations
 
 import ast
 import re
+from functools import lru_cache
 
 import libcst as cst
 
+from orgscope_lint.analysis import builder_api
 from orgscope_lint.analysis.interpreter import ModuleInterpreter
 from orgscope_lint.analysis.positions import PositionIndex
 from orgscope_lint.analysis.service_api import QUERY_METHODS
+from orgscope_lint.analysis.slicing import relevant_slice
 from orgscope_lint.config import Config
 from orgscope_lint.facts import FileError, FileFacts
 
 MAX_ANALYSED_LINES = 20_000
+
+
+def relevance_pattern(config: Config) -> re.Pattern[str]:
+    """Text that code must contain to hold a DB call, a DB class or a tenant-like name."""
+    words = {*QUERY_METHODS, *config.scoped_helpers, *config.db_classes, *builder_api.STARTS}
+    words |= config.tenant_like_names
+    return _pattern_for(tuple(sorted(words)))
+
+
+@lru_cache(maxsize=8)
+def _pattern_for(words: tuple[str, ...]) -> re.Pattern[str]:
+    return re.compile(r"\b(?:" + "|".join(map(re.escape, words)) + r")\b")
+
+
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 
 
@@ -30,18 +47,20 @@ def analyze_module(path: str, text: str, tree: ast.Module, config: Config) -> Fi
                 " exclude generated code"
             ),
         )
+    part = relevant_slice(text, tree, relevance_pattern(config))
     try:
-        module = cst.parse_module(text)
+        module = cst.parse_module(part.text if part else text)
     except cst.ParserSyntaxError as exc:
         return FileFacts(path=path, error=FileError(f"syntax error: {exc.message}"))
     # Python's own line breaks only: str.splitlines() also breaks at \f and \u2028,
     # which would shift every position after them.
     lines = _LINE_BREAK.split(text)
     call_names = set(QUERY_METHODS) | set(config.scoped_helpers) | set(config.db_classes)
-    positions = PositionIndex(tree, lines, call_names, config.tenant_like_names)
+    statements = part.statements if part else tree.body
+    positions = PositionIndex(statements, lines, call_names, config.tenant_like_names)
     interpreter = ModuleInterpreter(module, config, positions)
     try:
-        undefined = interpreter.run()
+        undefined = interpreter.run(part.dropped_names if part else ())
     except RecursionError:
         return FileFacts(path=path, error=FileError("too deeply nested to analyse"))
     return FileFacts(

@@ -109,7 +109,9 @@ class ModuleInterpreter:
 
     # ---------------------------------------------------------------- entry point
 
-    def run(self) -> list[UndefinedName]:
+    def run(self, module_bindings: Iterable[str] = ()) -> list[UndefinedName]:
+        """Walk the module; `module_bindings` are names bound by code left out of it."""
+        self._module_scope.bindings.update(module_bindings)
         self._constants = _module_constants(self.module, self.db_classes)
         self.exec_block(self.module.body, Env())
         return self._undefined_names()

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import ast
 from collections import defaultdict
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 
 from orgscope_lint.findings import Span
 
@@ -26,7 +26,7 @@ def call_key_parts(name: str, receiver: str | None, first_arg: str | None) -> Ca
 class PositionIndex:
     def __init__(
         self,
-        tree: ast.Module,
+        statements: Sequence[ast.stmt],
         lines: list[str],
         call_names: Collection[str],
         watched_names: Collection[str],
@@ -36,16 +36,24 @@ class PositionIndex:
         self._defs: dict[str, list[Span]] = defaultdict(list)
         self._def_ends: dict[Span, int] = {}
         self._names: dict[str, list[Span]] = defaultdict(list)
-        self._pending: tuple | None = (tree, frozenset(call_names), frozenset(watched_names))
+        self._pending: tuple | None = (
+            statements,
+            frozenset(call_names),
+            frozenset(watched_names),
+        )
 
     def _ensure(self) -> None:
         # Built on first use: a module that yields no fact never pays for the walk.
         if self._pending is not None:
-            tree, call_names, watched = self._pending
+            statements, call_names, watched = self._pending
             self._pending = None
-            self._collect(tree, call_names, watched)
+            for statement in statements:
+                self._collect(statement, call_names, watched)
+            for table in (self._calls, self._defs, self._names):
+                for spans in table.values():
+                    spans.sort(key=lambda s: (s.line, s.column, -s.end_line, -s.end_column))
 
-    def _collect(self, tree: ast.Module, call_names: frozenset[str], watched: frozenset[str]):
+    def _collect(self, tree: ast.AST, call_names: frozenset[str], watched: frozenset[str]):
         for node in ast.walk(tree):
             if isinstance(node, ast.Call):
                 key = _ast_call_key(node, call_names)
@@ -59,9 +67,6 @@ class PositionIndex:
                 isinstance(node, ast.Name) and node.id in watched and isinstance(node.ctx, ast.Load)
             ):
                 self._names[node.id].append(self._span(node))
-        for table in (self._calls, self._defs, self._names):
-            for spans in table.values():
-                spans.sort(key=lambda s: (s.line, s.column, -s.end_line, -s.end_column))
 
     def call(self, key: CallKey, rank: int) -> Span:
         self._ensure()
