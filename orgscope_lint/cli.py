@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import click
 
 from orgscope_lint import __version__
+from orgscope_lint.baseline import Baseline, BaselineError, load_baseline, write_baseline
 from orgscope_lint.config import Config, ConfigError, load_config
+from orgscope_lint.diff import Changes, DiffError, changes_since
 from orgscope_lint.engine import RunResult, run, select_rules
+from orgscope_lint.findings import Finding
 from orgscope_lint.reporters import FORMATS, Report, get_renderer
 from orgscope_lint.rules import ALL_RULES, get_rule
 
@@ -45,6 +49,30 @@ def _codes(values: tuple[str, ...]) -> tuple[str, ...]:
 @click.option("-q", "--quiet", is_flag=True, help="Print findings only, no summary.")
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when there are findings.")
 @click.option("-v", "--verbose", is_flag=True, help="Print the tenant model in use on stderr.")
+@click.option(
+    "--diff-base",
+    metavar="REF",
+    help="Report only findings on lines changed since the merge base with REF "
+    "(commits, uncommitted edits and untracked files).",
+)
+@click.option(
+    "--baseline",
+    "baseline_file",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Hide the findings recorded in this baseline file.",
+)
+@click.option(
+    "--write-baseline",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Record the current findings in FILE and exit 0.",
+)
+@click.option("--statistics", is_flag=True, help="Print the number of findings per rule.")
+@click.option(
+    "--force-exclude",
+    is_flag=True,
+    help="Apply `exclude` to paths named on the command line too (for pre-commit).",
+)
+@click.option("--no-respect-gitignore", is_flag=True, help="Check files .gitignore lists too.")
 def check(
     paths: tuple[Path, ...],
     output_format: str,
@@ -56,21 +84,92 @@ def check(
     quiet: bool,
     exit_zero: bool,
     verbose: bool,
+    diff_base: str | None,
+    baseline_file: Path | None,
+    write_baseline: Path | None,
+    statistics: bool,
+    force_exclude: bool,
+    no_respect_gitignore: bool,
 ) -> None:
     """Check PATHS (default: the current directory) for tenant-isolation bugs."""
     targets = list(paths) or [Path(".")]
     config = _load(config_path, targets[0])
+    if no_respect_gitignore:
+        config = replace(config, respect_gitignore=False)
+    if write_baseline is not None and diff_base is not None:
+        raise click.UsageError("--write-baseline records every finding; drop --diff-base")
+    # Both are read before the analysis: a bad ref or baseline fails fast.
+    changes = _changes(diff_base, targets[0]) if diff_base is not None else None
+    baseline = _baseline(baseline_file) if baseline_file is not None else None
     rules = select_rules(
         _codes(select) or config.select, (*config.ignore, *_codes(ignore)), strict=strict
     )
-    result = run(targets, config, rules=rules)
+    result = run(targets, config, rules=rules, force_exclude=force_exclude)
     if verbose:
         _print_model(result, config)
-    report = Report(
-        findings=tuple(result.findings), files_checked=result.files_checked, rules=rules
-    )
-    _emit(report, output_format, output_file, quiet)
-    sys.exit(EXIT_CLEAN if exit_zero or not result.active else EXIT_FINDINGS)
+    if write_baseline is not None:
+        _record_baseline(write_baseline, result.findings)
+    findings = _new_findings(result.findings, changes, baseline)
+    report = Report(findings=tuple(findings), files_checked=result.files_checked, rules=rules)
+    if statistics:
+        _print_statistics(report, output_format, output_file)
+    else:
+        _emit(report, output_format, output_file, quiet)
+    sys.exit(EXIT_CLEAN if exit_zero or not report.active else EXIT_FINDINGS)
+
+
+def _changes(diff_base: str, first: Path) -> Changes:
+    try:
+        # The repository is the one holding what is checked, wherever the tool runs from.
+        return changes_since(diff_base, first if first.exists() else Path.cwd())
+    except DiffError as exc:
+        click.echo(f"orgscope-lint: error: {exc}", err=True)
+        sys.exit(EXIT_ERROR)
+
+
+def _baseline(path: Path) -> Baseline:
+    try:
+        return load_baseline(path)
+    except BaselineError as exc:
+        click.echo(f"orgscope-lint: error: {exc}", err=True)
+        sys.exit(EXIT_ERROR)
+
+
+def _record_baseline(path: Path, findings: list[Finding]) -> None:
+    try:
+        count = write_baseline(path, findings, Path.cwd())
+    except BaselineError as exc:
+        click.echo(f"orgscope-lint: error: {exc}", err=True)
+        sys.exit(EXIT_ERROR)
+    click.echo(f"orgscope-lint: recorded {count} findings in {path}", err=True)
+    sys.exit(EXIT_CLEAN)
+
+
+def _new_findings(
+    findings: list[Finding], changes: Changes | None, baseline: Baseline | None
+) -> list[Finding]:
+    cwd = Path.cwd()
+    if baseline is not None:
+        # Records go to copies outside the change first: a new copy of a known fault
+        # in the change stays visible.
+        outside = (lambda f: not changes.touches(f, cwd)) if changes is not None else None
+        findings = baseline.hide(findings, cwd, hide_first=outside)
+    return changes.keep(findings, cwd) if changes is not None else findings
+
+
+def _print_statistics(report: Report, output_format: str, output_file: Path | None) -> None:
+    """Findings per rule, most frequent first, as ruff prints them."""
+    from collections import Counter
+
+    from orgscope_lint.reporters.text import summary
+
+    if output_file is not None:
+        output_file.write_text(get_renderer(output_format)(report), encoding="utf-8")
+    counts = Counter((f.code, f.name) for f in report.active)
+    width = max([4, *(len(str(n)) for n in counts.values())])
+    for (code, name), count in sorted(counts.items(), key=lambda item: (-item[1], item[0])):
+        click.echo(f"{count:>{width}}  {code:<6}  {name}")
+    click.echo(summary(report))
 
 
 def _load(config_path: Path | None, first: Path) -> Config:

@@ -148,10 +148,15 @@ def load_config(explicit: Path | None = None, start: Path | None = None) -> Conf
     if not path.is_file():
         raise ConfigError(f"{path}: configuration file not found")
     table = _read_table(path)
-    return config_from_mapping(table, source=path)
+    # A configuration found by walking up sits at the project root; one given with
+    # --config may live anywhere, so the project is still the one being checked.
+    root = project_root(start or Path.cwd()) if explicit is not None else None
+    return config_from_mapping(table, source=path, root=root)
 
 
-def config_from_mapping(table: Mapping[str, Any], source: Path | None = None) -> Config:
+def config_from_mapping(
+    table: Mapping[str, Any], source: Path | None = None, root: Path | None = None
+) -> Config:
     where = str(source) if source else "configuration"
     values: dict[str, Any] = {}
     for key, raw in table.items():
@@ -162,7 +167,8 @@ def config_from_mapping(table: Mapping[str, Any], source: Path | None = None) ->
     if "scoped_helpers" in values:
         # Configured helpers add to the defaults; they never silently remove one.
         values["scoped_helpers"] = {**DEFAULT_SCOPED_HELPERS, **values["scoped_helpers"]}
-    root = source.parent.resolve() if source else Path.cwd()
+    if root is None:
+        root = source.parent.resolve() if source else Path.cwd()
     return Config(**values, source=source, root=root)
 
 

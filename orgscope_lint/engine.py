@@ -65,6 +65,7 @@ def run(
     rules: Sequence[type[Rule]] | None = None,
     cwd: Path | None = None,
     progress: Callable[[int, int], None] | None = None,
+    force_exclude: bool = False,
 ) -> RunResult:
     cwd = cwd or Path.cwd()
     rules = tuple(rules if rules is not None else select_rules(config.select, config.ignore))
@@ -74,6 +75,7 @@ def run(
         exclude=config.exclude,
         extend_exclude=config.extend_exclude,
         respect_gitignore=config.respect_gitignore,
+        force_exclude=force_exclude,
     )
     project = build_project(config, load_schema(config.root, config.schema))
     facts = []
@@ -95,13 +97,15 @@ def run(
 
 def check_file(facts: FileFacts, project: Project, rules: Iterable[type[Rule]]) -> list[Finding]:
     ignored = per_file_ignores(facts.path, project.config)
-    raw = [
-        finding
-        for rule in rules
-        if rule.code not in ignored
-        for finding in rule().check(facts, project)
-    ]
-    return apply_suppressions(raw, facts)
+    ran = [rule for rule in rules if rule.code not in ignored]
+    raw = [finding for rule in ran for finding in rule().check(facts, project)]
+    # Which rules ran decides which suppressions ORG100 may call unused.
+    return apply_suppressions(
+        raw,
+        facts,
+        ran=frozenset(rule.code for rule in ran),
+        require_reason=project.config.require_suppression_reason,
+    )
 
 
 def analyze_file(path: Path, config: Config, shown: str) -> FileFacts:

@@ -28,7 +28,7 @@ class Project:
     # Summaries joined across files: what each function returns, by simple name.
     returns: dict[str, list[Shape]] = field(default_factory=dict)
     # Methods that take an org and scope their query by it: (class, method) -> parameter.
-    inferred_helpers: dict[tuple[str, str], str] = field(default_factory=dict)
+    inferred_helpers: dict[tuple[str | None, str], str] = field(default_factory=dict)
 
     def key_for(self, table: str) -> str | None:
         """The tenant key that scopes `table`, or None when it is not a tenant table."""
@@ -68,17 +68,28 @@ class Project:
             return KeyState.UNKNOWN
         return state
 
-    def helper_param(self, name: str, receiver_class: str | None, db_receiver: bool) -> str | None:
-        """The org parameter a called helper needs: configured, or inferred from its body."""
+    def helper_param(
+        self, name: str, receiver_class: str | None, db_receiver: bool, plain: bool = False
+    ) -> str | None:
+        """The org parameter a called helper needs: configured, or inferred from its body.
+        `plain` is a call of a module-level function (`get_story(story_id)`)."""
+        if plain:
+            return self.inferred_helpers.get((None, name))
         configured = self.config.scoped_helpers.get(name)
-        if configured is not None and db_receiver:
+        if configured is not None and db_receiver and self._accepts(name, configured):
             return configured
         for (cls, method), param in self.inferred_helpers.items():
-            if method != name:
+            if method != name or cls is None:
                 continue
             if cls == receiver_class or (db_receiver and cls in self._db_class_names()):
                 return param
         return None
+
+    def _accepts(self, helper: str, param: str) -> bool:
+        """A configured helper whose definition the project shows without that parameter
+        is some other method of the same name: asking for the org there is noise."""
+        method = self.db_methods.get(helper)
+        return method is None or param in method.params
 
     def _db_class_names(self) -> set[str]:
         return {fn.class_name for fn in self.db_methods.values() if fn.class_name}
@@ -105,7 +116,7 @@ class Project:
 
     def _infer_helpers(self, facts: FileFacts) -> None:
         for fn in facts.functions:
-            if fn.class_name is None or not fn.org_params:
+            if not fn.org_params:
                 continue
             for query in facts.queries:
                 key = self.key_for(query.table) if query.function == fn.qualname else None

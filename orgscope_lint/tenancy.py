@@ -39,7 +39,9 @@ def verdict(query: Query, facts: FileFacts, project: Project) -> Verdict:
     state = project.state_for(shape, key)
     if state is KeyState.PRESENT or state is KeyState.CONDITIONAL:
         origin = tenant_origin(query, project)
-        if origin.startswith("request"):
+        if origin.startswith("request") and not _owner_scoped(query, project):
+            # Pinned to the principal's own user as well, it is the membership check
+            # that validates the requested tenant, not a use of it.
             return Verdict.UNTRUSTED
         if origin == "unverified":
             return Verdict.UNVERIFIED
@@ -92,7 +94,7 @@ def follows(query: Query, facts: FileFacts, project: Project) -> str | None:
         if fact.row.startswith("q"):
             return fact.row
         call = facts.helper_calls[int(fact.row[1:])]
-        if project.helper_param(call.name, call.receiver_class, True) is not None:
+        if project.helper_param(call.name, call.receiver_class, True, not call.receiver):
             return fact.row
     return None
 

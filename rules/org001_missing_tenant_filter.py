@@ -88,6 +88,8 @@ class MissingTenantFilter(Rule):
         ),
     )
     invalid = (
+        "def f(client, org):\n"
+        '    client.table("contacts").select("*").neq("clerk_org_id", org).execute()  # expect: ORG001\n',
         'def f(db, call_id):\n    db.delete("calls", {"id": call_id})  # expect: ORG001\n',
         'TABLE = "calls"\n\ndef f(db, i):\n    db.update(TABLE, {"id": i}, {})  # expect: ORG001\n',
         'def f(db, i):\n    q = {"id": i}\n    db.select_one("voices", q)  # expect: ORG001\n',

@@ -38,11 +38,16 @@ class UnfilteredQuery(Rule):
     ```
     """
     valid = (
+        # A loose filter (`neq`, `ilike`...) is a filter: ORG001 speaks, not ORG002.
+        'def f(client, org):\n    client.table("contacts").select("*").neq("clerk_org_id", org).execute()\n',
+        # PostgREST's own filter syntax cannot be read: unknown, silent.
+        'def f(client, org):\n    client.table("contacts").select("*").or_(f"clerk_org_id.eq.{org}").execute()\n',
         'def f(db, org):\n    db.select("contact_folders", {"clerk_org_id": org})\n',
         # An unfamiliar keyword may carry the filter: not provably unfiltered.
         'def f(db, spec):\n    db.select("contact_folders", spec=spec)\n',
     )
     invalid = (
+        'def f(client):\n    return client.table("contacts").select("*").limit(10).execute()  # expect: ORG002\n',
         'def f(db):\n    db.select("contact_folders", None, order_by="name")  # expect: ORG002\n',
         'def f(db):\n    db.select("contact_folders")  # expect: ORG002\n',
         'def f(db):\n    db.delete("contacts", {})  # expect: ORG002\n',

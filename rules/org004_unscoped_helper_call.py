@@ -39,14 +39,34 @@ class UnscopedHelperCall(Rule):
     `scoped-helpers`: a table from helper name to the name of its org parameter.
     """
     valid = (
+        # A project method named like a default helper but without an org parameter.
+        Example(
+            "def f(db, i):\n    return db.get_campaign(i)\n",
+            files=(
+                (
+                    "db.py",
+                    "class DatabaseService:\n    def get_campaign(self, campaign_id):\n"
+                    '        return self.select_one("campaigns", {"id": campaign_id})\n',
+                ),
+            ),
+        ),
         "def f(db, i, org):\n    db.get_call(i, org_id=org)\n",
         "def f(db, i, org):\n    db.get_call(i, org)\n",
         "def f(db, i, kw):\n    db.get_call(i, **kw)\n",
+        "def get_story(story_id, org_id):\n"
+        '    return db.select_one("stories", {"id": story_id, "clerk_org_id": org_id})\n\n'
+        'def route(story_id, current_user):\n    org_id = current_user["clerk_org_id"]\n'
+        "    return get_story(story_id, org_id)\n",
         # A telephony client's get_call is not a DB helper.
         "def f(twilio_client, sid):\n    twilio_client.get_call(sid)\n",
         "def f(i):\n    get_call(i)\n",
     )
     invalid = (
+        # A module-level helper that scopes by its org parameter, called without it.
+        "def get_story(story_id, org_id):\n"
+        '    return db.select_one("stories", {"id": story_id, "clerk_org_id": org_id})\n\n'
+        'def route(story_id, current_user):\n    org_id = current_user["clerk_org_id"]\n'
+        "    return get_story(story_id)  # expect: ORG004\n",
         "def f(db, i):\n    return db.get_call(i)  # expect: ORG004\n",
         "def f(db, i):\n    return db.get_voice(i, org_id=None)  # expect: ORG004\n",
         Example(
@@ -60,11 +80,13 @@ class UnscopedHelperCall(Rule):
             db_receiver = call.receiver_class is None or call.receiver_class in (
                 project.config.db_classes
             )
-            param = project.helper_param(call.name, call.receiver_class, db_receiver)
+            plain = not call.receiver
+            param = project.helper_param(call.name, call.receiver_class, db_receiver, plain)
             if param is None or call.ownership_checked or _passes_org(call, param, project):
                 continue
+            callee = f"{call.receiver}.{call.name}" if call.receiver else call.name
             message = (
-                f"`{call.receiver}.{call.name}` is called without `{param}`: the helper cannot "
+                f"`{callee}` is called without `{param}`: the helper cannot "
                 f"scope its query to the caller's organization"
                 f"{follow_note(f'h{index}', facts, project)}"
             )

@@ -41,6 +41,9 @@ class UnverifiedTenantId(Rule):
     ```
     """
     valid = (
+        # Inside `if org:` the org is known to be set.
+        'def f(db, current_user):\n    org = current_user.get("clerk_org_id")\n    if org:\n'
+        '        db.select("voices", {"clerk_org_id": org})\n',
         'def f(db, current_user):\n    org = current_user.get("clerk_org_id")\n    if not org:\n'
         '        raise PermissionError("org")\n    db.insert("voices", {"clerk_org_id": org})\n',
         'def f(db, current_user):\n    org = current_user["clerk_org_id"]\n'

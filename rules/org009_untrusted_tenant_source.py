@@ -51,6 +51,10 @@ class UntrustedTenantSource(Rule):
     ```
     """
     valid = (
+        # The membership check that validates the requested org: pinned to the user too.
+        "from fastapi import Header\n\nasync def get_org(x_org_id: str = Header(...), current_user=None):\n"
+        '    rows = db.select("members", {"clerk_org_id": x_org_id, "user_id": current_user["user_id"]})\n'
+        "    if not rows:\n        raise PermissionError(x_org_id)\n    return x_org_id\n",
         'from fastapi import Depends\n\n@router.get("/calls")\n'
         "def f(current_user=Depends(get_user)):\n"
         '    return db.select("calls", {"clerk_org_id": current_user["clerk_org_id"]})\n',

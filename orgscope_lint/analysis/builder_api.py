@@ -26,6 +26,18 @@ _OPERATIONS = {
 }
 _METHOD_FOR = {"read": "select", "update": "update", "delete": "delete", "insert": "insert"}
 RUNS = frozenset({"execute"})
+# Filters that narrow the rows without pinning a column to one value: the query is
+# filtered (not ORG002), but they never scope it to a tenant.
+_LOOSE_FILTERS = frozenset(
+    {
+        "neq", "gt", "gte", "lt", "lte", "like", "ilike", "like_all_of", "like_any_of",
+        "ilike_all_of", "ilike_any_of", "contains", "contained_by", "overlaps",
+        "range_gt", "range_gte", "range_lt", "range_lte", "range_adjacent",
+        "text_search", "not_",
+    }
+)  # fmt: skip
+# Filters written in PostgREST's own syntax: nothing can be read from them.
+_OPAQUE_FILTERS = frozenset({"or_", "and_"})
 
 
 def start(table: str, site: tuple) -> Value:
@@ -49,7 +61,11 @@ def apply(builder: Value, method: str, args: CallArgs) -> Value:
         op = args.positional[1]
         if op.kind == V.STR and op.text == "eq":
             return _pin(builder, args.positional[0], args.positional[2])
-        return builder
+        return _loose(builder, args.positional[0], op.text or "?")
+    if method in _LOOSE_FILTERS and args.positional:
+        return _loose(builder, args.positional[0], method)
+    if method in _OPAQUE_FILTERS:
+        return replace(builder, open=True)
     if method == "in_" and len(args.positional) >= 2:
         items = args.positional[1]
         return _pin(builder, args.positional[0], items.element or V.derived(items))
@@ -69,6 +85,12 @@ def _pin(builder: Value, column: Value, value: Value) -> Value:
     if column.kind != V.STR or not column.text:
         return replace(builder, open=True)
     return V.with_entry(builder, column.text, V.entry_for(value))
+
+
+def _loose(builder: Value, column: Value, op: str) -> Value:
+    """Recorded under a key of its own (`org_id~neq`) that never counts as the column."""
+    name = column.text if column.kind == V.STR and column.text else "?"
+    return V.with_entry(builder, f"{name}~{op}", V.Entry())
 
 
 def to_query(builder: Value, span: Span, function: str | None, snippet: str) -> Query | None:

@@ -260,14 +260,17 @@ class ModuleInterpreter:
     def _exec_if(self, node: cst.If, env: Env) -> None:
         self.ev(node.test, env)
         condition = self.code(node.test)
+        # Inside each branch the test's outcome is known (`if org: ...` has an org)...
         then_env = env.copy()
+        self._assume(node.test, True, then_env, settled=False)
         self._exec_suite(node.body, then_env)
         else_env = env.copy()
+        self._assume(node.test, False, else_env, settled=False)
         if isinstance(node.orelse, cst.If):
             self._exec_if(node.orelse, else_env)
         elif isinstance(node.orelse, cst.Else):
             self._exec_suite(node.orelse.body, else_env)
-        # A branch that returns or raises tells the surviving one what the test proved.
+        # ...and a branch that returns or raises settles it for the code after the `if`.
         if then_env.dead and not else_env.dead:
             self._assume(node.test, False, else_env)
         elif else_env.dead and not then_env.dead:
@@ -275,13 +278,17 @@ class ModuleInterpreter:
         joined = join_envs([(then_env, condition), (else_env, f"not ({condition})")])
         env.vars, env.dead = joined.vars, joined.dead
 
-    def _assume(self, test: cst.BaseExpression, truth: bool, env: Env) -> None:
+    def _assume(
+        self, test: cst.BaseExpression, truth: bool, env: Env, *, settled: bool = True
+    ) -> None:
+        """Record what `test` being `truth` proves on this path. Only a `settled` test
+        (the other outcome returned or raised) counts as an ownership check of a row."""
         for fact in guards.established(test, truth):
             if isinstance(fact, guards.Truthy):
                 self._assume_set(fact.node, env)
             else:
-                self._assume_equal(fact.left, fact.right, env)
-                self._assume_equal(fact.right, fact.left, env)
+                self._assume_equal(fact.left, fact.right, env, settled)
+                self._assume_equal(fact.right, fact.left, env, settled)
 
     def _assume_set(self, node: cst.BaseExpression, env: Env) -> None:
         if not isinstance(node, cst.Name) or node.value not in env.vars:
@@ -296,7 +303,9 @@ class ModuleInterpreter:
                 if pinned.origin is None or pinned.origin.startswith("request"):
                     env.vars[name] = replace(pinned, origin=f"verified:{value.row}")
 
-    def _assume_equal(self, node: cst.BaseExpression, other: cst.BaseExpression, env: Env) -> None:
+    def _assume_equal(
+        self, node: cst.BaseExpression, other: cst.BaseExpression, env: Env, settled: bool
+    ) -> None:
         trusted = self._peek(other, env)
         if trusted.origin != "principal" and not (
             isinstance(other, cst.Name) and self._is_org_param(other.value)
@@ -305,7 +314,7 @@ class ModuleInterpreter:
         if isinstance(node, cst.Name) and node.value in env.vars:
             env.vars[node.value] = replace(env.vars[node.value], origin="principal")
         looked = self._peek(node, env)
-        if looked.row and isinstance(node, (cst.Subscript, cst.Attribute)):
+        if settled and looked.row and isinstance(node, (cst.Subscript, cst.Attribute)):
             self._mark_ownership_checked(looked.row)
 
     def _peek(self, node: cst.BaseExpression, env: Env) -> Value:
@@ -834,22 +843,28 @@ class ModuleInterpreter:
         if isinstance(func, cst.Attribute):
             return self._ev_method_call(node, func, env)
         name = dotted_name(func)
-        site = None
-        if name.rsplit(".", 1)[-1] in self.db_class_names:
-            name = name.rsplit(".", 1)[-1]
-            key = call_key_parts(name, "", first_arg_key(node))
-            site = (key, self._rank(key, node))
+        key = call_key_parts(name, "", first_arg_key(node))
+        site = (key, self._rank(key, node)) if name else None
         if not isinstance(func, cst.Name):
             self.ev(func, env)
         args = self._ev_args(node, env)
-        if site is not None:
+        if site is not None and name in self.db_class_names:
             return self._construction(name, args, env, site)
         if name == "dict" and "dict" not in env.vars:
             return _dict_call(args)
         if name == "getattr" and len(args.positional) == 3:
             return _unverified(V.derived(args.positional[0]))
+        if site is not None and self._org_at_hand(env):
+            # Maybe a module-level helper that scopes by an org parameter: the project
+            # decides once every file's summaries are in.
+            self._helper_call(node, name, "", V.TOP, args, site)
         short = name.rsplit(".", 1)[-1]
         return Value(from_call=short) if short else V.TOP
+
+    def _org_at_hand(self, env: Env) -> bool:
+        return any(
+            self._is_org_param(name) and value.kind != V.NONE for name, value in env.vars.items()
+        )
 
     def _ev_method_call(self, node: cst.Call, func: cst.Attribute, env: Env) -> Value:
         name = func.attr.value
@@ -1017,9 +1032,7 @@ class ModuleInterpreter:
     def _construction(self, cls: str, args: CallArgs, env: Env, site: tuple) -> Value:
         span = self.positions.call(*site)
         has_org = any(self._is_org_param(k) and v.kind != V.NONE for k, v in args.keywords.items())
-        org_at_hand = any(
-            self._is_org_param(name) and value.kind != V.NONE for name, value in env.vars.items()
-        )
+        org_at_hand = self._org_at_hand(env)
         self.constructions.append(
             ServiceConstruction(
                 class_name=cls,

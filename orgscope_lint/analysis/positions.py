@@ -121,7 +121,7 @@ def _ast_call_key(node: ast.Call, call_names: frozenset[str]) -> CallKey | None:
     func = node.func
     if isinstance(func, ast.Attribute):  # every method call: any may be a DB helper
         name, receiver = func.attr, ast_dotted(func.value)
-    elif isinstance(func, ast.Name) and func.id in call_names:
+    elif isinstance(func, ast.Name):  # any plain call: a module-level helper, a class
         name, receiver = func.id, ""
     else:
         return None
