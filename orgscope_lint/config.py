@@ -48,6 +48,9 @@ class Config:
         "workspace_id",
         "account_id",
     )
+    # FastAPI dependencies that mark a deliberately cross-tenant route (a platform-admin
+    # guard, a webhook signature check): such routes are system context.
+    system_dependencies: tuple[str, ...] = ()
     exclude: tuple[str, ...] = ()
     extend_exclude: tuple[str, ...] = ()
     per_file_ignores: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
@@ -95,6 +98,7 @@ _KEYS: dict[str, tuple[str, str]] = {
     "principal-names": ("principal_names", "str-list"),
     "owner-keys": ("owner_keys", "str-list"),
     "tenant-key-candidates": ("tenant_key_candidates", "str-list"),
+    "system-dependencies": ("system_dependencies", "str-list"),
     "exclude": ("exclude", "str-list"),
     "extend-exclude": ("extend_exclude", "str-list"),
     "per-file-ignores": ("per_file_ignores", "list-map"),

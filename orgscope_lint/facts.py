@@ -131,6 +131,8 @@ class FunctionFact:
     span: Span  # the `def` line
     end_line: int
     returns: Shape | None = None  # what it returns when that is a dict on every path
+    # The configured system dependency (`Depends(require_platform_admin)`) it declares.
+    system_dependency: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -464,6 +464,9 @@ class ModuleInterpreter:
                 org_params=org_params,
                 span=span,
                 end_line=self.positions.definition_end(span),
+                system_dependency=origins.declared_dependency(
+                    node.decorators, _all_params(node.params), self.config.system_dependencies
+                ),
             )
         )
         saved = (self.scope, self._function, self._class)

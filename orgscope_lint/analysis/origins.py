@@ -97,3 +97,26 @@ def _is_dependency(node: cst.BaseExpression | None) -> bool:
         "Depends",
         "Security",
     )
+
+
+def declared_dependency(
+    decorators: Sequence[cst.Decorator], params: Sequence[cst.Param], wanted: Collection[str]
+) -> str | None:
+    """The first of `wanted` a route depends on: `Depends(x)`/`Security(x())` in a
+    parameter default or in a decorator's `dependencies=[...]`."""
+    if not wanted:
+        return None
+    stack: list[cst.CSTNode] = [d.decorator for d in decorators]
+    stack.extend(p.default for p in params if p.default is not None)
+    stack.extend(p.annotation.annotation for p in params if p.annotation is not None)
+    while stack:
+        node = stack.pop()
+        if isinstance(node, cst.Call) and _is_dependency(node) and node.args:
+            target = node.args[0].value
+            if isinstance(target, cst.Call):
+                target = target.func
+            name = dotted_name(target).rsplit(".", 1)[-1]
+            if name in wanted:
+                return name
+        stack.extend(node.children)
+    return None
