@@ -4,6 +4,7 @@ nothing named `rules` lands at the top level of the user's environment."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -20,6 +21,9 @@ PACKAGES = ("orgscope_lint", "rules")  # the source directories the wheel is bui
 
 pytestmark = pytest.mark.slow
 
+# The fresh environment must not see this checkout through the caller's environment.
+CLEAN_ENV = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME")}
+
 
 @dataclass(frozen=True)
 class Installed:
@@ -35,6 +39,7 @@ class Installed:
         return subprocess.run(
             [str(self.bin / program), *args],
             cwd=self.outside,
+            env=CLEAN_ENV,
             capture_output=True,
             text=True,
             timeout=120,
@@ -44,7 +49,13 @@ class Installed:
 
 def _run(*args: str | Path, cwd: Path) -> None:
     process = subprocess.run(
-        [str(a) for a in args], cwd=cwd, capture_output=True, text=True, timeout=600, check=False
+        [str(a) for a in args],
+        cwd=cwd,
+        env=CLEAN_ENV,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
     )
     assert process.returncode == 0, process.stdout + process.stderr
 
