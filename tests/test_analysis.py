@@ -2119,3 +2119,47 @@ def test_system_context_of_a_decorated_function_stays_inside_it(tmp_path: Path) 
         },
     )
     assert _findings(tmp_path) == [("api.py", 6, 5, "ORG001")]
+
+
+# ------------------------------------------------------------------------ inheritance
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="a class without DB-looking text is left out of the LibCST parse, "
+    "and the chain of bases through it is lost",
+)
+def test_self_in_subclass_through_a_class_without_db_calls() -> None:
+    query = only_query(
+        """
+        class BaseService(DatabaseService):
+            pass
+
+        class CachedService(BaseService):
+            def cached(self, key):
+                return self._cache[key]
+
+        class CallService(CachedService):
+            def archive(self, i):
+                return self.update("calls", {"id": i}, {"archived": True})
+        """
+    )
+    assert (query.table, query.function) == ("calls", "CallService.archive")
+
+
+@pytest.mark.xfail(
+    strict=True, reason="self attributes are looked up in the class itself, not its bases"
+)
+def test_self_attribute_assigned_in_a_base_class() -> None:
+    query = only_query(
+        """
+        class Repo:
+            def __init__(self):
+                self.store = DatabaseService()
+
+        class CallRepo(Repo):
+            def get(self, i):
+                return self.store.select("calls", {"id": i})
+        """
+    )
+    assert (query.table, query.receiver_class) == ("calls", "DatabaseService")
