@@ -101,6 +101,9 @@ class Query:
     # The row was compared with the principal's org right after, raising on mismatch.
     ownership_checked: bool = False
     construction: int | None = None  # index in FileFacts.constructions of its receiver
+    # The one variable in scope that holds the principal's tenant id, when the filter or
+    # record is a dict literal in the call: what `--fix` may add.
+    fix_var: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,6 +121,7 @@ class HelperCall:
     function: str | None
     snippet: str = ""
     ownership_checked: bool = False
+    fix_var: str | None = None  # the one variable holding the principal's tenant id
 
 
 @dataclass(frozen=True, slots=True)

@@ -29,6 +29,8 @@ class Project:
     returns: dict[str, list[Shape]] = field(default_factory=dict)
     # Methods that take an org and scope their query by it: (class, method) -> parameter.
     inferred_helpers: dict[tuple[str | None, str], str] = field(default_factory=dict)
+    # DB helpers that take an org and never filter by it (ORG005): their rows prove nothing.
+    dropping_helpers: set[str] = field(default_factory=set)
 
     def key_for(self, table: str) -> str | None:
         """The tenant key that scopes `table`, or None when it is not a tenant table."""
@@ -48,18 +50,19 @@ class Project:
     def bypasses_rls(self, receiver_class: str | None) -> bool:
         return receiver_class in self.config.rls_bypass_classes
 
-    def state_for(self, shape: Shape, key: str) -> KeyState:
-        """`shape.state_for`, with dicts returned by project functions resolved."""
+    def state_for(self, shape: Shape, key: str, depth: int = 0) -> KeyState:
+        """`shape.state_for`, with dicts returned by project functions resolved (also
+        when those spread other functions' dicts in turn)."""
         state = shape.state_for(key)
-        if state is KeyState.PRESENT or not shape.merged:
-            return state
+        if state is KeyState.PRESENT or not shape.merged or shape.get(key) is not None:
+            return state  # a key written after the spread wins over it
         unresolved = False
         for name in shape.merged:
             summaries = self.returns.get(name)
-            if not summaries:
+            if not summaries or depth > 8:
                 unresolved = True
                 continue
-            states = {summary.state_for(key) for summary in summaries}
+            states = {self.state_for(summary, key, depth + 1) for summary in summaries}
             if states == {KeyState.PRESENT}:
                 return KeyState.PRESENT
             if KeyState.PRESENT in states or KeyState.CONDITIONAL in states:
@@ -84,6 +87,17 @@ class Project:
             if cls == receiver_class or (db_receiver and cls in self._db_class_names()):
                 return param
         return None
+
+    def never_scopes(self, fn: FunctionFact, facts: FileFacts) -> bool:
+        """None of the tenant queries of `fn` filters by its table's key."""
+        states = [
+            self.state_for(q.shape, key)
+            for q in facts.queries
+            if q.function == fn.qualname
+            and q.operation != "insert"
+            and (key := self.key_for(q.table)) is not None
+        ]
+        return bool(states) and all(state is KeyState.ABSENT for state in states)
 
     def _accepts(self, helper: str, param: str) -> bool:
         """A configured helper whose definition the project shows without that parameter
@@ -118,6 +132,8 @@ class Project:
         for fn in facts.functions:
             if not fn.org_params:
                 continue
+            if fn.db_class and self.never_scopes(fn, facts):
+                self.dropping_helpers.add(fn.name)
             for query in facts.queries:
                 key = self.key_for(query.table) if query.function == fn.qualname else None
                 fact = query.shape.get(key) if key else None

@@ -9,7 +9,15 @@ from __future__ import annotations
 
 import enum
 
-from orgscope_lint.facts import FileFacts, FunctionFact, KeyFact, KeyState, Query, ShapeKind
+from orgscope_lint.facts import (
+    FileFacts,
+    FunctionFact,
+    HelperCall,
+    KeyFact,
+    KeyState,
+    Query,
+    ShapeKind,
+)
 from orgscope_lint.project import Project
 
 
@@ -39,7 +47,8 @@ def verdict(query: Query, facts: FileFacts, project: Project) -> Verdict:
     state = project.state_for(shape, key)
     if state is KeyState.PRESENT or state is KeyState.CONDITIONAL:
         origin = tenant_origin(query, project)
-        if origin.startswith("request") and not _owner_scoped(query, project):
+        membership_check = query.operation != "insert" and _owner_scoped(query, project)
+        if origin.startswith("request") and not membership_check:
             # Pinned to the principal's own user as well, it is the membership check
             # that validates the requested tenant, not a use of it.
             return Verdict.UNTRUSTED
@@ -103,12 +112,34 @@ def _verified_by_lookup(query: Query, facts: FileFacts, project: Project) -> boo
     """Check-then-act: a tenant-scoped lookup found the row by this id, or the code raised."""
     for fact in query.shape.keys:
         origin = fact.origin or ""
-        if not fact.always or not origin.startswith("verified:q"):
+        if not fact.always or not origin.startswith("verified:"):
             continue
-        root = facts.queries[int(origin.split(":q", 1)[1])]
-        if root is not query and verdict(root, facts, project) is Verdict.SCOPED:
+        ref = origin.split(":", 1)[1]
+        if ref.startswith("q"):
+            root = facts.queries[int(ref[1:])]
+            if root is not query and verdict(root, facts, project) is Verdict.SCOPED:
+                return True
+        elif _scoped_helper_call(facts.helper_calls[int(ref[1:])], project):
             return True
     return False
+
+
+def _scoped_helper_call(call: HelperCall, project: Project) -> bool:
+    """A call of a scoped helper that passed the org: its row is the tenant's."""
+    if call.name in project.dropping_helpers:
+        return False
+    param = project.helper_param(call.name, call.receiver_class, True, not call.receiver)
+    return param is not None and passes_org(call, param, project)
+
+
+def passes_org(call: HelperCall, param: str, project: Project) -> bool:
+    """Whether a helper call gives its org parameter, by keyword or by position."""
+    if param in call.empty_keywords:
+        return False
+    if param in call.keywords or call.has_star_args:
+        return True
+    index = project.helper_param_index(call.name, param)
+    return call.positional > (index if index is not None else 1)
 
 
 def followers(ref: str, facts: FileFacts, project: Project) -> int:
@@ -130,14 +161,7 @@ def drops_tenant(fn: FunctionFact | None, facts: FileFacts, project: Project) ->
     """A DB-class method that receives an org but none of its tenant queries uses the key."""
     if fn is None or not fn.db_class or not fn.org_params:
         return False
-    states = [
-        project.state_for(q.shape, key)
-        for q in facts.queries
-        if q.function == fn.qualname
-        and q.operation != "insert"
-        and (key := project.key_for(q.table)) is not None
-    ]
-    return bool(states) and all(state is KeyState.ABSENT for state in states)
+    return project.never_scopes(fn, facts)
 
 
 def rls_note(query_class: str | None, project: Project) -> str:

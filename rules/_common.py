@@ -19,8 +19,10 @@ def query_findings(
     message: Callable[[Query, str], str],
     *,
     inserts: bool | None = None,
+    fixable: bool = False,
 ) -> Iterator[Finding]:
-    """One finding per query whose verdict is `wanted`; `inserts` narrows by operation."""
+    """One finding per query whose verdict is `wanted`; `inserts` narrows by operation.
+    A `fixable` rule offers to add the tenant key when the analysis found the variable."""
     for query in facts.queries:
         if inserts is not None and (query.operation == "insert") != inserts:
             continue
@@ -34,7 +36,15 @@ def query_findings(
             snippet=query.snippet,
             table=query.table,
             operation=query.operation,
+            fix=_add_key_fix(query, key, project) if fixable else None,
         )
+
+
+def _add_key_fix(query: Query, key: str, project: Project) -> dict[str, object] | None:
+    # The variable holds the principal's tenant id: right only for the main tenant key.
+    if query.fix_var is None or key != project.config.tenant_key:
+        return None
+    return {"kind": "add-key", "name": key, "var": query.fix_var}
 
 
 def call_text(query: Query) -> str:

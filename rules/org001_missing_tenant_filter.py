@@ -127,4 +127,6 @@ class MissingTenantFilter(Rule):
                 f"{rls_note(query.receiver_class, project)}{follow_note(ref, facts, project)}"
             )
 
-        yield from query_findings(self, facts, project, Verdict.MISSING, message, inserts=False)
+        yield from query_findings(
+            self, facts, project, Verdict.MISSING, message, inserts=False, fixable=True
+        )

@@ -60,4 +60,6 @@ class InsertWithoutTenant(Rule):
                 f"without `{key}`"
             )
 
-        yield from query_findings(self, facts, project, Verdict.MISSING, message, inserts=True)
+        yield from query_findings(
+            self, facts, project, Verdict.MISSING, message, inserts=True, fixable=True
+        )

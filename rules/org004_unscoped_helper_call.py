@@ -2,11 +2,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from orgscope_lint.facts import FileFacts, HelperCall
+from orgscope_lint.facts import FileFacts
 from orgscope_lint.findings import Finding, Severity
 from orgscope_lint.project import Project
 from orgscope_lint.rule import Example, Rule
-from orgscope_lint.tenancy import follow_note
+from orgscope_lint.tenancy import follow_note, passes_org
 
 
 class UnscopedHelperCall(Rule):
@@ -82,7 +82,7 @@ class UnscopedHelperCall(Rule):
             )
             plain = not call.receiver
             param = project.helper_param(call.name, call.receiver_class, db_receiver, plain)
-            if param is None or call.ownership_checked or _passes_org(call, param, project):
+            if param is None or call.ownership_checked or passes_org(call, param, project):
                 continue
             callee = f"{call.receiver}.{call.name}" if call.receiver else call.name
             message = (
@@ -90,13 +90,9 @@ class UnscopedHelperCall(Rule):
                 f"scope its query to the caller's organization"
                 f"{follow_note(f'h{index}', facts, project)}"
             )
-            yield self.finding(facts, call.span, message, snippet=call.snippet)
-
-
-def _passes_org(call: HelperCall, param: str, project: Project) -> bool:
-    if param in call.empty_keywords:
-        return False
-    if param in call.keywords or call.has_star_args:
-        return True
-    index = project.helper_param_index(call.name, param)
-    return call.positional > (index if index is not None else 1)
+            fix = (
+                {"kind": "add-argument", "name": param, "var": call.fix_var}
+                if call.fix_var
+                else None
+            )
+            yield self.finding(facts, call.span, message, snippet=call.snippet, fix=fix)

@@ -22,7 +22,8 @@ MAX_ANALYSED_LINES = 20_000
 def relevance_pattern(config: Config) -> re.Pattern[str]:
     """Text that code must contain to hold a DB call, a DB class or a tenant-like name."""
     words = {*QUERY_METHODS, *config.scoped_helpers, *config.db_classes, *builder_api.STARTS}
-    words |= config.tenant_like_names
+    # The principal too: a route that has one may call a helper inferred in another file.
+    words |= config.tenant_like_names | set(config.principal_names)
     return _pattern_for(tuple(sorted(words)))
 
 

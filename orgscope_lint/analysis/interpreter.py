@@ -19,7 +19,13 @@ from orgscope_lint.analysis import builder_api, guards, origins
 from orgscope_lint.analysis import values as V
 from orgscope_lint.analysis.positions import PositionIndex, call_key_parts
 from orgscope_lint.analysis.scopes import Scope
-from orgscope_lint.analysis.service_api import QUERY_METHODS, CallArgs, query_from_call
+from orgscope_lint.analysis.service_api import (
+    FILTER_KEYWORDS,
+    QUERY_METHODS,
+    RECORD_KEYWORDS,
+    CallArgs,
+    query_from_call,
+)
 from orgscope_lint.analysis.syntax import (
     annotated_classes,
     annotation_names,
@@ -106,6 +112,9 @@ class ModuleInterpreter:
         self._constants: dict[str, Value] = {}
         self._classes: dict[str, ClassInfo] = {}
         self._emitted: dict[tuple, str] = {}
+        # Rows returned by DB calls, by call node: a guard may test the call itself.
+        self._call_rows: dict[int, Value] = {}
+        self._checked_expressions = False
 
     # ---------------------------------------------------------------- entry point
 
@@ -241,9 +250,7 @@ class ModuleInterpreter:
             name, key = self._dict_slot(target, env)
             if name is not None:
                 d = env.vars[name]
-                env.vars[name] = (
-                    V.without_entry(d, key) if key is not None else replace(d, open=True)
-                )
+                env.vars[name] = _removed(d, key) if key is not None else replace(d, open=True)
         else:
             self.visit_any(target, env)
 
@@ -291,17 +298,26 @@ class ModuleInterpreter:
                 self._assume_equal(fact.right, fact.left, env, settled)
 
     def _assume_set(self, node: cst.BaseExpression, env: Env) -> None:
+        if isinstance(node, cst.Call):  # `if db.select_one(...) is None: raise`
+            row = self._call_rows.get(id(node))
+            if row is not None:
+                self._verify_pinned(row, env)
+            return
         if not isinstance(node, cst.Name) or node.value not in env.vars:
             return
         value = env.vars[node.value]
         origin = "principal" if value.origin == "unverified" else value.origin
         env.vars[node.value] = replace(value, nullable=False, origin=origin)
-        if value.kind == V.ROW and value.row:
-            # Check-then-act: the lookup's filter pinned these names, and it found a row.
-            for name in value.verifies & env.vars.keys():
-                pinned = env.vars[name]
-                if pinned.origin is None or pinned.origin.startswith("request"):
-                    env.vars[name] = replace(pinned, origin=f"verified:{value.row}")
+        self._verify_pinned(value, env)
+
+    def _verify_pinned(self, row: Value, env: Env) -> None:
+        """Check-then-act: the lookup's filter pinned these names, and it found a row."""
+        if row.kind != V.ROW or not row.row:
+            return
+        for name in row.verifies & env.vars.keys():
+            pinned = env.vars[name]
+            if pinned.origin is None or pinned.origin.startswith("request"):
+                env.vars[name] = replace(pinned, origin=f"verified:{row.row}")
 
     def _assume_equal(
         self, node: cst.BaseExpression, other: cst.BaseExpression, env: Env, settled: bool
@@ -313,9 +329,18 @@ class ModuleInterpreter:
             return
         if isinstance(node, cst.Name) and node.value in env.vars:
             env.vars[node.value] = replace(env.vars[node.value], origin="principal")
+        elif isinstance(node, (cst.Attribute, cst.Subscript)):
+            # `body.clerk_org_id` checked against the principal: that expression is safe.
+            env.vars[_EXPRESSION + self.code(node)] = Value(origin="principal")
+            self._checked_expressions = True
         looked = self._peek(node, env)
-        if settled and looked.row and isinstance(node, (cst.Subscript, cst.Attribute)):
+        if settled and looked.row and isinstance(node, (cst.Subscript, cst.Attribute, cst.Call)):
+            # The row's tenant key matched the principal's: the row, and the id it was
+            # fetched by, belong to the caller.
             self._mark_ownership_checked(looked.row)
+            base = _row_base(node)
+            if base is not None:
+                self._verify_pinned(self._peek(base, env), env)
 
     def _peek(self, node: cst.BaseExpression, env: Env) -> Value:
         """A value without evaluating (no facts, no name ranks): names and their parts."""
@@ -509,11 +534,15 @@ class ModuleInterpreter:
             if param is not None
             else None
         )
-        names = (
-            annotation_names(param.annotation.annotation) if param and param.annotation else set()
-        )
-        text = "Request" if "Request" in names else None
-        return Value(text=text, params=frozenset({name}), origin=origin)
+        annotation = param.annotation.annotation if param and param.annotation else None
+        if "Request" in annotation_names(annotation):
+            return Value(text="Request", params=frozenset({name}), origin=origin)
+        classes = sorted(c for c in annotated_classes(annotation) if c[:1].isupper())
+        if classes and classes != ["None"] and origin is None:
+            # `repo: CallRepository = Depends(...)`: calls of its methods may be helpers.
+            cls = next(c for c in classes if c != "None")
+            return Value(kind=V.OBJECT, text=cls, params=frozenset({name}))
+        return Value(params=frozenset({name}), origin=origin)
 
     def _param_loads(self, params: cst.Parameters, env: Env) -> None:
         ordered: list[cst.Param] = [*params.posonly_params, *params.params]
@@ -629,7 +658,11 @@ class ModuleInterpreter:
         if not isinstance(target.value, cst.Name):
             return None, None
         name = target.value.value
-        if env.vars.get(name, V.TOP).kind != V.DICT or len(target.slice) != 1:
+        value = env.vars.get(name, V.TOP)
+        if value.kind != V.DICT and value.from_call:
+            # `filters = by_id(i)`: a project function's dict, resolved by its summary.
+            value = env.vars[name] = V.merge_dicts(V.EMPTY_DICT, value)
+        if value.kind != V.DICT or len(target.slice) != 1:
             return None, None
         index = target.slice[0].slice
         if not isinstance(index, cst.Index):
@@ -769,9 +802,12 @@ class ModuleInterpreter:
         attr = node.attr.value
         if base.kind == V.OBJECT and self._class_attr(base.text, attr):
             return self._class_attr(base.text, attr)  # type: ignore[return-value]
+        if base.kind == V.BUILDER and attr in builder_api.RUNS:
+            self._emit_builder(base)  # `to_thread(q.execute)`: it runs elsewhere
+            return V.TOP
         if attr in origins.REQUEST_ATTRIBUTES and base.text == "Request":
             return Value(origin=origins.REQUEST_ATTRIBUTES[attr])
-        return V.derived(base)
+        return self._checked(node, env) or V.derived(base)
 
     def _class_attr(self, class_name: str | None, attr: str) -> Value | None:
         info = self._classes.get(class_name or "")
@@ -787,7 +823,12 @@ class ModuleInterpreter:
             entry = base.entries.get(key) if key else None
             if entry is not None:
                 return Value(params=entry.params, origin=entry.origin, row=entry.row)
-        return V.derived(base)
+        return self._checked(node, env) or V.derived(base)
+
+    def _checked(self, node: cst.BaseExpression, env: Env) -> Value | None:
+        if not self._checked_expressions:
+            return None
+        return env.vars.get(_EXPRESSION + self.code(node))
 
     def _ev_binary(self, node: cst.BinaryOperation, env: Env) -> Value:
         left, right = self.ev(node.left, env), self.ev(node.right, env)
@@ -857,12 +898,23 @@ class ModuleInterpreter:
             return _dict_call(args)
         if name == "getattr" and len(args.positional) == 3:
             return _unverified(V.derived(args.positional[0]))
-        if site is not None and self._org_at_hand(env):
+        if site is not None and _may_be_helper(name) and self._org_at_hand(env):
             # Maybe a module-level helper that scopes by an org parameter: the project
             # decides once every file's summaries are in.
-            self._helper_call(node, name, "", V.TOP, args, site)
+            self._helper_call(node, name, "", V.TOP, args, site, env)
         short = name.rsplit(".", 1)[-1]
+        if short[:1].isupper():
+            return Value(kind=V.OBJECT, text=short)  # an instance: its methods may be helpers
         return Value(from_call=short) if short else V.TOP
+
+    def _tenant_var(self, env: Env) -> str | None:
+        """The variable provably holding the principal's tenant id, if exactly one does."""
+        found = [
+            name
+            for name, value in env.vars.items()
+            if value.origin == "principal" and not value.nullable and self._is_org_param(name)
+        ]
+        return found[0] if len(found) == 1 else None
 
     def _org_at_hand(self, env: Env) -> bool:
         return any(
@@ -879,6 +931,8 @@ class ModuleInterpreter:
         args = self._ev_args(node, env)
         if name in self.db_class_names:  # `app.db.DatabaseService(...)`
             return self._construction(name, args, env, site)
+        if receiver.kind != V.DICT and receiver.from_call and name in _DICT_MUTATORS:
+            receiver = V.merge_dicts(V.EMPTY_DICT, receiver)
         if receiver.kind == V.DICT and name in _DICT_MUTATORS:
             return self._dict_method(func.value, receiver, name, args, env)
         if receiver.kind == V.BUILDER:
@@ -886,7 +940,7 @@ class ModuleInterpreter:
         if name in builder_api.STARTS and args.positional and args.positional[0].kind == V.STR:
             return builder_api.start(args.positional[0].text or "", site)
         if self._is_db_receiver(func.value, receiver):
-            return self._db_call(node, name, receiver_text, receiver, args, site)
+            return self._db_call(node, name, receiver_text, receiver, args, site, env)
         if receiver.kind == V.OBJECT and receiver.text:
             return self._helper_call(node, name, receiver_text, receiver, args, site)
         return self._plain_method(name, receiver, args)
@@ -908,7 +962,9 @@ class ModuleInterpreter:
         for arg in node.args:
             value = self.ev(arg.value, env)
             if value.kind == V.BUILDER:
-                self._emit_builder(value)  # handed to a wrapper that will run it
+                # Handed to code that may refine it before running it: what it ends up
+                # filtering by cannot be seen from here.
+                self._emit_builder(replace(value, open=True))
             if arg.star:
                 starred = True
             elif arg.keyword is not None:
@@ -925,9 +981,10 @@ class ModuleInterpreter:
         receiver: Value,
         args: CallArgs,
         site: tuple,
+        env: Env,
     ) -> Value:
         if name not in QUERY_METHODS:
-            return self._helper_call(node, name, receiver_text, receiver, args, site)
+            return self._helper_call(node, name, receiver_text, receiver, args, site, env)
         span = self.positions.call(*site)
         query = query_from_call(
             name,
@@ -941,8 +998,10 @@ class ModuleInterpreter:
         if query is None:
             return V.TOP
         construction = receiver.site[1] if receiver.site and receiver.site[0] == "new" else None
-        self.queries.append(replace(query, construction=construction))
-        return _row(f"q{len(self.queries) - 1}", node)
+        fix_var = self._tenant_var(env) if _literal_dict_arg(node, query.operation) else None
+        self.queries.append(replace(query, construction=construction, fix_var=fix_var))
+        row = self._call_rows[id(node)] = _row(f"q{len(self.queries) - 1}", node)
+        return row
 
     def _helper_call(
         self,
@@ -952,6 +1011,7 @@ class ModuleInterpreter:
         receiver: Value,
         args: CallArgs,
         site: tuple,
+        env: Env | None = None,
     ) -> Value:
         span = self.positions.call(*site)
         self.helper_calls.append(
@@ -966,9 +1026,11 @@ class ModuleInterpreter:
                 span=span,
                 function=self.qualname,
                 snippet=self.positions.line_text(span.line),
+                fix_var=self._tenant_var(env) if env is not None and not args.starred else None,
             )
         )
-        return _row(f"h{len(self.helper_calls) - 1}", node)
+        row = self._call_rows[id(node)] = _row(f"h{len(self.helper_calls) - 1}", node)
+        return row
 
     def _builder_call(self, builder: Value, name: str, args: CallArgs, env: Env) -> Value:
         if name in builder_api.RUNS:
@@ -996,7 +1058,9 @@ class ModuleInterpreter:
     def _is_db_receiver(self, node: cst.BaseExpression, value: Value) -> bool:
         if value.kind == V.SERVICE:
             return True
-        if value.kind != V.UNKNOWN or value.from_call or value.origin:
+        if value.kind == V.OBJECT and value.text in self._classes:
+            return False  # an instance of a class this module defines, not a DB class
+        if value.kind not in (V.UNKNOWN, V.OBJECT) or value.from_call or value.origin:
             return False
         # The type is not visible: trust the configured receiver names.
         dotted = dotted_name(node)
@@ -1025,7 +1089,7 @@ class ModuleInterpreter:
                 updated = V.with_entry(d, key, V.entry_for(value))
         elif name == "pop" and args.positional:
             key = args.positional[0].text if args.positional[0].kind == V.STR else None
-            updated = V.without_entry(d, key) if key else replace(d, open=True)
+            updated = _removed(d, key) if key else replace(d, open=True)
         elif name == "clear":
             updated = V.EMPTY_DICT
         if isinstance(node, cst.Name) and node.value in env.vars:
@@ -1230,6 +1294,41 @@ def _returned_dict(returns: list[Value]) -> Shape | None:
     for value in returns[1:]:
         joined = V.join(joined, value)
     return V.to_shape(joined)
+
+
+_BUILTIN_NAMES = frozenset(dir(__import__("builtins")))
+# Environment keys for checked expressions: no Python name can start with this.
+_EXPRESSION = "·"
+
+
+def _removed(d: Value, key: str) -> Value:
+    """`d.pop(key)` / `del d[key]`: gone, even if a spread function's dict supplied it."""
+    if d.merged:
+        return V.with_entry(d, key, V.Entry(empty=True, maybe_empty=True))
+    return V.without_entry(d, key)
+
+
+def _row_base(node: cst.BaseExpression) -> cst.BaseExpression | None:
+    """`row` in `row["k"]`, `row.k` or `row.get("k")`."""
+    if isinstance(node, (cst.Subscript, cst.Attribute)):
+        return node.value
+    if isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute):
+        return node.func.value
+    return None
+
+
+def _may_be_helper(name: str) -> bool:
+    """A plain call that could be a project function: not a builtin, not a class."""
+    return name not in _BUILTIN_NAMES and not name[:1].isupper() and "." not in name
+
+
+def _literal_dict_arg(node: cst.Call, operation: str) -> bool:
+    """The filter (or record) is a dict literal written in the call: `--fix` can edit it."""
+    keywords = RECORD_KEYWORDS if operation == "insert" else FILTER_KEYWORDS
+    positional = [a for a in node.args if a.keyword is None and not a.star]
+    named = [a for a in node.args if a.keyword is not None and a.keyword.value in keywords]
+    arg = named[0] if named else (positional[1] if len(positional) > 1 else None)
+    return arg is not None and isinstance(arg.value, cst.Dict)
 
 
 def _unverified(value: Value) -> Value:

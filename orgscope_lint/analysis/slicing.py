@@ -16,6 +16,9 @@ from dataclasses import dataclass, field
 
 _BREAK = re.compile(r"\r\n|\r|\n")
 _DEFINITIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+# A function that builds and returns a dict may be a filter builder: its summary matters
+# wherever it is spread into a filter, whatever words it holds.
+_RETURNS_DICT = re.compile(r"\breturn\s*(?:\{|dict\()")
 
 
 @dataclass(frozen=True)
@@ -40,7 +43,11 @@ def relevant_slice(text: str, tree: ast.Module, relevant: re.Pattern[str]) -> Sl
             return None  # two statements share a line (`a = 1; def f(): ...`): keep all
         previous_end = last
         segment = text[starts[first - 1] : starts[last] if last < len(starts) else len(text)]
-        if isinstance(stmt, _DEFINITIONS) and not relevant.search(segment):
+        if (
+            isinstance(stmt, _DEFINITIONS)
+            and not relevant.search(segment)
+            and not _RETURNS_DICT.search(segment)
+        ):
             dropped.add(stmt.name)
             continue
         kept.append(stmt)

@@ -1,0 +1,158 @@
+"""`--fix`: the few edits that are provably safe, made with LibCST so formatting stays.
+
+Two edits only, both where the analysis found exactly one variable holding the
+principal's tenant id: add `"<key>": <var>` to a dict literal filter or record (ORG001,
+ORG003), and add `<param>=<var>` to a scoped helper call (ORG004). Each file is rewritten
+atomically, and only if the result parses; a second run finds nothing left to fix.
+"""
+
+from __future__ import annotations
+
+import ast
+import difflib
+import os
+import tempfile
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import libcst as cst
+from libcst.metadata import MetadataWrapper, PositionProvider
+
+from orgscope_lint.findings import Finding
+
+
+@dataclass(frozen=True)
+class Edit:
+    line: int
+    column: int
+    kind: str  # "add-key" | "add-argument"
+    name: str  # the key or the keyword
+    var: str
+
+
+def edits_for(findings: Iterable[Finding]) -> dict[str, list[Edit]]:
+    by_path: dict[str, list[Edit]] = defaultdict(list)
+    for finding in findings:
+        fix = finding.fix
+        if finding.suppressed or not fix:
+            continue
+        by_path[finding.path].append(
+            Edit(finding.line, finding.column, str(fix["kind"]), str(fix["name"]), str(fix["var"]))
+        )
+    return by_path
+
+
+def fixed_text(source: str, edits: list[Edit]) -> str | None:
+    """The edited source, or None when nothing could be applied safely."""
+    try:
+        wrapper = MetadataWrapper(cst.parse_module(source))
+    except cst.ParserSyntaxError:
+        return None
+    editor = _Editor({(e.line, e.column - 1): e for e in edits})
+    try:
+        result = wrapper.visit(editor).code
+    except cst.CSTValidationError:  # an edit LibCST itself refuses to build
+        return None
+    if not editor.applied or result == source:
+        return None
+    try:  # never leave a file that does not parse
+        ast.parse(result)
+        cst.parse_module(result)
+    except (SyntaxError, cst.ParserSyntaxError):
+        return None
+    return result
+
+
+def write_atomically(path: Path, text: str, encoding: str = "utf-8") -> None:
+    fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding=encoding, newline="") as handle:
+            handle.write(text)
+        os.chmod(temp, path.stat().st_mode & 0o7777)
+        os.replace(temp, path)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
+
+
+def unified_diff(path: str, before: str, after: str) -> str:
+    return "".join(
+        difflib.unified_diff(
+            before.splitlines(keepends=True),
+            after.splitlines(keepends=True),
+            fromfile=f"a/{path}",
+            tofile=f"b/{path}",
+        )
+    )
+
+
+class _Editor(cst.CSTTransformer):
+    METADATA_DEPENDENCIES = (PositionProvider,)
+
+    def __init__(self, edits: dict[tuple[int, int], Edit]) -> None:
+        super().__init__()
+        self.edits = edits
+        self.applied = 0
+
+    def leave_Call(self, original: cst.Call, updated: cst.Call) -> cst.BaseExpression:
+        start = self.get_metadata(PositionProvider, original).start
+        edit = self.edits.get((start.line, start.column))
+        if edit is None:
+            return updated
+        changed = (
+            _add_key(updated, edit) if edit.kind == "add-key" else _add_argument(updated, edit)
+        )
+        if changed is not updated:
+            self.applied += 1
+        return changed
+
+
+def _add_key(call: cst.Call, edit: Edit) -> cst.Call:
+    for index, arg in enumerate(call.args):
+        if isinstance(arg.value, cst.Dict) and (index > 0 or arg.keyword is not None):
+            element = cst.DictElement(
+                cst.SimpleString(f'"{edit.name}"'),
+                cst.Name(edit.var),
+                whitespace_before_colon=cst.SimpleWhitespace(""),
+                whitespace_after_colon=cst.SimpleWhitespace(" "),
+            )
+            items = _append(list(arg.value.elements), element, arg.value.lbrace.whitespace_after)
+            new_dict = arg.value.with_changes(elements=items)
+            args = list(call.args)
+            args[index] = arg.with_changes(value=new_dict)
+            return call.with_changes(args=args)
+    return call
+
+
+def _add_argument(call: cst.Call, edit: Edit) -> cst.Call:
+    if any(a.keyword is not None and a.keyword.value == edit.name for a in call.args):
+        return call
+    argument = cst.Arg(
+        value=cst.Name(edit.var),
+        keyword=cst.Name(edit.name),
+        equal=cst.AssignEqual(cst.SimpleWhitespace(""), cst.SimpleWhitespace("")),
+    )
+    return call.with_changes(args=_append(list(call.args), argument, call.whitespace_before_args))
+
+
+def _append(items: list, new, opening_whitespace) -> list:
+    """Append keeping the layout: the new item takes the last one's trailing comma (and
+    line break), and the last one takes the separator used between items."""
+    if not items:
+        return [new]
+    last = items[-1]
+    if isinstance(last.comma, cst.Comma):
+        separator = items[-2].comma if len(items) > 1 else None
+        if not isinstance(separator, cst.Comma):
+            separator = cst.Comma(whitespace_after=_indent_of(opening_whitespace))
+        return [*items[:-1], last.with_changes(comma=separator), new.with_changes(comma=last.comma)]
+    comma = cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
+    return [*items[:-1], last.with_changes(comma=comma), new]
+
+
+def _indent_of(whitespace) -> cst.BaseParenthesizableWhitespace:
+    if isinstance(whitespace, cst.ParenthesizedWhitespace):
+        return whitespace
+    return cst.SimpleWhitespace(" ")

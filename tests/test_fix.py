@@ -1,0 +1,98 @@
+"""`--fix` adds the tenant key or the org argument, keeps the layout, and is idempotent."""
+
+from __future__ import annotations
+
+import ast
+import textwrap
+from pathlib import Path
+
+from orgscope_lint.config import load_config
+from orgscope_lint.engine import run
+from orgscope_lint.fix import edits_for, fixed_text, write_atomically
+
+SOURCE = textwrap.dedent(
+    """\
+    def delete_call(call_id, current_user, db):
+        clerk_org_id = current_user["clerk_org_id"]
+        db.delete("calls", {"id": call_id})
+        db.update(
+            "calls",
+            {
+                "id": call_id,
+            },
+            {"status": "x"},
+        )
+        db.insert("calls", {"id": call_id})
+        return db.get_call(call_id)
+
+
+    def no_principal(call_id, org_id, db):
+        db.delete("calls", {"id": call_id})
+
+
+    def two_candidates(call_id, current_user, db):
+        org_id = current_user["clerk_org_id"]
+        clerk_org_id = current_user["clerk_org_id"]
+        db.delete("calls", {"id": call_id})
+    """
+)
+
+FIXED = textwrap.dedent(
+    """\
+    def delete_call(call_id, current_user, db):
+        clerk_org_id = current_user["clerk_org_id"]
+        db.delete("calls", {"id": call_id, "clerk_org_id": clerk_org_id})
+        db.update(
+            "calls",
+            {
+                "id": call_id,
+                "clerk_org_id": clerk_org_id,
+            },
+            {"status": "x"},
+        )
+        db.insert("calls", {"id": call_id, "clerk_org_id": clerk_org_id})
+        return db.get_call(call_id, org_id=clerk_org_id)
+    """
+)
+
+
+def _fix_once(root: Path) -> int:
+    result = run([root], load_config(start=root), cwd=root)
+    applied = 0
+    for path, edits in edits_for(result.findings).items():
+        target = root / path
+        new = fixed_text(target.read_text(), edits)
+        if new is not None:
+            write_atomically(target, new)
+            applied += 1
+    return applied
+
+
+def test_fix_adds_exactly_the_seed_style_edits(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text("[project]\nname = 'x'\n")
+    target = tmp_path / "api.py"
+    target.write_text(SOURCE)
+    assert _fix_once(tmp_path) == 1
+    text = target.read_text()
+    assert text.startswith(FIXED)
+    # Where no single variable provably holds the principal's org, nothing is guessed.
+    untouched = SOURCE.split("\n\n\n", 1)[1]
+    assert text.endswith(untouched)
+    ast.parse(text)
+
+
+def test_a_second_run_changes_nothing(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text("[project]\nname = 'x'\n")
+    target = tmp_path / "api.py"
+    target.write_text(SOURCE)
+    _fix_once(tmp_path)
+    once = target.read_text()
+    assert _fix_once(tmp_path) == 0
+    assert target.read_text() == once
+
+
+def test_a_result_that_would_not_parse_is_refused() -> None:
+    from orgscope_lint.fix import Edit
+
+    edit = Edit(line=1, column=1, kind="add-argument", name="org id", var="x")
+    assert fixed_text("f(1)\n", [edit]) is None
