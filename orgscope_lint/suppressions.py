@@ -217,7 +217,7 @@ def unused_directives(
             continue
         used = ledger.used.get(directive, set())
         if directive.kind == "system-context":
-            message = _unused_context(facts, directive, used, complete)
+            message = _unused_context(used, complete)
         else:
             message = _unused_ignore(directive, used, ran, complete)
         if message is not None:
@@ -251,14 +251,16 @@ def _unused_ignore(
     return "; ".join(parts) or None
 
 
-def _unused_context(
-    facts: FileFacts, directive: Directive, used: set[str], complete: bool
-) -> str | None:
-    if facts.skipped is None and not any(fn.span.line == directive.line for fn in facts.functions):
-        return "`system-context` suppresses nothing here: it applies on a `def` line only"
+def _unused_context(used: set[str], complete: bool) -> str | None:
+    # One message whether the comment sits on a `def` line or not: functions with nothing
+    # to analyse are left out of the facts, so "not a def line" cannot be told apart
+    # from "a function with no finding in it" here, and both suppress nothing.
     if used or not complete:
         return None
-    return "unused `system-context`: no tenant rule reports anything in this function"
+    return (
+        "unused `system-context`: no tenant rule reports anything in the function whose "
+        "`def` line it is on"
+    )
 
 
 def _listing(codes: list[str]) -> str:

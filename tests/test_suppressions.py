@@ -244,18 +244,28 @@ def test_a_directive_naming_org100_silences_its_own_report(project: Path) -> Non
     assert result.exit_code == 0
 
 
-def test_an_unused_system_context_is_reported(project: Path) -> None:
-    module(
-        project,
-        "app.py",
+@pytest.mark.parametrize(
+    "text",
+    [
+        # a function whose queries are all scoped
         "def tidy(db, org_id):  # orgscope: system-context -- admin tool\n"
         '    return db.select("calls", {"clerk_org_id": org_id})\n',
-    )
+        # a function with no query at all, beside one with a query
+        "def total(xs):  # orgscope: system-context -- admin tool\n    return sum(xs)\n\n\n"
+        'def tidy(db, org_id):\n    return db.select("calls", {"clerk_org_id": org_id})\n',
+        # not on a `def` line: it exempts nothing, not even the query on the next line
+        "x = 1  # orgscope: system-context -- admin tool\n"
+        f"def get(db, call_id):\n    return {QUERY}\n",
+    ],
+)
+def test_an_unused_system_context_is_reported(project: Path, text: str) -> None:
+    module(project, "app.py", text)
 
     result = lint()
 
-    assert findings(result) == [("app.py", 1, "ORG100")]
+    assert ("app.py", 1, "ORG100") in findings(result)
     assert "unused `system-context`" in result.output
+    assert "suppressed" not in result.output
 
 
 @pytest.mark.parametrize("broken", ["def broken(:\n", 'x = """never closed\n'])
