@@ -188,6 +188,30 @@ def test_two_megabyte_generated_code_is_refused_with_org000(tmp_path: Path) -> N
     ]
 
 
+@pytest.mark.xfail(
+    run=False,
+    reason="not run until fixed: it stalls for minutes. A 2 MB file on one line passes the "
+    "line limit; LibCST then parses it for ~20 s and the dict literal's evaluation is "
+    "quadratic in its entries (~4 min in all)",
+)
+def test_two_megabyte_single_line_literal_is_refused_with_org000(tmp_path: Path) -> None:
+    pkg = tmp_path / "pkg"
+    pkg.mkdir()
+    (pkg / "good.py").write_text(GOOD, encoding="utf-8")
+    entries = ", ".join(f'"k{n}": {n}' for n in range(150_000))
+    text = (
+        f'DATA = {{{entries}}}\n\ndef lookup(db, i):\n    return db.select("calls", {{"id": i}})\n'
+    )
+    assert len(text.encode()) > 2_000_000
+    (pkg / "generated_data.py").write_text(text, encoding="utf-8")
+    result, findings = check_json(tmp_path, "pkg")
+    assert result.exit_code == 1
+    assert sorted((f["path"], f["code"]) for f in findings) == [
+        ("pkg/generated_data.py", "ORG000"),
+        ("pkg/good.py", "ORG001"),
+    ]
+
+
 def run_module(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "orgscope_lint", *args],
