@@ -50,6 +50,19 @@ def _codes(values: tuple[str, ...]) -> tuple[str, ...]:
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when there are findings.")
 @click.option("-v", "--verbose", is_flag=True, help="Print the tenant model in use on stderr.")
 @click.option(
+    "-j",
+    "--jobs",
+    type=click.IntRange(min=1),
+    metavar="N",
+    help="Processes to analyse files with.  [default: all processors]",
+)
+@click.option("--no-cache", is_flag=True, help="Neither read nor write the cache.")
+@click.option(
+    "--cache-dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Cache directory.  [default: .orgscope_cache beside the configuration file]",
+)
+@click.option(
     "--diff-base",
     metavar="REF",
     help="Report only findings on lines changed since the merge base with REF "
@@ -84,6 +97,9 @@ def check(
     quiet: bool,
     exit_zero: bool,
     verbose: bool,
+    jobs: int | None,
+    no_cache: bool,
+    cache_dir: Path | None,
     diff_base: str | None,
     baseline_file: Path | None,
     write_baseline: Path | None,
@@ -104,7 +120,15 @@ def check(
     rules = select_rules(
         _codes(select) or config.select, (*config.ignore, *_codes(ignore)), strict=strict
     )
-    result = run(targets, config, rules=rules, force_exclude=force_exclude)
+    result = run(
+        targets,
+        config,
+        rules=rules,
+        jobs=jobs,
+        cache_dir=cache_dir,
+        use_cache=not no_cache,
+        force_exclude=force_exclude,
+    )
     if verbose:
         _print_model(result, config)
     if write_baseline is not None:
@@ -237,6 +261,29 @@ def _rule_table() -> None:
         opt = " (with --strict)" if rule_cls.opt_in else ""
         table.add_row(rule_cls.code, rule_cls.name, rule_cls.severity.value, rule_cls.summary + opt)
     Console(width=max(100, Console().width)).print(table)
+
+
+@cli.command()
+@click.argument("path", required=False, type=click.Path(path_type=Path))
+@click.option(
+    "--config", "config_path", type=click.Path(path_type=Path), help="Configuration file."
+)
+@click.option(
+    "--cache-dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Cache directory.  [default: .orgscope_cache beside the configuration file]",
+)
+def clean(path: Path | None, config_path: Path | None, cache_dir: Path | None) -> None:
+    """Remove the cache of the project holding PATH (default: the current directory)."""
+    from orgscope_lint.cache import NotACacheDirectory, default_cache_dir, remove_cache
+
+    directory = cache_dir or default_cache_dir(_load(config_path, path or Path(".")))
+    try:
+        removed = remove_cache(directory)
+    except (NotACacheDirectory, OSError) as exc:
+        click.echo(f"orgscope-lint: error: {exc}", err=True)
+        sys.exit(EXIT_ERROR)
+    click.echo(f"removed {directory}" if removed else f"no cache at {directory}")
 
 
 def main() -> None:

@@ -22,7 +22,7 @@ from orgscope_lint.project import Project, build_project
 from orgscope_lint.rule import Rule
 from orgscope_lint.rules import ALL_RULES
 from orgscope_lint.schema import load_schema
-from orgscope_lint.sources import Unreadable, parse_python, read_source
+from orgscope_lint.sources import SourceText, Unreadable, parse_python, read_source
 from orgscope_lint.suppressions import apply_suppressions, parse_directives
 
 
@@ -65,6 +65,9 @@ def run(
     rules: Sequence[type[Rule]] | None = None,
     cwd: Path | None = None,
     progress: Callable[[int, int], None] | None = None,
+    jobs: int | None = None,
+    cache_dir: Path | None = None,
+    use_cache: bool = True,
     force_exclude: bool = False,
 ) -> RunResult:
     cwd = cwd or Path.cwd()
@@ -78,11 +81,18 @@ def run(
         force_exclude=force_exclude,
     )
     project = build_project(config, load_schema(config.root, config.schema))
-    facts = []
-    for done, path in enumerate(found.files, start=1):
-        facts.append(analyze_file(path, config, display_path(path, cwd)))
-        if progress is not None:  # (files done, files in all), for a progress bar
-            progress(done, len(found.files))
+    # Imported here: the worker processes import `parallel`, which imports this module.
+    from orgscope_lint.cache import FactsCache, default_cache_dir
+    from orgscope_lint.parallel import collect_facts
+
+    cache = FactsCache.open(cache_dir or default_cache_dir(config), config) if use_cache else None
+    facts = collect_facts(
+        [(path, display_path(path, cwd)) for path in found.files],
+        config,
+        jobs=jobs,
+        cache=cache,
+        progress=progress,  # (files done, files in all), for a progress bar
+    )
     facts.extend(
         FileFacts(path=display_path(path, cwd), error=FileError(problem))
         for path, problem in found.problems
@@ -109,7 +119,12 @@ def check_file(facts: FileFacts, project: Project, rules: Iterable[type[Rule]]) 
 
 
 def analyze_file(path: Path, config: Config, shown: str) -> FileFacts:
-    source = read_source(path)
+    return analyze_source(read_source(path), config, shown)
+
+
+def analyze_source(source: SourceText | Unreadable, config: Config, shown: str) -> FileFacts:
+    """Facts from a file as `read_source` returned it: a caller that has read the file
+    already (to hash it for the cache) never reads it twice."""
     if isinstance(source, Unreadable):
         return FileFacts(path=shown, error=_file_error(source))
     text = source.text

@@ -1,0 +1,160 @@
+"""Facts for many files: from the cache when their bytes are unchanged, else analysed,
+in worker processes when there are enough of them to repay starting the workers.
+
+Each file is read exactly once, here in the main process: its SHA-256 comes with the
+read (`SourceText.digest`) and decides whether the cache has its facts. Only the misses
+are analysed; a worker receives the text already read, parses it, keeps the facts and
+drops the tree, so no process ever holds more than one syntax tree at a time.
+
+Workers start with the `forkserver` method where it exists (Linux, BSD) and `spawn`
+elsewhere (macOS, Windows): never a bare `fork` of a parent that may hold threads.
+Both start fresh interpreters, so everything a worker needs arrives pickled: the
+configuration once per worker (`_start_worker`), the jobs in chunks, and the function
+they run is a top-level one of this module.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from multiprocessing.context import BaseContext
+from pathlib import Path
+
+from orgscope_lint import engine
+from orgscope_lint.cache import FactsCache
+from orgscope_lint.config import Config
+from orgscope_lint.facts import FileFacts
+from orgscope_lint.sources import SourceText, Unreadable, read_source
+
+# Below this many files to analyse, starting workers (about a quarter of a second before
+# the first result) costs more than it saves: a pre-commit run on a few changed files
+# stays in one process.
+MIN_FILES_FOR_POOL = 30
+# Chunks per worker: enough to even out files of unequal size, few enough that the
+# per-chunk round trip stays negligible.
+CHUNKS_PER_WORKER = 4
+
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass(frozen=True, slots=True)
+class Job:
+    """One file to analyse: its text was read (and hashed) by the main process."""
+
+    shown: str
+    source: SourceText
+
+
+def collect_facts(
+    files: Sequence[tuple[Path, str]],
+    config: Config,
+    *,
+    jobs: int | None = None,
+    cache: FactsCache | None = None,
+    progress: Progress | None = None,
+) -> list[FileFacts]:
+    """Facts for each (path, display path), in the order given, whatever the workers do.
+
+    `progress(done, total)` is called once per file: first for those the cache answers,
+    then for each analysed one as its facts arrive.
+    """
+    tick = _counter(len(files), progress)
+    results: list[FileFacts | None] = [None] * len(files)
+    misses: list[tuple[int, Job]] = []
+    for index, (path, shown) in enumerate(files):
+        source = read_source(path)
+        if isinstance(source, Unreadable):
+            # Nothing to parse and nothing to hash: reported as it is, never cached.
+            results[index] = engine.analyze_source(source, config, shown)
+        elif cache is not None and (hit := cache.load(shown, source.digest)) is not None:
+            results[index] = hit
+        else:
+            misses.append((index, Job(shown, source)))
+            continue
+        tick()
+    analysed = analyse([job for _, job in misses], config, jobs=jobs, cache=cache)
+    for (index, _), facts in zip(misses, analysed, strict=True):
+        results[index] = facts
+        tick()
+    return [facts for facts in results if facts is not None]
+
+
+def analyse(
+    pending: Sequence[Job], config: Config, *, jobs: int | None, cache: FactsCache | None
+) -> Iterator[FileFacts]:
+    """Facts for each job, in order and as they come, stored in the cache on the way."""
+    workers = min(jobs or default_jobs(), len(pending))
+    if workers < 2 or len(pending) < MIN_FILES_FOR_POOL:
+        yield from (_analyse_job(job, config, cache) for job in pending)
+        return
+    chunksize = max(1, -(-len(pending) // (workers * CHUNKS_PER_WORKER)))
+    with ProcessPoolExecutor(
+        max_workers=workers,
+        mp_context=_context(),
+        initializer=_start_worker,
+        initargs=(config, cache),
+    ) as pool:
+        # `map` yields in submission order: the result does not depend on scheduling.
+        yield from pool.map(_work, pending, chunksize=chunksize)
+
+
+def default_jobs() -> int:
+    """The processors this process may run on (an affinity mask or a container's cpuset
+    can leave fewer than the machine has)."""
+    counter = getattr(os, "process_cpu_count", None)  # Python 3.13+
+    if counter is not None:
+        return counter() or 1
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0)) or 1
+    return os.cpu_count() or 1
+
+
+def _counter(total: int, progress: Progress | None) -> Callable[[], None]:
+    done = 0
+
+    def tick() -> None:
+        nonlocal done
+        done += 1
+        if progress is not None:
+            progress(done, total)
+
+    return tick
+
+
+def _analyse_job(job: Job, config: Config, cache: FactsCache | None) -> FileFacts:
+    facts = engine.analyze_source(job.source, config, job.shown)
+    if cache is not None:
+        cache.store(job.shown, job.source.digest, facts)
+    return facts
+
+
+# --- worker side: module-level, so that a freshly started interpreter can import it ---
+
+_worker_config: Config | None = None
+_worker_cache: FactsCache | None = None
+
+
+def _start_worker(config: Config, cache: FactsCache | None) -> None:
+    global _worker_config, _worker_cache
+    _worker_config, _worker_cache = config, cache
+
+
+def _work(job: Job) -> FileFacts:
+    assert _worker_config is not None, "worker used before _start_worker"
+    return _analyse_job(job, _worker_config, _worker_cache)
+
+
+def _context() -> BaseContext:
+    if "forkserver" in multiprocessing.get_all_start_methods():
+        context = multiprocessing.get_context("forkserver")
+        # The server imports the analysis once; each worker is a fork of that warm
+        # interpreter instead of importing LibCST again. The server skips `__main__` (a
+        # test runner, an embedding program); workers still import it, as under
+        # `spawn`, so an entry script needs the usual `if __name__ == "__main__"` guard.
+        context.set_forkserver_preload([__name__])
+        return context
+    return multiprocessing.get_context("spawn")
