@@ -142,7 +142,9 @@ def project_root(start: Path) -> Path:
     for directory in (here, *here.parents):
         if any((directory / marker).exists() for marker in _ROOT_MARKERS):
             return directory
-    return here
+    # No marker anywhere: `check app` run from a bare directory means this directory.
+    cwd = Path.cwd().resolve()
+    return cwd if here == cwd or cwd in here.parents else here
 
 
 def load_config(explicit: Path | None = None, start: Path | None = None) -> Config:

@@ -2124,11 +2124,6 @@ def test_system_context_of_a_decorated_function_stays_inside_it(tmp_path: Path) 
 # ------------------------------------------------------------------------ inheritance
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a class without DB-looking text is left out of the LibCST parse, "
-    "and the chain of bases through it is lost",
-)
 def test_self_in_subclass_through_a_class_without_db_calls() -> None:
     query = only_query(
         """
@@ -2147,9 +2142,6 @@ def test_self_in_subclass_through_a_class_without_db_calls() -> None:
     assert (query.table, query.function) == ("calls", "CallService.archive")
 
 
-@pytest.mark.xfail(
-    strict=True, reason="self attributes are looked up in the class itself, not its bases"
-)
 def test_self_attribute_assigned_in_a_base_class() -> None:
     query = only_query(
         """

@@ -188,12 +188,6 @@ def test_two_megabyte_generated_code_is_refused_with_org000(tmp_path: Path) -> N
     ]
 
 
-@pytest.mark.xfail(
-    run=False,
-    reason="not run until fixed: it stalls for minutes. A 2 MB file on one line passes the "
-    "line limit; LibCST then parses it for ~20 s and the dict literal's evaluation is "
-    "quadratic in its entries (~4 min in all)",
-)
 def test_two_megabyte_single_line_literal_is_refused_with_org000(tmp_path: Path) -> None:
     pkg = tmp_path / "pkg"
     pkg.mkdir()

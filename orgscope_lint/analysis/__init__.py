@@ -17,6 +17,15 @@ from orgscope_lint.config import Config
 from orgscope_lint.facts import FileError, FileFacts
 
 MAX_ANALYSED_LINES = 20_000
+MAX_ANALYSED_NODES = 200_000
+
+
+def _node_count(tree: ast.Module) -> int:
+    count = 0
+    for count, _ in enumerate(ast.walk(tree), start=1):
+        if count > MAX_ANALYSED_NODES:
+            break
+    return count
 
 
 def relevance_pattern(config: Config) -> re.Pattern[str]:
@@ -38,6 +47,16 @@ _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 def analyze_module(path: str, text: str, tree: ast.Module, config: Config) -> FileFacts:
     """Facts for one module; `tree` is the module already parsed by `ast` (the safety gate)."""
     line_count = text.count("\n") + 1
+    if len(text) > 500_000 and _node_count(tree) > MAX_ANALYSED_NODES:
+        # Megabytes of code on few lines (a generated literal): LibCST's cost follows
+        # the syntax, not the bytes, so count nodes; long string constants stay cheap.
+        return FileFacts(
+            path=path,
+            error=FileError(
+                f"too large to analyse (over {MAX_ANALYSED_NODES:,} syntax nodes):"
+                " exclude generated code"
+            ),
+        )
     if line_count > MAX_ANALYSED_LINES:
         # LibCST parses ~17k lines/s: a generated module of 50k lines would stall a
         # pre-commit hook for seconds. Lines, not bytes: long string constants are cheap.

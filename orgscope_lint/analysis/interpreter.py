@@ -531,7 +531,7 @@ class ModuleInterpreter:
     def _param_value(self, param: cst.Param | None, name: str, route: set[str] | None) -> Value:
         origin = (
             origins.param_origin(param, route, self.config.principal_names)
-            if param is not None
+            if param is not None and name not in self.config.db_receivers
             else None
         )
         annotation = param.annotation.annotation if param and param.annotation else None
@@ -571,10 +571,13 @@ class ModuleInterpreter:
             self.ev(arg.value, env)
         self.scope.bind(node.name.value)
         name = node.name.value
+        inherited: dict[str, Value] = {}
+        for base in sorted(base_names & self._classes.keys()):
+            inherited.update(self._classes[base].attributes)
         info = ClassInfo(
             name=name,
             is_db=name in self.db_classes or bool(base_names & self.db_class_names),
-            attributes=self._class_attributes(node),
+            attributes={**inherited, **self._class_attributes(node)},
         )
         self._classes[name] = info
         saved = (self.scope, self._class)
@@ -738,16 +741,22 @@ class ModuleInterpreter:
         return Value(kind=V.STR, text=literal) if literal else V.NONE_VALUE
 
     def _ev_dict(self, node: cst.Dict, env: Env) -> Value:
+        # Built in one pass: a generated literal with thousands of keys stays linear.
+        entries: dict[str, V.Entry] = {}
         d = V.EMPTY_DICT
         for element in node.elements:
             if isinstance(element, cst.StarredDictElement):
-                d = V.merge_dicts(d, self.ev(element.value, env))
+                d = V.merge_dicts(replace(d, entries=entries), self.ev(element.value, env))
+                entries = dict(d.entries)
                 continue
             self.ev(element.key, env)
             key = self._key_of(element.key, env)
             value = self.ev(element.value, env)
-            d = V.with_entry(d, key, V.entry_for(value)) if key else replace(d, open=True)
-        return d
+            if key:
+                entries[key] = V.entry_for(value)
+            else:
+                d = replace(d, open=True)
+        return replace(d, entries=entries)
 
     def _ev_sequence(self, node: cst.List | cst.Tuple | cst.Set, env: Env) -> Value:
         element: Value | None = None

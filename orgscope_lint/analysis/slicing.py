@@ -35,6 +35,7 @@ def relevant_slice(text: str, tree: ast.Module, relevant: re.Pattern[str]) -> Sl
     kept: list[ast.stmt] = []
     pieces: list[str] = []
     dropped: set[str] = set()
+    kept_classes: set[str] = set()
     previous_end = 0
     for stmt in tree.body:
         first = min([stmt.lineno] + [d.lineno for d in getattr(stmt, "decorator_list", [])])
@@ -47,11 +48,25 @@ def relevant_slice(text: str, tree: ast.Module, relevant: re.Pattern[str]) -> Sl
             isinstance(stmt, _DEFINITIONS)
             and not relevant.search(segment)
             and not _RETURNS_DICT.search(segment)
+            and not _extends(stmt, kept_classes)
         ):
             dropped.add(stmt.name)
             continue
+        if isinstance(stmt, ast.ClassDef):
+            kept_classes.add(stmt.name)
         kept.append(stmt)
         pieces.append(segment if segment.endswith(("\n", "\r")) else segment + "\n")
     if not dropped:
         return None
     return Slice("".join(pieces), kept, dropped)
+
+
+def _extends(stmt: ast.stmt, kept: set[str]) -> bool:
+    """A class deriving from a kept class: a link in a chain down from a DB class."""
+    if not isinstance(stmt, ast.ClassDef):
+        return False
+    for base in stmt.bases:
+        name = base.attr if isinstance(base, ast.Attribute) else getattr(base, "id", "")
+        if name in kept:
+            return True
+    return False
