@@ -39,6 +39,9 @@ class ServiceWithoutTenantContext(Rule):
     """
     valid = (
         'def f(user):\n    org_id = user["clerk_org_id"]\n'
+        '    db = DatabaseService(user["token"], org_id)\n'
+        '    db.select("voices", {"clerk_org_id": org_id})\n',
+        'def f(user):\n    org_id = user["clerk_org_id"]\n'
         '    db = DatabaseService(token=user["token"], org_id=org_id)\n'
         '    db.select("voices", {"clerk_org_id": org_id})\n',
         'def f(user):\n    db = DatabaseService(token=user["token"])\n'
@@ -47,6 +50,10 @@ class ServiceWithoutTenantContext(Rule):
         '    db.select("voices", {"clerk_org_id": org_id})\n',
     )
     invalid = (
+        # Only a token, given positionally: no org.
+        'def f(user):\n    org_id = user["clerk_org_id"]\n'
+        '    db = DatabaseService(user["token"])  # expect: ORG011\n'
+        '    db.select("voices", {"clerk_org_id": org_id})\n',
         'def f(user):\n    org_id = user["clerk_org_id"]\n'
         '    db = DatabaseService(token=user["token"])  # expect: ORG011\n'
         '    db.select("voices", {"clerk_org_id": org_id})\n',
@@ -59,6 +66,9 @@ class ServiceWithoutTenantContext(Rule):
                 continue
             if any(project.config.tenant_key in k or k.endswith("org_id") for k in built.keywords):
                 continue
+            if built.positional >= 2:
+                continue  # `DatabaseService(token, org_id)`: the org may well be the second
+
             used = [
                 q.table
                 for q in facts.queries
