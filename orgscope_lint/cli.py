@@ -224,18 +224,19 @@ def _emit(report: Report, output_format: str, output_file: Path | None, quiet: b
 
 def _print_model(result: RunResult, config: Config) -> None:
     project = result.project
-    err = click.get_text_stream("stderr")
     where = config.source or "defaults (no configuration file found)"
-    err.write(f"configuration: {where}\n")
-    err.write(f"tenant key: {config.tenant_key}\n")
+    click.echo(f"configuration: {where}", err=True)
+    click.echo(f"tenant key: {config.tenant_key}", err=True)
     if project.assume_all:
-        err.write("no schema or tenant tables found: every table is treated as a tenant table\n")
+        click.echo(
+            "no schema or tenant tables found: every table is treated as a tenant table", err=True
+        )
     for name in sorted(project.tables):
         table = project.tables[name]
-        err.write(f"  {name}: {table.key}  ({table.source})\n")
+        click.echo(f"  {name}: {table.key}  ({table.source})", err=True)
     for problem in project.schema.unreadable:
-        err.write(f"  unreadable migration {problem[0]}: {problem[1]}\n")
-    err.write(f"files checked: {result.files_checked}\n")
+        click.echo(f"  unreadable migration {problem[0]}: {problem[1]}", err=True)
+    click.echo(f"files checked: {result.files_checked}", err=True)
 
 
 @cli.command()
@@ -284,6 +285,45 @@ def clean(path: Path | None, config_path: Path | None, cache_dir: Path | None) -
         click.echo(f"orgscope-lint: error: {exc}", err=True)
         sys.exit(EXIT_ERROR)
     click.echo(f"removed {directory}" if removed else f"no cache at {directory}")
+
+
+@cli.command()
+@click.argument("path", default=".", type=click.Path(path_type=Path))
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(("text", "markdown", "html", "json")),
+    default="text",
+    show_default=True,
+    help="Report format.",
+)
+@click.option("-o", "--output-file", type=click.Path(path_type=Path), help="Write to a file.")
+@click.option(
+    "--config", "config_path", type=click.Path(path_type=Path), help="Configuration file."
+)
+def audit(
+    path: Path, output_format: str, output_file: Path | None, config_path: Path | None
+) -> None:
+    """Report PATH's tenant model, coverage matrix, findings and skipped files (exit 0)."""
+    from orgscope_lint.audit.command import audit as run_audit
+    from orgscope_lint.audit.command import emit
+
+    report = run_audit(path, _load(config_path, path))
+    try:
+        emit(report, output_format, output_file)
+    except OSError as exc:
+        click.echo(f"orgscope-lint: error: cannot write {output_file}: {exc}", err=True)
+        sys.exit(EXIT_ERROR)
+
+
+@cli.command()
+@click.argument("path", default=".", type=click.Path(path_type=Path))
+@click.option("--print", "print_only", is_flag=True, help="Print the section; write nothing.")
+def init(path: Path, print_only: bool) -> None:
+    """Add a starter [tool.orgscope-lint] to PATH/pyproject.toml, learned from the project."""
+    from orgscope_lint.init_config import init as run_init
+
+    sys.exit(run_init(path, print_only))
 
 
 def main() -> None:

@@ -6,14 +6,11 @@ Read this module first: every other module is one step of it.
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 
-from orgscope_lint.analysis import analyze_module
-from orgscope_lint.analysis.service_api import QUERY_METHODS
+from orgscope_lint.analysis import analyze_module, relevance_pattern
 from orgscope_lint.config import Config
 from orgscope_lint.discovery import discover
 from orgscope_lint.facts import FileError, FileFacts
@@ -134,7 +131,7 @@ def analyze_source(source: SourceText | Unreadable, config: Config, shown: str) 
     tree = parse_python(text)
     if isinstance(tree, Unreadable):
         return FileFacts(path=shown, error=_file_error(tree), directives=directives)
-    if not _relevance(config).search(text):
+    if not relevance_pattern(config).search(text):
         return FileFacts(path=shown, directives=directives, skipped="no database call")
     facts = analyze_module(shown, text, tree, config)
     return _with_directives(facts, directives)
@@ -150,18 +147,6 @@ def _file_error(problem: Unreadable) -> FileError:
     return FileError(
         problem.message, Span(problem.line, problem.column, problem.line, problem.column)
     )
-
-
-@lru_cache(maxsize=8)
-def _relevance_for(words: tuple[str, ...]) -> re.Pattern[str]:
-    return re.compile(r"\b(?:" + "|".join(map(re.escape, words)) + r")\b")
-
-
-def _relevance(config: Config) -> re.Pattern[str]:
-    """Text a file must contain to hold a DB call, a DB class or a tenant-like name."""
-    words = {*QUERY_METHODS, *config.scoped_helpers, *config.db_classes}
-    words |= config.tenant_like_names
-    return _relevance_for(tuple(sorted(words)))
 
 
 def per_file_ignores(path: str, config: Config) -> frozenset[str]:

@@ -159,6 +159,12 @@ def apply_suppressions(
     return result
 
 
+def _dependency_context(line: int, dependency: str) -> Directive:
+    return Directive(
+        line=line, kind="system-context", codes=(), reason=f"route depends on {dependency}"
+    )
+
+
 @dataclass
 class _Ledger:
     """Which directive covers which line, and which codes each one has suppressed."""
@@ -177,6 +183,12 @@ class _Ledger:
                 (d.line, defs[d.line], d)
                 for d in facts.directives
                 if d.kind == "system-context" and d.line in defs
+            ]
+            + [
+                # A route guarded by a configured system dependency: the same exemption.
+                (fn.span.line, fn.end_line, _dependency_context(fn.span.line, fn.system_dependency))
+                for fn in facts.functions
+                if fn.system_dependency
             ],
             require_reason=require_reason,
         )
