@@ -9,6 +9,7 @@ import os
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from orgscope_lint.analysis import analyze_module, relevance_pattern
 from orgscope_lint.config import Config
@@ -21,6 +22,9 @@ from orgscope_lint.rules import ALL_RULES
 from orgscope_lint.schema import load_schema
 from orgscope_lint.sources import SourceText, Unreadable, parse_python, read_source
 from orgscope_lint.suppressions import apply_suppressions, parse_directives
+
+if TYPE_CHECKING:
+    from orgscope_lint.cache import FactsCache
 
 
 @dataclass
@@ -94,12 +98,44 @@ def run(
         FileFacts(path=display_path(path, cwd), error=FileError(problem))
         for path, problem in found.problems
     )
-    project.add_facts(facts)
+    context = _rest_of_project(paths, found.files, config, cwd, jobs=jobs, cache=cache)
+    project.add_facts([*facts, *context])
     findings: list[Finding] = []
     for file_facts in facts:
         findings.extend(check_file(file_facts, project, rules))
     findings.sort(key=Finding.sort_key)
     return RunResult(findings, len(found.files), project, facts)
+
+
+def _rest_of_project(
+    paths: Sequence[Path],
+    checked: Sequence[Path],
+    config: Config,
+    cwd: Path,
+    *,
+    jobs: int | None,
+    cache: FactsCache | None,
+) -> list[FileFacts]:
+    """Facts of the project files a partial run (a pre-commit hook's few files, one
+    package) was not given: their summaries (scoping helpers, dict builders) still
+    count. Nothing is reported on them; with a warm cache they cost a read and a hash."""
+    root = config.root.resolve()
+    if any(path.resolve() == root for path in paths):
+        return []
+    everything = discover(
+        [root],
+        root=root,
+        exclude=config.exclude,
+        extend_exclude=config.extend_exclude,
+        respect_gitignore=config.respect_gitignore,
+    )
+    seen = {path.resolve() for path in checked}
+    rest = [path for path in everything.files if path.resolve() not in seen]
+    from orgscope_lint.parallel import collect_facts
+
+    return collect_facts(
+        [(path, display_path(path, cwd)) for path in rest], config, jobs=jobs, cache=cache
+    )
 
 
 def check_file(facts: FileFacts, project: Project, rules: Iterable[type[Rule]]) -> list[Finding]:
