@@ -86,6 +86,12 @@ def _codes(values: tuple[str, ...]) -> tuple[str, ...]:
     help="Apply `exclude` to paths named on the command line too (for pre-commit).",
 )
 @click.option("--no-respect-gitignore", is_flag=True, help="Check files .gitignore lists too.")
+@click.option(
+    "--fix",
+    is_flag=True,
+    help="Apply the provably safe fixes: add the tenant key, or pass the org to a helper.",
+)
+@click.option("--dry-run", is_flag=True, help="With --fix: print the diff, write nothing.")
 def check(
     paths: tuple[Path, ...],
     output_format: str,
@@ -106,6 +112,8 @@ def check(
     statistics: bool,
     force_exclude: bool,
     no_respect_gitignore: bool,
+    fix: bool,
+    dry_run: bool,
 ) -> None:
     """Check PATHS (default: the current directory) for tenant-isolation bugs."""
     targets = list(paths) or [Path(".")]
@@ -134,12 +142,39 @@ def check(
     if write_baseline is not None:
         _record_baseline(write_baseline, result.findings)
     findings = _new_findings(result.findings, changes, baseline)
-    report = Report(findings=tuple(findings), files_checked=result.files_checked, rules=rules)
+    fixed = 0
+    if fix:
+        fixed = _apply_fixes(findings, dry_run)
+        if fixed:  # what is left after the edits is what gets reported
+            result = run(
+                targets,
+                config,
+                rules=rules,
+                jobs=jobs,
+                cache_dir=cache_dir,
+                use_cache=not no_cache,
+                force_exclude=force_exclude,
+            )
+            findings = _new_findings(result.findings, changes, baseline)
+    report = Report(
+        findings=tuple(findings), files_checked=result.files_checked, rules=rules, fixed=fixed
+    )
     if statistics:
         _print_statistics(report, output_format, output_file)
     else:
         _emit(report, output_format, output_file, quiet)
     sys.exit(EXIT_CLEAN if exit_zero or not report.active else EXIT_FINDINGS)
+
+
+def _apply_fixes(findings: list[Finding], dry_run: bool) -> int:
+    """Fix what is safe; with --dry-run print the diff and exit (1 if anything would change)."""
+    from orgscope_lint.fix import fix_files
+
+    outcome = fix_files(findings, Path.cwd(), dry_run=dry_run)
+    if dry_run:
+        click.echo("".join(outcome.diffs), nl=False)
+        sys.exit(EXIT_FINDINGS if outcome.diffs else EXIT_CLEAN)
+    return outcome.edits
 
 
 def _changes(diff_base: str, first: Path) -> Changes:

@@ -156,3 +156,32 @@ def _indent_of(whitespace) -> cst.BaseParenthesizableWhitespace:
     if isinstance(whitespace, cst.ParenthesizedWhitespace):
         return whitespace
     return cst.SimpleWhitespace(" ")
+
+
+@dataclass(frozen=True)
+class FixResult:
+    edits: int  # edits applied (or, in a dry run, that would be)
+    diffs: tuple[str, ...]  # one unified diff per changed file
+
+
+def fix_files(findings: Iterable[Finding], cwd: Path, *, dry_run: bool) -> FixResult:
+    """Apply every offered fix, file by file; a file that cannot be fixed safely is
+    left exactly as it was."""
+    from orgscope_lint.sources import SourceText, read_source
+
+    applied, diffs = 0, []
+    for shown, edits in sorted(edits_for(findings).items()):
+        path = cwd / shown
+        source = read_source(path)
+        if not isinstance(source, SourceText):
+            continue
+        new = fixed_text(source.text, edits)
+        if new is None:
+            continue
+        applied += len(edits)
+        diffs.append(unified_diff(shown, source.text, new))
+        if not dry_run:
+            encoding = "utf-8" if source.encoding == "utf-8-sig" else source.encoding
+            bom = "\ufeff" if source.encoding == "utf-8-sig" else ""
+            write_atomically(path, bom + new, encoding)
+    return FixResult(applied, tuple(diffs))

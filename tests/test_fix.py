@@ -96,3 +96,39 @@ def test_a_result_that_would_not_parse_is_refused() -> None:
 
     edit = Edit(line=1, column=1, kind="add-argument", name="org id", var="x")
     assert fixed_text("f(1)\n", [edit]) is None
+
+
+def test_cli_dry_run_prints_the_diff_and_writes_nothing(tmp_path: Path, monkeypatch) -> None:
+    from click.testing import CliRunner
+
+    from orgscope_lint.cli import cli
+
+    (tmp_path / "pyproject.toml").write_text("[project]\nname = 'x'\n")
+    (tmp_path / "api.py").write_text(SOURCE)
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(cli, ["check", ".", "--fix", "--dry-run", "--no-cache"])
+    assert result.exit_code == 1
+    assert '+    db.delete("calls", {"id": call_id, "clerk_org_id": clerk_org_id})' in result.output
+    assert (tmp_path / "api.py").read_text() == SOURCE
+
+
+def test_cli_fix_reports_what_is_left(tmp_path: Path, monkeypatch) -> None:
+    from click.testing import CliRunner
+
+    from orgscope_lint.cli import cli
+
+    (tmp_path / "pyproject.toml").write_text("[project]\nname = 'x'\n")
+    (tmp_path / "api.py").write_text(SOURCE)
+    monkeypatch.chdir(tmp_path)
+    first = CliRunner().invoke(cli, ["check", ".", "--fix", "--no-cache"])
+    assert first.exit_code == 1  # the two functions without a provable org stay reported
+    assert "(4 fixed)" in first.output
+    assert (tmp_path / "api.py").read_text().startswith(FIXED)
+    second = CliRunner().invoke(cli, ["check", ".", "--fix", "--no-cache"])
+    assert "fixed" not in second.output
+    assert [
+        line.split(": ")[1].split()[0] for line in second.output.splitlines() if ": ORG" in line
+    ] == [
+        "ORG001",
+        "ORG001",
+    ]
