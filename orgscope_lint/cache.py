@@ -57,6 +57,7 @@ from pathlib import Path
 from orgscope_lint import __version__
 from orgscope_lint.config import Config
 from orgscope_lint.facts import FileFacts
+from orgscope_lint.schema import Schema
 
 CACHE_DIR_NAME = ".orgscope_cache"
 # Bump when the layout or the pickled payload changes shape.
@@ -72,7 +73,7 @@ CACHEDIR_TAG_NAME = "CACHEDIR.TAG"
 # A namespace (tool build + configuration) no run has used for this long is deleted.
 UNUSED_FOR = 7 * 24 * 3600
 # Modules whose classes an entry may rebuild; nothing else is importable from a pickle.
-_SAFE_MODULES = frozenset({"orgscope_lint.facts", "orgscope_lint.findings"})
+_SAFE_MODULES = frozenset({"orgscope_lint.facts", "orgscope_lint.findings", "orgscope_lint.schema"})
 
 
 class NotACacheDirectory(Exception):
@@ -135,6 +136,30 @@ class FactsCache:
             write_atomically(entry, data)
         except OSError:
             pass
+
+    def load_schema(self, fingerprint: str) -> Schema | None:
+        """The replayed schema for migrations with this fingerprint: sqlglot's parse is
+        the largest cost of a warm run otherwise."""
+        try:
+            data = self._schema_path(fingerprint).read_bytes()
+            stored = _SafeUnpickler(io.BytesIO(data)).load()
+        except Exception:  # missing, truncated, refused: replay instead
+            return None
+        if isinstance(stored, Schema) and stored.fingerprint == fingerprint:
+            return stored
+        return None
+
+    def store_schema(self, schema: Schema) -> None:
+        entry = self._schema_path(schema.fingerprint)
+        try:
+            entry.parent.mkdir(parents=True, exist_ok=True)
+            write_atomically(entry, pickle.dumps(schema, protocol=pickle.HIGHEST_PROTOCOL))
+        except OSError:
+            pass
+
+    def _schema_path(self, fingerprint: str) -> Path:
+        # Beside the facts namespaces, not in one: a schema does not depend on them.
+        return self.directory.parent.parent / "schema" / fingerprint
 
     def entry_path(self, shown: str) -> Path:
         """Where the entry for this display path lives (whether or not it exists)."""

@@ -19,7 +19,7 @@ from orgscope_lint.findings import Finding, Span
 from orgscope_lint.project import Project, build_project
 from orgscope_lint.rule import Rule
 from orgscope_lint.rules import ALL_RULES
-from orgscope_lint.schema import load_schema
+from orgscope_lint.schema import Schema, read_migrations, replay
 from orgscope_lint.sources import SourceText, Unreadable, parse_python, read_source
 from orgscope_lint.suppressions import apply_suppressions, parse_directives
 
@@ -81,12 +81,12 @@ def run(
         respect_gitignore=config.respect_gitignore,
         force_exclude=force_exclude,
     )
-    project = build_project(config, load_schema(config.root, config.schema))
     # Imported here: the worker processes import `parallel`, which imports this module.
     from orgscope_lint.cache import FactsCache, default_cache_dir
     from orgscope_lint.parallel import collect_facts
 
     cache = FactsCache.open(cache_dir or default_cache_dir(config), config) if use_cache else None
+    project = build_project(config, _schema(config, cache))
     facts = collect_facts(
         [(path, display_path(path, cwd)) for path in found.files],
         config,
@@ -105,6 +105,16 @@ def run(
         findings.extend(check_file(file_facts, project, rules))
     findings.sort(key=Finding.sort_key)
     return RunResult(findings, len(found.files), project, facts)
+
+
+def _schema(config: Config, cache: FactsCache | None) -> Schema:
+    migrations = read_migrations(config.root, config.schema)
+    schema = cache.load_schema(migrations.fingerprint) if cache is not None else None
+    if schema is None:
+        schema = replay(migrations)
+        if cache is not None:
+            cache.store_schema(schema)
+    return schema
 
 
 def _rest_of_project(

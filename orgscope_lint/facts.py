@@ -2,6 +2,8 @@
 
 Everything here is plain, immutable, picklable data, so facts can be cached by content
 hash and shipped between processes. Rules read facts; they never look at syntax.
+No `slots`: a slotted dataclass unpickles through a Python-level `__setstate__`, which
+made loading a warm cache several times slower than pickle's native path.
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ class ShapeKind(str, enum.Enum):
     UNKNOWN = "unknown"  # opaque: a parameter, an unknown call
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class KeyFact:
     """One key of a filter or record."""
 
@@ -48,7 +50,7 @@ class KeyFact:
     )
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Shape:
     """What a filter or a record passed to a query holds."""
 
@@ -84,7 +86,7 @@ NO_FILTER = Shape(ShapeKind.NONE)
 UNKNOWN_SHAPE = Shape(ShapeKind.UNKNOWN)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Query:
     """A database operation on a named table, whatever API style produced it."""
 
@@ -106,7 +108,7 @@ class Query:
     fix_var: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class HelperCall:
     """A call of a named method on a DB receiver that may be a scoped helper."""
 
@@ -124,7 +126,7 @@ class HelperCall:
     fix_var: str | None = None  # the one variable holding the principal's tenant id
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class FunctionFact:
     qualname: str
     name: str
@@ -139,7 +141,7 @@ class FunctionFact:
     system_dependency: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class UndefinedName:
     name: str
     span: Span
@@ -147,7 +149,7 @@ class UndefinedName:
     snippet: str = ""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class ServiceConstruction:
     """`DatabaseService(...)`: which keywords it got and whether an org was at hand."""
 
@@ -161,7 +163,7 @@ class ServiceConstruction:
     snippet: str = ""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Directive:
     """A suppression comment: `# orgscope: ignore[...]`, `# noqa: ...`, system-context."""
 
@@ -173,7 +175,7 @@ class Directive:
     text: str = ""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class FileError:
     """Why a file yielded no facts (ORG000)."""
 
@@ -181,7 +183,7 @@ class FileError:
     span: Span = START
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class FileFacts:
     path: str
     queries: tuple[Query, ...] = ()

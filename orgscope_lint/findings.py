@@ -13,7 +13,7 @@ class Severity(str, enum.Enum):
     INFO = "info"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Span:
     """A source range; lines and columns are 1-based, the end column is exclusive."""
 

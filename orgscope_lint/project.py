@@ -31,6 +31,8 @@ class Project:
     inferred_helpers: dict[tuple[str | None, str], str] = field(default_factory=dict)
     # DB helpers that take an org and never filter by it (ORG005): their rows prove nothing.
     dropping_helpers: set[str] = field(default_factory=set)
+    # Memo of tenancy.verdict by id(query): the facts it keys stay alive for the run.
+    verdicts: dict[int, object] = field(default_factory=dict)
 
     def key_for(self, table: str) -> str | None:
         """The tenant key that scopes `table`, or None when it is not a tenant table."""

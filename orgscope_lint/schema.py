@@ -93,25 +93,46 @@ def load_schema(
     A directory is not entered when its name, or its path relative to `root`, is in
     `exclude_dirs`.
     """
-    replay = _Replay()
-    contents: list[tuple[str, bytes | None]] = []
+    return replay(read_migrations(root, patterns, exclude_dirs))
+
+
+@dataclass(frozen=True)
+class Migrations:
+    """The migration files as read, before any SQL is parsed: enough to key a cache."""
+
+    contents: tuple[tuple[str, bytes | None, str | None, str], ...]  # path, bytes, text, problem
+    fingerprint: str
+
+
+def read_migrations(
+    root: Path,
+    patterns: Sequence[str],
+    exclude_dirs: Collection[str] = DEFAULT_SKIP_DIRS,
+) -> Migrations:
+    read = tuple(
+        (relative, *_read(path)) for relative, path in _discover(root, patterns, exclude_dirs)
+    )
+    return Migrations(read, _fingerprint([(relative, data) for relative, data, _, _ in read]))
+
+
+def replay(migrations: Migrations) -> Schema:
+    """The schema the migrations leave behind (the costly part: sqlglot parses the DDL)."""
+    state = _Replay()
     files: list[str] = []
     unreadable: list[tuple[str, str]] = []
     with _quiet_sqlglot():
-        for relative, path in _discover(root, patterns, exclude_dirs):
-            data, text, problem = _read(path)
-            contents.append((relative, data))
+        for relative, _data, text, problem in migrations.contents:
             if text is None:
                 unreadable.append((relative, problem))
                 continue
             files.append(relative)
             for operation in _operations(text):
-                replay.apply(operation, relative)
+                state.apply(operation, relative)
     return Schema(
-        tables=replay.result(),
+        tables=state.result(),
         files=tuple(files),
         unreadable=tuple(unreadable),
-        fingerprint=_fingerprint(contents),
+        fingerprint=migrations.fingerprint,
     )
 
 

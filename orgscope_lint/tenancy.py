@@ -36,6 +36,14 @@ class Verdict(enum.Enum):
 
 
 def verdict(query: Query, facts: FileFacts, project: Project) -> Verdict:
+    """The verdict, computed once per query per run: every tenant rule asks for it."""
+    known = project.verdicts.get(id(query))
+    if known is None:
+        known = project.verdicts[id(query)] = _verdict(query, facts, project)
+    return known
+
+
+def _verdict(query: Query, facts: FileFacts, project: Project) -> Verdict:
     key = project.key_for(query.table)
     if key is None:
         return Verdict.NOT_TENANT

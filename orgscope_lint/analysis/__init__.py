@@ -6,11 +6,7 @@ import ast
 import re
 from functools import lru_cache
 
-import libcst as cst
-
 from orgscope_lint.analysis import builder_api
-from orgscope_lint.analysis.interpreter import ModuleInterpreter
-from orgscope_lint.analysis.positions import PositionIndex
 from orgscope_lint.analysis.service_api import QUERY_METHODS
 from orgscope_lint.analysis.slicing import relevant_slice
 from orgscope_lint.config import Config
@@ -67,6 +63,12 @@ def analyze_module(path: str, text: str, tree: ast.Module, config: Config) -> Fi
                 " exclude generated code"
             ),
         )
+    # Imported on first use: a run the cache answers entirely never loads LibCST.
+    import libcst as cst
+
+    from orgscope_lint.analysis.interpreter import ModuleInterpreter
+    from orgscope_lint.analysis.positions import PositionIndex
+
     part = relevant_slice(text, tree, relevance_pattern(config))
     try:
         module = cst.parse_module(part.text if part else text)
