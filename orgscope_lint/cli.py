@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from dataclasses import replace
+from functools import partial
 from pathlib import Path
 
 import click
@@ -128,7 +129,8 @@ def check(
     rules = select_rules(
         _codes(select) or config.select, (*config.ignore, *_codes(ignore)), strict=strict
     )
-    result = run(
+    check_once = partial(
+        run,
         targets,
         config,
         rules=rules,
@@ -137,6 +139,7 @@ def check(
         use_cache=not no_cache,
         force_exclude=force_exclude,
     )
+    result = check_once()
     if verbose:
         _print_model(result, config)
     if write_baseline is not None:
@@ -146,15 +149,7 @@ def check(
     if fix:
         fixed = _apply_fixes(findings, dry_run)
         if fixed:  # what is left after the edits is what gets reported
-            result = run(
-                targets,
-                config,
-                rules=rules,
-                jobs=jobs,
-                cache_dir=cache_dir,
-                use_cache=not no_cache,
-                force_exclude=force_exclude,
-            )
+            result = check_once()
             findings = _new_findings(result.findings, changes, baseline)
     report = Report(
         findings=tuple(findings), files_checked=result.files_checked, rules=rules, fixed=fixed
