@@ -157,6 +157,28 @@ class FactsCache:
         except OSError:
             pass
 
+    def load_summaries(self, key: str) -> list[FileFacts] | None:
+        """The summary facts of a partial run's context, stored under its stat key."""
+        try:
+            data = (self.directory / "summaries" / key).read_bytes()
+            stored = _SafeUnpickler(io.BytesIO(data)).load()
+        except Exception:
+            return None
+        if isinstance(stored, list) and all(isinstance(f, FileFacts) for f in stored):
+            return stored
+        return None
+
+    def store_summaries(self, key: str, summaries: list[FileFacts]) -> None:
+        target = self.directory / "summaries" / key
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            # One context at a time is worth keeping: the previous ones are stale.
+            for old in target.parent.iterdir():
+                _unlink_quietly(str(old))
+            write_atomically(target, pickle.dumps(summaries, protocol=pickle.HIGHEST_PROTOCOL))
+        except OSError:
+            pass
+
     def _schema_path(self, fingerprint: str) -> Path:
         # Beside the facts namespaces, not in one: a schema does not depend on them.
         return self.directory.parent.parent / "schema" / fingerprint

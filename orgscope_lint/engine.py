@@ -16,7 +16,7 @@ from orgscope_lint.config import Config
 from orgscope_lint.discovery import discover
 from orgscope_lint.facts import FileError, FileFacts
 from orgscope_lint.findings import Finding, Span
-from orgscope_lint.project import Project, build_project
+from orgscope_lint.project import Project, build_project, summary_facts
 from orgscope_lint.rule import Rule
 from orgscope_lint.rules import ALL_RULES
 from orgscope_lint.schema import Schema, read_migrations, replay
@@ -140,12 +140,34 @@ def _rest_of_project(
         respect_gitignore=config.respect_gitignore,
     )
     seen = {path.resolve() for path in checked}
-    rest = [path for path in everything.files if path.resolve() not in seen]
+    rest = [(path, display_path(path, cwd)) for path in everything.files]
+    rest = [(path, shown) for path, shown in rest if path.resolve() not in seen]
+    # Keyed by every file's size and mtime: a warm hook run then costs a directory walk
+    # and one read, not a read, a hash and an unpickle per file of the project.
+    key = _stat_key(rest) if cache is not None else None
+    if cache is not None and key is not None:
+        known = cache.load_summaries(key)
+        if known is not None:
+            return known
     from orgscope_lint.parallel import collect_facts
 
-    return collect_facts(
-        [(path, display_path(path, cwd)) for path in rest], config, jobs=jobs, cache=cache
-    )
+    summaries = [summary_facts(f) for f in collect_facts(rest, config, jobs=jobs, cache=cache)]
+    if cache is not None and key is not None:
+        cache.store_summaries(key, summaries)
+    return summaries
+
+
+def _stat_key(files: Sequence[tuple[Path, str]]) -> str | None:
+    import hashlib
+
+    digest = hashlib.sha256()
+    for path, shown in files:
+        try:
+            stat = path.stat()
+        except OSError:
+            return None  # something is off: analyse for real
+        digest.update(f"{shown}\0{stat.st_mtime_ns}\0{stat.st_size}\n".encode())
+    return digest.hexdigest()
 
 
 def check_file(facts: FileFacts, project: Project, rules: Iterable[type[Rule]]) -> list[Finding]:

@@ -146,6 +146,18 @@ class Project:
                     break
 
 
+def summary_facts(facts: FileFacts) -> FileFacts:
+    """Only what other files' analysis can use: the functions a summary comes from
+    (dict builders, methods with an org parameter, DB-class methods) and their queries."""
+    kept = tuple(fn for fn in facts.functions if fn.returns or fn.org_params or fn.db_class)
+    names = {fn.qualname for fn in kept}
+    return FileFacts(
+        path=facts.path,
+        functions=kept,
+        queries=tuple(q for q in facts.queries if q.function in names),
+    )
+
+
 def build_project(config: Config, schema: Schema) -> Project:
     tables: dict[str, TableKey] = {}
     candidates = (config.tenant_key, *config.tenant_key_candidates, *config.legacy_keys)
