@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -130,7 +131,7 @@ def _rest_of_project(
     package) was not given: their summaries (scoping helpers, dict builders) still
     count. Nothing is reported on them; with a warm cache they cost a read and a hash."""
     root = config.root.resolve()
-    if any(path.resolve() == root for path in paths):
+    if any(path.resolve() == root for path in paths):  # a few paths: resolving is cheap
         return []
     everything = discover(
         [root],
@@ -139,9 +140,12 @@ def _rest_of_project(
         extend_exclude=config.extend_exclude,
         respect_gitignore=config.respect_gitignore,
     )
-    seen = {path.resolve() for path in checked}
-    rest = [(path, display_path(path, cwd)) for path in everything.files]
-    rest = [(path, shown) for path, shown in rest if path.resolve() not in seen]
+    seen = {os.path.abspath(path) for path in checked}
+    rest = [
+        (path, display_path(path, cwd))
+        for path in everything.files
+        if os.path.abspath(path) not in seen
+    ]
     # Keyed by every file's size and mtime: a warm hook run then costs a directory walk
     # and one read, not a read, a hash and an unpickle per file of the project.
     key = _stat_key(rest) if cache is not None else None
@@ -228,16 +232,17 @@ def per_file_ignores(path: str, config: Config) -> frozenset[str]:
 
 
 def display_path(path: Path, cwd: Path) -> str:
-    """Relative to the working directory when below it, posix-style, as ruff prints."""
-    try:
-        return Path(os.path.relpath(path, cwd)).as_posix() if _below(path, cwd) else path.as_posix()
-    except ValueError:  # another drive on Windows
-        return path.as_posix()
+    """Relative to the working directory when below it, posix-style, as ruff prints.
+
+    Plain string work on absolute paths: resolving every path through the file system
+    (symbolic links) cost more than the rest of a warm pre-commit run."""
+    absolute = os.path.abspath(path)
+    base = _absolute_dir(os.fspath(cwd))
+    if absolute.startswith(base):
+        return Path(absolute[len(base) :]).as_posix()
+    return Path(absolute).as_posix() if path.is_absolute() else path.as_posix()
 
 
-def _below(path: Path, cwd: Path) -> bool:
-    try:
-        path.resolve().relative_to(cwd.resolve())
-    except ValueError:
-        return False
-    return True
+@lru_cache(maxsize=4)
+def _absolute_dir(cwd: str) -> str:
+    return os.path.join(os.path.abspath(cwd), "")
