@@ -139,6 +139,7 @@ class FunctionFact:
     returns: Shape | None = None  # what it returns when that is a dict on every path
     # The configured system dependency (`Depends(require_platform_admin)`) it declares.
     system_dependency: str | None = None
+    route: bool = False  # a web route handler (`@router.get(...)`), never a DB helper
 
 
 @dataclass(frozen=True)

@@ -31,6 +31,8 @@ class Project:
     inferred_helpers: dict[tuple[str | None, str], str] = field(default_factory=dict)
     # DB helpers that take an org and never filter by it (ORG005): their rows prove nothing.
     dropping_helpers: set[str] = field(default_factory=set)
+    # Analysed functions by simple name: what a configured helper really takes.
+    functions: dict[str, list[FunctionFact]] = field(default_factory=dict)
     # Memo of tenancy.verdict by id(query): the facts it keys stay alive for the run.
     verdicts: dict[int, object] = field(default_factory=dict)
 
@@ -104,8 +106,11 @@ class Project:
     def _accepts(self, helper: str, param: str) -> bool:
         """A configured helper whose definition the project shows without that parameter
         is some other method of the same name: asking for the org there is noise."""
-        method = self.db_methods.get(helper)
-        return method is None or param in method.params
+        definitions = self.functions.get(helper, [])
+        candidates = [fn for fn in definitions if fn.db_class] or [
+            fn for fn in definitions if not fn.route
+        ]
+        return not candidates or any(param in fn.params for fn in candidates)
 
     def _db_class_names(self) -> set[str]:
         return {fn.class_name for fn in self.db_methods.values() if fn.class_name}
@@ -123,6 +128,7 @@ class Project:
         facts = list(facts)
         for file_facts in facts:
             for fn in file_facts.functions:
+                self.functions.setdefault(fn.name, []).append(fn)
                 if fn.db_class:
                     self.db_methods.setdefault(fn.name, fn)
                 if fn.returns is not None:

@@ -492,6 +492,7 @@ class ModuleInterpreter:
                 system_dependency=origins.declared_dependency(
                     node.decorators, _all_params(node.params), self.config.system_dependencies
                 ),
+                route=origins.route_path_params(node.decorators) is not None,
             )
         )
         saved = (self.scope, self._function, self._class)
