@@ -21,7 +21,7 @@ from orgscope_lint.project import Project, build_project, summary_facts
 from orgscope_lint.rule import Rule
 from orgscope_lint.rules import ALL_RULES
 from orgscope_lint.schema import Schema, read_migrations, replay
-from orgscope_lint.sources import SourceText, Unreadable, parse_python, read_source
+from orgscope_lint.sources import SourceText, Unreadable, parse_python
 from orgscope_lint.suppressions import apply_suppressions, parse_directives
 
 if TYPE_CHECKING:
@@ -185,10 +185,6 @@ def check_file(facts: FileFacts, project: Project, rules: Iterable[type[Rule]]) 
         ran=frozenset(rule.code for rule in ran),
         require_reason=project.config.require_suppression_reason,
     )
-
-
-def analyze_file(path: Path, config: Config, shown: str) -> FileFacts:
-    return analyze_source(read_source(path), config, shown)
 
 
 def analyze_source(source: SourceText | Unreadable, config: Config, shown: str) -> FileFacts:

@@ -82,10 +82,6 @@ class Shape:
         return tuple(fact.key for fact in self.keys)
 
 
-NO_FILTER = Shape(ShapeKind.NONE)
-UNKNOWN_SHAPE = Shape(ShapeKind.UNKNOWN)
-
-
 @dataclass(frozen=True)
 class Query:
     """A database operation on a named table, whatever API style produced it."""
@@ -158,7 +154,6 @@ class ServiceConstruction:
     keywords: tuple[str, ...]
     positional: int
     org_at_hand: bool
-    bound_to: str | None
     span: Span
     function: str | None
     snippet: str = ""

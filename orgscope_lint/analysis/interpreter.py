@@ -1116,7 +1116,6 @@ class ModuleInterpreter:
                 keywords=tuple(args.keywords),
                 positional=len(args.positional),
                 org_at_hand=org_at_hand,
-                bound_to=None,
                 span=span,
                 function=self.qualname,
                 snippet=self.positions.line_text(span.line),

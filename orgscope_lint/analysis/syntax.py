@@ -43,10 +43,6 @@ def _plain_string(literal: str) -> str | None:
     return literal[len(quote) : -len(quote)]
 
 
-def is_none(node: cst.BaseExpression) -> bool:
-    return isinstance(node, cst.Name) and node.value == "None"
-
-
 def first_arg_key(call: cst.Call) -> str | None:
     """The first positional argument as the position index spells it."""
     if not call.args:
@@ -58,23 +54,6 @@ def first_arg_key(call: cst.Call) -> str | None:
     if literal is not None:
         return "'" + literal
     return dotted_name(arg.value) or None
-
-
-def split_args(
-    call: cst.Call,
-) -> tuple[list[cst.BaseExpression], dict[str, cst.BaseExpression], bool]:
-    """Positional values, keyword values, and whether `*args`/`**kwargs` hide more."""
-    positional: list[cst.BaseExpression] = []
-    keywords: dict[str, cst.BaseExpression] = {}
-    starred = False
-    for arg in call.args:
-        if arg.star:
-            starred = True
-        elif arg.keyword is not None:
-            keywords[arg.keyword.value] = arg.value
-        else:
-            positional.append(arg.value)
-    return positional, keywords, starred
 
 
 def annotation_names(node: cst.BaseExpression | None) -> set[str]:
