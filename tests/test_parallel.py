@@ -17,6 +17,7 @@ from click.testing import CliRunner
 from orgscope_lint import engine, parallel
 from orgscope_lint.cli import cli
 from orgscope_lint.config import config_from_mapping, load_config
+from orgscope_lint.sources import read_source
 
 FIXTURE = Path(__file__).resolve().parent.parent / "fixtures" / "clerk_backend" / "before"
 COPIES = 3  # of the fixture's 26 modules: well above the in-process threshold
@@ -166,6 +167,6 @@ def test_the_configuration_survives_pickling():
 
 
 def test_what_a_worker_receives_is_picklable(tree):
-    job = parallel.Job("app/main.py", engine.read_source(tree / "app" / "main.py"))
+    job = parallel.Job("app/main.py", read_source(tree / "app" / "main.py"))
     assert pickle.loads(pickle.dumps(job)) == job
     assert pickle.loads(pickle.dumps(parallel._work)) is parallel._work
