@@ -57,6 +57,7 @@ from pathlib import Path
 from orgscope_lint import __version__
 from orgscope_lint.config import Config
 from orgscope_lint.facts import FileFacts
+from orgscope_lint.findings import Finding
 from orgscope_lint.schema import Schema
 
 CACHE_DIR_NAME = ".orgscope_cache"
@@ -160,7 +161,7 @@ class FactsCache:
     def load_summaries(self, key: str) -> list[FileFacts] | None:
         """The summary facts of a partial run's context, stored under its stat key."""
         try:
-            data = (self.directory / "summaries" / key).read_bytes()
+            data = (self._beside("summaries") / key).read_bytes()
             stored = _SafeUnpickler(io.BytesIO(data)).load()
         except Exception:
             return None
@@ -169,15 +170,35 @@ class FactsCache:
         return None
 
     def store_summaries(self, key: str, summaries: list[FileFacts]) -> None:
-        target = self.directory / "summaries" / key
+        self._store_latest("summaries", key, summaries)
+
+    def load_findings(self, key: str) -> list[Finding] | None:
+        """The findings of an earlier run with exactly these inputs (see engine._run_key)."""
+        try:
+            stored = _SafeUnpickler(io.BytesIO((self._beside("runs") / key).read_bytes())).load()
+        except Exception:
+            return None
+        if isinstance(stored, list) and all(isinstance(f, Finding) for f in stored):
+            return stored
+        return None
+
+    def store_findings(self, key: str, findings: list[Finding]) -> None:
+        self._store_latest("runs", key, findings)
+
+    def _store_latest(self, kind: str, key: str, value: object) -> None:
+        """One entry of `kind` at a time: the previous ones describe a past state."""
+        target = self._beside(kind) / key
         try:
             target.parent.mkdir(parents=True, exist_ok=True)
-            # One context at a time is worth keeping: the previous ones are stale.
             for old in target.parent.iterdir():
                 _unlink_quietly(str(old))
-            write_atomically(target, pickle.dumps(summaries, protocol=pickle.HIGHEST_PROTOCOL))
+            write_atomically(target, pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
         except OSError:
             pass
+
+    def _beside(self, kind: str) -> Path:
+        """`<cache>/<kind>/<namespace>`: kept apart from the per-file facts entries."""
+        return self.directory.parent.parent / kind / self.directory.name
 
     def _schema_path(self, fingerprint: str) -> Path:
         # Beside the facts namespaces, not in one: a schema does not depend on them.

@@ -138,6 +138,7 @@ def check(
         cache_dir=cache_dir,
         use_cache=not no_cache,
         force_exclude=force_exclude,
+        need_facts=False,
     )
     result = check_once()
     if verbose:

@@ -71,7 +71,10 @@ def run(
     cache_dir: Path | None = None,
     use_cache: bool = True,
     force_exclude: bool = False,
+    need_facts: bool = True,
 ) -> RunResult:
+    """Check `paths`. Without `need_facts` (the `check` command: only findings count) a
+    run whose files, schema and settings are all unchanged reuses the last findings."""
     cwd = cwd or Path.cwd()
     rules = tuple(rules if rules is not None else select_rules(config.select, config.ignore))
     found = discover(
@@ -88,6 +91,12 @@ def run(
 
     cache = FactsCache.open(cache_dir or default_cache_dir(config), config) if use_cache else None
     project = build_project(config, _schema(config, cache))
+    run_key = None
+    if cache is not None and not need_facts and _whole_project(paths, config):
+        run_key = _run_key(found.files, found.problems, project, rules, cwd)
+        known = cache.load_findings(run_key) if run_key else None
+        if known is not None:
+            return RunResult(known, len(found.files), project, [])
     facts = collect_facts(
         [(path, display_path(path, cwd)) for path in found.files],
         config,
@@ -105,7 +114,39 @@ def run(
     for file_facts in facts:
         findings.extend(check_file(file_facts, project, rules))
     findings.sort(key=Finding.sort_key)
+    if cache is not None and run_key is not None:
+        cache.store_findings(run_key, findings)
     return RunResult(findings, len(found.files), project, facts)
+
+
+def _whole_project(paths: Sequence[Path], config: Config) -> bool:
+    root = config.root.resolve()
+    return any(path.resolve() == root for path in paths)  # a few paths: resolving is cheap
+
+
+def _run_key(
+    files: Sequence[Path],
+    problems: Sequence[tuple[Path, str]],
+    project: Project,
+    rules: Sequence[type[Rule]],
+    cwd: Path,
+) -> str | None:
+    """Everything findings depend on besides the configuration (in the cache's
+    namespace already): the files (by size and mtime), the schema, the rules, where
+    paths are shown from."""
+    files_key = _stat_key([(path, os.fspath(path)) for path in files])
+    if files_key is None:
+        return None
+    parts = [
+        files_key,
+        project.schema.fingerprint,
+        ",".join(rule.code for rule in rules),
+        os.fspath(cwd),
+        *(f"{path}\0{problem}" for path, problem in problems),
+    ]
+    import hashlib
+
+    return hashlib.sha256("\n".join(parts).encode("utf-8", "surrogateescape")).hexdigest()
 
 
 def _schema(config: Config, cache: FactsCache | None) -> Schema:
@@ -130,9 +171,9 @@ def _rest_of_project(
     """Facts of the project files a partial run (a pre-commit hook's few files, one
     package) was not given: their summaries (scoping helpers, dict builders) still
     count. Nothing is reported on them; with a warm cache they cost a read and a hash."""
-    root = config.root.resolve()
-    if any(path.resolve() == root for path in paths):  # a few paths: resolving is cheap
+    if _whole_project(paths, config):
         return []
+    root = config.root.resolve()
     everything = discover(
         [root],
         root=root,

@@ -33,6 +33,9 @@ class Project:
     dropping_helpers: set[str] = field(default_factory=set)
     # Analysed functions by simple name: what a configured helper really takes.
     functions: dict[str, list[FunctionFact]] = field(default_factory=dict)
+    # Indexes built once the summaries are joined: helper_param runs for every call.
+    _helpers_named: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
+    _db_class_set: set[str] = field(default_factory=set)
     # Memo of tenancy.verdict by id(query): the facts it keys stay alive for the run.
     verdicts: dict[int, object] = field(default_factory=dict)
 
@@ -85,10 +88,8 @@ class Project:
         configured = self.config.scoped_helpers.get(name)
         if configured is not None and db_receiver and self._accepts(name, configured):
             return configured
-        for (cls, method), param in self.inferred_helpers.items():
-            if method != name or cls is None:
-                continue
-            if cls == receiver_class or (db_receiver and cls in self._db_class_names()):
+        for cls, param in self._helpers_named.get(name, ()):
+            if cls == receiver_class or (db_receiver and cls in self._db_class_set):
                 return param
         return None
 
@@ -112,9 +113,6 @@ class Project:
         ]
         return not candidates or any(param in fn.params for fn in candidates)
 
-    def _db_class_names(self) -> set[str]:
-        return {fn.class_name for fn in self.db_methods.values() if fn.class_name}
-
     def helper_param_index(self, helper: str, param: str) -> int | None:
         """Where `param` sits among a DB helper's positional parameters, `self` excluded."""
         method = self.db_methods.get(helper)
@@ -135,6 +133,10 @@ class Project:
                     self.returns.setdefault(fn.name, []).append(fn.returns)
         for file_facts in facts:
             self._infer_helpers(file_facts)
+        for (cls, method), param in self.inferred_helpers.items():
+            if cls is not None:
+                self._helpers_named.setdefault(method, []).append((cls, param))
+        self._db_class_set = {fn.class_name for fn in self.db_methods.values() if fn.class_name}
 
     def _infer_helpers(self, facts: FileFacts) -> None:
         for fn in facts.functions:
