@@ -60,6 +60,7 @@ class Shape:
     # Functions whose returned dicts were spread into it: resolved through the project's
     # summaries (`{**org_scope(org), "id": x}`); unresolved ones make the shape open.
     merged: tuple[str, ...] = ()
+    merged_params: tuple[str, ...] = ()  # parameters the spread functions were called with
 
     def get(self, key: str) -> KeyFact | None:
         for fact in self.keys:

@@ -93,6 +93,16 @@ class Project:
                 return param
         return None
 
+    def _org_reaching(self, shape: Shape, key: str, fn: FunctionFact) -> set[str]:
+        """The org parameters of `fn` that end up as the tenant key of `shape`: directly,
+        or through a project function that returns a scoping dict (`org_scope(org_id)`)."""
+        fact = shape.get(key)
+        if fact is not None:
+            return set(fact.params) & set(fn.org_params)
+        if shape.merged and self.state_for(shape, key) is KeyState.PRESENT:
+            return set(shape.merged_params) & set(fn.org_params)
+        return set()
+
     def never_scopes(self, fn: FunctionFact, facts: FileFacts) -> bool:
         """None of the tenant queries of `fn` filters by its table's key."""
         states = [
@@ -146,8 +156,7 @@ class Project:
                 self.dropping_helpers.add(fn.name)
             for query in facts.queries:
                 key = self.key_for(query.table) if query.function == fn.qualname else None
-                fact = query.shape.get(key) if key else None
-                reaching = set(fact.params) & set(fn.org_params) if fact else set()
+                reaching = self._org_reaching(query.shape, key, fn) if key else set()
                 if reaching:
                     self.inferred_helpers[(fn.class_name, fn.name)] = sorted(reaching)[0]
                     self.db_methods.setdefault(fn.name, fn)

@@ -915,7 +915,9 @@ class ModuleInterpreter:
         short = name.rsplit(".", 1)[-1]
         if short[:1].isupper():
             return Value(kind=V.OBJECT, text=short)  # an instance: its methods may be helpers
-        return Value(from_call=short) if short else V.TOP
+        # The parameters its arguments come from: `org_scope(org_id)` carries `org_id`.
+        params = V.unknown_from([*args.positional, *args.keywords.values()]).params
+        return Value(from_call=short, params=params) if short else V.TOP
 
     def _tenant_var(self, env: Env) -> str | None:
         """The variable provably holding the principal's tenant id, if exactly one does."""

@@ -61,6 +61,7 @@ class Value:
     site: tuple | None = None  # BUILDER: its `.table(` call; SERVICE: its construction
     from_call: str | None = None  # the result of calling this function (resolved project-wide)
     merged: frozenset[str] = frozenset()  # DICT: functions whose returned dicts were spread in
+    merged_params: frozenset[str] = frozenset()  # parameters those calls were given
 
 
 TOP = Value()
@@ -114,7 +115,11 @@ def derived(base: Value) -> Value:
 def merge_dicts(base: Value, extra: Value) -> Value:
     """`{**base, **extra}` or `base.update(extra)`: extra's keys win."""
     if extra.kind != DICT and extra.from_call:
-        return replace(base, merged=base.merged | {extra.from_call})
+        return replace(
+            base,
+            merged=base.merged | {extra.from_call},
+            merged_params=base.merged_params | extra.params,
+        )
     if extra.kind != DICT:
         return replace(base, open=True)
     entries = dict(base.entries)
@@ -126,7 +131,11 @@ def merge_dicts(base: Value, extra: Value) -> Value:
             entry = replace(entry, always=True)
         entries[key] = entry
     return replace(
-        base, entries=entries, open=base.open or extra.open, merged=base.merged | extra.merged
+        base,
+        entries=entries,
+        open=base.open or extra.open,
+        merged=base.merged | extra.merged,
+        merged_params=base.merged_params | extra.merged_params,
     )
 
 
@@ -187,6 +196,7 @@ def _join_dicts(a: Value, b: Value, cond_a: str | None, cond_b: str | None) -> V
         open=a.open or b.open,
         params=a.params | b.params,
         merged=a.merged | b.merged,
+        merged_params=a.merged_params | b.merged_params,
     )
 
 
@@ -215,7 +225,9 @@ def to_shape(value: Value | None) -> Shape:
     if value is None or value.kind == NONE:
         return Shape(ShapeKind.NONE)
     if value.from_call and value.kind != DICT:
-        return Shape(ShapeKind.DICT, merged=(value.from_call,))
+        return Shape(
+            ShapeKind.DICT, merged=(value.from_call,), merged_params=tuple(sorted(value.params))
+        )
     if value.kind not in (DICT, BUILDER):
         return Shape(ShapeKind.UNKNOWN)
     if not value.entries and not value.open and not value.merged:
@@ -233,4 +245,10 @@ def to_shape(value: Value | None) -> Shape:
         )
         for key, entry in sorted(value.entries.items())
     )
-    return Shape(ShapeKind.DICT, keys=keys, open=value.open, merged=tuple(sorted(value.merged)))
+    return Shape(
+        ShapeKind.DICT,
+        keys=keys,
+        open=value.open,
+        merged=tuple(sorted(value.merged)),
+        merged_params=tuple(sorted(value.merged_params)),
+    )
