@@ -203,16 +203,26 @@ def _rest_of_project(
 
 
 def _stat_key(files: Sequence[tuple[Path, str]]) -> str | None:
+    """A key over every file's size and mtime, or None when it cannot be trusted: a file
+    changed in the last two seconds may change again within the clock's granularity
+    keeping its size and mtime (git's "racy" case), and a stale key would hide a leak."""
     import hashlib
+    import time
 
     digest = hashlib.sha256()
+    recent = time.time_ns() - RACY_NS
     for path, shown in files:
         try:
             stat = path.stat()
         except OSError:
             return None  # something is off: analyse for real
+        if stat.st_mtime_ns > recent:
+            return None
         digest.update(f"{shown}\0{stat.st_mtime_ns}\0{stat.st_size}\n".encode())
     return digest.hexdigest()
+
+
+RACY_NS = 2_000_000_000
 
 
 def check_file(facts: FileFacts, project: Project, rules: Iterable[type[Rule]]) -> list[Finding]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 
 import pytest
@@ -27,7 +28,15 @@ def project(tmp_path: Path) -> Path:
     (tmp_path / "pyproject.toml").write_text("[project]\nname = 'x'\n")
     (tmp_path / "db.py").write_text(HELPERS)
     (tmp_path / "routes.py").write_text(ROUTE)
+    _age(tmp_path)
     return tmp_path
+
+
+def _age(root: Path, seconds: int = 60) -> None:
+    """Date files back: the stat-keyed summaries ignore files changed in the last seconds."""
+    when = time.time_ns() - seconds * 1_000_000_000
+    for path in root.glob("*.py"):
+        os.utime(path, ns=(when, when))
 
 
 def _hook_run(root: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[list[str], int]:
@@ -54,6 +63,7 @@ def test_the_helper_defined_elsewhere_is_known(project: Path, monkeypatch) -> No
 
 def test_a_warm_hook_run_analyses_nothing(project: Path, monkeypatch) -> None:
     _hook_run(project, monkeypatch)
+    assert list((project / ".cache" / "summaries").rglob("*")), "the context was stored"
     assert _hook_run(project, monkeypatch) == (["routes.py:3:ORG004"], 0)
 
 
@@ -61,8 +71,7 @@ def test_an_edited_helper_file_is_read_again(project: Path, monkeypatch) -> None
     _hook_run(project, monkeypatch)
     helpers = project / "db.py"
     helpers.write_text(HELPERS.replace(', "clerk_org_id": org_id', ""))
-    stat = helpers.stat()
-    os.utime(helpers, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
+    _age(project, seconds=30)
     findings, analysed = _hook_run(project, monkeypatch)
     # get_story no longer scopes by its org: not a scoped helper any more, and a dropper.
     assert findings == []
