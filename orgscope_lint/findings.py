@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 import hashlib
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 
 
 class Severity(str, enum.Enum):
@@ -39,7 +39,6 @@ class Finding:
     fix: dict[str, object] | None = None
     suppressed: bool = False
     suppression_reason: str | None = None
-    extra: tuple[tuple[str, str], ...] = field(default=())
 
     @property
     def line(self) -> int:
