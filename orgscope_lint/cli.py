@@ -292,7 +292,8 @@ def _rule_table() -> None:
     for rule_cls in ALL_RULES:
         opt = " (with --strict)" if rule_cls.opt_in else ""
         table.add_row(rule_cls.code, rule_cls.name, rule_cls.severity.value, rule_cls.summary + opt)
-    Console(width=max(100, Console().width)).print(table)
+    # Piped output has no terminal width: wide enough that no summary wraps.
+    Console(width=None if sys.stdout.isatty() else 140).print(table)
 
 
 @cli.command()
