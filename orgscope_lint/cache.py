@@ -141,46 +141,23 @@ class FactsCache:
     def load_schema(self, fingerprint: str) -> Schema | None:
         """The replayed schema for migrations with this fingerprint: sqlglot's parse is
         the largest cost of a warm run otherwise."""
-        try:
-            data = self._schema_path(fingerprint).read_bytes()
-            stored = _SafeUnpickler(io.BytesIO(data)).load()
-        except Exception:  # missing, truncated, refused: replay instead
-            return None
-        if isinstance(stored, Schema) and stored.fingerprint == fingerprint:
-            return stored
-        return None
+        stored = _read_entry(self._schema_path(fingerprint))
+        ok = isinstance(stored, Schema) and stored.fingerprint == fingerprint
+        return stored if ok else None
 
     def store_schema(self, schema: Schema) -> None:
-        entry = self._schema_path(schema.fingerprint)
-        try:
-            entry.parent.mkdir(parents=True, exist_ok=True)
-            write_atomically(entry, pickle.dumps(schema, protocol=pickle.HIGHEST_PROTOCOL))
-        except OSError:
-            pass
+        _write_entry(self._schema_path(schema.fingerprint), schema)
 
     def load_summaries(self, key: str) -> list[FileFacts] | None:
         """The summary facts of a partial run's context, stored under its stat key."""
-        try:
-            data = (self._beside("summaries") / key).read_bytes()
-            stored = _SafeUnpickler(io.BytesIO(data)).load()
-        except Exception:
-            return None
-        if isinstance(stored, list) and all(isinstance(f, FileFacts) for f in stored):
-            return stored
-        return None
+        return _list_of(_read_entry(self._beside("summaries") / key), FileFacts)
 
     def store_summaries(self, key: str, summaries: list[FileFacts]) -> None:
         self._store_latest("summaries", key, summaries)
 
     def load_findings(self, key: str) -> list[Finding] | None:
         """The findings of an earlier run with exactly these inputs (see engine._run_key)."""
-        try:
-            stored = _SafeUnpickler(io.BytesIO((self._beside("runs") / key).read_bytes())).load()
-        except Exception:
-            return None
-        if isinstance(stored, list) and all(isinstance(f, Finding) for f in stored):
-            return stored
-        return None
+        return _list_of(_read_entry(self._beside("runs") / key), Finding)
 
     def store_findings(self, key: str, findings: list[Finding]) -> None:
         self._store_latest("runs", key, findings)
@@ -188,13 +165,10 @@ class FactsCache:
     def _store_latest(self, kind: str, key: str, value: object) -> None:
         """One entry of `kind` at a time: the previous ones describe a past state."""
         target = self._beside(kind) / key
-        try:
-            target.parent.mkdir(parents=True, exist_ok=True)
+        with contextlib.suppress(OSError):
             for old in target.parent.iterdir():
                 _unlink_quietly(str(old))
-            write_atomically(target, pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
-        except OSError:
-            pass
+        _write_entry(target, value)
 
     def _beside(self, kind: str) -> Path:
         """`<cache>/<kind>/<namespace>`: kept apart from the per-file facts entries."""
@@ -330,6 +304,29 @@ class _SafeUnpickler(pickle.Unpickler):
             if isinstance(found, type) and (is_dataclass(found) or issubclass(found, enum.Enum)):
                 return found
         raise pickle.UnpicklingError(f"refused to load {module}.{name} from the cache")
+
+
+def _read_entry(path: Path) -> object | None:
+    """An entry's value, or None for anything missing, truncated or refused: a miss."""
+    try:
+        return _SafeUnpickler(io.BytesIO(path.read_bytes())).load()
+    except Exception:
+        return None
+
+
+def _write_entry(path: Path, value: object) -> None:
+    """Best effort: a cache that cannot be written only costs speed."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_atomically(path, pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
+    except OSError:
+        pass
+
+
+def _list_of(stored: object, kind: type) -> list | None:
+    if isinstance(stored, list) and all(isinstance(item, kind) for item in stored):
+        return stored
+    return None
 
 
 def _unlink_quietly(path: str) -> None:

@@ -27,32 +27,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from orgscope_lint.discovery import DEFAULT_EXCLUDES
+
 if TYPE_CHECKING:
     from sqlglot import exp
     from sqlglot.dialects.dialect import Dialect
 
 __all__ = ["DEFAULT_SKIP_DIRS", "Schema", "TableInfo", "load_schema"]
 
-DEFAULT_SKIP_DIRS: frozenset[str] = frozenset(
-    {
-        ".git",
-        ".hg",
-        ".svn",
-        ".venv",
-        "venv",
-        ".tox",
-        ".nox",
-        "node_modules",
-        "__pycache__",
-        "site-packages",
-        ".mypy_cache",
-        ".pytest_cache",
-        ".ruff_cache",
-        ".orgscope_cache",
-        "build",
-        "dist",
-    }
-)
+# The directories file discovery never enters (globs like `*.egg-info` hold no migrations).
+DEFAULT_SKIP_DIRS: frozenset[str] = frozenset(n for n in DEFAULT_EXCLUDES if "*" not in n)
 
 
 @dataclass(frozen=True, slots=True)

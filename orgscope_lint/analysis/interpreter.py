@@ -662,15 +662,13 @@ class ModuleInterpreter:
         if not isinstance(target.value, cst.Name):
             return None, None
         name = target.value.value
-        value = env.vars.get(name, V.TOP)
-        if value.kind != V.DICT and value.from_call:
-            # `filters = by_id(i)`: a project function's dict, resolved by its summary.
-            value = env.vars[name] = V.merge_dicts(V.EMPTY_DICT, value)
+        value = _as_dict(env.vars.get(name, V.TOP))
         if value.kind != V.DICT or len(target.slice) != 1:
             return None, None
         index = target.slice[0].slice
         if not isinstance(index, cst.Index):
             return None, None
+        env.vars[name] = value  # a converted call result is a tracked dict from now on
         return name, self._key_of(index.value, env)
 
     def _target_loads(self, target: cst.BaseExpression, env: Env) -> None:
@@ -943,8 +941,8 @@ class ModuleInterpreter:
         args = self._ev_args(node, env)
         if name in self.db_class_names:  # `app.db.DatabaseService(...)`
             return self._construction(name, args, env, site)
-        if receiver.kind != V.DICT and receiver.from_call and name in _DICT_MUTATORS:
-            receiver = V.merge_dicts(V.EMPTY_DICT, receiver)
+        if name in _DICT_MUTATORS:
+            receiver = _as_dict(receiver)
         if receiver.kind == V.DICT and name in _DICT_MUTATORS:
             return self._dict_method(func.value, receiver, name, args, env)
         if receiver.kind == V.BUILDER:
@@ -1110,7 +1108,6 @@ class ModuleInterpreter:
 
     def _construction(self, cls: str, args: CallArgs, env: Env, site: tuple) -> Value:
         span = self.positions.call(*site)
-        has_org = any(self._is_org_param(k) and v.kind != V.NONE for k, v in args.keywords.items())
         org_at_hand = self._org_at_hand(env)
         self.constructions.append(
             ServiceConstruction(
@@ -1124,7 +1121,7 @@ class ModuleInterpreter:
             )
         )
         index = len(self.constructions) - 1
-        return Value(kind=V.SERVICE, text=cls, has_org=has_org, site=("new", index))
+        return Value(kind=V.SERVICE, text=cls, site=("new", index))
 
     # ---------------------------------------------------------------- helpers
 
@@ -1310,6 +1307,13 @@ def _returned_dict(returns: list[Value]) -> Shape | None:
 _BUILTIN_NAMES = frozenset(dir(__import__("builtins")))
 # Environment keys for checked expressions: no Python name can start with this.
 _EXPRESSION = "·"
+
+
+def _as_dict(value: Value) -> Value:
+    """`filters = by_id(i)`: a project function's result is a dict its summary resolves."""
+    if value.kind != V.DICT and value.from_call:
+        return V.merge_dicts(V.EMPTY_DICT, value)
+    return value
 
 
 def _removed(d: Value, key: str) -> Value:

@@ -49,7 +49,6 @@ class Value:
     open: bool = False  # a DICT that may hold keys we cannot see
     params: frozenset[str] = frozenset()  # parameters this value is computed from
     nullable: bool = False  # None on some path
-    has_org: bool = False  # a SERVICE built with an org
     element: Value | None = None  # a SEQ's items, merged
     origin: str | None = None  # see ORIGIN_RANK
     row: str | None = None  # ROW, or read from one: the fact behind it ("q3", "h1")
@@ -155,7 +154,6 @@ def join(a: Value, b: Value, cond_a: str | None = None, cond_b: str | None = Non
     if a.kind == b.kind and a.text == b.text and a.kind in (STR, SERVICE, OBJECT, NONE, ROW):
         return replace(
             a,
-            has_org=a.has_org and b.has_org,
             nullable=a.nullable or b.nullable,
             params=a.params | b.params,
             origin=worse_origin(a.origin, b.origin),
