@@ -35,6 +35,8 @@ def _codes(values: tuple[str, ...]) -> tuple[str, ...]:
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @click.option(
     "--output-format",
+    "--format",  # audit's spelling, so either works on either command
+    "output_format",
     type=click.Choice(FORMATS),
     default="text",
     show_default=True,
@@ -145,15 +147,19 @@ def check(
         _print_model(result, config)
     if write_baseline is not None:
         _record_baseline(write_baseline, result.findings)
-    findings = _new_findings(result.findings, changes, baseline)
+    findings, baselined = _new_findings(result.findings, changes, baseline)
     fixed = 0
     if fix:
         fixed = _apply_fixes(findings, dry_run)
         if fixed:  # what is left after the edits is what gets reported
             result = check_once()
-            findings = _new_findings(result.findings, changes, baseline)
+            findings, baselined = _new_findings(result.findings, changes, baseline)
     report = Report(
-        findings=tuple(findings), files_checked=result.files_checked, rules=rules, fixed=fixed
+        findings=tuple(findings),
+        files_checked=result.files_checked,
+        rules=rules,
+        fixed=fixed,
+        baselined=baselined,
     )
     if statistics:
         _print_statistics(report, output_format, output_file)
@@ -202,14 +208,19 @@ def _record_baseline(path: Path, findings: list[Finding]) -> None:
 
 def _new_findings(
     findings: list[Finding], changes: Changes | None, baseline: Baseline | None
-) -> list[Finding]:
+) -> tuple[list[Finding], int]:
+    """The findings to report, and how many of them the baseline hid."""
     cwd = Path.cwd()
-    if baseline is not None:
-        # Records go to copies outside the change first: a new copy of a known fault
-        # in the change stays visible.
-        outside = (lambda f: not changes.touches(f, cwd)) if changes is not None else None
-        findings = baseline.hide(findings, cwd, hide_first=outside)
-    return changes.keep(findings, cwd) if changes is not None else findings
+    in_scope = changes.keep(findings, cwd) if changes is not None else findings
+    if baseline is None:
+        return in_scope, 0
+    # Records go to copies outside the change first: a new copy of a known fault
+    # in the change stays visible.
+    outside = (lambda f: not changes.touches(f, cwd)) if changes is not None else None
+    kept = baseline.hide(findings, cwd, hide_first=outside)
+    kept = changes.keep(kept, cwd) if changes is not None else kept
+    # Only what the diff would have shown counts as hidden by the baseline.
+    return kept, len(in_scope) - len(kept)
 
 
 def _print_statistics(report: Report, output_format: str, output_file: Path | None) -> None:
@@ -323,6 +334,7 @@ def clean(path: Path | None, config_path: Path | None, cache_dir: Path | None) -
 @click.argument("path", default=".", type=click.Path(path_type=Path))
 @click.option(
     "--format",
+    "--output-format",  # check's spelling, so either works on either command
     "output_format",
     type=click.Choice(("text", "markdown", "html", "json")),
     default="text",

@@ -70,6 +70,8 @@ def _notes(report: Report) -> str:
     notes = []
     if suppressed:
         notes.append(f"{suppressed} suppressed")
+    if report.baselined:
+        notes.append(f"{report.baselined} hidden by the baseline")
     if report.fixed:
         notes.append(f"{report.fixed} fixed")
     return ", ".join(notes)
