@@ -360,6 +360,18 @@ def audit(
         sys.exit(EXIT_ERROR)
 
 
+@cli.command("config")
+@click.argument("path", default=".", type=click.Path(path_type=Path))
+@click.option(
+    "--config", "config_path", type=click.Path(path_type=Path), help="Configuration file."
+)
+def show_config(path: Path, config_path: Path | None) -> None:
+    """Print the configuration in effect for PATH, with the source of each value."""
+    from orgscope_lint.config_show import show_settings
+
+    click.echo(show_settings(_load(config_path, path)), nl=False)
+
+
 @cli.command()
 @click.argument("path", default=".", type=click.Path(path_type=Path))
 @click.option("--print", "print_only", is_flag=True, help="Print the section; write nothing.")
