@@ -122,7 +122,9 @@ def test_pip_installs_from_git_at_a_commit_and_from_a_clone(
     from_git = run(["bash", "-eo", "pipefail", "-c", install["run"]], tmp_path, env)
     version = run(["orgscope-lint", "--version"], tmp_path, env)
     checked = run(["orgscope-lint", "check", "."], project, env)
-    from_clone = run([str(bin_dir / "python"), "-m", "pip", "install", str(REPO)], tmp_path, env)
+    # The README's clone route, in a clone: building in this checkout would leave build/.
+    run(["git", "clone", "-q", str(REPO), "orgscope-lint"], tmp_path, check=True)
+    from_clone = run(["python", "-m", "pip", "install", "./orgscope-lint"], tmp_path, env)
     again = run(["orgscope-lint", "check", "."], project, env)
 
     assert from_git.returncode == 0, from_git.stdout + from_git.stderr
