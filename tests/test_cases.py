@@ -1,10 +1,11 @@
 """Realistic cases for the deep-analysis rules: fixtures/cases/<case>/.
 
 Each case is a tiny project (a `pyproject.toml`, usually `migrations/*.sql`, and a few
-FastAPI/Supabase modules). Every expected finding is marked on the line DESIGN reports it
-at with a trailing `# expect: ORG0xx`; every other line must stay silent. The engine runs
-on the case directory with `--strict` rules (so ORG012 speaks), from inside it, and the
-reported (path, line, code) set must equal the marked one.
+FastAPI/Supabase modules). Every expected finding is marked on the line where it is
+reported (docs/architecture.md, "Reporting conventions") with a trailing
+`# expect: ORG0xx`; every other line must stay silent. The engine runs on the case
+directory with `--strict` rules (so ORG012 speaks), from inside it, and the reported
+(path, line, code) set must equal the marked one.
 
 Cases and dedicated tests named in fixtures/cases/KNOWN_GAPS.md are strict xfails: they
 document an analysis gap, and the day it is fixed the test passes, which fails the run
