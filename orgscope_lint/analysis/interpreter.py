@@ -17,6 +17,7 @@ import libcst as cst
 
 from orgscope_lint.analysis import builder_api, guards, origins
 from orgscope_lint.analysis import values as V
+from orgscope_lint.analysis.attributes import string_attributes
 from orgscope_lint.analysis.positions import PositionIndex, call_key_parts
 from orgscope_lint.analysis.scopes import Scope
 from orgscope_lint.analysis.service_api import (
@@ -611,7 +612,9 @@ class ModuleInterpreter:
                         attr = _self_attribute(target.target)
                         if attr:
                             found[attr] = Value(kind=V.SERVICE, text=cls_name)
-        return found
+        # `table = "projects"` / `self.table = PROJECTS`: a service attribute wins.
+        strings = string_attributes(node, _walk_statements(node.body), self._constants)
+        return {**strings, **found}
 
     def _attributes_from_params(
         self, method: cst.FunctionDef, classes: frozenset[str]
