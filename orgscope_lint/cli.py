@@ -154,6 +154,10 @@ def check(
         if fixed:  # what is left after the edits is what gets reported
             result = check_once()
             findings = _new_findings(result.findings, changes, baseline)
+    if output_format in ("json", "sarif"):  # so that code-review tools can offer each fix
+        from orgscope_lint.fix_edits import with_edits
+
+        findings = with_edits(findings, Path.cwd())
     report = Report(
         findings=tuple(findings), files_checked=result.files_checked, rules=rules, fixed=fixed
     )
