@@ -18,14 +18,15 @@ from orgscope_lint.findings import Finding
 from orgscope_lint.fix import Edit, apply_edits
 
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
+_FIX_KEYS = frozenset({"kind", "name", "var"})
 
 
-def describe(kind: str, name: str, var: str) -> str:
+def describe(kind: str, name: str, var: str, operation: str | None) -> str:
     if kind == "add-argument":
         return f"Pass `{name}={var}`"
     if kind == "add-filter":
         return f'Add `.eq("{name}", {var})` to the query'
-    target = "record" if kind == "add-record-key" else "filter"
+    target = "record" if operation == "insert" else "filter"
     return f'Add `"{name}": {var}` to the {target}'
 
 
@@ -37,27 +38,28 @@ def with_edits(findings: Iterable[Finding], cwd: Path) -> list[Finding]:
     findings = list(findings)
     by_path: dict[str, list[int]] = defaultdict(list)
     for index, finding in enumerate(findings):
-        if finding.fix and not finding.suppressed:
+        if finding.fix and not finding.suppressed and finding.fix.keys() >= _FIX_KEYS:
             by_path[finding.path].append(index)
     for path, indexes in by_path.items():
         source = read_source(cwd / path)
-        text = source.text if isinstance(source, SourceText) else None
         for index in indexes:
             finding = findings[index]
-            fix = finding.fix or {}
-            edit = Edit(
-                finding.line, finding.column, str(fix["kind"]), str(fix["name"]), str(fix["var"])
-            )
-            applied = apply_edits(text, [edit]) if text is not None else None
-            described = None
-            if applied is not None:
-                described = {
-                    **fix,
-                    "message": describe(edit.kind, edit.name, edit.var),
-                    "edits": [replacement(text or "", applied[0])],
-                }
-            findings[index] = replace(finding, fix=described)
+            fix = _described(finding, source.text) if isinstance(source, SourceText) else None
+            findings[index] = replace(finding, fix=fix)
     return findings
+
+
+def _described(finding: Finding, text: str) -> dict[str, object] | None:
+    fix = finding.fix or {}
+    kind, name, var = (str(fix[key]) for key in ("kind", "name", "var"))
+    applied = apply_edits(text, [Edit(finding.line, finding.column, kind, name, var)])
+    if applied is None:
+        return None
+    return {
+        **fix,
+        "message": describe(kind, name, var, finding.operation),
+        "edits": [replacement(text, applied[0])],
+    }
 
 
 def replacement(before: str, after: str) -> dict[str, object]:

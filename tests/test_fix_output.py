@@ -141,3 +141,25 @@ def test_replacement_is_the_natural_minimal_edit(before: str, after: str, edit: 
     keys = ("line", "column", "end_line", "end_column", "content")
     assert tuple(found[k] for k in keys) == edit
     assert apply(before, [edit]) == after
+
+
+def test_each_fix_says_what_it_adds(tmp_path: Path, monkeypatch) -> None:
+    (tmp_path / "pyproject.toml").write_text("[project]\nname = 'x'\n")
+    (tmp_path / "api.py").write_text(
+        "def f(call_id, current_user, db, client):\n"
+        '    clerk_org_id = current_user["clerk_org_id"]\n'
+        '    db.delete("calls", {"id": call_id})\n'
+        '    db.insert("calls", {"id": call_id})\n'
+        '    client.table("calls").delete().eq("id", call_id).execute()\n'
+        '    client.table("calls").insert({"id": call_id}).execute()\n'
+        "    db.get_call(call_id)\n"
+    )
+    monkeypatch.chdir(tmp_path)
+    messages = [f["fix"]["message"] for f in check("json")["findings"]]
+    assert messages == [
+        'Add `"clerk_org_id": clerk_org_id` to the filter',
+        'Add `"clerk_org_id": clerk_org_id` to the record',
+        'Add `.eq("clerk_org_id", clerk_org_id)` to the query',
+        'Add `"clerk_org_id": clerk_org_id` to the record',
+        "Pass `org_id=clerk_org_id`",
+    ]
