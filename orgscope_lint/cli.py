@@ -125,6 +125,8 @@ def check(
         config = replace(config, respect_gitignore=False)
     if write_baseline is not None and diff_base is not None:
         raise click.UsageError("--write-baseline records every finding; drop --diff-base")
+    if dry_run and not fix:
+        raise click.UsageError("--dry-run shows what --fix would change: use --fix --dry-run")
     # Both are read before the analysis: a bad ref or baseline fails fast.
     changes = _changes(diff_base, targets[0]) if diff_base is not None else None
     baseline = _baseline(baseline_file) if baseline_file is not None else None
@@ -150,10 +152,14 @@ def check(
     findings, baselined = _new_findings(result.findings, changes, baseline)
     fixed = 0
     if fix:
-        fixed = _apply_fixes(findings, dry_run)
+        fixed = _apply_fixes(findings, dry_run, exit_zero)
         if fixed:  # what is left after the edits is what gets reported
             result = check_once()
             findings, baselined = _new_findings(result.findings, changes, baseline)
+    if output_format in ("json", "sarif"):  # so that code-review tools can offer each fix
+        from orgscope_lint.fix_edits import with_edits
+
+        findings = with_edits(findings, Path.cwd())
     report = Report(
         findings=tuple(findings),
         files_checked=result.files_checked,
@@ -168,14 +174,18 @@ def check(
     sys.exit(EXIT_CLEAN if exit_zero or not report.active else EXIT_FINDINGS)
 
 
-def _apply_fixes(findings: list[Finding], dry_run: bool) -> int:
-    """Fix what is safe; with --dry-run print the diff and exit (1 if anything would change)."""
+def _apply_fixes(findings: list[Finding], dry_run: bool, exit_zero: bool) -> int:
+    """Fix what is safe; with --dry-run print the diff, say how much of it is fixable
+    (on stderr: the diff alone stays applicable) and exit 1 while findings remain."""
     from orgscope_lint.fix import fix_files
 
     outcome = fix_files(findings, Path.cwd(), dry_run=dry_run)
     if dry_run:
         click.echo("".join(outcome.diffs), nl=False)
-        sys.exit(EXIT_FINDINGS if outcome.diffs else EXIT_CLEAN)
+        active = sum(1 for finding in findings if not finding.suppressed)
+        noun = "finding" if active == 1 else "findings"
+        click.echo(f"{outcome.edits} of {active} {noun} fixable with --fix.", err=True)
+        sys.exit(EXIT_FINDINGS if active and not exit_zero else EXIT_CLEAN)
     return outcome.edits
 
 

@@ -45,7 +45,10 @@ def _add_key_fix(query: Query, key: str, project: Project) -> dict[str, object] 
     # The variable holds the principal's tenant id: right only for the main tenant key.
     if query.fix_var is None or key != project.config.tenant_key:
         return None
-    return {"kind": "add-key", "name": key, "var": query.fix_var}
+    kind = "add-key"
+    if query.style == "query-builder":  # `.eq(key, var)` in the chain, or the key in its record
+        kind = "add-record-key" if query.operation == "insert" else "add-filter"
+    return {"kind": kind, "name": key, "var": query.fix_var}
 
 
 def call_text(query: Query) -> str:
