@@ -63,7 +63,8 @@ def _codes(values: tuple[str, ...]) -> tuple[str, ...]:
 @click.option(
     "--cache-dir",
     type=click.Path(path_type=Path, file_okay=False),
-    help="Cache directory.  [default: .orgscope_cache beside the configuration file]",
+    help="Cache directory.  [default: $ORGSCOPE_LINT_CACHE_DIR, else `cache-dir` in the "
+    "configuration, else .orgscope_cache in the project root]",
 )
 @click.option(
     "--diff-base",
@@ -329,9 +330,15 @@ def _rule_table() -> None:
 )
 def clean(path: Path | None, config_path: Path | None, cache_dir: Path | None) -> None:
     """Remove the cache of the project holding PATH (default: the current directory)."""
-    from orgscope_lint.cache import NotACacheDirectory, default_cache_dir, remove_cache
+    from orgscope_lint.cache import (
+        NotACacheDirectory,
+        cache_location,
+        default_cache_dir,
+        remove_cache,
+    )
 
-    directory = cache_dir or default_cache_dir(_load(config_path, path or Path(".")))
+    config = _load(config_path, path or Path("."))
+    directory = (cache_location(config, cache_dir) or (default_cache_dir(config),))[0]
     try:
         removed = remove_cache(directory)
     except (NotACacheDirectory, OSError) as exc:

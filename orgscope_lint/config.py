@@ -58,6 +58,9 @@ class Config:
     ignore: tuple[str, ...] = ()
     require_suppression_reason: bool = False
     respect_gitignore: bool = True
+    # The cache: off with `cache = false`; `cache-dir` is relative to the project root.
+    cache: bool = True
+    cache_dir: str | None = None
     # Where the configuration was read from; None when running on defaults.
     source: Path | None = None
     root: Path = field(default_factory=Path.cwd)
@@ -74,7 +77,7 @@ class Config:
         """A stable text of every setting that can change facts or findings."""
         parts = []
         for f in fields(self):
-            if f.name in ("source", "root"):
+            if f.name in ("source", "root", "cache", "cache_dir"):
                 continue
             value = getattr(self, f.name)
             if isinstance(value, Mapping):
@@ -106,6 +109,8 @@ _KEYS: dict[str, tuple[str, str]] = {
     "ignore": ("ignore", "str-list"),
     "require-suppression-reason": ("require_suppression_reason", "bool"),
     "respect-gitignore": ("respect_gitignore", "bool"),
+    "cache": ("cache", "bool"),
+    "cache-dir": ("cache_dir", "relative-path"),
 }
 
 _KIND_WORDS = {
@@ -114,6 +119,7 @@ _KIND_WORDS = {
     "str-list": "a list of strings (or one string)",
     "str-map": "a table of string values",
     "list-map": "a table of lists of rule codes",
+    "relative-path": "a relative path that stays inside the project",
 }
 
 
@@ -216,6 +222,11 @@ def _convert(raw: Any, kind: str, where: str, key: str) -> Any:
         if not isinstance(raw, str) or not raw:
             raise bad()
         return raw
+    if kind == "relative-path":
+        # The configuration comes with the checkout: it may not send the cache elsewhere.
+        if not isinstance(raw, str) or not raw or _escapes(raw):
+            raise bad()
+        return raw
     if kind == "bool":
         if not isinstance(raw, bool):
             raise bad()
@@ -242,6 +253,13 @@ def _convert(raw: Any, kind: str, where: str, key: str) -> Any:
             out[pattern] = tuple(codes)
         return out
     raise AssertionError(kind)  # pragma: no cover
+
+
+def _escapes(path: str) -> bool:
+    from pathlib import PurePosixPath, PureWindowsPath
+
+    parts = PurePosixPath(path.replace("\\", "/")).parts
+    return PureWindowsPath(path).is_absolute() or path.startswith("/") or ".." in parts
 
 
 def _suggest(key: str) -> str:

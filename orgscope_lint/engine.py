@@ -86,10 +86,11 @@ def run(
         force_exclude=force_exclude,
     )
     # Imported here: the worker processes import `parallel`, which imports this module.
-    from orgscope_lint.cache import FactsCache, default_cache_dir
+    from orgscope_lint.cache import FactsCache, cache_location
     from orgscope_lint.parallel import collect_facts
 
-    cache = FactsCache.open(cache_dir or default_cache_dir(config), config) if use_cache else None
+    where = cache_location(config, cache_dir) if use_cache else None
+    cache = FactsCache.open(where[0], config, chosen=where[1]) if where is not None else None
     project = build_project(config, _schema(config, cache))
     run_key = None
     if cache is not None and not need_facts and _whole_project(paths, config):

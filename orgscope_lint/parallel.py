@@ -11,12 +11,25 @@ elsewhere (macOS, Windows): never a bare `fork` of a parent that may hold thread
 Both start fresh interpreters, so everything a worker needs arrives pickled: the
 configuration once per worker (`_start_worker`), the jobs in chunks, and the function
 they run is a top-level one of this module.
+
+Workers never import from the analysed repository. A child interpreter started with
+`-c` puts the working directory first on its import path, so a `signal.py` or `queue.py`
+at the top of the checked repository would be imported (and run) by the workers. The
+children are therefore started with `PYTHONSAFEPATH` set (Python 3.11+; from an empty
+directory before that) and with an import path that holds neither `""` nor the working
+directory. Each worker also watches its parent and exits when the parent is gone, so a
+killed run leaves no process behind.
 """
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
+import multiprocessing.connection
 import os
+import sys
+import tempfile
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -92,14 +105,20 @@ def analyse(
         yield from (_analyse_job(job, config, cache) for job in pending)
         return
     chunksize = max(1, -(-len(pending) // (workers * CHUNKS_PER_WORKER)))
-    with ProcessPoolExecutor(
-        max_workers=workers,
-        mp_context=_context(),
-        initializer=_start_worker,
-        initargs=(config, cache),
-    ) as pool:
+    # The pool's queues start the resource tracker, `map` (which submits eagerly) the
+    # fork server and every worker: all of them start isolated.
+    with isolated_children():
+        pool = ProcessPoolExecutor(
+            max_workers=workers,
+            mp_context=_context(),
+            initializer=_start_worker,
+            initargs=(config, cache),
+        )
+    with pool:
+        with isolated_children():
+            results = pool.map(_work, pending, chunksize=chunksize)
         # `map` yields in submission order: the result does not depend on scheduling.
-        yield from pool.map(_work, pending, chunksize=chunksize)
+        yield from results
 
 
 def default_jobs() -> int:
@@ -111,6 +130,56 @@ def default_jobs() -> int:
     if hasattr(os, "sched_getaffinity"):
         return len(os.sched_getaffinity(0)) or 1
     return os.cpu_count() or 1
+
+
+@contextlib.contextmanager
+def isolated_children() -> Iterator[None]:
+    """Child interpreters started inside this block import nothing from the working
+    directory: not at start-up (`-c` puts it first on the path) nor later (the path they
+    inherit from this process has it removed)."""
+    saved_path = list(sys.path)
+    saved_safe = os.environ.get("PYTHONSAFEPATH")
+    sys.path[:] = sanitised_path(saved_path)
+    os.environ["PYTHONSAFEPATH"] = "1"
+    try:
+        with _from_empty_directory():
+            yield
+    finally:
+        sys.path[:] = saved_path
+        if saved_safe is None:
+            os.environ.pop("PYTHONSAFEPATH", None)
+        else:
+            os.environ["PYTHONSAFEPATH"] = saved_safe
+
+
+def sanitised_path(path: Sequence[str]) -> list[str]:
+    """`path` without the entries that mean the working directory, unless this package
+    is installed from there (a checkout of orgscope-lint itself, not installed)."""
+    cwd = os.path.realpath(os.getcwd())
+    home = os.path.realpath(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    kept = []
+    for entry in path:
+        where = os.path.realpath(entry or os.curdir)
+        if where == cwd and where != home:
+            continue
+        kept.append(entry)
+    return kept
+
+
+@contextlib.contextmanager
+def _from_empty_directory() -> Iterator[None]:
+    """Before Python 3.11 nothing keeps `-c` from importing the working directory: the
+    children start from an empty one instead."""
+    if sys.version_info >= (3, 11):
+        yield
+        return
+    previous = os.getcwd()
+    with tempfile.TemporaryDirectory(prefix="orgscope-") as empty:
+        os.chdir(empty)
+        try:
+            yield
+        finally:
+            os.chdir(previous)
 
 
 def _counter(total: int, progress: Progress | None) -> Callable[[], None]:
@@ -141,6 +210,17 @@ _worker_cache: FactsCache | None = None
 def _start_worker(config: Config, cache: FactsCache | None) -> None:
     global _worker_config, _worker_cache
     _worker_config, _worker_cache = config, cache
+    parent = multiprocessing.parent_process()
+    if parent is not None and parent.sentinel is not None:
+        watch = threading.Thread(target=_exit_with, args=(parent.sentinel,), daemon=True)
+        watch.start()
+
+
+def _exit_with(sentinel: int) -> None:
+    """Exit as soon as the parent is gone: its end of this pipe closes when it dies,
+    however it dies (SIGKILL included), while queued chunks would keep a worker busy."""
+    multiprocessing.connection.wait([sentinel])
+    os._exit(1)
 
 
 def _work(job: Job) -> FileFacts:
