@@ -148,12 +148,23 @@ class FactsCache:
     def store_schema(self, schema: Schema) -> None:
         _write_entry(self._schema_path(schema.fingerprint), schema)
 
-    def load_summaries(self, key: str) -> list[FileFacts] | None:
-        """The summary facts of a partial run's context, stored under its stat key."""
-        return _list_of(_read_entry(self._beside("summaries") / key), FileFacts)
+    def load_context(self, key: str) -> dict | None:
+        """The project's summary index (see `context`) stored under `key`."""
+        stored = _read_entry(self._beside("context") / key)
+        if not isinstance(stored, dict):
+            return None
+        for shown, entry in stored.items():
+            if not (
+                isinstance(shown, str)
+                and isinstance(entry, tuple)
+                and len(entry) == 2
+                and isinstance(entry[1], FileFacts)
+            ):
+                return None
+        return stored
 
-    def store_summaries(self, key: str, summaries: list[FileFacts]) -> None:
-        self._store_latest("summaries", key, summaries)
+    def store_context(self, key: str, index: dict) -> None:
+        _write_entry(self._beside("context") / key, index)
 
     def load_findings(self, key: str) -> list[Finding] | None:
         """The findings of an earlier run with exactly these inputs (see engine._run_key)."""
