@@ -157,8 +157,8 @@ class FactsCache:
             if not (
                 isinstance(shown, str)
                 and isinstance(entry, tuple)
-                and len(entry) == 2
-                and isinstance(entry[1], FileFacts)
+                and len(entry) == 3
+                and isinstance(entry[2], FileFacts)
             ):
                 return None
         return stored

@@ -103,9 +103,11 @@ def run(
             return RunResult(known, len(found.files), project, [])
     checked = [(path, display_path(path, cwd)) for path in _reported(found.files, report_only)]
     checked_stamps = stamps(checked) if cache is not None else {}
+    digests: dict[str, str] = {}
     facts = collect_facts(
         checked,
         config,
+        digests=digests,
         jobs=jobs,
         cache=cache,
         progress=progress,  # (files done, files in all), for a progress bar
@@ -115,7 +117,15 @@ def run(
         for path, problem in found.problems
     )
     context = _rest_of_project(
-        paths, found.files, checked, facts, checked_stamps, config, cwd, jobs=jobs, cache=cache
+        paths,
+        found.files,
+        checked,
+        facts,
+        (checked_stamps, digests),
+        config,
+        cwd,
+        jobs=jobs,
+        cache=cache,
     )
     project.add_facts([*facts, *context])
     findings: list[Finding] = []
@@ -187,7 +197,7 @@ def _rest_of_project(
     found: Sequence[Path],
     checked: Sequence[tuple[Path, str]],
     checked_facts: Sequence[FileFacts],
-    checked_stamps: dict[str, Stamp],
+    checked_known: tuple[dict[str, Stamp], dict[str, str]],
     config: Config,
     cwd: Path,
     *,
@@ -216,11 +226,11 @@ def _rest_of_project(
     ]
     from orgscope_lint.parallel import collect_facts
 
-    def collect(files: Sequence[tuple[Path, str]]) -> list[FileFacts]:
-        return collect_facts(files, config, jobs=jobs, cache=cache)
+    def collect(files: Sequence[tuple[Path, str]], digests: dict[str, str]) -> list[FileFacts]:
+        return collect_facts(files, config, jobs=jobs, cache=cache, digests=digests)
 
     store = (cache, _context_key(cwd)) if cache is not None else None
-    return context_summaries(rest, checked_facts, checked_stamps, store, collect, summary_facts)
+    return context_summaries(rest, checked_facts, checked_known, store, collect, summary_facts)
 
 
 def _context_key(cwd: Path) -> str:
