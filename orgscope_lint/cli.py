@@ -144,6 +144,8 @@ def check(
         use_cache=not no_cache,
         force_exclude=force_exclude,
         need_facts=False,
+        # Findings off the change are dropped anyway: the other files are only context.
+        report_only=frozenset(changes.files) if changes is not None else None,
     )
     result = check_once()
     if verbose:
