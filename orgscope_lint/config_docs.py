@@ -23,6 +23,7 @@ TYPE_NAMES = {
     "str-list": "list of strings (one string is a list of one)",
     "str-map": "table of strings",
     "list-map": "table of lists of rule codes",
+    "relative-path": "path relative to the project root, staying inside it",
 }
 
 
@@ -143,6 +144,18 @@ KEY_DOCS: dict[str, KeyDoc] = {
         "`--no-respect-gitignore` turns it off for one run.",
         "false",
     ),
+    "cache": KeyDoc(
+        "Keep the analysis cache between runs. `false` turns it off, like `--no-cache` or "
+        "`ORGSCOPE_LINT_NO_CACHE=1`.",
+        "false",
+    ),
+    "cache-dir": KeyDoc(
+        "Where the cache lives, relative to the project root and kept inside it (the "
+        "configuration comes with the checkout, so it may not send the cache elsewhere). "
+        "`--cache-dir` and `ORGSCOPE_LINT_CACHE_DIR` take precedence; the default is "
+        "`.orgscope_cache` in the project root.",
+        '".cache/orgscope"',
+    ),
 }
 
 
@@ -176,6 +189,12 @@ def default_of(key: str) -> object:
     return getattr(Config(), _KEYS[key][0])
 
 
+def shown_default(key: str) -> str:
+    """The default as the reference prints it; a key unset by default says so."""
+    value = default_of(key)
+    return "unset" if value is None else toml_value(value)
+
+
 def reference_markdown() -> str:
     lines = [
         "# Configuration reference",
@@ -195,7 +214,7 @@ def reference_markdown() -> str:
         "|---|---|---|",
     ]
     for key, (_, kind) in _KEYS.items():
-        default = toml_value(default_of(key))
+        default = shown_default(key)
         lines.append(f"| [`{key}`](#{key}) | {TYPE_NAMES[kind]} | `{default}` |")
     for key, (_, kind) in _KEYS.items():
         doc = KEY_DOCS[key]
@@ -205,7 +224,7 @@ def reference_markdown() -> str:
             "",
             doc.meaning,
             "",
-            f"Type: {TYPE_NAMES[kind]}. Default: `{toml_value(default_of(key))}`.",
+            f"Type: {TYPE_NAMES[kind]}. Default: `{shown_default(key)}`.",
             "",
             "```toml",
             f"[tool.{SECTION}]",
