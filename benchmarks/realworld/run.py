@@ -37,10 +37,13 @@ HERE = Path(__file__).resolve().parent
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    manifest = tomllib.loads(Path(args.manifest).read_text(encoding="utf-8"))
+    manifest = _load_manifest(Path(args.manifest))
     checkouts = dict(_pair(text) for text in args.checkout)
+    unknown = (set(checkouts) | set(args.project or ())) - {p["name"] for p in manifest}
+    if unknown:
+        raise SystemExit(f"not in the manifest: {', '.join(sorted(unknown))}")
     work = Path(args.work) if args.work else Path(tempfile.gettempdir()) / "orgscope-realworld"
-    projects = [p for p in manifest["project"] if not args.project or p["name"] in args.project]
+    projects = [p for p in manifest if not args.project or p["name"] in args.project]
 
     rows: list[tuple[str, str, str, scoring.Label | None]] = []
     unlabeled: list[tuple[str, scoring.Key, dict]] = []
@@ -89,6 +92,24 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+_PROJECT_KEYS = {"name": str, "repository": str, "commit": str, "paths": list}
+
+
+def _load_manifest(path: Path) -> list[dict]:
+    """The manifest's projects; a missing or mistyped key stops the run with its name."""
+    try:
+        projects = tomllib.loads(path.read_text(encoding="utf-8")).get("project", [])
+    except (OSError, tomllib.TOMLDecodeError) as error:
+        raise SystemExit(f"{path}: {error}") from None
+    if not projects:
+        raise SystemExit(f"{path}: no [[project]] table")
+    for number, project in enumerate(projects, 1):
+        for key, kind in _PROJECT_KEYS.items():
+            if not isinstance(project.get(key), kind):
+                raise SystemExit(f"{path}: project {number} needs {key} ({kind.__name__})")
+    return projects
+
+
 def _pair(text: str) -> tuple[str, str]:
     name, sep, path = text.partition("=")
     if not sep or not name or not path:
@@ -111,9 +132,10 @@ def _clone(project: dict, target: Path) -> Path:
 
 
 def _git(cwd: Path, *args: str) -> str:
-    return subprocess.run(
-        ["git", *args], cwd=cwd, check=True, capture_output=True, text=True
-    ).stdout
+    done = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise SystemExit(f"git {' '.join(args)} failed in {cwd}:\n{done.stderr}")
+    return done.stdout
 
 
 def _run_tool(root: Path, project: dict) -> list[dict]:
@@ -151,8 +173,11 @@ def _value(value: object) -> str:
 def _read_labels(path: Path) -> list[scoring.Label]:
     if not path.is_file():
         return []
-    data = tomllib.loads(path.read_text(encoding="utf-8"))
-    return scoring.parse_labels(data.get("finding", []), origin=str(path))
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        return scoring.parse_labels(data.get("finding", []), origin=str(path))
+    except (tomllib.TOMLDecodeError, ValueError) as error:
+        raise SystemExit(f"{path}: {error}") from None
 
 
 def _source(path: Path) -> str | None:
