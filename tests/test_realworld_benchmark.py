@@ -148,6 +148,21 @@ def test_parse_labels_rejects_malformed_entries(scoring) -> None:
         scoring.parse_labels([{k: v for k, v in good.items() if k != "reason"}])
 
 
+def test_two_entries_with_one_key_must_agree(scoring) -> None:
+    entry = {
+        "path": "a.py",
+        "code": "ORG001",
+        "function": "f",
+        "line_text": "x = 1",
+        "verdict": "leak",
+        "context": "request",
+        "reason": "r",
+    }
+    assert len(scoring.parse_labels([entry, {**entry, "reason": "same verdict"}])) == 2
+    with pytest.raises(ValueError, match="contradicts"):
+        scoring.parse_labels([entry, {**entry, "verdict": "false"}])
+
+
 def test_the_skeleton_parses_back_to_the_same_key_once_filled(scoring) -> None:
     key = scoring.Key("a b.py", "ORG001", "C.f", 'q = t("x\\y")')
     text = scoring.label_skeleton(key, "message", 3)

@@ -165,7 +165,8 @@ def finding_key(finding: Mapping[str, object], source: str | None) -> Key:
 
 def parse_labels(entries: Iterable[Mapping[str, object]], origin: str = "labels") -> list[Label]:
     """Labels from the `[[finding]]` tables of a labels file; a malformed entry is an error."""
-    labels = []
+    labels: list[Label] = []
+    seen: dict[Key, Label] = {}
     for number, entry in enumerate(entries, 1):
         missing = [name for name in LABEL_FIELDS if not isinstance(entry.get(name), str)]
         if missing:
@@ -180,9 +181,13 @@ def parse_labels(entries: Iterable[Mapping[str, object]], origin: str = "labels"
             str(entry["function"]),
             normalise_line(str(entry["line_text"])),
         )
-        labels.append(
-            Label(key, str(entry["verdict"]), str(entry["context"]), str(entry["reason"]))
-        )
+        label = Label(key, str(entry["verdict"]), str(entry["context"]), str(entry["reason"]))
+        # One label covers every finding with its key, so two entries with one key must
+        # agree; otherwise the first would silently win.
+        earlier = seen.setdefault(key, label)
+        if (earlier.verdict, earlier.context) != (label.verdict, label.context):
+            raise ValueError(f"{origin}: entry {number} contradicts an earlier entry with its key")
+        labels.append(label)
     return labels
 
 
