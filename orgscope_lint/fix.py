@@ -174,20 +174,26 @@ class _Editor(cst.CSTTransformer):
         before_code, after_code = (
             _code_in_place(self.module, n, self._indents) for n in (bare, after)
         )
-        self.changes.append(Change(edit, start.line, start.column, before_code, after_code))
+        if before_code is not None and after_code is not None:
+            self.changes.append(Change(edit, start.line, start.column, before_code, after_code))
 
 
-def _code_in_place(module: cst.Module, node: cst.CSTNode, indents: list[str]) -> str:
+def _code_in_place(module: cst.Module, node: cst.CSTNode, indents: list[str]) -> str | None:
     """The node's code as it reads inside its blocks: a line it continues inside brackets
-    starts with the blocks' indentation, which `Module.code_for_node` leaves out."""
-    from libcst._nodes.internal import CodegenState
+    starts with the blocks' indentation, which `Module.code_for_node` leaves out. LibCST
+    offers no public way to say so; None if its internals ever change (then the change
+    is not described, and nothing else is affected)."""
+    try:
+        from libcst._nodes.internal import CodegenState
 
-    state = CodegenState(
-        default_indent=module.default_indent,
-        default_newline=module.default_newline,
-        indent_tokens=list(indents),
-    )
-    node._codegen(state)
+        state = CodegenState(
+            default_indent=module.default_indent,
+            default_newline=module.default_newline,
+            indent_tokens=list(indents),
+        )
+        node._codegen(state)
+    except (ImportError, AttributeError, TypeError):
+        return None
     return "".join(state.tokens)
 
 
