@@ -174,7 +174,7 @@ class _Editor(cst.CSTTransformer):
         before_code, after_code = (
             _code_in_place(self.module, n, self._indents) for n in (bare, after)
         )
-        if before_code is not None and after_code is not None:
+        if before_code is not None and after_code is not None and before_code != after_code:
             self.changes.append(Change(edit, start.line, start.column, before_code, after_code))
 
 

@@ -210,3 +210,20 @@ def test_json_edits_equal_what_fix_writes(
     CliRunner().invoke(cli, ["check", ".", "--no-cache", "--fix"])
     assert by_json == (tmp_path / "api.py").read_bytes().decode()
     assert by_json != source
+
+
+def test_json_edits_equal_what_fix_writes_on_the_seed_fixture(tmp_path: Path, monkeypatch) -> None:
+    seed = FIXTURE.parent / "clerk_backend" / "before"
+    work = tmp_path / "seed"
+    shutil.copytree(seed, work)
+    monkeypatch.chdir(work)
+    by_path: dict[str, list] = {}
+    for finding in check("json")["findings"]:
+        for edit in (finding["fix"] or {}).get("edits", []):
+            by_path.setdefault(finding["path"], []).append(
+                tuple(edit[k] for k in ("line", "column", "end_line", "end_column", "content"))
+            )
+    assert sum(map(len, by_path.values())) > 20
+    by_json = after_all(work, by_path)
+    CliRunner().invoke(cli, ["check", ".", "--no-cache", "--fix"])
+    assert by_json == {path: (work / path).read_text() for path in by_path}
