@@ -39,6 +39,7 @@ from pathlib import Path
 from orgscope_lint import engine
 from orgscope_lint.cache import FactsCache
 from orgscope_lint.config import Config
+from orgscope_lint.crash import InternalError
 from orgscope_lint.facts import FileFacts
 from orgscope_lint.sources import SourceText, Unreadable, read_source
 
@@ -195,7 +196,10 @@ def _counter(total: int, progress: Progress | None) -> Callable[[], None]:
 
 
 def _analyse_job(job: Job, config: Config, cache: FactsCache | None) -> FileFacts:
-    facts = engine.analyze_source(job.source, config, job.shown)
+    try:
+        facts = engine.analyze_source(job.source, config, job.shown)
+    except Exception as exc:  # a bug of the tool: named after the file, exit code 2
+        raise InternalError.during(job.shown, exc) from None
     if cache is not None:
         cache.store(job.shown, job.source.digest, facts)
     return facts
