@@ -326,3 +326,47 @@ def test_an_oversized_migration_is_not_read_and_is_reported(tmp_path: Path) -> N
         ("migrations/001_dump.sql", "ORG000"),
     ]
     assert "too large" in " ".join(f["message"] for f in found)
+
+
+# -- files named explicitly that are not Python ----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [
+        ("settings.toml", '[tool]\nname = "x"\n'),
+        ("notes.md", "# Notes\n\n- one\n"),
+    ],
+)
+def test_a_file_that_is_not_python_named_explicitly_gets_a_clear_message(
+    tmp_path: Path, name: str, text: str
+) -> None:
+    (tmp_path / "pyproject.toml").write_text("", encoding="utf-8")
+    (tmp_path / name).write_text(text, encoding="utf-8")
+
+    result = run_cli(["check", name, "--output-format", "json", "--no-cache"], tmp_path)
+
+    (finding,) = json.loads(result.stdout)["findings"]
+    assert finding["code"] == "ORG000"
+    assert "not a Python file" in finding["message"]
+    assert "syntax" not in finding["message"]
+
+
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [
+        ("manage", FAULTY),
+        ("tool.cgi", "#!/usr/bin/env python3\n" + FAULTY),
+        ("tool.pyw", FAULTY),
+        ("stub.pyi", FAULTY),
+    ],
+)
+def test_python_scripts_named_explicitly_are_still_checked(
+    tmp_path: Path, name: str, text: str
+) -> None:
+    (tmp_path / "pyproject.toml").write_text("", encoding="utf-8")
+    (tmp_path / name).write_text(text, encoding="utf-8")
+
+    result = run_cli(["check", name, "--output-format", "json", "--no-cache"], tmp_path)
+
+    assert codes(result) == ["ORG001"]
