@@ -113,8 +113,9 @@ class NotACacheDirectory(Exception):
 
 
 def default_cache_dir(config: Config) -> Path:
-    """Beside the configuration file (or in the project root found without one)."""
-    return config.root / CACHE_DIR_NAME
+    """`cache-dir` (`.orgscope_cache` unless set) in the project root: beside the
+    configuration file, or in the root found without one."""
+    return config.root / config.cache_dir
 
 
 def cache_location(config: Config, flag: Path | None = None) -> tuple[Path, bool] | None:
@@ -132,8 +133,6 @@ def cache_location(config: Config, flag: Path | None = None) -> tuple[Path, bool
     chosen = os.environ.get(CACHE_DIR_ENV, "").strip()
     if chosen:
         return Path(chosen), True
-    if config.cache_dir is not None:
-        return config.root / config.cache_dir, False
     return default_cache_dir(config), False
 
 
@@ -199,12 +198,23 @@ class FactsCache:
     def store_schema(self, schema: Schema) -> None:
         self._write_entry(self._schema_path(schema.fingerprint), schema)
 
-    def load_summaries(self, key: str) -> list[FileFacts] | None:
-        """The summary facts of a partial run's context, stored under its stat key."""
-        return _list_of(self._read_entry(self._beside("summaries") / key), FileFacts)
+    def load_context(self, key: str) -> dict | None:
+        """The project's summary index (see `context`) stored under `key`."""
+        stored = self._read_entry(self._beside("context") / key)
+        if not isinstance(stored, dict):
+            return None
+        for shown, entry in stored.items():
+            if not (
+                isinstance(shown, str)
+                and isinstance(entry, tuple)
+                and len(entry) == 3
+                and isinstance(entry[2], FileFacts)
+            ):
+                return None
+        return stored
 
-    def store_summaries(self, key: str, summaries: list[FileFacts]) -> None:
-        self._store_latest("summaries", key, summaries)
+    def store_context(self, key: str, index: dict) -> None:
+        self._write_entry(self._beside("context") / key, index)
 
     def load_findings(self, key: str) -> list[Finding] | None:
         """The findings of an earlier run with exactly these inputs (see engine._run_key)."""

@@ -65,6 +65,8 @@ def _codes(values: tuple[str, ...]) -> tuple[str, ...]:
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @click.option(
     "--output-format",
+    "--format",  # audit's spelling, so either works on either command
+    "output_format",
     type=click.Choice(FORMATS),
     default="text",
     show_default=True,
@@ -156,6 +158,8 @@ def check(
         config = replace(config, respect_gitignore=False)
     if write_baseline is not None and diff_base is not None:
         raise click.UsageError("--write-baseline records every finding; drop --diff-base")
+    if dry_run and not fix:
+        raise click.UsageError("--dry-run shows what --fix would change: use --fix --dry-run")
     # Both are read before the analysis: a bad ref or baseline fails fast.
     changes = _changes(diff_base, targets[0]) if diff_base is not None else None
     baseline = _baseline(baseline_file) if baseline_file is not None else None
@@ -173,6 +177,8 @@ def check(
         use_cache=not no_cache,
         force_exclude=force_exclude,
         need_facts=False,
+        # Findings off the change are dropped anyway: the other files are only context.
+        report_only=frozenset(changes.files) if changes is not None else None,
     )
     result = check_once()
     for migration, problem in result.project.schema.unreadable:
@@ -183,16 +189,25 @@ def check(
         _print_model(result, config)
     if write_baseline is not None:
         _record_baseline(write_baseline, result.findings)
-    findings = _new_findings(result.findings, changes, baseline)
+    findings, baselined = _new_findings(result.findings, changes, baseline)
     fixed = 0
     if fix:
-        fixed = _apply_fixes(findings, dry_run)
+        fixed = _apply_fixes(findings, dry_run, exit_zero)
         if fixed:  # what is left after the edits is what gets reported
             result = check_once()
-            findings = _new_findings(result.findings, changes, baseline)
+            findings, baselined = _new_findings(result.findings, changes, baseline)
+    if output_format in ("json", "sarif"):  # so that code-review tools can offer each fix
+        from orgscope_lint.fix_edits import with_edits
+
+        findings = with_edits(findings, Path.cwd())
     # Reports are text: a file name that is not UTF-8 is shown with its bytes escaped.
-    shown = tuple(replace(f, path=printable(f.path)) for f in findings)
-    report = Report(findings=shown, files_checked=result.files_checked, rules=rules, fixed=fixed)
+    report = Report(
+        findings=tuple(replace(f, path=printable(f.path)) for f in findings),
+        files_checked=result.files_checked,
+        rules=rules,
+        fixed=fixed,
+        baselined=baselined,
+    )
     if statistics:
         _print_statistics(report, output_format, output_file)
     else:
@@ -200,14 +215,18 @@ def check(
     sys.exit(EXIT_CLEAN if exit_zero or not report.active else EXIT_FINDINGS)
 
 
-def _apply_fixes(findings: list[Finding], dry_run: bool) -> int:
-    """Fix what is safe; with --dry-run print the diff and exit (1 if anything would change)."""
+def _apply_fixes(findings: list[Finding], dry_run: bool, exit_zero: bool) -> int:
+    """Fix what is safe; with --dry-run print the diff, say how much of it is fixable
+    (on stderr: the diff alone stays applicable) and exit 1 while findings remain."""
     from orgscope_lint.fix import fix_files
 
     outcome = fix_files(findings, Path.cwd(), dry_run=dry_run)
     if dry_run:
         click.echo("".join(outcome.diffs), nl=False)
-        sys.exit(EXIT_FINDINGS if outcome.diffs else EXIT_CLEAN)
+        active = sum(1 for finding in findings if not finding.suppressed)
+        noun = "finding" if active == 1 else "findings"
+        click.echo(f"{outcome.edits} of {active} {noun} fixable with --fix.", err=True)
+        sys.exit(EXIT_FINDINGS if active and not exit_zero else EXIT_CLEAN)
     return outcome.edits
 
 
@@ -240,14 +259,19 @@ def _record_baseline(path: Path, findings: list[Finding]) -> None:
 
 def _new_findings(
     findings: list[Finding], changes: Changes | None, baseline: Baseline | None
-) -> list[Finding]:
+) -> tuple[list[Finding], int]:
+    """The findings to report, and how many of them the baseline hid."""
     cwd = Path.cwd()
-    if baseline is not None:
-        # Records go to copies outside the change first: a new copy of a known fault
-        # in the change stays visible.
-        outside = (lambda f: not changes.touches(f, cwd)) if changes is not None else None
-        findings = baseline.hide(findings, cwd, hide_first=outside)
-    return changes.keep(findings, cwd) if changes is not None else findings
+    in_scope = changes.keep(findings, cwd) if changes is not None else findings
+    if baseline is None:
+        return in_scope, 0
+    # Records go to copies outside the change first: a new copy of a known fault
+    # in the change stays visible.
+    outside = (lambda f: not changes.touches(f, cwd)) if changes is not None else None
+    kept = baseline.hide(findings, cwd, hide_first=outside)
+    kept = changes.keep(kept, cwd) if changes is not None else kept
+    # Only what the diff would have shown counts as hidden by the baseline.
+    return kept, len(in_scope) - len(kept)
 
 
 def _print_statistics(report: Report, output_format: str, output_file: Path | None) -> None:
@@ -401,6 +425,7 @@ def clean(path: Path | None, config_path: Path | None, cache_dir: Path | None) -
 @click.argument("path", default=".", type=click.Path(path_type=Path))
 @click.option(
     "--format",
+    "--output-format",  # check's spelling, so either works on either command
     "output_format",
     type=click.Choice(("text", "markdown", "html", "json")),
     default="text",
@@ -426,6 +451,18 @@ def audit(
     except OSError as exc:
         click.echo(f"orgscope-lint: error: cannot write {output_file}: {exc}", err=True)
         sys.exit(EXIT_ERROR)
+
+
+@cli.command("config")
+@click.argument("path", default=".", type=click.Path(path_type=Path))
+@click.option(
+    "--config", "config_path", type=click.Path(path_type=Path), help="Configuration file."
+)
+def show_config(path: Path, config_path: Path | None) -> None:
+    """Print the configuration in effect for PATH, with the source of each value."""
+    from orgscope_lint.config_show import show_settings
+
+    click.echo(show_settings(_load(config_path, path)), nl=False)
 
 
 @cli.command()

@@ -62,7 +62,7 @@ class Config:
     respect_gitignore: bool = True
     # The cache: off with `cache = false`; `cache-dir` is relative to the project root.
     cache: bool = True
-    cache_dir: str | None = None
+    cache_dir: str = ".orgscope_cache"
     # Where the configuration was read from; None when running on defaults.
     source: Path | None = None
     root: Path = field(default_factory=Path.cwd)

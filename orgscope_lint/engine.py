@@ -6,7 +6,7 @@ Read this module first: every other module is one step of it.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from orgscope_lint.analysis import analyze_module, relevance_pattern
 from orgscope_lint.config import Config
+from orgscope_lint.context import RACY_NS, Stamp, context_summaries, stamps
 from orgscope_lint.crash import InternalError
 from orgscope_lint.discovery import discover
 from orgscope_lint.facts import FileError, FileFacts
@@ -74,9 +75,12 @@ def run(
     use_cache: bool = True,
     force_exclude: bool = False,
     need_facts: bool = True,
+    report_only: Collection[str] | None = None,
 ) -> RunResult:
     """Check `paths`. Without `need_facts` (the `check` command: only findings count) a
-    run whose files, schema and settings are all unchanged reuses the last findings."""
+    run whose files, schema and settings are all unchanged reuses the last findings.
+    With `report_only` (real absolute paths: a pull request's changed files) only those
+    files are checked; the others count as the project around them."""
     cwd = cwd or Path.cwd()
     rules = tuple(rules if rules is not None else select_rules(config.select, config.ignore))
     found = discover(
@@ -96,13 +100,17 @@ def run(
     project = build_project(config, _schema(config, cache))
     run_key = None
     if cache is not None and not need_facts and _whole_project(paths, config):
-        run_key = _run_key(found.files, found.problems, project, rules, cwd)
+        run_key = _run_key(found.files, found.problems, project, rules, cwd, report_only)
         known = cache.load_findings(run_key) if run_key else None
         if known is not None:
             return RunResult(known, len(found.files), project, [])
+    checked = [(path, display_path(path, cwd)) for path in _reported(found.files, report_only)]
+    checked_stamps = stamps(checked) if cache is not None else {}
+    digests: dict[str, str] = {}
     facts = collect_facts(
-        [(path, display_path(path, cwd)) for path in found.files],
+        checked,
         config,
+        digests=digests,
         jobs=jobs,
         cache=cache,
         progress=progress,  # (files done, files in all), for a progress bar
@@ -120,7 +128,17 @@ def run(
         )
         for relative, problem in project.schema.unreadable
     )
-    context = _rest_of_project(paths, found.files, config, cwd, jobs=jobs, cache=cache)
+    context = _rest_of_project(
+        paths,
+        found.files,
+        checked,
+        facts,
+        (checked_stamps, digests),
+        config,
+        cwd,
+        jobs=jobs,
+        cache=cache,
+    )
     project.add_facts([*facts, *context])
     findings: list[Finding] = []
     for file_facts in facts:
@@ -145,6 +163,7 @@ def _run_key(
     project: Project,
     rules: Sequence[type[Rule]],
     cwd: Path,
+    report_only: Collection[str] | None,
 ) -> str | None:
     """Everything findings depend on besides the configuration (in the cache's
     namespace already): the files (by size and mtime), the schema, the rules, where
@@ -158,6 +177,7 @@ def _run_key(
         ",".join(rule.code for rule in rules),
         os.fspath(cwd),
         *(f"{path}\0{problem}" for path, problem in problems),
+        *(["only", *sorted(report_only)] if report_only is not None else []),
     ]
     import hashlib
 
@@ -174,47 +194,65 @@ def _schema(config: Config, cache: FactsCache | None) -> Schema:
     return schema
 
 
+def _reported(files: Sequence[Path], report_only: Collection[str] | None) -> list[Path]:
+    if report_only is None:
+        return list(files)
+    # Resolving every path of a large project costs more than the rest of a warm diff
+    # run: only a file named like a reported one, or a link, can resolve to one.
+    names = {os.path.basename(path) for path in report_only}
+    return [
+        path
+        for path in files
+        if (path.name in names or path.is_symlink()) and os.path.realpath(path) in report_only
+    ]
+
+
 def _rest_of_project(
     paths: Sequence[Path],
-    checked: Sequence[Path],
+    found: Sequence[Path],
+    checked: Sequence[tuple[Path, str]],
+    checked_facts: Sequence[FileFacts],
+    checked_known: tuple[dict[str, Stamp], dict[str, str]],
     config: Config,
     cwd: Path,
     *,
     jobs: int | None,
     cache: FactsCache | None,
 ) -> list[FileFacts]:
-    """Facts of the project files a partial run (a pre-commit hook's few files, one
-    package) was not given: their summaries (scoping helpers, dict builders) still
-    count. Nothing is reported on them; with a warm cache they cost a read and a hash."""
-    if _whole_project(paths, config):
-        return []
-    root = resolved(config.root)
-    everything = discover(
-        [root],
-        root=root,
-        exclude=config.exclude,
-        extend_exclude=config.extend_exclude,
-        respect_gitignore=config.respect_gitignore,
-    )
-    seen = {os.path.abspath(path) for path in checked}
+    """Summaries of the project files a run was not given (a pre-commit hook's few files,
+    one package, the files a pull request left alone): their scoping helpers and dict
+    builders still count. Nothing is reported on them. Every run also leaves the
+    summaries of the files it analysed behind, so that the next partial run reads them
+    from one index instead of every file's cache entry (see `context`)."""
+    if _whole_project(paths, config) and len(paths) == 1:
+        everything = found
+    else:
+        root = resolved(config.root)
+        everything = discover(
+            [root],
+            root=root,
+            exclude=config.exclude,
+            extend_exclude=config.extend_exclude,
+            respect_gitignore=config.respect_gitignore,
+        ).files
+    seen = {os.path.abspath(path) for path, _ in checked}
     rest = [
-        (path, display_path(path, cwd))
-        for path in everything.files
-        if os.path.abspath(path) not in seen
+        (path, display_path(path, cwd)) for path in everything if os.path.abspath(path) not in seen
     ]
-    # Keyed by every file's size and mtime: a warm hook run then costs a directory walk
-    # and one read, not a read, a hash and an unpickle per file of the project.
-    key = _stat_key(rest) if cache is not None else None
-    if cache is not None and key is not None:
-        known = cache.load_summaries(key)
-        if known is not None:
-            return known
     from orgscope_lint.parallel import collect_facts
 
-    summaries = [summary_facts(f) for f in collect_facts(rest, config, jobs=jobs, cache=cache)]
-    if cache is not None and key is not None:
-        cache.store_summaries(key, summaries)
-    return summaries
+    def collect(files: Sequence[tuple[Path, str]], digests: dict[str, str]) -> list[FileFacts]:
+        return collect_facts(files, config, jobs=jobs, cache=cache, digests=digests)
+
+    store = (cache, _context_key(cwd)) if cache is not None else None
+    return context_summaries(rest, checked_facts, checked_known, store, collect, summary_facts)
+
+
+def _context_key(cwd: Path) -> str:
+    """Display paths depend on the working directory: one index per directory."""
+    import hashlib
+
+    return hashlib.sha256(os.fsencode(os.path.abspath(cwd))).hexdigest()
 
 
 def _stat_key(files: Sequence[tuple[Path, str]]) -> str | None:
@@ -236,9 +274,6 @@ def _stat_key(files: Sequence[tuple[Path, str]]) -> str | None:
         line = f"{shown}\0{stat.st_mtime_ns}\0{stat.st_size}\n"
         digest.update(line.encode("utf-8", "surrogateescape"))
     return digest.hexdigest()
-
-
-RACY_NS = 2_000_000_000
 
 
 def check_file(facts: FileFacts, project: Project, rules: Iterable[type[Rule]]) -> list[Finding]:

@@ -1,9 +1,11 @@
 """`--fix`: the few edits that are provably safe, made with LibCST so formatting stays.
 
-Two edits only, both where the analysis found exactly one variable holding the
-principal's tenant id: add `"<key>": <var>` to a dict literal filter or record (ORG001,
-ORG003), and add `<param>=<var>` to a scoped helper call (ORG004). Each file is rewritten
-atomically, and only if the result parses; a second run finds nothing left to fix.
+Only where the analysis found exactly one variable holding the principal's tenant id:
+add `"<key>": <var>` to a dict literal filter or record (ORG001, ORG003), add
+`<param>=<var>` to a scoped helper call (ORG004), and, in a query-builder chain written
+as one expression, add `.eq("<key>", <var>)` or the key to its record literal
+(`fix_builder`). Each file is rewritten atomically, and only if the result parses; a
+second run finds nothing left to fix.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from pathlib import Path
 import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
 
+from orgscope_lint import fix_builder
 from orgscope_lint.findings import Finding
 
 
@@ -28,7 +31,7 @@ from orgscope_lint.findings import Finding
 class Edit:
     line: int
     column: int
-    kind: str  # "add-key" | "add-argument"
+    kind: str  # "add-key" | "add-argument" | "add-filter" | "add-record-key"
     name: str  # the key or the keyword
     var: str
 
@@ -47,6 +50,13 @@ def edits_for(findings: Iterable[Finding]) -> dict[str, list[Edit]]:
 
 def fixed_text(source: str, edits: list[Edit]) -> str | None:
     """The edited source, or None when nothing could be applied safely."""
+    applied = apply_edits(source, edits)
+    return applied[0] if applied else None
+
+
+def apply_edits(source: str, edits: list[Edit]) -> tuple[str, int] | None:
+    """The edited source and how many edits it holds, or None when nothing could be
+    applied safely."""
     try:
         wrapper = MetadataWrapper(cst.parse_module(source))
     except cst.ParserSyntaxError:
@@ -67,7 +77,7 @@ def fixed_text(source: str, edits: list[Edit]) -> str | None:
         cst.parse_module(result)
     except (SyntaxError, cst.ParserSyntaxError):
         return None
-    return result
+    return result, editor.applied
 
 
 def write_atomically(path: Path, text: str, encoding: str = "utf-8") -> None:
@@ -112,10 +122,21 @@ class _Editor(cst.CSTTransformer):
 
     def __init__(self, edits: dict[tuple[int, int], Edit]) -> None:
         super().__init__()
-        self.edits = edits
+        # A chain's edit is keyed by its `.table(` call but made on the call that runs it.
+        self.edits = {at: e for at, e in edits.items() if e.kind not in fix_builder.KINDS}
+        self.chains = {at: e for at, e in edits.items() if e.kind in fix_builder.KINDS}
         self.applied = 0
 
     def leave_Call(self, original: cst.Call, updated: cst.Call) -> cst.BaseExpression:
+        if self.chains and (chain_start := fix_builder.chain_start(original)) is not None:
+            at = self.get_metadata(PositionProvider, chain_start).start
+            chain_edit = self.chains.get((at.line, at.column))
+            if chain_edit is not None:
+                changed = fix_builder.scope_chain(
+                    updated, chain_edit.kind, chain_edit.name, chain_edit.var, _dict_with_key
+                )
+                self.applied += changed is not updated
+                return changed
         start = self.get_metadata(PositionProvider, original).start
         edit = self.edits.get((start.line, start.column))
         if edit is None:
@@ -131,18 +152,21 @@ class _Editor(cst.CSTTransformer):
 def _add_key(call: cst.Call, edit: Edit) -> cst.Call:
     for index, arg in enumerate(call.args):
         if isinstance(arg.value, cst.Dict) and (index > 0 or arg.keyword is not None):
-            element = cst.DictElement(
-                cst.SimpleString(f'"{edit.name}"'),
-                cst.Name(edit.var),
-                whitespace_before_colon=cst.SimpleWhitespace(""),
-                whitespace_after_colon=cst.SimpleWhitespace(" "),
-            )
-            items = _append(list(arg.value.elements), element, arg.value.lbrace.whitespace_after)
-            new_dict = arg.value.with_changes(elements=items)
+            new_dict = _dict_with_key(arg.value, edit.name, edit.var)
             args = list(call.args)
             args[index] = arg.with_changes(value=new_dict)
             return call.with_changes(args=args)
     return call
+
+
+def _dict_with_key(d: cst.Dict, key: str, var: str) -> cst.Dict:
+    element = cst.DictElement(
+        cst.SimpleString(f'"{key}"'),
+        cst.Name(var),
+        whitespace_before_colon=cst.SimpleWhitespace(""),
+        whitespace_after_colon=cst.SimpleWhitespace(" "),
+    )
+    return d.with_changes(elements=_append(list(d.elements), element, d.lbrace.whitespace_after))
 
 
 def _add_argument(call: cst.Call, edit: Edit) -> cst.Call:
@@ -194,10 +218,11 @@ def fix_files(findings: Iterable[Finding], cwd: Path, *, dry_run: bool) -> FixRe
         source = read_source(path)
         if not isinstance(source, SourceText):
             continue
-        new = fixed_text(source.text, edits)
-        if new is None:
+        outcome = apply_edits(source.text, edits)
+        if outcome is None:
             continue
-        applied += len(edits)
+        new, count = outcome
+        applied += count
         diffs.append(unified_diff(shown, source.text, new))
         if not dry_run:
             encoding = "utf-8" if source.encoding == "utf-8-sig" else source.encoding

@@ -70,17 +70,21 @@ def collect_facts(
     jobs: int | None = None,
     cache: FactsCache | None = None,
     progress: Progress | None = None,
+    digests: dict[str, str] | None = None,
 ) -> list[FileFacts]:
     """Facts for each (path, display path), in the order given, whatever the workers do.
 
     `progress(done, total)` is called once per file: first for those the cache answers,
-    then for each analysed one as its facts arrive.
+    then for each analysed one as its facts arrive. `digests`, when given, receives the
+    SHA-256 of the bytes each readable file's facts come from, by display path.
     """
     tick = _counter(len(files), progress)
     results: list[FileFacts | None] = [None] * len(files)
     misses: list[tuple[int, Job]] = []
     for index, (path, shown) in enumerate(files):
         source = read_source(path)
+        if digests is not None and not isinstance(source, Unreadable):
+            digests[shown] = source.digest
         if isinstance(source, Unreadable):
             # Nothing to parse and nothing to hash: reported as it is, never cached.
             results[index] = engine.analyze_source(source, config, shown)
