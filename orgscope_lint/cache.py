@@ -113,8 +113,9 @@ class NotACacheDirectory(Exception):
 
 
 def default_cache_dir(config: Config) -> Path:
-    """Beside the configuration file (or in the project root found without one)."""
-    return config.root / CACHE_DIR_NAME
+    """`cache-dir` (`.orgscope_cache` unless set) in the project root: beside the
+    configuration file, or in the root found without one."""
+    return config.root / config.cache_dir
 
 
 def cache_location(config: Config, flag: Path | None = None) -> tuple[Path, bool] | None:
@@ -132,8 +133,6 @@ def cache_location(config: Config, flag: Path | None = None) -> tuple[Path, bool
     chosen = os.environ.get(CACHE_DIR_ENV, "").strip()
     if chosen:
         return Path(chosen), True
-    if config.cache_dir is not None:
-        return config.root / config.cache_dir, False
     return default_cache_dir(config), False
 
 
@@ -145,6 +144,9 @@ class FactsCache:
     # The cache directory itself, and the key that signs every entry in it.
     root: Path
     key: bytes
+    # The tool build every entry is bound to, computed once by the main process: a
+    # worker reading the package's files later could see another build.
+    build: bytes = b""
 
     @classmethod
     def open(cls, root: Path, config: Config, *, chosen: bool = True) -> FactsCache | None:
@@ -169,7 +171,8 @@ class FactsCache:
             return None
         directory = root / "facts" / namespace(config)
         _mark_used_and_prune(directory)
-        return cls(directory, root, key)
+        build = f"{__version__}\0{_code_digest()}".encode()
+        return cls(directory, root, key, build)
 
     def load(self, shown: str, digest: str) -> FileFacts | None:
         """The facts stored for this path and these bytes, or None (missing or unusable)."""
@@ -249,7 +252,7 @@ class FactsCache:
         # The entry's place is signed too: a valid entry copied under another file's
         # name, or another tool build's entry, does not verify.
         place = os.path.relpath(path, self.root).replace(os.sep, "/")
-        header = f"{__version__}\0{_code_digest()}\0{place}\0".encode("utf-8", "surrogateescape")
+        header = self.build + f"\0{place}\0".encode("utf-8", "surrogateescape")
         return hmac.new(self.key, ENTRY_MAGIC + header + payload, hashlib.sha256).digest()
 
     def _make_parent(self, path: Path) -> bool:

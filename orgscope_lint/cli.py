@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 import sys
+import traceback
+from collections.abc import Callable
 from dataclasses import replace
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -15,6 +19,7 @@ from orgscope_lint.config import Config, ConfigError, load_config
 from orgscope_lint.diff import Changes, DiffError, changes_since
 from orgscope_lint.engine import RunResult, run, select_rules
 from orgscope_lint.findings import Finding
+from orgscope_lint.paths import printable
 from orgscope_lint.reporters import FORMATS, Report, get_renderer
 from orgscope_lint.rules import ALL_RULES, get_rule
 
@@ -25,6 +30,31 @@ EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 @click.version_option(__version__, prog_name="orgscope-lint")
 def cli() -> None:
     """Find multi-tenant isolation bugs in Python backends."""
+
+
+def _reporting_crashes(command: Callable[..., None]) -> Callable[..., None]:
+    """An exception of the tool's own is exit 2 (1 means findings: CI must tell them
+    apart), with one line naming the file; the traceback only with --verbose."""
+
+    @functools.wraps(command)
+    def guarded(*args: Any, **options: Any) -> None:
+        try:
+            command(*args, **options)
+        except (click.ClickException, click.exceptions.Exit, click.Abort):
+            raise
+        except Exception as exc:
+            from orgscope_lint.crash import InternalError
+            from orgscope_lint.paths import printable
+
+            if options.get("verbose"):
+                detail = exc.detail if isinstance(exc, InternalError) else traceback.format_exc()
+                click.echo(printable(detail), err=True, nl=False)
+            problem = str(exc) if isinstance(exc, InternalError) else f"internal error: {exc!r}"
+            hint = "" if options.get("verbose") else "; re-run with --verbose for the traceback"
+            click.echo(f"orgscope-lint: error: {printable(problem)}{hint}", err=True)
+            sys.exit(EXIT_ERROR)
+
+    return guarded
 
 
 def _codes(values: tuple[str, ...]) -> tuple[str, ...]:
@@ -96,6 +126,7 @@ def _codes(values: tuple[str, ...]) -> tuple[str, ...]:
     help="Apply the provably safe fixes: add the tenant key, or pass the org to a helper.",
 )
 @click.option("--dry-run", is_flag=True, help="With --fix: print the diff, write nothing.")
+@_reporting_crashes
 def check(
     paths: tuple[Path, ...],
     output_format: str,
@@ -121,6 +152,7 @@ def check(
 ) -> None:
     """Check PATHS (default: the current directory) for tenant-isolation bugs."""
     targets = list(paths) or [Path(".")]
+    _require_existing(targets)
     config = _load(config_path, targets[0])
     if no_respect_gitignore:
         config = replace(config, respect_gitignore=False)
@@ -131,6 +163,7 @@ def check(
     # Both are read before the analysis: a bad ref or baseline fails fast.
     changes = _changes(diff_base, targets[0]) if diff_base is not None else None
     baseline = _baseline(baseline_file) if baseline_file is not None else None
+    _check_codes(config, select=_codes(select), ignore=_codes(ignore))
     rules = select_rules(
         _codes(select) or config.select, (*config.ignore, *_codes(ignore)), strict=strict
     )
@@ -148,6 +181,10 @@ def check(
         report_only=frozenset(changes.files) if changes is not None else None,
     )
     result = check_once()
+    for migration, problem in result.project.schema.unreadable:
+        shown = printable(migration)
+        message = f"migration {shown} not fully replayed: {problem}"
+        click.echo(f"orgscope-lint: warning: {message}", err=True)
     if verbose:
         _print_model(result, config)
     if write_baseline is not None:
@@ -163,8 +200,9 @@ def check(
         from orgscope_lint.fix_edits import with_edits
 
         findings = with_edits(findings, Path.cwd())
+    # Reports are text: a file name that is not UTF-8 is shown with its bytes escaped.
     report = Report(
-        findings=tuple(findings),
+        findings=tuple(replace(f, path=printable(f.path)) for f in findings),
         files_checked=result.files_checked,
         rules=rules,
         fixed=fixed,
@@ -249,6 +287,40 @@ def _print_statistics(report: Report, output_format: str, output_file: Path | No
     for (code, name), count in sorted(counts.items(), key=lambda item: (-item[1], item[0])):
         click.echo(f"{count:>{width}}  {code:<6}  {name}")
     click.echo(summary(report))
+
+
+def _check_codes(config: Config, *, select: tuple[str, ...], ignore: tuple[str, ...]) -> None:
+    """A code or prefix that names no rule is a typo that would switch a check off
+    silently (`--select ORG999` reports nothing): exit 2, with the closest code."""
+    import difflib
+
+    where = str(config.source) if config.source else "configuration"
+    named = [("--select", code) for code in select] + [("--ignore", code) for code in ignore]
+    named += [(f"{where}: `select`", code) for code in config.select]
+    named += [(f"{where}: `ignore`", code) for code in config.ignore]
+    for pattern, codes in config.per_file_ignores.items():
+        named += [(f"{where}: `per-file-ignores` for {pattern!r}", code) for code in codes]
+    known = [rule.code for rule in ALL_RULES]
+    for source, code in named:
+        if any(rule.startswith(code.strip().upper()) for rule in known) and code.strip():
+            continue
+        close = difflib.get_close_matches(code.strip().upper(), known, n=1)
+        hint = f" (did you mean `{close[0]}`?)" if close else ""
+        click.echo(f"orgscope-lint: error: {source}: unknown rule code `{code}`{hint}", err=True)
+        sys.exit(EXIT_ERROR)
+
+
+def _require_existing(paths: list[Path]) -> None:
+    """Paths none of which exists are a typo, not a project: stop before anything runs.
+    Beside paths that exist, a missing one is an ORG000 finding, as in a walk (a list of
+    changed files may name a deleted one); a broken or looping link exists."""
+    import os
+
+    if any(os.path.lexists(path) for path in paths):
+        return
+    shown = ", ".join(printable(os.fspath(path)) for path in paths)
+    click.echo(f"orgscope-lint: error: {shown}: no such file or directory", err=True)
+    sys.exit(EXIT_ERROR)
 
 
 def _load(config_path: Path | None, first: Path) -> Config:
@@ -364,6 +436,7 @@ def clean(path: Path | None, config_path: Path | None, cache_dir: Path | None) -
 @click.option(
     "--config", "config_path", type=click.Path(path_type=Path), help="Configuration file."
 )
+@_reporting_crashes
 def audit(
     path: Path, output_format: str, output_file: Path | None, config_path: Path | None
 ) -> None:
@@ -371,6 +444,7 @@ def audit(
     from orgscope_lint.audit.command import audit as run_audit
     from orgscope_lint.audit.command import emit
 
+    _require_existing([path])
     report = run_audit(path, _load(config_path, path))
     try:
         emit(report, output_format, output_file)

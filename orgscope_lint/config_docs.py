@@ -23,7 +23,7 @@ TYPE_NAMES = {
     "str-list": "list of strings (one string is a list of one)",
     "str-map": "table of strings",
     "list-map": "table of lists of rule codes",
-    "relative-path": "path relative to the project root, staying inside it",
+    "relative-path": "relative path inside the project",
 }
 
 
@@ -145,16 +145,15 @@ KEY_DOCS: dict[str, KeyDoc] = {
         "false",
     ),
     "cache": KeyDoc(
-        "Keep the analysis cache between runs. `false` turns it off, like `--no-cache` or "
-        "`ORGSCOPE_LINT_NO_CACHE=1`.",
+        "Whether facts, the replayed schema and findings are cached between runs. "
+        "`--no-cache` or `ORGSCOPE_LINT_NO_CACHE=1` turn it off for one run.",
         "false",
     ),
     "cache-dir": KeyDoc(
-        "Where the cache lives, relative to the project root and kept inside it (the "
-        "configuration comes with the checkout, so it may not send the cache elsewhere). "
-        "`--cache-dir` and `ORGSCOPE_LINT_CACHE_DIR` take precedence; the default is "
-        "`.orgscope_cache` in the project root.",
-        '".cache/orgscope"',
+        "Where the cache lives, relative to the project root; it must stay inside the "
+        "project (the configuration comes with the checkout). `--cache-dir` and "
+        "`ORGSCOPE_LINT_CACHE_DIR` take precedence and may point anywhere.",
+        '".cache/orgscope-lint"',
     ),
 }
 

@@ -15,9 +15,11 @@ from typing import TYPE_CHECKING
 from orgscope_lint.analysis import analyze_module, relevance_pattern
 from orgscope_lint.config import Config
 from orgscope_lint.context import RACY_NS, Stamp, context_summaries, stamps
+from orgscope_lint.crash import InternalError
 from orgscope_lint.discovery import discover
 from orgscope_lint.facts import FileError, FileFacts
 from orgscope_lint.findings import Finding, Span
+from orgscope_lint.paths import resolved
 from orgscope_lint.project import Project, build_project, summary_facts
 from orgscope_lint.rule import Rule
 from orgscope_lint.rules import ALL_RULES
@@ -117,6 +119,15 @@ def run(
         FileFacts(path=display_path(path, cwd), error=FileError(problem))
         for path, problem in found.problems
     )
+    # A migration that cannot be replayed can hide every tenant table: an ORG000 on it,
+    # never a silently smaller model.
+    facts.extend(
+        FileFacts(
+            path=display_path(config.root / relative, cwd),
+            error=FileError(f"migration not fully replayed: {problem}"),
+        )
+        for relative, problem in project.schema.unreadable
+    )
     context = _rest_of_project(
         paths,
         found.files,
@@ -131,7 +142,10 @@ def run(
     project.add_facts([*facts, *context])
     findings: list[Finding] = []
     for file_facts in facts:
-        findings.extend(check_file(file_facts, project, rules))
+        try:
+            findings.extend(check_file(file_facts, project, rules))
+        except Exception as exc:  # a bug of a rule: named after the file, exit code 2
+            raise InternalError.during(file_facts.path, exc) from None
     findings.sort(key=Finding.sort_key)
     if cache is not None and run_key is not None:
         cache.store_findings(run_key, findings)
@@ -139,8 +153,8 @@ def run(
 
 
 def _whole_project(paths: Sequence[Path], config: Config) -> bool:
-    root = config.root.resolve()
-    return any(path.resolve() == root for path in paths)  # a few paths: resolving is cheap
+    root = resolved(config.root)
+    return any(resolved(path) == root for path in paths)  # a few paths: resolving is cheap
 
 
 def _run_key(
@@ -213,7 +227,7 @@ def _rest_of_project(
     if _whole_project(paths, config) and len(paths) == 1:
         everything = found
     else:
-        root = config.root.resolve()
+        root = resolved(config.root)
         everything = discover(
             [root],
             root=root,
@@ -257,7 +271,8 @@ def _stat_key(files: Sequence[tuple[Path, str]]) -> str | None:
             return None  # something is off: analyse for real
         if stat.st_mtime_ns > recent:
             return None
-        digest.update(f"{shown}\0{stat.st_mtime_ns}\0{stat.st_size}\n".encode())
+        line = f"{shown}\0{stat.st_mtime_ns}\0{stat.st_size}\n"
+        digest.update(line.encode("utf-8", "surrogateescape"))
     return digest.hexdigest()
 
 

@@ -11,6 +11,7 @@ second run finds nothing left to fix.
 from __future__ import annotations
 
 import ast
+import contextlib
 import difflib
 import os
 import tempfile
@@ -91,6 +92,10 @@ def _edit(source: str, edits: list[Edit], *, record: bool) -> tuple[str, _Editor
         result = wrapper.visit(editor).code
     except cst.CSTValidationError:  # an edit LibCST itself refuses to build
         return None
+    # LibCST drops the final line break of a file whose lines end in a lone CR.
+    ending = source[len(source.rstrip("\r\n")) :]
+    if not result.endswith(ending):
+        result = result.rstrip("\r\n") + ending
     if not editor.applied or result == source:
         return None
     try:  # never leave a file that does not parse
@@ -102,12 +107,26 @@ def _edit(source: str, edits: list[Edit], *, record: bool) -> tuple[str, _Editor
 
 
 def write_atomically(path: Path, text: str, encoding: str = "utf-8") -> None:
-    fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    """Replace the file's content, keeping what makes it the same file: a symbolic link
+    stays a link (its target is written), a file with other hard links is rewritten in
+    place (a rename would detach it from them), owner and mode are kept where allowed."""
+    target = Path(os.path.realpath(path))
+    info = target.stat()
+    data = text.encode(encoding)
+    if info.st_nlink > 1:
+        with open(target, "r+b") as handle:
+            handle.write(data)
+            handle.truncate()
+        return
+    fd, temp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
     try:
-        with os.fdopen(fd, "w", encoding=encoding, newline="") as handle:
-            handle.write(text)
-        os.chmod(temp, path.stat().st_mode & 0o7777)
-        os.replace(temp, path)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.chmod(temp, info.st_mode & 0o7777)
+        if hasattr(os, "chown"):
+            with contextlib.suppress(OSError):  # only root may give a file away
+                os.chown(temp, info.st_uid, info.st_gid)
+        os.replace(temp, target)
     except BaseException:
         Path(temp).unlink(missing_ok=True)
         raise

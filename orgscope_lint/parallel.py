@@ -39,6 +39,7 @@ from pathlib import Path
 from orgscope_lint import engine
 from orgscope_lint.cache import FactsCache
 from orgscope_lint.config import Config
+from orgscope_lint.crash import InternalError
 from orgscope_lint.facts import FileFacts
 from orgscope_lint.sources import SourceText, Unreadable, read_source
 
@@ -111,18 +112,19 @@ def analyse(
     chunksize = max(1, -(-len(pending) // (workers * CHUNKS_PER_WORKER)))
     # The pool's queues start the resource tracker, `map` (which submits eagerly) the
     # fork server and every worker: all of them start isolated.
-    with isolated_children():
-        pool = ProcessPoolExecutor(
-            max_workers=workers,
-            mp_context=_context(),
-            initializer=_start_worker,
-            initargs=(config, cache),
-        )
-    with pool:
-        with isolated_children():
-            results = pool.map(_work, pending, chunksize=chunksize)
-        # `map` yields in submission order: the result does not depend on scheduling.
-        yield from results
+    with _empty_directory() as empty:
+        with isolated_children(empty):
+            pool = ProcessPoolExecutor(
+                max_workers=workers,
+                mp_context=_context(),
+                initializer=_start_worker,
+                initargs=(config, cache),
+            )
+        with pool:
+            with isolated_children(empty):
+                results = pool.map(_work, pending, chunksize=chunksize)
+            # `map` yields in submission order: the result does not depend on scheduling.
+            yield from results
 
 
 def default_jobs() -> int:
@@ -137,18 +139,23 @@ def default_jobs() -> int:
 
 
 @contextlib.contextmanager
-def isolated_children() -> Iterator[None]:
+def isolated_children(empty: str | None = None) -> Iterator[None]:
     """Child interpreters started inside this block import nothing from the working
     directory: not at start-up (`-c` puts it first on the path) nor later (the path they
-    inherit from this process has it removed)."""
+    inherit from this process has it removed). `empty`, before Python 3.11, is the
+    directory they start from instead."""
     saved_path = list(sys.path)
     saved_safe = os.environ.get("PYTHONSAFEPATH")
+    saved_cwd = os.getcwd() if empty is not None else None
     sys.path[:] = sanitised_path(saved_path)
     os.environ["PYTHONSAFEPATH"] = "1"
     try:
-        with _from_empty_directory():
-            yield
+        if empty is not None:
+            os.chdir(empty)
+        yield
     finally:
+        if saved_cwd is not None:
+            os.chdir(saved_cwd)
         sys.path[:] = saved_path
         if saved_safe is None:
             os.environ.pop("PYTHONSAFEPATH", None)
@@ -171,19 +178,15 @@ def sanitised_path(path: Sequence[str]) -> list[str]:
 
 
 @contextlib.contextmanager
-def _from_empty_directory() -> Iterator[None]:
+def _empty_directory() -> Iterator[str | None]:
     """Before Python 3.11 nothing keeps `-c` from importing the working directory: the
-    children start from an empty one instead."""
+    children start from an empty one, kept until the pool is shut down (a worker enters
+    its start directory as it starts)."""
     if sys.version_info >= (3, 11):
-        yield
+        yield None
         return
-    previous = os.getcwd()
     with tempfile.TemporaryDirectory(prefix="orgscope-") as empty:
-        os.chdir(empty)
-        try:
-            yield
-        finally:
-            os.chdir(previous)
+        yield empty
 
 
 def _counter(total: int, progress: Progress | None) -> Callable[[], None]:
@@ -199,7 +202,10 @@ def _counter(total: int, progress: Progress | None) -> Callable[[], None]:
 
 
 def _analyse_job(job: Job, config: Config, cache: FactsCache | None) -> FileFacts:
-    facts = engine.analyze_source(job.source, config, job.shown)
+    try:
+        facts = engine.analyze_source(job.source, config, job.shown)
+    except Exception as exc:  # a bug of the tool: named after the file, exit code 2
+        raise InternalError.during(job.shown, exc) from None
     if cache is not None:
         cache.store(job.shown, job.source.digest, facts)
     return facts

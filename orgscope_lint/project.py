@@ -189,5 +189,7 @@ def build_project(config: Config, schema: Schema) -> Project:
             tables[name] = TableKey(config.tenant_key, "config: tenant-tables")
     for name, key in config.table_keys.items():
         tables[name] = TableKey(key, "config: table-keys")
-    assume_all = schema.empty and not config.tenant_tables and not config.table_keys
+    # Migrations that all failed to read tell nothing: as if there were none (each one is
+    # reported as ORG000).
+    assume_all = not schema.files and not config.tenant_tables and not config.table_keys
     return Project(config=config, schema=schema, tables=tables, assume_all=assume_all)
