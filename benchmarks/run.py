@@ -546,6 +546,8 @@ def bench_size(
     chosen, notes = variants(tools, corpus, work, manifest, args)
     if args.only:
         chosen = [v for v in chosen if any(word in v.name for word in args.only)]
+    if args.skip:
+        chosen = [v for v in chosen if not any(word in v.name for word in args.skip)]
     lines = int(manifest["total_lines"])  # type: ignore[call-overload]
     files = len(manifest["files"])  # type: ignore[arg-type]
     kind = "dense" if dense else "mixed"
@@ -718,6 +720,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--only", action="append", help="time only variants whose name contains this"
+    )
+    parser.add_argument(
+        "--skip", action="append", help="leave out variants whose name contains this"
     )
     parser.add_argument("--orgscope", help="orgscope-lint executable")
     parser.add_argument("--semgrep", help="semgrep executable")
