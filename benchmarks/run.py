@@ -100,7 +100,7 @@ class Variant:
     note: str = ""
     runs: list[Run] = field(default_factory=list)
     prepare: Callable[[int], None] | None = None  # untimed, before each run (its number)
-    warm_up: list[str] | None = None  # untimed once before all runs, in `cwd`
+    warm_up: Callable[[], None] | None = None  # untimed, once before all runs
     partial: bool = False  # reports on a few files: no lines/s, no planted count
 
 
@@ -416,7 +416,7 @@ def orgscope_variants(
         out.append(orgscope("cold --jobs 1", [*no_cache, "--jobs", "1"], ["."]))
     warm_note = "" if has("--cache-dir") or has("--no-cache") else "no cache option: rerun"
     warm = orgscope("warm", cache, ["."], warm_note)
-    warm.warm_up = warm.argv
+    warm.warm_up = lambda: run_untimed(warm.argv, corpus)
     out.append(warm)
     files = pre_commit_files(manifest, args.seed)
     hook = orgscope("pre-commit (5 files)", cache, files, warm_note or "warm cache, rerun")
@@ -425,9 +425,21 @@ def orgscope_variants(
     if repo is None or not has("--cache-dir"):
         return out
 
-    after = orgscope("hook after a full run", cache, files, "5 files")
+    # A checkout has its cache of its own (one findings entry, one context index each):
+    # sharing the corpus's would make every "warm" run above a miss.
+    repo_cache_dir = work / f"orgscope-cache{tag}-repo"
+    repo_cache = ["--cache-dir", str(repo_cache_dir)]
+    after = orgscope("hook after a full run", repo_cache, files, "5 files")
     after.cwd, after.partial = repo.root, True
-    full = [exe, "check", "--exit-zero", "-q", *cache, "."]
+    full = [exe, "check", "--exit-zero", "-q", *repo_cache, "."]
+
+    def fill_from_corpus() -> None:
+        # The files' facts do not depend on the checkout: start from the corpus's.
+        if cache_dir.is_dir() and not repo_cache_dir.exists():
+            shutil.copytree(cache_dir, repo_cache_dir)
+        run_untimed(full, repo.root)  # the cache as the main branch left it
+
+    after.warm_up = fill_from_corpus
 
     def edit_then_check_all(number: int) -> None:
         # What a developer does before committing: edit, check the project, commit.
@@ -437,9 +449,10 @@ def orgscope_variants(
     after.prepare = edit_then_check_all
     out.append(after)
     if has("--diff-base"):
-        diff = orgscope(f"diff ({len(repo.changed)} files)", [*cache, "--diff-base", "HEAD"], [])
+        diff = orgscope(
+            f"diff ({len(repo.changed)} files)", [*repo_cache, "--diff-base", "HEAD"], []
+        )
         diff.cwd, diff.partial, diff.prepare = repo.root, True, repo.edit_changed
-        diff.warm_up = full  # the cache as the main branch left it
         diff.note = "warm cache; the changed files analysed anew each run"
         out.append(diff)
     return out
@@ -546,6 +559,8 @@ def bench_size(
     chosen, notes = variants(tools, corpus, work, manifest, args)
     if args.only:
         chosen = [v for v in chosen if any(word in v.name for word in args.only)]
+    if args.skip:
+        chosen = [v for v in chosen if not any(word in v.name for word in args.skip)]
     lines = int(manifest["total_lines"])  # type: ignore[call-overload]
     files = len(manifest["files"])  # type: ignore[arg-type]
     kind = "dense" if dense else "mixed"
@@ -555,7 +570,7 @@ def bench_size(
     for variant in chosen:
         if variant.warm_up is not None:
             log(f"   {variant.name}: filling the cache (untimed)")
-            run_untimed(variant.warm_up, variant.cwd)
+            variant.warm_up()
 
     for rep in range(args.runs):
         shift = rep % len(chosen)
@@ -718,6 +733,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--only", action="append", help="time only variants whose name contains this"
+    )
+    parser.add_argument(
+        "--skip", action="append", help="leave out variants whose name contains this"
     )
     parser.add_argument("--orgscope", help="orgscope-lint executable")
     parser.add_argument("--semgrep", help="semgrep executable")

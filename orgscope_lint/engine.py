@@ -128,7 +128,7 @@ def run(
         )
         for relative, problem in project.schema.unreadable
     )
-    context = _rest_of_project(
+    joined = _with_rest_of_project(
         paths,
         found.files,
         checked,
@@ -139,7 +139,7 @@ def run(
         jobs=jobs,
         cache=cache,
     )
-    project.add_facts([*facts, *context])
+    project.add_facts(joined)
     findings: list[Finding] = []
     for file_facts in facts:
         try:
@@ -207,7 +207,7 @@ def _reported(files: Sequence[Path], report_only: Collection[str] | None) -> lis
     ]
 
 
-def _rest_of_project(
+def _with_rest_of_project(
     paths: Sequence[Path],
     found: Sequence[Path],
     checked: Sequence[tuple[Path, str]],
@@ -219,11 +219,13 @@ def _rest_of_project(
     jobs: int | None,
     cache: FactsCache | None,
 ) -> list[FileFacts]:
-    """Summaries of the project files a run was not given (a pre-commit hook's few files,
-    one package, the files a pull request left alone): their scoping helpers and dict
-    builders still count. Nothing is reported on them. Every run also leaves the
-    summaries of the files it analysed behind, so that the next partial run reads them
-    from one index instead of every file's cache entry (see `context`)."""
+    """The checked files' facts joined with the summaries of the project files a run was
+    not given (a pre-commit hook's few files, one package, the files a pull request left
+    alone): their scoping helpers and dict builders still count. Nothing is reported on
+    them. Every run also leaves the summaries of the files it analysed behind, so that
+    the next partial run reads them from one index instead of every file's cache entry
+    (see `context`). In the project's file order, as a full run joins them: where two
+    files define the same helper, the first one's summary is the one kept."""
     if _whole_project(paths, config) and len(paths) == 1:
         everything = found
     else:
@@ -245,7 +247,15 @@ def _rest_of_project(
         return collect_facts(files, config, jobs=jobs, cache=cache, digests=digests)
 
     store = (cache, _context_key(cwd)) if cache is not None else None
-    return context_summaries(rest, checked_facts, checked_known, store, collect, summary_facts)
+
+    def summarise(facts: FileFacts) -> FileFacts:
+        return summary_facts(facts, config.scoped_helpers)
+
+    summaries = context_summaries(rest, checked_facts, checked_known, store, collect, summarise)
+    rank = {os.path.abspath(path): index for index, path in enumerate(everything)}
+    last = len(rank)  # files that could not be read come after the others, as they did
+    order = {shown: rank.get(os.path.abspath(path), last) for path, shown in [*checked, *rest]}
+    return sorted([*checked_facts, *summaries], key=lambda facts: order.get(facts.path, last))
 
 
 def _context_key(cwd: Path) -> str:

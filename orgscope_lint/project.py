@@ -3,7 +3,7 @@ where that was learned) joined with the facts every file contributed."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 
 from orgscope_lint.config import Config
@@ -163,10 +163,16 @@ class Project:
                     break
 
 
-def summary_facts(facts: FileFacts) -> FileFacts:
+def summary_facts(facts: FileFacts, helpers: Collection[str] = ()) -> FileFacts:
     """Only what other files' analysis can use: the functions a summary comes from
-    (dict builders, methods with an org parameter, DB-class methods) and their queries."""
-    kept = tuple(fn for fn in facts.functions if fn.returns or fn.org_params or fn.db_class)
+    (dict builders, methods with an org parameter, DB-class methods), their queries,
+    and the definitions of the configured scoped `helpers` (`Project._accepts` reads
+    them: a partial run must judge a helper call as the full run does)."""
+    kept = tuple(
+        fn
+        for fn in facts.functions
+        if fn.returns or fn.org_params or fn.db_class or fn.name in helpers
+    )
     names = {fn.qualname for fn in kept}
     return FileFacts(
         path=facts.path,

@@ -153,3 +153,40 @@ def test_files_dated_anew_with_the_same_bytes_keep_their_summaries(
     read = _files_read(monkeypatch)
     assert _hook_run(project, monkeypatch) == (["routes.py:3:ORG004"], 0)
     assert read == ["routes.py"]  # db.py was hashed, not read through the facts cache
+
+
+def test_a_partial_run_judges_a_configured_helper_as_the_full_run_does(
+    tmp_path: Path, monkeypatch
+) -> None:
+    # `get_call` is a configured scoped helper, but the project's only `get_call` is a
+    # utility without an org: the full run asks for no org, so neither may a partial one.
+    (tmp_path / "pyproject.toml").write_text("[project]\nname = 'x'\n")
+    (tmp_path / "utils.py").write_text("def get_call(call_id):\n    return lookup(call_id)\n")
+    (tmp_path / "routes.py").write_text(ROUTE.replace("get_story(story_id)", "get_call(story_id)"))
+    _age(tmp_path)
+    assert _full_run(tmp_path) == []
+    assert _hook_run(tmp_path, monkeypatch)[0] == []
+    only = frozenset({os.path.realpath(tmp_path / "routes.py")})
+    config = load_config(start=tmp_path)
+    result = engine.run([tmp_path], config, cwd=tmp_path, use_cache=False, report_only=only)
+    assert result.findings == []
+
+
+def test_a_partial_run_joins_the_files_in_the_project_order(tmp_path: Path, monkeypatch) -> None:
+    # Two definitions of one DB method: the project keeps the first file's, whichever
+    # file a partial run was given.
+    (tmp_path / "pyproject.toml").write_text("[project]\nname = 'x'\n")
+    (tmp_path / "a.py").write_text(HELPERS)
+    swapped = HELPERS.replace("story_id, org_id):", "org_id, story_id):")
+    (tmp_path / "z.py").write_text(
+        swapped
+        + "\n\ndef route(db: DatabaseService, story_id, current_user):\n"
+        + '    org_id = current_user["clerk_org_id"]\n'
+        + "    return db.get_story(story_id, org_id)\n"
+    )
+    config = load_config(start=tmp_path)
+    full = engine.run([tmp_path], config, cwd=tmp_path, use_cache=False)
+    partial = engine.run([tmp_path / "z.py"], config, cwd=tmp_path, use_cache=False)
+    kept = [run.project.db_methods["get_story"].params for run in (full, partial)]
+    assert kept == [("self", "story_id", "org_id")] * 2
+    assert partial.findings == [f for f in full.findings if f.path == "z.py"]

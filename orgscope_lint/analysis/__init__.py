@@ -68,17 +68,18 @@ def analyze_module(path: str, text: str, tree: ast.Module, config: Config) -> Fi
     import libcst as cst
 
     from orgscope_lint.analysis.interpreter import ModuleInterpreter
+    from orgscope_lint.analysis.parsing import parse_parsed_module
     from orgscope_lint.analysis.positions import PositionIndex
 
     part = relevant_slice(text, tree, relevance_pattern(config))
     try:
-        module = cst.parse_module(part.text if part else text)
+        module = parse_parsed_module(part.text if part else text)
     except cst.ParserSyntaxError:
         if part is None:
             return _unparsable(path, text)
         part = None  # the slice itself may be what LibCST refuses: try the whole file
         try:
-            module = cst.parse_module(text)
+            module = parse_parsed_module(text)
         except cst.ParserSyntaxError:
             return _unparsable(path, text)
     # Python's own line breaks only: str.splitlines() also breaks at \f and \u2028,

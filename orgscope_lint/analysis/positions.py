@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import ast
 from collections import defaultdict
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterator, Sequence
 
 from orgscope_lint.findings import Span
 
@@ -55,7 +55,7 @@ class PositionIndex:
                     spans.sort(key=lambda s: (s.line, s.column, -s.end_line, -s.end_column))
 
     def _collect(self, tree: ast.AST, call_names: frozenset[str], watched: frozenset[str]):
-        for node in ast.walk(tree):
+        for node in _walk(tree):
             if isinstance(node, ast.Call):
                 key = _ast_call_key(node, call_names)
                 if key is not None:
@@ -111,6 +111,25 @@ class PositionIndex:
         if text.isascii():
             return byte_offset + 1
         return len(text.encode("utf-8")[:byte_offset].decode("utf-8", "replace")) + 1
+
+
+def _walk(tree: ast.AST) -> Iterator[ast.AST]:
+    """Every node below `tree` (itself included), in no particular order: the spans are
+    sorted afterwards. A hand-rolled stack, because `ast.walk` and its generators cost
+    most of building the index; leaves without fields (operators, `Load`) are skipped,
+    as nothing here looks at them."""
+    stack = [tree]
+    pop, push, extend = stack.pop, stack.append, stack.extend
+    ast_node = ast.AST
+    while stack:
+        node = pop()
+        yield node
+        for name in node._fields:
+            value = getattr(node, name, None)
+            if value.__class__ is list:
+                extend(item for item in value if isinstance(item, ast_node) and item._fields)
+            elif isinstance(value, ast_node) and value._fields:
+                push(value)
 
 
 def _pick(spans: list[Span] | None, rank: int) -> Span:
