@@ -137,6 +137,8 @@ class FunctionFact:
     # The configured system dependency (`Depends(require_platform_admin)`) it declares.
     system_dependency: str | None = None
     route: bool = False  # a web route handler (`@router.get(...)`), never a DB helper
+    # The functions it `Depends(...)` on: the project's principal resolvers among them.
+    depends_on: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -36,6 +36,8 @@ class Project:
     # Indexes built once the summaries are joined: helper_param runs for every call.
     _helpers_named: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
     _db_class_set: set[str] = field(default_factory=set)
+    # Functions some function `Depends(...)` on: where the principal is resolved.
+    principal_providers: set[str] = field(default_factory=set)
     # Memo of tenancy.verdict by id(query): the facts it keys stay alive for the run.
     verdicts: dict[int, object] = field(default_factory=dict)
 
@@ -137,6 +139,7 @@ class Project:
         for file_facts in facts:
             for fn in file_facts.functions:
                 self.functions.setdefault(fn.name, []).append(fn)
+                self.principal_providers.update(fn.depends_on)
                 if fn.db_class:
                     self.db_methods.setdefault(fn.name, fn)
                 if fn.returns is not None:
@@ -166,7 +169,9 @@ class Project:
 def summary_facts(facts: FileFacts) -> FileFacts:
     """Only what other files' analysis can use: the functions a summary comes from
     (dict builders, methods with an org parameter, DB-class methods) and their queries."""
-    kept = tuple(fn for fn in facts.functions if fn.returns or fn.org_params or fn.db_class)
+    kept = tuple(
+        fn for fn in facts.functions if fn.returns or fn.org_params or fn.db_class or fn.depends_on
+    )
     names = {fn.qualname for fn in kept}
     return FileFacts(
         path=facts.path,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import enum
 
+from orgscope_lint.analysis import identity
 from orgscope_lint.facts import (
     FileFacts,
     FunctionFact,
@@ -55,7 +56,7 @@ def _verdict(query: Query, facts: FileFacts, project: Project) -> Verdict:
     state = project.state_for(shape, key)
     if state is KeyState.PRESENT or state is KeyState.CONDITIONAL:
         origin = tenant_origin(query, project)
-        membership_check = query.operation != "insert" and _owner_scoped(query, project)
+        membership_check = query.operation != "insert" and _owner_scoped(query, facts, project)
         if origin.startswith("request") and not membership_check:
             # Pinned to the principal's own user as well, it is the membership check
             # that validates the requested tenant, not a use of it.
@@ -71,7 +72,7 @@ def _verdict(query: Query, facts: FileFacts, project: Project) -> Verdict:
 
 
 def _absent_key_verdict(query: Query, facts: FileFacts, project: Project) -> Verdict:
-    if _owner_scoped(query, project):
+    if _owner_scoped(query, facts, project):
         return Verdict.SCOPED
     if follows(query, facts, project) is not None:
         return Verdict.FOLLOWS
@@ -90,9 +91,13 @@ def tenant_origin(query: Query, project: Project) -> str:
     return (fact.origin or "") if fact else ""
 
 
-def _owner_scoped(query: Query, project: Project) -> bool:
-    """Pinned to the principal's own user: narrower than the tenant."""
-    return any(_pinned_to_principal(query.shape.get(owner)) for owner in project.config.owner_keys)
+def _owner_scoped(query: Query, facts: FileFacts, project: Project) -> bool:
+    """Pinned to the principal's own user, or the caller's own identity row: narrower
+    than the tenant."""
+    if any(_pinned_to_principal(query.shape.get(owner)) for owner in project.config.owner_keys):
+        return True
+    fn = facts.function(query.function)
+    return identity.pins_own_identity(query.shape, fn, project.principal_providers)
 
 
 def _pinned_to_principal(fact: KeyFact | None) -> bool:

@@ -493,6 +493,9 @@ class ModuleInterpreter:
                     node.decorators, _all_params(node.params), self.config.system_dependencies
                 ),
                 route=origins.route_path_params(node.decorators) is not None,
+                depends_on=tuple(
+                    sorted(set(origins.dependency_names(node.decorators, _all_params(node.params))))
+                ),
             )
         )
         saved = (self.scope, self._function, self._class)
@@ -963,7 +966,10 @@ class ModuleInterpreter:
             return Value(origin="request:body") if receiver.text == "Request" else V.TOP
         if name in builder_api.RUNS:
             return V.TOP
-        return V.derived(receiver) if receiver.row else V.TOP
+        if receiver.row:
+            return V.derived(receiver)
+        # `jwt.decode(token, ...)`: computed from its arguments, with no origin of its own.
+        return V.unknown_from(args.positional)
 
     def _ev_args(self, node: cst.Call, env: Env) -> CallArgs:
         positional: list[Value] = []
