@@ -38,6 +38,8 @@ class Project:
     _db_class_set: set[str] = field(default_factory=set)
     # Functions some function `Depends(...)` on: where the principal is resolved.
     principal_providers: set[str] = field(default_factory=set)
+    # Dependencies that raise unless the principal has a platform role: name -> why.
+    platform_guards: dict[str, str] = field(default_factory=dict)
     # Memo of tenancy.verdict by id(query): the facts it keys stay alive for the run.
     verdicts: dict[int, object] = field(default_factory=dict)
 
@@ -140,6 +142,8 @@ class Project:
             for fn in file_facts.functions:
                 self.functions.setdefault(fn.name, []).append(fn)
                 self.principal_providers.update(fn.depends_on)
+                if fn.platform_guard:
+                    self.platform_guards[fn.name] = fn.platform_guard
                 if fn.db_class:
                     self.db_methods.setdefault(fn.name, fn)
                 if fn.returns is not None:
@@ -170,7 +174,9 @@ def summary_facts(facts: FileFacts) -> FileFacts:
     """Only what other files' analysis can use: the functions a summary comes from
     (dict builders, methods with an org parameter, DB-class methods) and their queries."""
     kept = tuple(
-        fn for fn in facts.functions if fn.returns or fn.org_params or fn.db_class or fn.depends_on
+        fn
+        for fn in facts.functions
+        if fn.returns or fn.org_params or fn.db_class or fn.depends_on or fn.platform_guard
     )
     names = {fn.qualname for fn in kept}
     return FileFacts(

@@ -33,6 +33,7 @@ from orgscope_lint.analysis.syntax import (
     first_arg_key,
     string_literal,
 )
+from orgscope_lint.analysis.system_context import SystemContexts
 from orgscope_lint.analysis.values import Value
 from orgscope_lint.config import Config
 from orgscope_lint.facts import (
@@ -92,8 +93,15 @@ class FunctionState:
 
 
 class ModuleInterpreter:
-    def __init__(self, module: cst.Module, config: Config, positions: PositionIndex) -> None:
+    def __init__(
+        self,
+        module: cst.Module,
+        config: Config,
+        positions: PositionIndex,
+        system: SystemContexts | None = None,
+    ) -> None:
         self.module = module
+        self.system = system or SystemContexts()
         self.config = config
         self.positions = positions
         self.db_classes = frozenset(config.db_classes)
@@ -479,6 +487,7 @@ class ModuleInterpreter:
         params = _param_names(node.params)
         org_params = tuple(p for p in params if self._is_org_param(p))
         body_env = self._enter_params(node, params, method_of, env)
+        detected = self.system.at(span.line)
         self.functions.append(
             FunctionFact(
                 qualname=qualname,
@@ -496,6 +505,8 @@ class ModuleInterpreter:
                 depends_on=tuple(
                     sorted(set(origins.dependency_names(node.decorators, _all_params(node.params))))
                 ),
+                system_context=detected.reason,
+                platform_guard=detected.platform_guard,
             )
         )
         saved = (self.scope, self._function, self._class)

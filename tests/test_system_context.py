@@ -1,0 +1,196 @@
+"""System code recognised with no configuration, only where its guard is visible."""
+
+from __future__ import annotations
+
+import ast
+import json
+import shutil
+import textwrap
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from orgscope_lint.analysis import system_context
+from orgscope_lint.cli import cli
+
+CASE = Path(__file__).resolve().parent.parent / "fixtures" / "cases" / "system_context_detected"
+
+
+def detected(source: str) -> dict[str, system_context.Detected]:
+    tree = ast.parse(textwrap.dedent(source))
+    found = system_context.detect(tree)
+    return {
+        fn.name: found.at(fn.lineno)
+        for fn in ast.walk(tree)
+        if isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef))
+    }
+
+
+def reason_of(source: str, name: str) -> str | None:
+    return detected(source)[name].reason
+
+
+SIGNED = {
+    "svix": """
+        @router.post("/hook")
+        async def hook(request):
+            wh = Webhook(secret)
+            event = wh.verify(await request.body(), dict(request.headers))
+        """,
+    "stripe": """
+        @router.post("/hook")
+        async def hook(request):
+            event = stripe.Webhook.construct_event(body, sig, secret)
+        """,
+    "hmac": """
+        @router.post("/hook")
+        async def hook(request, x_signature: str = Header(...)):
+            if not hmac.compare_digest(expected(request), x_signature):
+                raise HTTPException(401)
+        """,
+    "hmac-helper": """
+        def check(body, signature):
+            if not secrets.compare_digest(sign(body), signature):
+                return False_response()
+
+        @router.post("/hook")
+        async def hook(request):
+            check(await request.body(), request.headers["x-sig"])
+        """,
+}
+
+
+@pytest.mark.parametrize("source", SIGNED.values(), ids=SIGNED.keys())
+def test_a_verified_webhook_is_system_context(source: str) -> None:
+    assert (reason_of(source, "hook") or "").startswith("webhook: ")
+
+
+UNSIGNED = {
+    "no check": """
+        @router.post("/hook")
+        async def hook(request):
+            event = await request.json()
+        """,
+    "digest only logged": """
+        @router.post("/hook")
+        async def hook(request):
+            if not hmac.compare_digest(a, b):
+                logger.warning("bad signature")
+        """,
+    "verify of something else": """
+        @router.post("/hook")
+        async def hook(request, token):
+            jwt_client.verify(token)
+        """,
+}
+
+
+@pytest.mark.parametrize("source", UNSIGNED.values(), ids=UNSIGNED.keys())
+def test_an_unverified_webhook_is_not(source: str) -> None:
+    assert reason_of(source, "hook") is None
+
+
+GUARDS = """
+def staff(user=Depends(get_current_user)):
+    if not user.get("is_superuser"):
+        raise HTTPException(403)
+    return user
+
+def org_admin(user=Depends(get_current_user)):
+    if user["org_role"] != "org:admin":
+        raise HTTPException(403)
+    return user
+
+def role_admin(user=Depends(get_current_user)):
+    if user["role"] != "platform_admin":
+        raise HTTPException(403)
+    return user
+
+def lenient(user=Depends(get_current_user)):
+    if not user.get("is_superuser"):
+        user["note"] = "not staff"
+    return user
+"""
+
+
+def test_platform_role_guards_are_told_from_tenant_roles() -> None:
+    found = detected(GUARDS)
+    assert found["staff"].platform_guard and "is_superuser" in found["staff"].platform_guard
+    assert found["role_admin"].platform_guard
+    assert found["org_admin"].platform_guard is None
+    assert found["lenient"].platform_guard is None
+
+
+JOBS = """
+@scheduler.scheduled_job("cron", hour=3)
+def nightly():
+    pass
+
+@celery_app.task
+def send():
+    pass
+
+@repeat_every(seconds=60)
+async def tick():
+    pass
+
+def purge():
+    pass
+
+def main():
+    pass
+
+def helper():
+    pass
+
+@router.get("/x")
+def route():
+    pass
+
+scheduler.add_job(purge, "interval", hours=1)
+
+if __name__ == "__main__":
+    main()
+"""
+
+
+def test_job_and_script_entry_points() -> None:
+    found = detected(JOBS)
+    for name in ("nightly", "send", "tick", "purge", "main"):
+        assert found[name].reason, name
+    assert found["helper"].reason is None
+    assert found["route"].reason is None
+
+
+def _json(args: list[str]) -> dict:
+    result = CliRunner().invoke(cli, ["check", str(CASE), "--no-cache", *args])
+    return json.loads(result.output)
+
+
+def test_detected_system_context_is_suppressed_with_its_reason_in_sarif() -> None:
+    sarif = _json(["--output-format", "sarif"])
+    results = sarif["runs"][0]["results"]
+    justifications = [
+        s.get("justification", "") for r in results for s in r.get("suppressions", [])
+    ]
+    assert any("Webhook.verify" in j for j in justifications), justifications
+    assert any("require_platform_admin" in j for j in justifications), justifications
+    assert any("scheduled job" in j for j in justifications), justifications
+    active = [r for r in results if not r.get("suppressions")]
+    assert active, "the unverified webhook and the tenant-admin route must stay reported"
+
+
+def test_verbose_and_audit_name_the_detected_reason(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    project = tmp_path / "project"
+    shutil.copytree(CASE, project)  # the audit writes its cache beside the project
+    monkeypatch.chdir(project)
+    verbose = CliRunner().invoke(cli, ["check", ".", "--no-cache", "-v"])
+    assert "suppressed ORG001 at app/api/webhooks.py" in verbose.stderr
+    audit = CliRunner().invoke(cli, ["audit", ".", "--format", "json"])
+    skipped = json.loads(audit.output)["skipped"]
+    kinds = {item["kind"] for item in skipped}
+    assert "system-context" in kinds
+    assert any("construct_event" in item["reason"] for item in skipped)
