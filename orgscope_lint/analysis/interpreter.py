@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 
 import libcst as cst
 
-from orgscope_lint.analysis import builder_api, guards, origins
+from orgscope_lint.analysis import builder_api, guards, membership, origins
 from orgscope_lint.analysis import values as V
 from orgscope_lint.analysis.positions import PositionIndex, call_key_parts
 from orgscope_lint.analysis.scopes import Scope
@@ -233,6 +233,15 @@ class ModuleInterpreter:
         value = self.ev(node.value, env)
         for target in node.targets:
             self.bind(target.target, value, env)
+        source = membership.alias_source(node.value)
+        for target in node.targets:
+            if isinstance(target.target, cst.Name):
+                # `tid = str(tenant_id)`: a membership test of `tid` is one of `tenant_id`.
+                alias = membership.ALIAS + target.target.value
+                if source and source != target.target.value:
+                    env.vars[alias] = Value(text=source)
+                else:
+                    env.vars.pop(alias, None)
 
     def _exec_augassign(self, node: cst.AugAssign, env: Env) -> None:
         self._target_loads(node.target, env)
@@ -301,11 +310,28 @@ class ModuleInterpreter:
         for fact in guards.established(test, truth):
             if isinstance(fact, guards.Truthy):
                 self._assume_set(fact.node, env)
+            elif isinstance(fact, guards.Member):
+                self._assume_member(fact.element, fact.collection, env)
             else:
                 self._assume_equal(fact.left, fact.right, env, settled)
                 self._assume_equal(fact.right, fact.left, env, settled)
 
+    def _assume_member(
+        self, element: cst.BaseExpression, collection: cst.BaseExpression, env: Env
+    ) -> None:
+        """`x in allowed`, where `allowed` holds the principal's own tenants: x is one."""
+        if membership.trusted_collection(self._peek(collection, env), self.queries):
+            self._mark_principal(element, env)
+            if isinstance(element, cst.Name):
+                source = env.vars.get(membership.ALIAS + element.value)
+                if source is not None and source.text:
+                    self._mark_principal(cst.Name(source.text), env)
+
     def _assume_set(self, node: cst.BaseExpression, env: Env) -> None:
+        matched = membership.any_match(node) if isinstance(node, cst.Call) else None
+        if matched is not None:
+            self._assume_member(*matched, env)
+            return
         if isinstance(node, cst.Call):  # `if db.select_one(...) is None: raise`
             row = self._call_rows.get(id(node))
             if row is not None:
@@ -335,12 +361,7 @@ class ModuleInterpreter:
             isinstance(other, cst.Name) and self._is_org_param(other.value)
         ):
             return
-        if isinstance(node, cst.Name) and node.value in env.vars:
-            env.vars[node.value] = replace(env.vars[node.value], origin="principal")
-        elif isinstance(node, (cst.Attribute, cst.Subscript)):
-            # `body.clerk_org_id` checked against the principal: that expression is safe.
-            env.vars[_EXPRESSION + self.code(node)] = Value(origin="principal")
-            self._checked_expressions = True
+        self._mark_principal(node, env)
         looked = self._peek(node, env)
         if settled and looked.row and isinstance(node, (cst.Subscript, cst.Attribute, cst.Call)):
             # The row's tenant key matched the principal's: the row, and the id it was
@@ -349,6 +370,14 @@ class ModuleInterpreter:
             base = _row_base(node)
             if base is not None:
                 self._verify_pinned(self._peek(base, env), env)
+
+    def _mark_principal(self, node: cst.BaseExpression, env: Env) -> None:
+        if isinstance(node, cst.Name) and node.value in env.vars:
+            env.vars[node.value] = replace(env.vars[node.value], origin="principal")
+        elif isinstance(node, (cst.Attribute, cst.Subscript)):
+            # `body.clerk_org_id` checked against the principal: that expression is safe.
+            env.vars[_EXPRESSION + self.code(node)] = Value(origin="principal")
+            self._checked_expressions = True
 
     def _peek(self, node: cst.BaseExpression, env: Env) -> Value:
         """A value without evaluating (no facts, no name ranks): names and their parts."""
@@ -789,12 +818,15 @@ class ModuleInterpreter:
         try:
             for_in: cst.CompFor | None = node.for_in
             while for_in is not None:  # bind first: the element reads the loop variables
-                self.bind(for_in.target, V.TOP, inner)
+                # Peeked, not evaluated (that comes below, in source order): the items of
+                # a scoped query's rows keep their provenance.
+                items = self._peek(for_in.iter, inner)
+                self.bind(for_in.target, items.element or V.derived(items), inner)
                 for_in = for_in.inner_for_in
             if isinstance(node, cst.DictComp):
-                self.ev(node.key, inner)
+                key = self.ev(node.key, inner)
                 self.ev(node.value, inner)
-                result = Value(kind=V.DICT, open=True)
+                result = Value(kind=V.DICT, open=True, element=key)  # iterating gives keys
             else:
                 result = Value(kind=V.SEQ, element=self.ev(node.elt, inner))
             for_in = node.for_in
@@ -920,6 +952,10 @@ class ModuleInterpreter:
             return _dict_call(args)
         if name == "getattr" and len(args.positional) == 3:
             return _unverified(V.derived(args.positional[0]))
+        if name not in env.vars:
+            same = membership.same_items(name, args.positional)
+            if same is not None:
+                return same
         if site is not None and _may_be_helper(name) and self._org_at_hand(env):
             # Maybe a module-level helper that scopes by an org parameter: the project
             # decides once every file's summaries are in.
