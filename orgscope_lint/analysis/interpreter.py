@@ -956,15 +956,25 @@ class ModuleInterpreter:
             same = membership.same_items(name, args.positional)
             if same is not None:
                 return same
-        if site is not None and _may_be_helper(name) and self._org_at_hand(env):
+        given_principal = any(a.origin == "principal" for a in args.positional)
+        row: Value | None = None
+        if (
+            site is not None
+            and _may_be_helper(name)
+            and (self._org_at_hand(env) or given_principal)
+        ):
             # Maybe a module-level helper that scopes by an org parameter: the project
             # decides once every file's summaries are in.
-            self._helper_call(node, name, "", V.TOP, args, site, env)
+            row = self._helper_call(node, name, "", V.TOP, args, site, env)
         short = name.rsplit(".", 1)[-1]
         if short[:1].isupper():
             return Value(kind=V.OBJECT, text=short)  # an instance: its methods may be helpers
         # The parameters its arguments come from: `org_scope(org_id)` carries `org_id`.
         params = V.unknown_from([*args.positional, *args.keywords.values()]).params
+        if row is not None and short:
+            # What the helper returned: its row if it is a scoped helper (provenance, and a
+            # guard on it verifies the ids it was given), a spread dict if it builds one.
+            return replace(row, from_call=short, params=params)
         return Value(from_call=short, params=params) if short else V.TOP
 
     def _tenant_var(self, env: Env) -> str | None:
