@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from orgscope_lint.analysis import fresh_values
 from orgscope_lint.config import Config
 from orgscope_lint.facts import FileFacts, FunctionFact, KeyState, Shape
 from orgscope_lint.schema import Schema
@@ -108,14 +109,18 @@ class Project:
         return set()
 
     def never_scopes(self, fn: FunctionFact, facts: FileFacts) -> bool:
-        """None of the tenant queries of `fn` filters by its table's key."""
-        states = [
-            self.state_for(q.shape, key)
-            for q in facts.queries
-            if q.function == fn.qualname
-            and q.operation != "insert"
-            and (key := self.key_for(q.table)) is not None
-        ]
+        """None of the tenant queries of `fn` filters by its table's key, and none of its
+        inserts stamps its org (a create method uses the org it receives)."""
+        states = []
+        for q in facts.queries:
+            key = self.key_for(q.table) if q.function == fn.qualname else None
+            if key is None:
+                continue
+            if q.operation == "insert":
+                if self._org_reaching(q.shape, key, fn):
+                    return False
+            elif not fresh_values.probes_fresh_value(q.shape):
+                states.append(self.state_for(q.shape, key))
         return bool(states) and all(state is KeyState.ABSENT for state in states)
 
     def _accepts(self, helper: str, param: str) -> bool:

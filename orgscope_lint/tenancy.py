@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import enum
 
-from orgscope_lint.analysis import identity
+from orgscope_lint.analysis import fresh_values, identity
 from orgscope_lint.facts import (
     FileFacts,
     FunctionFact,
@@ -48,6 +48,8 @@ def _verdict(query: Query, facts: FileFacts, project: Project) -> Verdict:
     key = project.key_for(query.table)
     if key is None:
         return Verdict.NOT_TENANT
+    if query.operation in ("read", "count") and fresh_values.probes_fresh_value(query.shape):
+        return Verdict.NOT_TENANT  # a uniqueness probe of a value generated just before
     if query.ownership_checked:
         return Verdict.SCOPED
     shape = query.shape

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 
 import libcst as cst
 
-from orgscope_lint.analysis import builder_api, guards, membership, origins
+from orgscope_lint.analysis import builder_api, fresh_values, guards, membership, origins
 from orgscope_lint.analysis import values as V
 from orgscope_lint.analysis.positions import PositionIndex, call_key_parts
 from orgscope_lint.analysis.scopes import Scope
@@ -123,6 +123,7 @@ class ModuleInterpreter:
         # Rows returned by DB calls, by call node: a guard may test the call itself.
         self._call_rows: dict[int, Value] = {}
         self._checked_expressions = False
+        self._fresh_written = fresh_values.WrittenFresh()
 
     # ---------------------------------------------------------------- entry point
 
@@ -956,6 +957,8 @@ class ModuleInterpreter:
             same = membership.same_items(name, args.positional)
             if same is not None:
                 return same
+        if fresh_values.call_origin(name, [V.TOP, *args.positional]):
+            return Value(origin=fresh_values.FRESH)  # `random_code()`, `str(code)`
         given_principal = any(a.origin == "principal" for a in args.positional)
         row: Value | None = None
         if (
@@ -1025,6 +1028,8 @@ class ModuleInterpreter:
             return V.TOP
         if receiver.row:
             return V.derived(receiver)
+        if fresh_values.call_origin(name, [receiver, *args.positional]):
+            return Value(origin=fresh_values.FRESH)  # `secrets.token_urlsafe(16)`
         # `jwt.decode(token, ...)`: computed from its arguments, with no origin of its own.
         return V.unknown_from(args.positional)
 
@@ -1072,7 +1077,8 @@ class ModuleInterpreter:
             return V.TOP
         construction = receiver.site[1] if receiver.site and receiver.site[0] == "new" else None
         fix_var = self._tenant_var(env) if _literal_dict_arg(node, query.operation) else None
-        self.queries.append(replace(query, construction=construction, fix_var=fix_var))
+        query = replace(query, construction=construction, fix_var=fix_var)
+        self.queries.append(self._fresh_written.after(query, self.qualname))
         row = self._call_rows[id(node)] = _row(f"q{len(self.queries) - 1}", node)
         return row
 
@@ -1124,7 +1130,7 @@ class ModuleInterpreter:
         )
         if query is None:
             return None
-        self.queries.append(query)
+        self.queries.append(self._fresh_written.after(query, self.qualname))
         ref = self._emitted[(builder.site, self.qualname)] = f"q{len(self.queries) - 1}"
         return ref
 
