@@ -110,12 +110,15 @@ def follows(query: Query, facts: FileFacts, project: Project) -> str | None:
     """The earlier query or scoped-helper call whose row this query's filter reads.
 
     If that root is scoped, the row is the tenant's and so is the id (provenance); if it
-    is not, the root's own finding covers this one (one root cause, one finding).
+    is not, the root's own finding covers this one (one root cause, one finding). A root
+    on a table no tenant owns proves nothing and reports nothing: the query is judged alone.
     """
     for fact in query.shape.keys:
         if not fact.always or not fact.row:
             continue
         if fact.row.startswith("q"):
+            if project.key_for(facts.queries[int(fact.row[1:])].table) is None:
+                continue
             return fact.row
         call = facts.helper_calls[int(fact.row[1:])]
         if project.helper_param(call.name, call.receiver_class, True, not call.receiver):
