@@ -194,3 +194,62 @@ def test_verbose_and_audit_name_the_detected_reason(
     kinds = {item["kind"] for item in skipped}
     assert "system-context" in kinds
     assert any("construct_event" in item["reason"] for item in skipped)
+
+
+HANDLERS = """
+class WebhookService:
+    async def process(self, request):
+        event = stripe.Webhook.construct_event(payload, sig, secret)
+        if event.type == "refund":
+            await self._handle_refund(event)
+        await self._shared(event)
+
+    async def _handle_refund(self, event):
+        await self._record(event)
+
+    async def _record(self, event):
+        pass
+
+    async def _shared(self, event):
+        pass
+
+    async def public_handler(self, event):
+        pass
+
+@router.post("/other")
+async def other(request):
+    await service._shared(await request.json())
+"""
+
+
+def test_private_handlers_reached_only_from_a_verified_webhook() -> None:
+    found = detected(HANDLERS)
+    assert "construct_event" in (found["_handle_refund"].reason or "")
+    assert "construct_event" in (found["_record"].reason or "")  # transitively
+    assert found["_shared"].reason is None  # also called from an unverified route
+    assert found["public_handler"].reason is None  # another module may call it
+
+
+INLINE = """
+@router.get("/admin/brokers")
+async def brokers(user=Depends(get_current_user)):
+    if not storage.is_super_admin(user["id"]):
+        raise HTTPException(403)
+
+@router.post("/reconcile")
+async def reconcile(admin_key: str = Query(None)):
+    if admin_key != config.get("ADMIN_API_KEY"):
+        raise HTTPException(403)
+
+@router.get("/org/brokers")
+async def org_brokers(user=Depends(get_current_user)):
+    if not user["is_org_admin"]:
+        raise HTTPException(403)
+"""
+
+
+def test_routes_checking_a_platform_role_inline() -> None:
+    found = detected(INLINE)
+    assert "is_super_admin" in (found["brokers"].reason or "")
+    assert "admin_key" in (found["reconcile"].reason or "")
+    assert found["org_brokers"].reason is None

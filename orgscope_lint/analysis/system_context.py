@@ -37,7 +37,7 @@ _ROUTE_METHODS = frozenset(
 # Words of a platform-wide role, and words that make a role the tenant's own.
 _PLATFORM_WORDS = re.compile(
     r"super_?user|super_?admin|platform|is_staff|staff_?role|sys_?admin|system_admin|"
-    r"global_admin|internal_admin",
+    r"global_admin|internal_admin|admin_?(?:api_?)?(?:key|token|secret)",
     re.IGNORECASE,
 )
 _TENANT_WORDS = re.compile(r"org|tenant|workspace|team|account|member", re.IGNORECASE)
@@ -80,16 +80,48 @@ def detect(tree: ast.Module) -> SystemContexts:
             name = _last(node.args[0])
             if name:
                 jobs.setdefault(name, "scheduled job (registered with the scheduler)")
+    script = False
     for stmt in tree.body:
         if isinstance(stmt, ast.If) and _is_main_guard(stmt.test):
+            script = True
             for name in _called_names(stmt):
                 jobs.setdefault(name, "script entry point (`__main__`)")
+    reasons = {id(fn): _reason(fn, verifiers, jobs) for fn in functions}
+    _reached_only_from_system(functions, reasons, script)
     found = SystemContexts()
     for fn in functions:
-        detected = Detected(_reason(fn, verifiers, jobs), _platform_guard(fn))
+        guard = _platform_guard(fn)
+        reason = reasons[id(fn)]
+        if reason is None and guard is not None and _is_route(fn):
+            reason = f"route {guard}"  # checked inline: `if not is_super_admin(...): raise`
+        detected = Detected(reason, None if _is_route(fn) else guard)
         if detected != _NOTHING:
             found.by_line[fn.lineno] = detected
     return found
+
+
+def _reached_only_from_system(
+    functions: list[_Function], reasons: dict[int, str | None], script: bool
+) -> None:
+    """A function this module alone calls (a private one, or any in a script), and only
+    from system code, runs only there: a verified webhook's event handlers, a job's steps."""
+    callers: dict[str, set[str]] = {}
+    by_name: dict[str, list[_Function]] = {}
+    for fn in functions:
+        by_name.setdefault(fn.name, []).append(fn)
+        for name in _called_names(fn):
+            callers.setdefault(name, set()).add(fn.name)
+    changed = True
+    while changed:
+        changed = False
+        for fn in functions:
+            if reasons[id(fn)] or _is_route(fn) or not (script or fn.name.startswith("_")):
+                continue
+            who = sorted(callers.get(fn.name, set()) - {fn.name})
+            if who and all(any(reasons[id(g)] for g in by_name[c]) for c in who):
+                origin = next(g for g in by_name[who[0]] if reasons[id(g)])
+                reasons[id(fn)] = f"called only from `{who[0]}` ({reasons[id(origin)]})"
+                changed = True
 
 
 def _reason(fn: _Function, verifiers: dict[str, str], jobs: dict[str, str]) -> str | None:
@@ -109,14 +141,13 @@ def _reason(fn: _Function, verifiers: dict[str, str], jobs: dict[str, str]) -> s
 
 def _platform_guard(fn: _Function) -> str | None:
     """A role test whose failure raises, naming a platform role and no tenant role."""
-    if _is_route(fn):
-        return None
     for node in _own_nodes(fn):
         if isinstance(node, ast.If) and _ends_in(node.body, (ast.Raise,)):
             words = _words(node.test)
             platform = [w for w in words if _PLATFORM_WORDS.search(w)]
             if platform and not any(_TENANT_WORDS.search(w) for w in words):
-                return f"raises unless the principal has a platform role (`{platform[0]}`)"
+                role = platform[0]
+                return f"raises unless the caller has a platform role or credential (`{role}`)"
     return None
 
 
