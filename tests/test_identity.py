@@ -76,7 +76,7 @@ def test_non_identity_column_pinned_to_principal_is_not_an_identity_row() -> Non
 
 RESOLVER = """
 def resolve(creds=Depends(bearer)):
-    claims = jwt.decode(creds.credentials, KEY)
+    claims = clerk.parse_claims(creds.credentials, KEY)
     return db.select("users", {"email": claims["email"]})
 
 @router.get("/me")
@@ -116,3 +116,52 @@ def test_identity_set_on_some_paths_only_does_not_count() -> None:
             return db.select("users", filters)
         """
     )
+
+
+def test_a_verified_token_subject_is_the_caller_anywhere() -> None:
+    assert own_identity(
+        """
+        @router.post("/sessions/update")
+        async def update(request: Request):
+            session_id = verify_jwt(request.headers["authorization"], SECRET)
+            return db.select("sessions", {"id": session_id})
+        """,
+        providers=set(),
+    )
+
+
+def test_the_presented_api_key_finds_its_own_row() -> None:
+    assert own_identity(
+        """
+        @router.post("/sessions")
+        async def create(request: Request):
+            api_key = request.headers.get("X-Api-Key")
+            return db.select("projects", {"api_key": api_key})
+        """
+    )
+
+
+def test_an_api_key_from_the_body_is_not_presented_credentials() -> None:
+    assert not own_identity(
+        """
+        @router.post("/sessions")
+        async def create(body: Body):
+            return db.select("projects", {"api_key": body.api_key})
+        """
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("verify_jwt", True),
+        ("jwt.decode", True),
+        ("auth.verify_id_token", True),
+        ("validate_token", True),
+        ("wh.verify", False),
+        ("payload.decode", False),
+        ("verify_signature", False),
+    ],
+)
+def test_token_verification_vocabulary(name: str, expected: bool) -> None:
+    assert identity.verifies_token(name) is expected

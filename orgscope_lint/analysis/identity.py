@@ -14,6 +14,7 @@ credentials it was handed), never one taken from request input.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection
 
 from orgscope_lint.facts import FunctionFact, KeyFact, Shape
@@ -22,6 +23,26 @@ from orgscope_lint.facts import FunctionFact, KeyFact, Shape
 # selects the caller's own row.
 IDENTITY_COLUMNS = frozenset({"id", "uid", "sub", "email", "user_id", "auth_id", "username"})
 _IDENTITY_SUFFIXES = ("_user_id", "_user_uid", "_auth_id")
+
+
+# Columns holding a caller's secret: matched against the credential the request presents,
+# the lookup is the authentication itself (whoever holds the key is its owner).
+_CREDENTIAL_COLUMNS = frozenset({"api_key", "api_key_hash", "key_hash", "access_token"})
+_CREDENTIALS_TRAVEL_IN = ("request:header", "request:cookie")
+# Token verification, by the vocabulary every auth library and project uses for it: the
+# result is the verified subject of the token, the authenticated identity.
+_VERIFIES_TOKEN = re.compile(
+    r"^(?:verify|validate|authenticate|decode)_?"
+    r"(?:jwt|token|bearer|session_token|access_token|id_token|credentials?|auth_token)$"
+    r"|(?:^|\.)jwt\.decode$",
+    re.IGNORECASE,
+)
+
+
+def verifies_token(name: str) -> bool:
+    """`verify_jwt(token, secret)`, `jwt.decode(...)`, `auth.verify_id_token(...)`."""
+    last = name.rsplit(".", 1)[-1]
+    return bool(_VERIFIES_TOKEN.search(name) or _VERIFIES_TOKEN.match(last))
 
 
 def is_identity_column(column: str) -> bool:
@@ -34,9 +55,19 @@ def pins_own_identity(
     """A filter that pins an identity column to the authenticated identity on every path."""
     providing = function is not None and function.name in principal_providers
     return any(
-        is_identity_column(fact.key) and _authenticated(fact, function if providing else None)
+        (is_identity_column(fact.key) and _authenticated(fact, function if providing else None))
+        or (_is_credential_column(fact.key) and _presented_credential(fact))
         for fact in shape.keys
     )
+
+
+def _is_credential_column(column: str) -> bool:
+    return column in _CREDENTIAL_COLUMNS or column.endswith("_api_key")
+
+
+def _presented_credential(fact: KeyFact) -> bool:
+    origin = fact.origin or ""
+    return fact.always and not fact.empty and origin.startswith(_CREDENTIALS_TRAVEL_IN)
 
 
 def _authenticated(fact: KeyFact, provider: FunctionFact | None) -> bool:

@@ -15,7 +15,14 @@ from dataclasses import dataclass, field, replace
 
 import libcst as cst
 
-from orgscope_lint.analysis import builder_api, fresh_values, guards, membership, origins
+from orgscope_lint.analysis import (
+    builder_api,
+    fresh_values,
+    guards,
+    identity,
+    membership,
+    origins,
+)
 from orgscope_lint.analysis import values as V
 from orgscope_lint.analysis.positions import PositionIndex, call_key_parts
 from orgscope_lint.analysis.scopes import Scope
@@ -959,6 +966,8 @@ class ModuleInterpreter:
                 return same
         if fresh_values.call_origin(name, [V.TOP, *args.positional]):
             return Value(origin=fresh_values.FRESH)  # `random_code()`, `str(code)`
+        if identity.verifies_token(name) and args.positional:
+            return Value(origin="principal")  # the verified subject of a token
         given_principal = any(a.origin == "principal" for a in args.positional)
         row: Value | None = None
         if (
@@ -1012,6 +1021,8 @@ class ModuleInterpreter:
             return self._builder_call(receiver, name, args, env)
         if name in builder_api.STARTS and args.positional and args.positional[0].kind == V.STR:
             return builder_api.start(args.positional[0].text or "", site)
+        if identity.verifies_token(f"{receiver_text}.{name}") and args.positional:
+            return Value(origin="principal")  # `jwt.decode(token, key)`: the verified subject
         if self._is_db_receiver(func.value, receiver):
             return self._db_call(node, name, receiver_text, receiver, args, site, env)
         if receiver.kind == V.OBJECT and receiver.text:
