@@ -253,3 +253,15 @@ def test_routes_checking_a_platform_role_inline() -> None:
     assert "is_super_admin" in (found["brokers"].reason or "")
     assert "admin_key" in (found["reconcile"].reason or "")
     assert found["org_brokers"].reason is None
+
+
+def test_cli_commands_only_in_a_module_using_a_cli_framework() -> None:
+    commands = """
+    app = typer.Typer()
+
+    @app.command("mine")
+    def mine():
+        pass
+    """
+    assert reason_of("import typer\n" + textwrap.dedent(commands), "mine")
+    assert reason_of("import discord\n" + textwrap.dedent(commands), "mine") is None

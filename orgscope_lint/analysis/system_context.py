@@ -10,8 +10,9 @@ Three kinds, and only where the guard is visible in the code:
   platform admin): routes that `Depends(...)` on it are deliberately cross-tenant. An
   organization's own admin role (`org:admin`) is a tenant role, never a platform one;
 - the entry point of a scheduled job or a script: a function registered with a task
-  scheduler (`@shared_task`, `@scheduler.scheduled_job(...)`, `add_job(f, ...)`) or
-  called from the module's `if __name__ == "__main__":` block.
+  scheduler (`@shared_task`, `@scheduler.scheduled_job(...)`, `add_job(f, ...)`), a
+  click or typer command, or one called from the module's `if __name__ == "__main__":`
+  block; and the private functions only such code of the same module calls.
 
 Each detection yields the reason a reader is shown, as if the function were marked
 `# orgscope: system-context -- <reason>`. An unverified webhook has no such reason.
@@ -30,6 +31,7 @@ _JOB_DECORATORS = frozenset(
     {"scheduled_job", "shared_task", "periodic_task", "task", "actor", "cron", "crontab"}
 )
 _JOB_DECORATORS_CALLED = frozenset({"repeat_every", "repeat_at"})
+_CLI_FRAMEWORKS = frozenset({"click", "typer"})
 _JOB_REGISTRATIONS = frozenset({"add_job", "add_periodic_task"})
 _ROUTE_METHODS = frozenset(
     {"get", "post", "put", "patch", "delete", "head", "options", "api_route", "route"}
@@ -86,7 +88,8 @@ def detect(tree: ast.Module) -> SystemContexts:
             script = True
             for name in _called_names(stmt):
                 jobs.setdefault(name, "script entry point (`__main__`)")
-    reasons = {id(fn): _reason(fn, verifiers, jobs) for fn in functions}
+    cli = _imports_cli_framework(tree)
+    reasons = {id(fn): _reason(fn, verifiers, jobs, cli) for fn in functions}
     _reached_only_from_system(functions, reasons, script)
     found = SystemContexts()
     for fn in functions:
@@ -124,7 +127,9 @@ def _reached_only_from_system(
                 changed = True
 
 
-def _reason(fn: _Function, verifiers: dict[str, str], jobs: dict[str, str]) -> str | None:
+def _reason(
+    fn: _Function, verifiers: dict[str, str], jobs: dict[str, str], cli: bool
+) -> str | None:
     verified = _signature_check(fn)
     if verified is not None:
         return f"webhook: {verified}"
@@ -136,6 +141,9 @@ def _reason(fn: _Function, verifiers: dict[str, str], jobs: dict[str, str]) -> s
     job = _job_decorator(fn)
     if job is not None:
         return f"scheduled job (`@{job}`)"
+    command = _cli_command(fn) if cli else None
+    if command is not None:
+        return f"command-line entry point (`@{command}`)"
     return jobs.get(fn.name)
 
 
@@ -203,6 +211,28 @@ def _job_decorator(fn: _Function) -> str | None:
         if last in _JOB_DECORATORS or (called and last in _JOB_DECORATORS_CALLED):
             return _dotted(target)
     return None
+
+
+def _cli_command(fn: _Function) -> str | None:
+    """`@app.command(...)` / `@cli.command()` in a module that uses click or typer."""
+    for decorator in fn.decorator_list:
+        target = decorator.func if isinstance(decorator, ast.Call) else decorator
+        if _last(target) == "command":
+            return _dotted(target)
+    return None
+
+
+def _imports_cli_framework(tree: ast.Module) -> bool:
+    for stmt in tree.body:
+        if isinstance(stmt, ast.Import):
+            modules = [alias.name for alias in stmt.names]
+        elif isinstance(stmt, ast.ImportFrom):
+            modules = [stmt.module or ""]
+        else:
+            continue
+        if any(module.split(".")[0] in _CLI_FRAMEWORKS for module in modules):
+            return True
+    return False
 
 
 def _is_route(fn: _Function) -> bool:
