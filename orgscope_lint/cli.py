@@ -22,6 +22,7 @@ from orgscope_lint.findings import Finding
 from orgscope_lint.paths import printable
 from orgscope_lint.reporters import FORMATS, Report, get_renderer
 from orgscope_lint.rules import ALL_RULES, get_rule
+from orgscope_lint.suppressions import SYSTEM_CONTEXT
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
@@ -363,6 +364,11 @@ def _print_model(result: RunResult, config: Config) -> None:
         click.echo(f"  {name}: {table.key}  ({table.source})", err=True)
     for problem in project.schema.unreadable:
         click.echo(f"  unreadable migration {problem[0]}: {problem[1]}", err=True)
+    for finding in result.findings:
+        reason = finding.suppression_reason or ""
+        if finding.suppressed and reason.startswith(SYSTEM_CONTEXT):
+            where = f"{finding.path}:{finding.line}"
+            click.echo(f"  suppressed {finding.code} at {where}: {reason}", err=True)
     click.echo(f"files checked: {result.files_checked}", err=True)
 
 

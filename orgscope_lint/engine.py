@@ -296,6 +296,7 @@ def check_file(facts: FileFacts, project: Project, rules: Iterable[type[Rule]]) 
         facts,
         ran=frozenset(rule.code for rule in ran),
         require_reason=project.config.require_suppression_reason,
+        platform_guards=project.platform_guards,
     )
 
 

@@ -67,6 +67,7 @@ def analyze_module(path: str, text: str, tree: ast.Module, config: Config) -> Fi
     # Imported on first use: a run the cache answers entirely never loads LibCST.
     import libcst as cst
 
+    from orgscope_lint.analysis import system_context
     from orgscope_lint.analysis.interpreter import ModuleInterpreter
     from orgscope_lint.analysis.parsing import parse_parsed_module
     from orgscope_lint.analysis.positions import PositionIndex
@@ -88,7 +89,7 @@ def analyze_module(path: str, text: str, tree: ast.Module, config: Config) -> Fi
     call_names = set(QUERY_METHODS) | set(config.scoped_helpers) | set(config.db_classes)
     statements = part.statements if part else tree.body
     positions = PositionIndex(statements, lines, call_names, config.tenant_like_names)
-    interpreter = ModuleInterpreter(module, config, positions)
+    interpreter = ModuleInterpreter(module, config, positions, system_context.detect(tree))
     try:
         undefined = interpreter.run(part.dropped_names if part else ())
     except RecursionError:
