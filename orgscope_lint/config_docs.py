@@ -188,6 +188,12 @@ def default_of(key: str) -> object:
     return getattr(Config(), _KEYS[key][0])
 
 
+def shown_default(key: str) -> str:
+    """The default as the reference prints it; a key unset by default says so."""
+    value = default_of(key)
+    return "unset" if value is None else toml_value(value)
+
+
 def reference_markdown() -> str:
     lines = [
         "# Configuration reference",
@@ -207,7 +213,7 @@ def reference_markdown() -> str:
         "|---|---|---|",
     ]
     for key, (_, kind) in _KEYS.items():
-        default = toml_value(default_of(key))
+        default = shown_default(key)
         lines.append(f"| [`{key}`](#{key}) | {TYPE_NAMES[kind]} | `{default}` |")
     for key, (_, kind) in _KEYS.items():
         doc = KEY_DOCS[key]
@@ -217,7 +223,7 @@ def reference_markdown() -> str:
             "",
             doc.meaning,
             "",
-            f"Type: {TYPE_NAMES[kind]}. Default: `{toml_value(default_of(key))}`.",
+            f"Type: {TYPE_NAMES[kind]}. Default: `{shown_default(key)}`.",
             "",
             "```toml",
             f"[tool.{SECTION}]",

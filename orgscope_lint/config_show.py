@@ -24,8 +24,11 @@ def show_settings(config: Config, cwd: Path | None = None) -> str:
         f"# project root: {_shown(config.root, cwd)}",
     ]
     for key, (attribute, _) in _KEYS.items():
-        value = toml_value(getattr(config, attribute))
-        lines.append(f"{key} = {value}  # {_source(key, configured, shown)}")
+        value = getattr(config, attribute)
+        if value is None:  # TOML has no null: an unset key is shown commented out
+            lines.append(f"# {key} is unset  # {_source(key, configured, shown)}")
+            continue
+        lines.append(f"{key} = {toml_value(value)}  # {_source(key, configured, shown)}")
     return "\n".join(lines) + "\n"
 
 

@@ -57,11 +57,37 @@ def fixed_text(source: str, edits: list[Edit]) -> str | None:
 def apply_edits(source: str, edits: list[Edit]) -> tuple[str, int] | None:
     """The edited source and how many edits it holds, or None when nothing could be
     applied safely."""
+    done = _edit(source, edits, record=False)
+    return (done[0], done[1].applied) if done else None
+
+
+@dataclass(frozen=True)
+class Change:
+    """One edit `--fix` makes, as the code of the call it changes, before and after
+    (parentheses around the call left out), and where that code starts."""
+
+    edit: Edit
+    line: int  # 1-based
+    column: int  # 0-based, in characters
+    before: str
+    after: str
+
+
+def changes(source: str, edits: list[Edit]) -> list[Change]:
+    """Each edit `--fix` would make in `source`, on its own; none when `--fix` would
+    leave the file as it is."""
+    done = _edit(source, edits, record=True)
+    return done[1].changes if done else []
+
+
+def _edit(source: str, edits: list[Edit], *, record: bool) -> tuple[str, _Editor] | None:
     try:
-        wrapper = MetadataWrapper(cst.parse_module(source))
+        # A tree parsed here and used once: the defensive deep copy would only cost time.
+        wrapper = MetadataWrapper(cst.parse_module(source), unsafe_skip_copy=True)
     except cst.ParserSyntaxError:
         return None
     editor = _Editor({(e.line, e.column - 1): e for e in edits})
+    editor.module = wrapper.module if record else None
     try:
         result = wrapper.visit(editor).code
     except cst.CSTValidationError:  # an edit LibCST itself refuses to build
@@ -77,7 +103,7 @@ def apply_edits(source: str, edits: list[Edit]) -> tuple[str, int] | None:
         cst.parse_module(result)
     except (SyntaxError, cst.ParserSyntaxError):
         return None
-    return result, editor.applied
+    return result, editor
 
 
 def write_atomically(path: Path, text: str, encoding: str = "utf-8") -> None:
@@ -126,27 +152,74 @@ class _Editor(cst.CSTTransformer):
         self.edits = {at: e for at, e in edits.items() if e.kind not in fix_builder.KINDS}
         self.chains = {at: e for at, e in edits.items() if e.kind in fix_builder.KINDS}
         self.applied = 0
+        self.module: cst.Module | None = None  # set: record each change (`changes`)
+        self.changes: list[Change] = []
+        self._indents: list[str] = []  # the enclosing blocks' indents, as codegen emits them
+
+    def visit_IndentedBlock(self, node: cst.IndentedBlock) -> None:
+        if self.module is not None:
+            self._indents.append(self.module.default_indent if node.indent is None else node.indent)
+
+    def leave_IndentedBlock(
+        self, original: cst.IndentedBlock, updated: cst.IndentedBlock
+    ) -> cst.BaseSuite:
+        if self.module is not None:
+            self._indents.pop()
+        return updated
 
     def leave_Call(self, original: cst.Call, updated: cst.Call) -> cst.BaseExpression:
+        edit = None
         if self.chains and (chain_start := fix_builder.chain_start(original)) is not None:
             at = self.get_metadata(PositionProvider, chain_start).start
-            chain_edit = self.chains.get((at.line, at.column))
-            if chain_edit is not None:
-                changed = fix_builder.scope_chain(
-                    updated, chain_edit.kind, chain_edit.name, chain_edit.var, _dict_with_key
-                )
-                self.applied += changed is not updated
-                return changed
-        start = self.get_metadata(PositionProvider, original).start
-        edit = self.edits.get((start.line, start.column))
+            edit = self.chains.get((at.line, at.column))
+        if edit is None:
+            start = self.get_metadata(PositionProvider, original).start
+            edit = self.edits.get((start.line, start.column))
         if edit is None:
             return updated
-        changed = (
-            _add_key(updated, edit) if edit.kind == "add-key" else _add_argument(updated, edit)
-        )
+        changed = _apply(updated, edit)
         if changed is not updated:
             self.applied += 1
+            if self.module is not None:
+                self._record(original, edit)
         return changed
+
+    def _record(self, original: cst.Call, edit: Edit) -> None:
+        """This edit alone, on the call as written (another edit may sit inside it)."""
+        assert self.module is not None
+        start = self.get_metadata(PositionProvider, original).start
+        bare = original.with_changes(lpar=[], rpar=[])
+        after = _apply(bare, edit)
+        before_code, after_code = (
+            _code_in_place(self.module, n, self._indents) for n in (bare, after)
+        )
+        if before_code is not None and after_code is not None and before_code != after_code:
+            self.changes.append(Change(edit, start.line, start.column, before_code, after_code))
+
+
+def _code_in_place(module: cst.Module, node: cst.CSTNode, indents: list[str]) -> str | None:
+    """The node's code as it reads inside its blocks: a line it continues inside brackets
+    starts with the blocks' indentation, which `Module.code_for_node` leaves out. LibCST
+    offers no public way to say so; None if its internals ever change (then the change
+    is not described, and nothing else is affected)."""
+    try:
+        from libcst._nodes.internal import CodegenState
+
+        state = CodegenState(
+            default_indent=module.default_indent,
+            default_newline=module.default_newline,
+            indent_tokens=list(indents),
+        )
+        node._codegen(state)
+    except (ImportError, AttributeError, TypeError):
+        return None
+    return "".join(state.tokens)
+
+
+def _apply(call: cst.Call, edit: Edit) -> cst.Call:
+    if edit.kind in fix_builder.KINDS:
+        return fix_builder.scope_chain(call, edit.kind, edit.name, edit.var, _dict_with_key)
+    return _add_key(call, edit) if edit.kind == "add-key" else _add_argument(call, edit)
 
 
 def _add_key(call: cst.Call, edit: Edit) -> cst.Call:

@@ -31,8 +31,7 @@ def chain_start(call: cst.Call) -> cst.Call | None:
 def scope_chain(run: cst.Call, kind: str, key: str, var: str, add_key: AddKey) -> cst.Call:
     """The running call `run` with its chain scoped; `run` itself when the chain does not
     allow the edit (then nothing is guessed)."""
-    assert isinstance(run.func, cst.Attribute)
-    parts = chains.links(run.func.value)
+    parts = chains.links(run.func.value) if isinstance(run.func, cst.Attribute) else None
     if parts is None:
         return run
     if kind == "add-filter":

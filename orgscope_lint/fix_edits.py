@@ -1,9 +1,9 @@
 """A finding's fix as text edits, so JSON and SARIF consumers can offer it.
 
-The fix is made exactly as `--fix` would make it (the same LibCST edit on the file as it
-is now), then reduced to the one range it replaces and the text it inserts. Positions
-follow the findings' convention: 1-based lines, 1-based columns counted in characters,
-the end exclusive; an insertion is an empty range.
+Each file is edited once, exactly as `--fix` would edit it (all its fixes, or none if
+the result would not parse), and each fix is reduced to the one range it replaces and
+the text it inserts. Positions follow the findings' convention: 1-based lines, 1-based
+columns counted in characters, the end exclusive; an insertion is an empty range.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from orgscope_lint.findings import Finding
-from orgscope_lint.fix import Edit, apply_edits
+from orgscope_lint.fix import Change, Edit, changes
 
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 _FIX_KEYS = frozenset({"kind", "name", "var"})
@@ -31,39 +31,48 @@ def describe(kind: str, name: str, var: str, operation: str | None) -> str:
 
 
 def with_edits(findings: Iterable[Finding], cwd: Path) -> list[Finding]:
-    """The findings, each fix carrying its `message` and `edits`; a fix that cannot be
-    made on the file as it is now (edited since, unreadable) is dropped."""
+    """The findings, each fix carrying its `message` and `edits`; a fix `--fix` would not
+    make on the file as it is now (edited since, unreadable) is dropped."""
     from orgscope_lint.sources import SourceText, read_source
 
     findings = list(findings)
-    by_path: dict[str, list[int]] = defaultdict(list)
+    by_path: dict[str, dict[Edit, int]] = defaultdict(dict)
     for index, finding in enumerate(findings):
-        if finding.fix and not finding.suppressed and finding.fix.keys() >= _FIX_KEYS:
-            by_path[finding.path].append(index)
-    for path, indexes in by_path.items():
+        fix = finding.fix
+        if fix and not finding.suppressed and fix.keys() >= _FIX_KEYS:
+            kind, name, var = (str(fix[key]) for key in ("kind", "name", "var"))
+            by_path[finding.path][Edit(finding.line, finding.column, kind, name, var)] = index
+    for path, wanted in by_path.items():
         source = read_source(cwd / path)
-        for index in indexes:
+        text = source.text if isinstance(source, SourceText) else ""
+        made = {change.edit: change for change in changes(text, list(wanted))} if text else {}
+        for edit, index in wanted.items():
             finding = findings[index]
-            fix = _described(finding, source.text) if isinstance(source, SourceText) else None
+            change = made.get(edit)
+            edits = _text_edit(text, change) if change is not None else None
+            fix = None
+            if edits is not None:
+                message = describe(edit.kind, edit.name, edit.var, finding.operation)
+                fix = {**(finding.fix or {}), "message": message, "edits": [edits]}
             findings[index] = replace(finding, fix=fix)
     return findings
 
 
-def _described(finding: Finding, text: str) -> dict[str, object] | None:
-    fix = finding.fix or {}
-    kind, name, var = (str(fix[key]) for key in ("kind", "name", "var"))
-    applied = apply_edits(text, [Edit(finding.line, finding.column, kind, name, var)])
-    if applied is None:
+def _text_edit(text: str, change: Change) -> dict[str, object] | None:
+    """The change as a range of `text`; None if the call's code is not where LibCST
+    said (then nothing is offered rather than a wrong edit)."""
+    starts = [0] + [match.end() for match in _LINE_BREAK.finditer(text)]
+    if change.line > len(starts):
         return None
-    return {
-        **fix,
-        "message": describe(kind, name, var, finding.operation),
-        "edits": [replacement(text, applied[0])],
-    }
+    at = starts[change.line - 1] + change.column
+    if text[at : at + len(change.before)] != change.before:
+        return None
+    return replacement(text, at, change.before, change.after)
 
 
-def replacement(before: str, after: str) -> dict[str, object]:
-    """The one range of `before` that `after` replaces, and the text it puts there."""
+def replacement(text: str, at: int, before: str, after: str) -> dict[str, object]:
+    """The one range of `text` that replacing `before` (found at `at`) with `after`
+    changes, and the text it puts there."""
     start = 0
     limit = min(len(before), len(after))
     while start < limit and before[start] == after[start]:
@@ -75,11 +84,12 @@ def replacement(before: str, after: str) -> dict[str, object]:
         end_before -= 1
         end_after -= 1
     content = after[start:end_after]
-    if end_before == start and content:
-        start, content = _natural_insertion(before, start, content)
-        end_before = start
-    line, column = _position(before, start)
-    end_line, end_column = _position(before, end_before)
+    start, end = at + start, at + end_before
+    if end == start and content:
+        start, content = _natural_insertion(text, start, content)
+        end = start
+    line, column = _position(text, start)
+    end_line, end_column = _position(text, end)
     return {
         "line": line,
         "column": column,
@@ -105,7 +115,9 @@ def _natural_insertion(text: str, at: int, content: str) -> tuple[int, str]:
             return 0
         return 1 if inserted[0] in ".," else 2
 
-    return min(candidates, key=score)
+    # Never between the two characters of a \r\n line break.
+    whole = [c for c in candidates if not text.startswith("\r\n", c[0] - 1) or c[0] == 0]
+    return min(whole or candidates, key=score)
 
 
 def _position(text: str, offset: int) -> tuple[int, int]:

@@ -10,7 +10,13 @@ import pytest
 from conftest import run_cli
 
 from orgscope_lint.config import _KEYS, config_from_mapping, load_config
-from orgscope_lint.config_docs import KEY_DOCS, default_of, reference_markdown, toml_value
+from orgscope_lint.config_docs import (
+    KEY_DOCS,
+    default_of,
+    reference_markdown,
+    shown_default,
+    toml_value,
+)
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -37,7 +43,7 @@ def test_the_reference_has_a_section_per_key_with_its_default() -> None:
     page = reference_markdown()
     for key in _KEYS:
         section = page.split(f"## `{key}`\n", 1)[1].split("\n## ", 1)[0]
-        assert f"Default: `{toml_value(default_of(key))}`." in section
+        assert f"Default: `{shown_default(key)}`." in section
         assert f"{key} = {KEY_DOCS[key].example}" in section
 
 
@@ -50,6 +56,9 @@ def test_each_example_is_a_valid_setting_that_changes_something(key: str) -> Non
 
 @pytest.mark.parametrize("key", list(_KEYS))
 def test_each_documented_default_reads_back_as_the_default(key: str) -> None:
+    if default_of(key) is None:  # unset by default: nothing to read back
+        assert shown_default(key) == "unset"
+        return
     config = config_from_mapping({key: _value(toml_value(default_of(key)))})
     assert getattr(config, _KEYS[key][0]) == default_of(key)
 
@@ -69,12 +78,14 @@ per-file-ignores = { "tests/**" = ["ORG001"] }
 
 
 def _settings(output: str) -> dict[str, str]:
-    """key -> the comment that follows its value."""
-    return {
-        line.split(" = ", 1)[0]: line.rsplit("  # ", 1)[1]
-        for line in output.splitlines()
-        if not line.startswith("#")
-    }
+    """key -> the comment that follows its value (an unset key is a commented line)."""
+    settings = {}
+    for line in output.splitlines():
+        if line.startswith("# ") and " is unset  # " in line:
+            settings[line[2:].split(" is unset", 1)[0]] = line.rsplit("  # ", 1)[1]
+        elif not line.startswith("#"):
+            settings[line.split(" = ", 1)[0]] = line.rsplit("  # ", 1)[1]
+    return settings
 
 
 def test_config_prints_every_key_with_its_source(tmp_path: Path) -> None:

@@ -137,7 +137,7 @@ def test_a_fix_that_no_longer_applies_is_dropped(tmp_path: Path) -> None:
     ids=["dot", "whole-line", "characters", "crlf", "replace"],
 )
 def test_replacement_is_the_natural_minimal_edit(before: str, after: str, edit: tuple) -> None:
-    found = replacement(before, after)
+    found = replacement(before, 0, before, after)
     keys = ("line", "column", "end_line", "end_column", "content")
     assert tuple(found[k] for k in keys) == edit
     assert apply(before, [edit]) == after
@@ -163,3 +163,67 @@ def test_each_fix_says_what_it_adds(tmp_path: Path, monkeypatch) -> None:
         'Add `"clerk_org_id": clerk_org_id` to the record',
         "Pass `org_id=clerk_org_id`",
     ]
+
+
+NESTED = """\
+class Routes:
+    async def move(self, task_id, current_user, client, db, items):
+        org_id = current_user["org_id"]
+        for item in items:
+            if item:
+                row = await (
+                    client.table("projects")
+                    .select("*")
+                    .eq("id", task_id)  # the task
+                    .single()
+                    .execute()
+                )
+                db.update(
+                    "projects",
+                    {
+                        "id": item,
+                    },
+                    {"x": 1},
+                )
+        client.table("projects").insert({"name": "x"}).execute()
+        return db.get_call(task_id)
+"""
+
+
+@pytest.mark.parametrize("newline", ["\n", "\r\n"], ids=["lf", "crlf"])
+@pytest.mark.parametrize("indent", ["    ", "\t"], ids=["spaces", "tabs"])
+def test_json_edits_equal_what_fix_writes(
+    tmp_path: Path, monkeypatch, newline: str, indent: str
+) -> None:
+    source = NESTED.replace("    ", indent).replace("\n", newline)
+    (tmp_path / "pyproject.toml").write_text('[tool.orgscope-lint]\ntenant-key = "org_id"\n')
+    (tmp_path / "api.py").write_bytes(source.encode())
+    monkeypatch.chdir(tmp_path)
+    edits = [
+        tuple(edit[k] for k in ("line", "column", "end_line", "end_column", "content"))
+        for finding in check("json")["findings"]
+        if finding["fix"]
+        for edit in finding["fix"]["edits"]
+    ]
+    assert len(edits) == 4
+    by_json = apply(source, edits)
+    CliRunner().invoke(cli, ["check", ".", "--no-cache", "--fix"])
+    assert by_json == (tmp_path / "api.py").read_bytes().decode()
+    assert by_json != source
+
+
+def test_json_edits_equal_what_fix_writes_on_the_seed_fixture(tmp_path: Path, monkeypatch) -> None:
+    seed = FIXTURE.parent / "clerk_backend" / "before"
+    work = tmp_path / "seed"
+    shutil.copytree(seed, work)
+    monkeypatch.chdir(work)
+    by_path: dict[str, list] = {}
+    for finding in check("json")["findings"]:
+        for edit in (finding["fix"] or {}).get("edits", []):
+            by_path.setdefault(finding["path"], []).append(
+                tuple(edit[k] for k in ("line", "column", "end_line", "end_column", "content"))
+            )
+    assert sum(map(len, by_path.values())) > 20
+    by_json = after_all(work, by_path)
+    CliRunner().invoke(cli, ["check", ".", "--no-cache", "--fix"])
+    assert by_json == {path: (work / path).read_text() for path in by_path}

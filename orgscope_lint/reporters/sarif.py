@@ -126,8 +126,11 @@ def result(finding: Finding, rule_index: int, occurrence: int) -> dict[str, obje
     if extra:
         entry["properties"] = extra
     fix = finding.fix or {}
-    if fix.get("edits"):
-        entry["fixes"] = [sarif_fix(finding.path, fix)]
+    edits = fix.get("edits")
+    if isinstance(edits, list) and edits:
+        entry["fixes"] = [
+            sarif_fix(finding.path, str(fix.get("message") or "Apply the fix"), edits)
+        ]
     if finding.suppressed:
         suppression: dict[str, object] = {"kind": "inSource"}
         if finding.suppression_reason:
@@ -136,12 +139,10 @@ def result(finding: Finding, rule_index: int, occurrence: int) -> dict[str, obje
     return entry
 
 
-def sarif_fix(path: str, fix: dict[str, object]) -> dict[str, object]:
+def sarif_fix(path: str, message: str, edits: list) -> dict[str, object]:
     """A fix's text edits (`fix_edits`) as a SARIF fix on one artifact."""
-    edits = fix["edits"]
-    assert isinstance(edits, list)
     return {
-        "description": {"text": str(fix.get("message") or "Apply the fix")},
+        "description": {"text": message},
         "artifactChanges": [
             {
                 "artifactLocation": artifact_location(path),
