@@ -44,7 +44,8 @@ class Context:
 
 COMMANDS = ("SELECT", "INSERT", "UPDATE", "DELETE")
 _CALLER_TEXT = re.compile(r"user_metadata|raw_user_meta_data|request\.headers", re.IGNORECASE)
-_SETTING = re.compile(r"current_setting\s*\(\s*'(?P<name>[^']+)'", re.IGNORECASE)
+# `current_setting('app.org')`, also as sqlglot prints PostgreSQL's `'app.org'::text`.
+_SETTING = re.compile(r"current_setting\s*\(\s*(?:CAST\s*\(\s*)?'(?P<name>[^']+)'", re.IGNORECASE)
 
 
 def caller_settings(model: RlsModel) -> frozenset[str]:
