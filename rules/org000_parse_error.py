@@ -18,9 +18,10 @@ class ParseError(Rule):
     ## What it does
     Reports a Python file the tool could not read or parse: a syntax error, bytes that do
     not decode in the file's encoding, NUL bytes, nesting too deep to analyse, a broken
-    symbolic link or a file without read permission. Reports a SQL migration, once, when
-    a statement row-level security depends on (`CREATE POLICY`, `CREATE VIEW`, a `DO`
-    block ...) cannot be read: the rest of the history is still replayed.
+    symbolic link or a file without read permission. Reports a SQL migration that cannot
+    be read (not UTF-8, unreadable), and, once per file, a migration holding a statement
+    row-level security depends on (`CREATE POLICY`, `CREATE VIEW`, a `DO` block ...) that
+    cannot be read: the rest of the history is still replayed.
 
     ## Why is this bad?
     A file that is not analysed can hide any tenant-isolation bug. Silence about it would
@@ -57,6 +58,16 @@ class ParseError(Rule):
 
     def check_schema(self, project: Project) -> Iterator[Finding]:
         """One finding per migration with a statement the RLS replay could not read."""
+        for source, why in project.schema.unreadable:
+            yield Finding(
+                path=source,
+                span=Span(1, 1, 1, 1),
+                code=self.code,
+                name=self.name,
+                severity=self.severity,
+                message=f"migration not read: {why}",
+                snippet=why,
+            )
         model = project.schema.rls
         seen: set[str] = set()
         for problem in model.problems if model is not None else ():

@@ -50,3 +50,26 @@ def test_paths_are_shown_from_the_working_directory(tmp_path: Path) -> None:
     settings = config_from_mapping({}, source=tmp_path / "orgscope.toml")
     result = run([tmp_path], settings, cwd=tmp_path.parent, use_cache=False)
     assert [f.path for f in result.active] == [f"{tmp_path.name}/migrations/001.sql"]
+
+
+def test_an_unreadable_migration_is_one_org000(tmp_path: Path) -> None:
+    (tmp_path / "migrations").mkdir()
+    (tmp_path / "migrations" / "002_latin1.sql").write_bytes(b"-- caf\xe9\nselect 1;\n")
+    assert ("migrations/002_latin1.sql", 1, "ORG000") in _project(tmp_path)
+
+
+def test_a_warm_run_reads_rls_from_the_schema_cache(tmp_path: Path, monkeypatch) -> None:
+    from orgscope_lint import engine
+
+    _project(tmp_path)
+    settings = config_from_mapping({}, source=tmp_path / "orgscope.toml")
+    cache = tmp_path / ".cache"
+    first = run([tmp_path], settings, cwd=tmp_path, cache_dir=cache)
+
+    def no_replay(migrations: object) -> None:
+        raise AssertionError("the schema was replayed again")
+
+    monkeypatch.setattr(engine, "replay", no_replay)
+    second = run([tmp_path], settings, cwd=tmp_path, cache_dir=cache)
+    assert [(f.path, f.code) for f in second.active] == [(f.path, f.code) for f in first.active]
+    assert ("migrations/001.sql", "ORG201") in [(f.path, f.code) for f in second.active]
