@@ -40,6 +40,10 @@ class PolicyTrustsCaller(SchemaRule):
     ```
     Take the organization from a claim the identity provider signs (`org_id`,
     `app_metadata`), or from a membership table the user cannot write.
+
+    ## Known limits
+    A tenant id read from a column of another table that the caller may update through
+    its own policies (`profiles.org_id`) is not followed yet.
     """
     valid = (
         sql_example(
