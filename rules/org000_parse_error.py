@@ -58,18 +58,9 @@ class ParseError(Rule):
 
     def check_schema(self, project: Project) -> Iterator[Finding]:
         """One finding per migration with a statement the RLS replay could not read."""
-        for source, why in project.schema.unreadable:
-            yield Finding(
-                path=source,
-                span=Span(1, 1, 1, 1),
-                code=self.code,
-                name=self.name,
-                severity=self.severity,
-                message=f"migration not read: {why}",
-                snippet=why,
-            )
         model = project.schema.rls
-        seen: set[str] = set()
+        # A migration the schema replay reports already has its ORG000: one per file.
+        seen: set[str] = {source for source, _ in project.schema.unreadable}
         for problem in model.problems if model is not None else ():
             where = problem.location
             if where.source in seen:
