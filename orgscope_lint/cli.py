@@ -359,9 +359,13 @@ def _print_model(result: RunResult, config: Config) -> None:
         click.echo(
             "no schema or tenant tables found: every table is treated as a tenant table", err=True
         )
+    from orgscope_lint.rls.summary import rls_summary
+
     for name in sorted(project.tables):
         table = project.tables[name]
         click.echo(f"  {name}: {table.key}  ({table.source})", err=True)
+        if rls := rls_summary(name, project):
+            click.echo(f"    row-level security: {rls}", err=True)
     for problem in project.schema.unreadable:
         click.echo(f"  unreadable migration {problem[0]}: {problem[1]}", err=True)
     for finding in result.findings:

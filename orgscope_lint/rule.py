@@ -47,6 +47,10 @@ class Rule:
     def check(self, facts: FileFacts, project: Project) -> Iterator[Finding]:
         raise NotImplementedError
 
+    def check_schema(self, project: Project) -> Iterator[Finding]:
+        """Findings on the migrations (paths relative to the project root), once a run."""
+        return iter(())
+
     def finding(
         self,
         facts: FileFacts,

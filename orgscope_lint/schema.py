@@ -33,6 +33,8 @@ if TYPE_CHECKING:
     from sqlglot import exp
     from sqlglot.dialects.dialect import Dialect
 
+    from orgscope_lint.rls.model import RlsModel
+
 __all__ = ["DEFAULT_SKIP_DIRS", "Schema", "TableInfo", "load_schema"]
 
 # The directories file discovery never enters (globs like `*.egg-info` hold no migrations).
@@ -55,6 +57,8 @@ class Schema:
     files: tuple[str, ...]
     unreadable: tuple[tuple[str, str], ...]
     fingerprint: str
+    # Row-level security as the migrations leave it (None: not replayed, an old entry).
+    rls: RlsModel | None = None
 
     def table_with_column(self, table: str, column: str) -> bool:
         info = self.tables.get(_unqualify(table))
@@ -101,7 +105,10 @@ def read_migrations(
 
 def replay(migrations: Migrations) -> Schema:
     """The schema the migrations leave behind (the costly part: sqlglot parses the DDL)."""
+    from orgscope_lint.rls.replay import RlsReplay
+
     state = _Replay()
+    rls = RlsReplay()
     files: list[str] = []
     unreadable: list[tuple[str, str]] = []
     with _quiet_sqlglot():
@@ -111,8 +118,13 @@ def replay(migrations: Migrations) -> Schema:
                 continue
             files.append(relative)
             skipped: list[str] = []
-            for operation in _operations(text, skipped):
-                state.apply(operation, relative)
+            for line, statement in split_statements_at(text):
+                if _too_long(statement, skipped):
+                    continue
+                for operation in _statement_operations(statement):
+                    state.apply(operation, relative)
+                # Row-level security is read from the same statements, in the same order.
+                rls.observe(statement, relative, line)
             if skipped:
                 limit = f"{MAX_STATEMENT_CHARS // 1024} KB"
                 heads = ", ".join(f"`{head}`" for head in skipped[:3])
@@ -127,6 +139,7 @@ def replay(migrations: Migrations) -> Schema:
         files=tuple(files),
         unreadable=tuple(unreadable),
         fingerprint=migrations.fingerprint,
+        rls=rls.result(),
     )
 
 
@@ -263,23 +276,34 @@ def _split_statements(sql: str) -> list[str]:
     A `;` inside a quoted string, a quoted identifier, a comment or a dollar-quoted body
     (PL/pgSQL functions, DO blocks) does not end a statement.
     """
-    statements: list[str] = []
+    return [statement for _, statement in split_statements_at(sql)]
+
+
+def split_statements_at(sql: str) -> list[tuple[int, str]]:
+    """`_split_statements` with the 1-based line each statement starts on."""
+    statements: list[tuple[int, str]] = []
     buffer: list[str] = []
     position = 0
+    start = -1  # offset of the statement's first character that is not blank
     while position < len(sql):
         match = _LEXEME.search(sql, position)
         if match is None:
+            start = _first_text(sql, position, len(sql), start)
             buffer.append(sql[position:])
             break
+        start = _first_text(sql, position, match.start(), start)
         buffer.append(sql[position : match.start()])
         kind, end = match.lastgroup, match.end()
+        if kind not in ("semi", "line", "meta", "block"):
+            start = _first_text(sql, match.start(), end, start)
         if kind == "semi":
             statement = "".join(buffer).strip()
             buffer.clear()
             if statement:
-                statements.append(statement)
+                statements.append((sql.count("\n", 0, max(start, 0)) + 1, statement))
                 if _COPY_FROM_STDIN.match(statement):
                     end = _end_of_copy_data(sql, end)
+            start = -1
         elif kind in ("line", "meta"):
             # psql meta-commands (`\connect`, pg_dump's `\restrict`) are not SQL.
             buffer.append(" ")
@@ -295,8 +319,18 @@ def _split_statements(sql: str) -> list[str]:
         position = end
     statement = "".join(buffer).strip()
     if statement:
-        statements.append(statement)
+        statements.append((sql.count("\n", 0, max(start, 0)) + 1, statement))
     return statements
+
+
+def _first_text(sql: str, begin: int, end: int, start: int) -> int:
+    if start >= 0:
+        return start
+    match = _NOT_BLANK.search(sql, begin, end)
+    return -1 if match is None else match.start()
+
+
+_NOT_BLANK = re.compile(r"\S")
 
 
 def _end_of_block_comment(sql: str, start: int) -> int:
@@ -420,14 +454,23 @@ MAX_STATEMENT_CHARS = 256 * 1024
 
 def _operations(sql: str, skipped: list[str] | None = None) -> Iterator[_Operation]:
     for statement in _split_statements(sql):
-        if len(statement) > MAX_STATEMENT_CHARS:
-            if skipped is not None:
-                skipped.append(statement[:40].split("(", 1)[0].strip())
-            continue
-        if _DO_HEAD.match(statement):
-            yield from _do_block_operations(statement)
-        else:
-            yield from _ddl_operations(statement)
+        if not _too_long(statement, skipped):
+            yield from _statement_operations(statement)
+
+
+def _too_long(statement: str, skipped: list[str] | None) -> bool:
+    if len(statement) <= MAX_STATEMENT_CHARS:
+        return False
+    if skipped is not None:
+        skipped.append(statement[:40].split("(", 1)[0].strip())
+    return True
+
+
+def _statement_operations(statement: str) -> Iterator[_Operation]:
+    if _DO_HEAD.match(statement):
+        yield from _do_block_operations(statement)
+    else:
+        yield from _ddl_operations(statement)
 
 
 _TABLE_DDL_HEAD = re.compile(

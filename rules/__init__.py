@@ -18,6 +18,12 @@ from .org010_stale_tenant_key import StaleTenantKey
 from .org011_service_without_tenant_context import ServiceWithoutTenantContext
 from .org012_unverifiable_filter import UnverifiableFilter
 from .org100_unused_suppression import UnusedSuppression
+from .org201_rls_disabled import RlsDisabled
+from .org202_policy_ignores_tenant import PolicyIgnoresTenant
+from .org203_policy_trusts_caller import PolicyTrustsCaller
+from .org204_tenant_column_weakened import TenantColumnWeakened
+from .org205_rls_bypass_object import RlsBypassObject
+from .org206_policy_legacy_key import PolicyLegacyKey
 
 ALL_RULES: tuple[type[Rule], ...] = (
     ParseError,
@@ -34,6 +40,12 @@ ALL_RULES: tuple[type[Rule], ...] = (
     ServiceWithoutTenantContext,
     UnverifiableFilter,
     UnusedSuppression,
+    RlsDisabled,
+    PolicyIgnoresTenant,
+    PolicyTrustsCaller,
+    TenantColumnWeakened,
+    RlsBypassObject,
+    PolicyLegacyKey,
 )
 
 RULES_BY_CODE: dict[str, type[Rule]] = {rule.code: rule for rule in ALL_RULES}

@@ -30,7 +30,7 @@ def query_findings(
         if verdict(query, facts, project) is not wanted:
             continue
         key = project.key_for(query.table) or ""
-        yield rule.finding(
+        finding = rule.finding(
             facts,
             query.span,
             message(query, key),
@@ -39,6 +39,29 @@ def query_findings(
             operation=query.operation,
             fix=_add_key_fix(query, key, project) if fixable else None,
         )
+        yield with_rls(finding, query, project) if rule.code in RLS_AWARE else finding
+
+
+# Rules about a missing tenant filter: the database's own policy may already scope it.
+RLS_AWARE = frozenset({"ORG001", "ORG002", "ORG003", "ORG007"})
+
+
+def with_rls(finding: Finding, query: Query, project: Project) -> Finding:
+    """The finding as the table's row-level security makes it: a warning naming the
+    policy when an RLS-respecting client is scoped by it, an error saying the policy
+    does not apply when the client bypasses RLS."""
+    from dataclasses import replace
+
+    from orgscope_lint.findings import Severity
+    from orgscope_lint.rls.code import protection
+
+    found = protection(query, project)
+    if found is None:
+        return finding
+    if found.bypassed:
+        return replace(finding, message=finding.message + found.note)
+    severity = Severity.WARNING if finding.severity is Severity.ERROR else finding.severity
+    return replace(finding, severity=severity, message=finding.message + found.note)
 
 
 def _add_key_fix(query: Query, key: str, project: Project) -> dict[str, object] | None:
