@@ -27,11 +27,11 @@ USER = (
 ADMIN = USER.replace("DatabaseService", "DatabaseAdminService")
 
 
-def _findings(tmp_path: Path, sql: str, code: str) -> list[Finding]:
+def _findings(tmp_path: Path, sql: str, code: str, settings: dict | None = None) -> list[Finding]:
     (tmp_path / "migrations").mkdir()
     (tmp_path / "migrations" / "001.sql").write_text(sql, encoding="utf-8")
     (tmp_path / "api.py").write_text(code, encoding="utf-8")
-    config = config_from_mapping({}, source=tmp_path / "orgscope.toml")
+    config = config_from_mapping(settings or {}, source=tmp_path / "orgscope.toml")
     result = run([tmp_path], config, cwd=tmp_path, use_cache=False)
     return [f for f in result.active if f.path == "api.py"]
 
@@ -82,16 +82,28 @@ def test_an_unknown_client_is_not_assumed_to_respect_rls(tmp_path: Path) -> None
     assert finding.severity is Severity.ERROR
 
 
-def test_query_builder_clients(tmp_path: Path) -> None:
-    code = (
-        "def f(supabase, admin_client, i):\n"
-        '    supabase.table("calls").delete().eq("id", i).execute()\n'
-        '    admin_client.table("calls").delete().eq("id", i).execute()\n'
-    )
-    user, admin = _findings(tmp_path, SCOPED, code)
+BUILDERS = (
+    "def f(supabase, admin_client, i):\n"
+    '    supabase.table("calls").delete().eq("id", i).execute()\n'
+    '    admin_client.table("calls").delete().eq("id", i).execute()\n'
+)
+
+
+def test_a_builder_client_declared_in_rls_clients_is_defence_in_depth(tmp_path: Path) -> None:
+    user, admin = _findings(tmp_path, SCOPED, BUILDERS, {"rls-clients": ["supabase"]})
     assert (user.line, user.severity) == (2, Severity.WARNING)
+    assert "defence in depth" in user.message
     assert (admin.line, admin.severity) == (3, Severity.ERROR)
     assert "does not apply" in admin.message
+
+
+def test_an_undeclared_builder_client_keeps_the_error_and_names_the_policy(
+    tmp_path: Path,
+) -> None:
+    user, admin = _findings(tmp_path, SCOPED, BUILDERS)
+    assert (user.line, user.severity) == (2, Severity.ERROR)
+    assert "applies only if `supabase` carries the user's token" in user.message
+    assert admin.severity is Severity.ERROR
 
 
 def test_an_insert_is_judged_by_the_policy_check(tmp_path: Path) -> None:

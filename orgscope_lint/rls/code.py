@@ -1,7 +1,7 @@
 """What the database's own row-level security says about a query the code makes.
 
 A query through a client that respects RLS (a DB class not in `rls-bypass-classes`, or a
-query-builder client that does not look like the service-role one) on a table whose final
+query-builder client listed in `rls-clients`) on a table whose final
 policies scope the operation by the tenant key cannot leak across tenants: its missing
 filter is defence in depth, a warning naming the policy. Through a client that bypasses
 RLS the error stays, and says that the policy does not apply.
@@ -50,6 +50,13 @@ def protection(query: Query, project: Project) -> Protection | None:
         return Protection(
             True, f"; {what} on `{table.name}` does not apply: this client bypasses RLS"
         )
+    if _unknown_builder(query, project):
+        what = f"`{scope.policies[0].name}`" if scope.policies else "row-level security"
+        return Protection(
+            True,
+            f"; {what} on `{table.name}` applies only if `{query.receiver}` carries the "
+            "user's token (list it in `rls-clients`)",
+        )
     if not _respects_rls(query, project):
         return None
     return Protection(False, _defence_note(table.name, command, key, scope))
@@ -58,7 +65,17 @@ def protection(query: Query, project: Project) -> Protection | None:
 def _respects_rls(query: Query, project: Project) -> bool:
     if query.receiver_class is not None:
         return query.receiver_class in project.config.db_classes
-    return query.style == "query-builder" and not _privileged_builder(query)
+    return query.style == "query-builder" and query.receiver in project.config.rls_clients
+
+
+def _unknown_builder(query: Query, project: Project) -> bool:
+    """A builder client nobody declared: most server code holds the service-role key,
+    so the policy is named but the error stays."""
+    return (
+        query.style == "query-builder"
+        and query.receiver_class is None
+        and query.receiver not in project.config.rls_clients
+    )
 
 
 def _privileged_builder(query: Query) -> bool:
