@@ -17,7 +17,8 @@ START = Span(1, 1, 1, 1)
 
 
 class KeyState(str, enum.Enum):
-    """Whether a filter or record surely carries a key, per DESIGN's tenant-key state."""
+    """Whether a filter or record surely carries a key, one of the tenant-key states
+    of docs/architecture.md."""
 
     PRESENT = "present"
     CONDITIONAL = "conditional"

@@ -3,7 +3,7 @@ where that was learned) joined with the facts every file contributed."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 
 from orgscope_lint.analysis import fresh_values
@@ -175,13 +175,21 @@ class Project:
                     break
 
 
-def summary_facts(facts: FileFacts) -> FileFacts:
+def summary_facts(facts: FileFacts, helpers: Collection[str] = ()) -> FileFacts:
     """Only what other files' analysis can use: the functions a summary comes from
-    (dict builders, methods with an org parameter, DB-class methods) and their queries."""
+    (dict builders, methods with an org parameter, DB-class methods), their queries,
+    the definitions of the configured scoped `helpers` (`Project._accepts` reads them: a
+    partial run must judge a helper call as the full run does), and what resolves or
+    guards the principal (`depends_on`, platform-role guards)."""
     kept = tuple(
         fn
         for fn in facts.functions
-        if fn.returns or fn.org_params or fn.db_class or fn.depends_on or fn.platform_guard
+        if fn.returns
+        or fn.org_params
+        or fn.db_class
+        or fn.name in helpers
+        or fn.depends_on
+        or fn.platform_guard
     )
     names = {fn.qualname for fn in kept}
     return FileFacts(
@@ -205,5 +213,7 @@ def build_project(config: Config, schema: Schema) -> Project:
             tables[name] = TableKey(config.tenant_key, "config: tenant-tables")
     for name, key in config.table_keys.items():
         tables[name] = TableKey(key, "config: table-keys")
-    assume_all = schema.empty and not config.tenant_tables and not config.table_keys
+    # Migrations that all failed to read tell nothing: as if there were none (each one is
+    # reported as ORG000).
+    assume_all = not schema.files and not config.tenant_tables and not config.table_keys
     return Project(config=config, schema=schema, tables=tables, assume_all=assume_all)

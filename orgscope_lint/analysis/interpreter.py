@@ -17,6 +17,7 @@ import libcst as cst
 
 from orgscope_lint.analysis import (
     builder_api,
+    chains,
     fresh_values,
     guards,
     identity,
@@ -24,6 +25,7 @@ from orgscope_lint.analysis import (
     origins,
 )
 from orgscope_lint.analysis import values as V
+from orgscope_lint.analysis.attributes import string_attributes
 from orgscope_lint.analysis.positions import PositionIndex, call_key_parts
 from orgscope_lint.analysis.scopes import Scope
 from orgscope_lint.analysis.service_api import (
@@ -662,7 +664,9 @@ class ModuleInterpreter:
                         attr = _self_attribute(target.target)
                         if attr:
                             found[attr] = Value(kind=V.SERVICE, text=cls_name)
-        return found
+        # `table = "projects"` / `self.table = PROJECTS`: a service attribute wins.
+        strings = string_attributes(node, _walk_statements(node.body), self._constants)
+        return {**strings, **found}
 
     def _attributes_from_params(
         self, method: cst.FunctionDef, classes: frozenset[str]
@@ -1018,7 +1022,7 @@ class ModuleInterpreter:
         if receiver.kind == V.DICT and name in _DICT_MUTATORS:
             return self._dict_method(func.value, receiver, name, args, env)
         if receiver.kind == V.BUILDER:
-            return self._builder_call(receiver, name, args, env)
+            return self._builder_call(receiver, name, args, env, func.value)
         if name in builder_api.STARTS and args.positional and args.positional[0].kind == V.STR:
             return builder_api.start(args.positional[0].text or "", site)
         if identity.verifies_token(f"{receiver_text}.{name}") and args.positional:
@@ -1122,13 +1126,17 @@ class ModuleInterpreter:
         row = self._call_rows[id(node)] = _row(f"h{len(self.helper_calls) - 1}", node)
         return row
 
-    def _builder_call(self, builder: Value, name: str, args: CallArgs, env: Env) -> Value:
+    def _builder_call(
+        self, builder: Value, name: str, args: CallArgs, env: Env, chain: cst.BaseExpression
+    ) -> Value:
         if name in builder_api.RUNS:
-            ref = self._emit_builder(builder)
+            # `--fix` may scope it only when the whole chain is written right here.
+            fixable = chains.fixable(chain, builder.operation)
+            ref = self._emit_builder(builder, self._tenant_var(env) if fixable else None)
             return Value(kind=V.ROW, row=ref) if ref else V.TOP
         return builder_api.apply(builder, name, args)
 
-    def _emit_builder(self, builder: Value) -> str | None:
+    def _emit_builder(self, builder: Value, fix_var: str | None = None) -> str | None:
         """The chain's Query fact, once per chain and function, when it runs or escapes."""
         if builder.site is None:
             return None
@@ -1141,6 +1149,7 @@ class ModuleInterpreter:
         )
         if query is None:
             return None
+        query = replace(query, fix_var=fix_var)
         self.queries.append(self._fresh_written.after(query, self.qualname))
         ref = self._emitted[(builder.site, self.qualname)] = f"q{len(self.queries) - 1}"
         return ref
