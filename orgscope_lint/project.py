@@ -177,10 +177,10 @@ class Project:
 
 def summary_facts(facts: FileFacts, helpers: Collection[str] = ()) -> FileFacts:
     """Only what other files' analysis can use: the functions a summary comes from
-    (dict builders, methods with an org parameter, DB-class methods, functions that carry a
-    route dependency or a platform guard), their queries, and the definitions of the
-    configured scoped `helpers` (`Project._accepts` reads them: a partial run must judge a
-    helper call as the full run does)."""
+    (dict builders, methods with an org parameter, DB-class methods), their queries,
+    the definitions of the configured scoped `helpers` (`Project._accepts` reads them: a
+    partial run must judge a helper call as the full run does), and what resolves or
+    guards the principal (`depends_on`, platform-role guards)."""
     kept = tuple(
         fn
         for fn in facts.functions

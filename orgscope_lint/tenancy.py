@@ -58,7 +58,7 @@ def _verdict(query: Query, facts: FileFacts, project: Project) -> Verdict:
     state = project.state_for(shape, key)
     if state is KeyState.PRESENT or state is KeyState.CONDITIONAL:
         origin = tenant_origin(query, project)
-        membership_check = query.operation != "insert" and _owner_scoped(query, facts, project)
+        membership_check = query.operation != "insert" and _owner_scoped(query, project, facts)
         if origin.startswith("request") and not membership_check:
             # Pinned to the principal's own user as well, it is the membership check
             # that validates the requested tenant, not a use of it.
@@ -74,7 +74,7 @@ def _verdict(query: Query, facts: FileFacts, project: Project) -> Verdict:
 
 
 def _absent_key_verdict(query: Query, facts: FileFacts, project: Project) -> Verdict:
-    if _owner_scoped(query, facts, project):
+    if _owner_scoped(query, project, facts):
         return Verdict.SCOPED
     if follows(query, facts, project) is not None:
         return Verdict.FOLLOWS
@@ -93,12 +93,13 @@ def tenant_origin(query: Query, project: Project) -> str:
     return (fact.origin or "") if fact else ""
 
 
-def _owner_scoped(query: Query, facts: FileFacts, project: Project) -> bool:
+def _owner_scoped(query: Query, project: Project, facts: FileFacts | None = None) -> bool:
     """Pinned to the principal's own user, or the caller's own identity row: narrower
-    than the tenant."""
+    than the tenant. Without `facts`, the function that resolves the principal is not
+    known, and only the principal's own fields count as its identity."""
     if any(_pinned_to_principal(query.shape.get(owner)) for owner in project.config.owner_keys):
         return True
-    fn = facts.function(query.function)
+    fn = facts.function(query.function) if facts is not None else None
     return identity.pins_own_identity(query.shape, fn, project.principal_providers)
 
 

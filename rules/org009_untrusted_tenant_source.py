@@ -62,6 +62,12 @@ class UntrustedTenantSource(Rule):
         "def f(org_id: str = Header(...), current_user=None):\n"
         '    if org_id != current_user["clerk_org_id"]:\n        raise PermissionError(org_id)\n'
         '    return db.select("calls", {"clerk_org_id": org_id})\n',
+        # Checked against the caller's own memberships, through an alias.
+        '@router.get("/orgs/{org_id}/calls")\ndef f(org_id: str, current_user=None):\n'
+        '    mine = db.select("members", {"user_id": current_user["user_id"]})\n'
+        '    allowed = {m["clerk_org_id"] for m in mine}\n    oid = str(org_id)\n'
+        "    if oid not in allowed:\n        raise PermissionError(org_id)\n"
+        '    return db.select("calls", {"clerk_org_id": org_id})\n',
     )
     invalid = (
         'from fastapi import Header\n\n@router.get("/calls")\n'
@@ -76,6 +82,10 @@ class UntrustedTenantSource(Rule):
         '@router.get("/calls")\ndef f(request: Request):\n'
         '    org = request.headers["x-org-id"]\n'
         '    return db.select("calls", {"clerk_org_id": org})  # expect: ORG009\n',
+        # The allowed set comes from the request: it proves nothing.
+        '@router.post("/orgs/{org_id}/calls")\ndef f(org_id: str, body: Scope):\n'
+        "    if org_id not in body.org_ids:\n        raise PermissionError(org_id)\n"
+        '    return db.select("calls", {"clerk_org_id": org_id})  # expect: ORG009\n',
     )
 
     def check(self, facts: FileFacts, project: Project) -> Iterator[Finding]:

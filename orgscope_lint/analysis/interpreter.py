@@ -1149,8 +1149,8 @@ class ModuleInterpreter:
         )
         if query is None:
             return None
-        query = self._fresh_written.after(query, self.qualname)
-        self.queries.append(replace(query, fix_var=fix_var))
+        query = replace(query, fix_var=fix_var)
+        self.queries.append(self._fresh_written.after(query, self.qualname))
         ref = self._emitted[(builder.site, self.qualname)] = f"q{len(self.queries) - 1}"
         return ref
 
