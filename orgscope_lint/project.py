@@ -17,11 +17,25 @@ class TableKey:
     source: str  # "config: table-keys", "migrations/001_init.sql", ...
 
 
+@dataclass(frozen=True, slots=True)
+class ParentLink:
+    """A child table scoped through its foreign key to a tenant table."""
+
+    column: str  # the child's column that references the parent
+    parent: str
+    source: str  # the migration that declared the table
+
+    def describe(self) -> str:
+        return f"{self.column} -> {self.parent}"
+
+
 @dataclass
 class Project:
     config: Config
     schema: Schema
     tables: dict[str, TableKey] = field(default_factory=dict)
+    # Tables without a tenant key that reference a tenant table: scoped through it.
+    parents: dict[str, ParentLink] = field(default_factory=dict)
     # No schema and no configured tables: every non-global table is assumed tenant-owned.
     assume_all: bool = False
     db_methods: dict[str, FunctionFact] = field(default_factory=dict)
@@ -47,6 +61,13 @@ class Project:
         if table in self.config.global_tables or not self.assume_all:
             return None
         return self.config.tenant_key
+
+    def scoping_column(self, table: str) -> str | None:
+        """The tenant key, or for a child table the column that reaches its parent."""
+        key = self.key_for(table)
+        if key is None and table in self.parents:
+            return self.parents[table].column
+        return key
 
     def source_for(self, table: str) -> str:
         found = self.tables.get(table)
@@ -190,4 +211,23 @@ def build_project(config: Config, schema: Schema) -> Project:
     for name, key in config.table_keys.items():
         tables[name] = TableKey(key, "config: table-keys")
     assume_all = schema.empty and not config.tenant_tables and not config.table_keys
-    return Project(config=config, schema=schema, tables=tables, assume_all=assume_all)
+    parents = _parent_links(schema, tables, config)
+    return Project(
+        config=config, schema=schema, tables=tables, parents=parents, assume_all=assume_all
+    )
+
+
+def _parent_links(
+    schema: Schema, tables: dict[str, TableKey], config: Config
+) -> dict[str, ParentLink]:
+    """Each table with no tenant key of its own whose foreign key reaches a tenant table:
+    its rows belong to whichever tenant owns the referenced row (first such key wins)."""
+    links: dict[str, ParentLink] = {}
+    for name, info in schema.tables.items():
+        if name in tables or name in config.global_tables:
+            continue
+        for column, parent in info.references:
+            if parent in tables and parent != name:
+                links[name] = ParentLink(column, parent, info.source)
+                break
+    return links

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import enum
 
+from orgscope_lint.analysis.parent_scoping import ChildVerdict, judge_child
 from orgscope_lint.facts import (
     FileFacts,
     FunctionFact,
@@ -46,7 +47,7 @@ def verdict(query: Query, facts: FileFacts, project: Project) -> Verdict:
 def _verdict(query: Query, facts: FileFacts, project: Project) -> Verdict:
     key = project.key_for(query.table)
     if key is None:
-        return Verdict.NOT_TENANT
+        return _child_verdict(query, facts, project)
     if query.ownership_checked:
         return Verdict.SCOPED
     shape = query.shape
@@ -84,8 +85,19 @@ def _absent_key_verdict(query: Query, facts: FileFacts, project: Project) -> Ver
     return Verdict.MISSING
 
 
+def _child_verdict(query: Query, facts: FileFacts, project: Project) -> Verdict:
+    """A table scoped through its parent: judged by the parent id it is filtered by."""
+    link = project.parents.get(query.table)
+    if link is None or (query.operation != "insert" and _owner_scoped(query, project)):
+        return Verdict.NOT_TENANT
+    child = judge_child(query, link.column, lambda ref: _root_scoped(ref, query, facts, project))
+    if child is ChildVerdict.UNTRUSTED:
+        return Verdict.UNTRUSTED
+    return Verdict.SCOPED if child is ChildVerdict.SCOPED else Verdict.NOT_TENANT
+
+
 def tenant_origin(query: Query, project: Project) -> str:
-    key = project.key_for(query.table)
+    key = project.scoping_column(query.table)
     fact = query.shape.get(key) if key else None
     return (fact.origin or "") if fact else ""
 
@@ -122,14 +134,17 @@ def _verified_by_lookup(query: Query, facts: FileFacts, project: Project) -> boo
         origin = fact.origin or ""
         if not fact.always or not origin.startswith("verified:"):
             continue
-        ref = origin.split(":", 1)[1]
-        if ref.startswith("q"):
-            root = facts.queries[int(ref[1:])]
-            if root is not query and verdict(root, facts, project) is Verdict.SCOPED:
-                return True
-        elif _scoped_helper_call(facts.helper_calls[int(ref[1:])], project):
+        if _root_scoped(origin.split(":", 1)[1], query, facts, project):
             return True
     return False
+
+
+def _root_scoped(ref: str, query: Query, facts: FileFacts, project: Project) -> bool:
+    """The lookup `ref` ("q3", "h1") that verified an id was itself tenant-scoped."""
+    if ref.startswith("q"):
+        root = facts.queries[int(ref[1:])]
+        return root is not query and verdict(root, facts, project) is Verdict.SCOPED
+    return _scoped_helper_call(facts.helper_calls[int(ref[1:])], project)
 
 
 def _scoped_helper_call(call: HelperCall, project: Project) -> bool:

@@ -28,7 +28,7 @@ def query_findings(
             continue
         if verdict(query, facts, project) is not wanted:
             continue
-        key = project.key_for(query.table) or ""
+        key = project.scoping_column(query.table) or ""
         yield rule.finding(
             facts,
             query.span,

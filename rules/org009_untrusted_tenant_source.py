@@ -81,6 +81,14 @@ class UntrustedTenantSource(Rule):
     def check(self, facts: FileFacts, project: Project) -> Iterator[Finding]:
         def message(query: Query, key: str) -> str:
             where = _WHERE.get(tenant_origin(query, project), "request input")
+            link = project.parents.get(query.table)
+            if link is not None and project.key_for(query.table) is None:
+                return (
+                    f"{call_text(query)} on `{query.table}` (scoped through `{link.parent}`) "
+                    f"takes `{key}` from {where} and no tenant-scoped lookup of `{link.parent}` "
+                    f"verified it: look the {link.parent} row up by id and the principal's "
+                    f"org first, raising when it is not found"
+                )
             return (
                 f"{call_text(query)} on `{query.table}` takes `{key}` from {where}: the caller "
                 f"chooses the tenant; use the authenticated principal's org"

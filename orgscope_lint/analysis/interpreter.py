@@ -17,6 +17,7 @@ import libcst as cst
 
 from orgscope_lint.analysis import builder_api, guards, origins
 from orgscope_lint.analysis import values as V
+from orgscope_lint.analysis.parent_scoping import pin_names, row_found
 from orgscope_lint.analysis.positions import PositionIndex, call_key_parts
 from orgscope_lint.analysis.scopes import Scope
 from orgscope_lint.analysis.service_api import (
@@ -302,6 +303,10 @@ class ModuleInterpreter:
             row = self._call_rows.get(id(node))
             if row is not None:
                 self._verify_pinned(row, env)
+            return
+        found = row_found(node, env.vars)  # `if not result.data: raise`
+        if found is not None:
+            self._verify_pinned(found, env)
             return
         if not isinstance(node, cst.Name) or node.value not in env.vars:
             return
@@ -946,7 +951,7 @@ class ModuleInterpreter:
         if receiver.kind == V.DICT and name in _DICT_MUTATORS:
             return self._dict_method(func.value, receiver, name, args, env)
         if receiver.kind == V.BUILDER:
-            return self._builder_call(receiver, name, args, env)
+            return self._builder_call(node, receiver, name, args)
         if name in builder_api.STARTS and args.positional and args.positional[0].kind == V.STR:
             return builder_api.start(args.positional[0].text or "", site)
         if self._is_db_receiver(func.value, receiver):
@@ -1042,11 +1047,14 @@ class ModuleInterpreter:
         row = self._call_rows[id(node)] = _row(f"h{len(self.helper_calls) - 1}", node)
         return row
 
-    def _builder_call(self, builder: Value, name: str, args: CallArgs, env: Env) -> Value:
+    def _builder_call(self, node: cst.Call, builder: Value, name: str, args: CallArgs) -> Value:
         if name in builder_api.RUNS:
             ref = self._emit_builder(builder)
-            return Value(kind=V.ROW, row=ref) if ref else V.TOP
-        return builder_api.apply(builder, name, args)
+            if not ref:
+                return V.TOP
+            row = self._call_rows[id(node)] = Value(kind=V.ROW, row=ref, verifies=builder.verifies)
+            return row
+        return pin_names(builder_api.apply(builder, name, args), name, node, _names_in)
 
     def _emit_builder(self, builder: Value) -> str | None:
         """The chain's Query fact, once per chain and function, when it runs or escapes."""
