@@ -129,14 +129,28 @@ def follows(query: Query, facts: FileFacts, project: Project) -> str | None:
 
 
 def _verified_by_lookup(query: Query, facts: FileFacts, project: Project) -> bool:
-    """Check-then-act: a tenant-scoped lookup found the row by this id, or the code raised."""
+    return verifying_lookup(query, facts, project) is not None
+
+
+def verifying_lookup(query: Query, facts: FileFacts, project: Project) -> str | None:
+    """Check-then-act: the tenant-scoped lookup ("q3", "h1") that found the row by an id
+    this filter pins, the code raising or returning otherwise."""
     for fact in query.shape.keys:
         origin = fact.origin or ""
         if not fact.always or not origin.startswith("verified:"):
             continue
-        if _root_scoped(origin.split(":", 1)[1], query, facts, project):
-            return True
-    return False
+        ref = origin.split(":", 1)[1]
+        if _root_scoped(ref, query, facts, project):
+            return ref
+    return None
+
+
+def owner_scoped(query: Query, project: Project) -> bool:
+    return _owner_scoped(query, project)
+
+
+def root_scoped(ref: str, query: Query, facts: FileFacts, project: Project) -> bool:
+    return _root_scoped(ref, query, facts, project)
 
 
 def _root_scoped(ref: str, query: Query, facts: FileFacts, project: Project) -> bool:
