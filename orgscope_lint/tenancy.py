@@ -19,6 +19,7 @@ from orgscope_lint.facts import (
     Query,
     ShapeKind,
 )
+from orgscope_lint.findings import Related
 from orgscope_lint.project import Project
 
 
@@ -180,8 +181,20 @@ def passes_org(call: HelperCall, param: str, project: Project) -> bool:
 
 
 def followers(ref: str, facts: FileFacts, project: Project) -> int:
-    return sum(
-        1 for q in facts.queries if q.operation != "insert" and follows(q, facts, project) == ref
+    return len(follower_queries(ref, facts, project))
+
+
+def follower_queries(ref: str, facts: FileFacts, project: Project) -> list[Query]:
+    """The later queries whose filters read the rows of `ref`: its finding stands for them."""
+    return [
+        q for q in facts.queries if q.operation != "insert" and follows(q, facts, project) == ref
+    ]
+
+
+def follow_related(ref: str, facts: FileFacts, project: Project) -> tuple[Related, ...]:
+    return tuple(
+        Related(facts.path, q.span.line, f"`{q.method}` on `{q.table}` uses its rows")
+        for q in follower_queries(ref, facts, project)
     )
 
 
@@ -208,7 +221,12 @@ def rls_note(query_class: str | None, project: Project) -> str:
 
 
 def follow_note(ref: str, facts: FileFacts, project: Project) -> str:
-    count = followers(ref, facts, project)
+    lines = sorted({q.span.line for q in follower_queries(ref, facts, project)})
+    count = len(follower_queries(ref, facts, project))
     if not count:
         return ""
-    return f"; {count} later quer{'y uses' if count == 1 else 'ies use'} its rows"
+    where = ", ".join(str(line) for line in lines)
+    return (
+        f"; {count} later quer{'y uses' if count == 1 else 'ies use'} its rows "
+        f"(line{'s' if len(lines) > 1 else ''} {where})"
+    )

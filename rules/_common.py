@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 
 from orgscope_lint.facts import FileFacts, Query
-from orgscope_lint.findings import Finding
+from orgscope_lint.findings import Finding, Related
 from orgscope_lint.project import Project
 from orgscope_lint.rule import Rule
 from orgscope_lint.tenancy import Verdict, verdict
@@ -20,6 +20,7 @@ def query_findings(
     *,
     inserts: bool | None = None,
     fixable: bool = False,
+    related: Callable[[Query], tuple[Related, ...]] | None = None,
 ) -> Iterator[Finding]:
     """One finding per query whose verdict is `wanted`; `inserts` narrows by operation.
     A `fixable` rule offers to add the tenant key when the analysis found the variable."""
@@ -37,6 +38,7 @@ def query_findings(
             table=query.table,
             operation=query.operation,
             fix=_add_key_fix(query, key, project) if fixable else None,
+            related=related(query) if related is not None else (),
         )
 
 
