@@ -55,12 +55,34 @@ def reliance(query: Query, facts: FileFacts, project: Project) -> Reliance | Non
         if owner_scoped(query, project):
             return None  # pinned to the principal's own user: narrower, not implicit
         ref = verifying_lookup(query, facts, project)
-        return Reliance("check", ref, _span(ref, facts)) if ref else None
+        if ref is None or _through_parent(query, ref, facts, project):
+            return None
+        return Reliance("check", ref, _span(ref, facts))
     if judged is Verdict.FOLLOWS:
         ref = follows(query, facts, project)
-        if ref is not None and root_scoped(ref, query, facts, project):
-            return Reliance("row", ref, _span(ref, facts))
+        if ref is None or not root_scoped(ref, query, facts, project):
+            return None
+        if _through_parent(query, ref, facts, project):
+            return None
+        return Reliance("row", ref, _span(ref, facts))
     return None
+
+
+def _through_parent(query: Query, ref: str, facts: FileFacts, project: Project) -> bool:
+    """The id relied on is the query's foreign key to the very table the scoped lookup
+    read: rows by a verified parent are that parent's, scoped as firmly as the parent is
+    (adding the key would not narrow anything)."""
+    if not ref.startswith("q"):
+        return False
+    parent = facts.queries[int(ref[1:])].table
+    info = project.schema.tables.get(query.table)
+    if info is None:
+        return False
+    linked = {column for column, table in info.references if table == parent}
+    return any(
+        fact.always and fact.key in linked and (fact.row == ref or fact.origin == f"verified:{ref}")
+        for fact in query.shape.keys
+    )
 
 
 def _span(ref: str | None, facts: FileFacts) -> Span | None:
