@@ -142,6 +142,28 @@ def test_a_parent_lookup_that_stops_the_code_verifies_the_id(guard: str, expecte
     assert judge_child(query, "company_id", lambda ref: ref == "q0") is expected
 
 
+@pytest.mark.parametrize(
+    ("rows", "guard", "expected"),
+    [
+        ("found.data or []", "    if not rows:\n        raise HTTPException(404)\n", "SCOPED"),
+        ("found.data", "    if not rows:\n        raise HTTPException(404)\n", "SCOPED"),
+        # A fallback with a row of its own is not the lookup's result any more.
+        ("found.data or [{}]", "    if not rows:\n        raise HTTPException(404)\n", "UNTRUSTED"),
+        ("found.data or []", "    if not rows:\n        rows = []\n", "UNTRUSTED"),
+    ],
+)
+def test_the_rows_of_a_lookup_bound_to_a_name_are_its_guard(
+    rows: str, guard: str, expected: str
+) -> None:
+    query = child_query(
+        _LOOKUP
+        + f"    rows = {rows}\n"
+        + guard
+        + '    return sb.table("contacts").select("*").eq("company_id", company_id).execute()\n'
+    )
+    assert judge_child(query, "company_id", lambda ref: ref == "q0").name == expected
+
+
 def test_an_unscoped_parent_lookup_leaves_the_child_to_its_root() -> None:
     query = child_query(
         _LOOKUP

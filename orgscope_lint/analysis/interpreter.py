@@ -17,7 +17,7 @@ import libcst as cst
 
 from orgscope_lint.analysis import builder_api, guards, origins
 from orgscope_lint.analysis import values as V
-from orgscope_lint.analysis.parent_scoping import pin_names, row_found
+from orgscope_lint.analysis.parent_scoping import pin_names, row_found, rows_of, rows_or_empty
 from orgscope_lint.analysis.positions import PositionIndex, call_key_parts
 from orgscope_lint.analysis.scopes import Scope
 from orgscope_lint.analysis.service_api import (
@@ -815,6 +815,8 @@ class ModuleInterpreter:
         attr = node.attr.value
         if base.kind == V.OBJECT and self._class_attr(base.text, attr):
             return self._class_attr(base.text, attr)  # type: ignore[return-value]
+        if rows_of(base, attr):
+            return base  # `result.data`: the rows themselves, a guard on them verifies
         if base.kind == V.BUILDER and attr in builder_api.RUNS:
             self._emit_builder(base)  # `to_thread(q.execute)`: it runs elsewhere
             return V.TOP
@@ -850,7 +852,10 @@ class ModuleInterpreter:
         return V.unknown_from((left, right))
 
     def _ev_boolean(self, node: cst.BooleanOperation, env: Env) -> Value:
-        return V.join(self.ev(node.left, env), self.ev(node.right, env))
+        left, right = self.ev(node.left, env), self.ev(node.right, env)
+        if isinstance(node.operator, cst.Or) and rows_or_empty(left, right):
+            return left  # `result.data or []`: still the lookup's rows
+        return V.join(left, right)
 
     def _ev_ifexp(self, node: cst.IfExp, env: Env) -> Value:
         body = self.ev(node.body, env)

@@ -50,6 +50,20 @@ def row_found(node: cst.BaseExpression, names: Mapping[str, Value]) -> Value | N
     return value if value is not None and value.kind == V.ROW and value.row else None
 
 
+def rows_of(base: Value, attr: str) -> bool:
+    """`result.data` of a query's result: the rows, as good as the result for a guard."""
+    return base.kind == V.ROW and attr == "data"
+
+
+def rows_or_empty(left: Value, right: Value) -> bool:
+    """`rows or []`: an empty fallback adds no row, so a guard still tests the lookup's."""
+    if left.kind != V.ROW:
+        return False
+    return right.kind == V.NONE or (
+        right.kind in (V.SEQ, V.DICT) and right.element is None and not right.entries
+    )
+
+
 class ChildVerdict(enum.Enum):
     SCOPED = "scoped through its verified parent"
     UNTRUSTED = "parent id from request input, never verified"
