@@ -265,6 +265,8 @@ def _print_model(result: RunResult, config: Config) -> None:
     for name in sorted(project.tables):
         table = project.tables[name]
         click.echo(f"  {name}: {table.key}  ({table.source})", err=True)
+    for name, source in sorted(project.tenant_rows.items()):
+        click.echo(f"  {name}: id, the tenant's own row  ({source})", err=True)
     for name, link in sorted(project.parents.items()):
         click.echo(f"  {name}: through {link.describe()}  ({link.source})", err=True)
     for problem in project.schema.unreadable:

@@ -36,6 +36,9 @@ class Project:
     tables: dict[str, TableKey] = field(default_factory=dict)
     # Tables without a tenant key that reference a tenant table: scoped through it.
     parents: dict[str, ParentLink] = field(default_factory=dict)
+    # The tenant rows themselves (`organizations`, which tenant keys reference): each is
+    # scoped by its own `id`. Table -> where that was learned.
+    tenant_rows: dict[str, str] = field(default_factory=dict)
     # No schema and no configured tables: every non-global table is assumed tenant-owned.
     assume_all: bool = False
     db_methods: dict[str, FunctionFact] = field(default_factory=dict)
@@ -67,6 +70,8 @@ class Project:
         key = self.key_for(table)
         if key is None and table in self.parents:
             return self.parents[table].column
+        if key is None and table in self.tenant_rows:
+            return "id"
         return key
 
     def source_for(self, table: str) -> str:
@@ -211,10 +216,33 @@ def build_project(config: Config, schema: Schema) -> Project:
     for name, key in config.table_keys.items():
         tables[name] = TableKey(key, "config: table-keys")
     assume_all = schema.empty and not config.tenant_tables and not config.table_keys
+    keyed = {name: table.key for name, table in tables.items()}
+    rows = {
+        name: source
+        for name, source in tenant_row_tables(schema, keyed).items()
+        if name not in config.global_tables
+    }
     parents = _parent_links(schema, tables, config)
     return Project(
-        config=config, schema=schema, tables=tables, parents=parents, assume_all=assume_all
+        config=config,
+        schema=schema,
+        tables=tables,
+        parents={name: link for name, link in parents.items() if name not in rows},
+        tenant_rows=rows,
+        assume_all=assume_all,
     )
+
+
+def tenant_row_tables(schema: Schema, keyed: dict[str, str]) -> dict[str, str]:
+    """Tables without a tenant key that a tenant table's key references
+    (`org_id uuid references organizations(id)`): the tenants' own rows."""
+    rows: dict[str, str] = {}
+    for name, key in sorted(keyed.items()):
+        info = schema.tables.get(name)
+        for column, parent in info.references if info is not None else ():
+            if column == key and parent not in keyed:
+                rows.setdefault(parent, f"{name}.{key} references it ({info.source})")
+    return rows
 
 
 def _parent_links(

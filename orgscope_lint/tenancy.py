@@ -22,6 +22,8 @@ from orgscope_lint.facts import (
 from orgscope_lint.findings import Related
 from orgscope_lint.project import Project
 
+TENANT_ROW_KEY = "id"
+
 
 class Verdict(enum.Enum):
     NOT_TENANT = "not a tenant table"
@@ -88,6 +90,8 @@ def _absent_key_verdict(query: Query, facts: FileFacts, project: Project) -> Ver
 
 def _child_verdict(query: Query, facts: FileFacts, project: Project) -> Verdict:
     """A table scoped through its parent: judged by the parent id it is filtered by."""
+    if query.table in project.tenant_rows:
+        return _tenant_row_verdict(query)
     link = project.parents.get(query.table)
     if link is None or (query.operation != "insert" and _owner_scoped(query, project)):
         return Verdict.NOT_TENANT
@@ -95,6 +99,18 @@ def _child_verdict(query: Query, facts: FileFacts, project: Project) -> Verdict:
     if child is ChildVerdict.UNTRUSTED:
         return Verdict.UNTRUSTED
     return Verdict.SCOPED if child is ChildVerdict.SCOPED else Verdict.NOT_TENANT
+
+
+def _tenant_row_verdict(query: Query) -> Verdict:
+    """A tenant's own row is scoped by its `id`: judged only when the query pins it (a
+    new tenant's insert, a lookup by another column, stay outside the tenant rules)."""
+    fact = query.shape.get(TENANT_ROW_KEY)
+    if query.operation == "insert" or fact is None or not fact.always:
+        return Verdict.NOT_TENANT
+    origin = fact.origin or ""
+    if origin.startswith("request"):
+        return Verdict.UNTRUSTED
+    return Verdict.SCOPED if origin == "principal" else Verdict.NOT_TENANT
 
 
 def tenant_origin(query: Query, project: Project) -> str:

@@ -81,6 +81,12 @@ class UntrustedTenantSource(Rule):
     def check(self, facts: FileFacts, project: Project) -> Iterator[Finding]:
         def message(query: Query, key: str) -> str:
             where = _WHERE.get(tenant_origin(query, project), "request input")
+            if query.table in project.tenant_rows and project.key_for(query.table) is None:
+                return (
+                    f"{call_text(query)} on `{query.table}`, the tenants' own rows, takes "
+                    f"`{key}` from {where}: the caller chooses whose organization it reads; "
+                    f"use the authenticated principal's org"
+                )
             link = project.parents.get(query.table)
             if link is not None and project.key_for(query.table) is None:
                 return (

@@ -205,3 +205,32 @@ def test_verbose_and_audit_show_the_child_tables(monkeypatch: pytest.MonkeyPatch
     cells = {(c.table, c.operation): c for c in report.coverage}
     contacts = cells[("company_contacts", "read")]
     assert (contacts.scoped, contacts.unscoped) == (1, 2)
+
+
+def test_the_table_the_tenant_key_references_is_the_tenant_row(tmp_path: Path) -> None:
+    project = project_for(
+        tmp_path,
+        "CREATE TABLE organizations (id uuid PRIMARY KEY, name text);\n"
+        "CREATE TABLE companies (id uuid,"
+        " organization_id uuid REFERENCES organizations(id));\n"
+        "CREATE TABLE contacts (id uuid, company_id uuid REFERENCES companies(id));\n"
+        "CREATE TABLE plans (id uuid, name text);\n",
+    )
+    assert set(project.tenant_rows) == {"organizations"}
+    assert "companies.organization_id references it" in project.tenant_rows["organizations"]
+    assert project.scoping_column("organizations") == "id"
+    assert set(project.parents) == {"contacts"}  # the tenant row is nobody's child
+
+
+def test_init_proposes_neither_tenant_rows_nor_children_as_global(tmp_path: Path) -> None:
+    from orgscope_lint.init_config import propose
+
+    replay(
+        tmp_path,
+        "CREATE TABLE organizations (id uuid PRIMARY KEY, name text);\n"
+        "CREATE TABLE companies (id uuid,"
+        " organization_id uuid REFERENCES organizations(id));\n"
+        "CREATE TABLE contacts (id uuid, company_id uuid REFERENCES companies(id));\n"
+        "CREATE TABLE plans (id uuid, name text);\n",
+    )
+    assert propose(tmp_path).global_candidates == ("plans",)
