@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 from orgscope_lint.config import Config
 from orgscope_lint.facts import FileFacts, FunctionFact, KeyState, Shape
+from orgscope_lint.key_inference import InferredKey, infer_key
 from orgscope_lint.schema import Schema
 
 
@@ -39,6 +40,8 @@ class Project:
     # The tenant rows themselves (`organizations`, which tenant keys reference): each is
     # scoped by its own `id`. Table -> where that was learned.
     tenant_rows: dict[str, str] = field(default_factory=dict)
+    # No schema: the tenant key the code itself filters by, when it is not the configured one.
+    inferred_key: InferredKey | None = None
     # No schema and no configured tables: every non-global table is assumed tenant-owned.
     assume_all: bool = False
     db_methods: dict[str, FunctionFact] = field(default_factory=dict)
@@ -63,7 +66,7 @@ class Project:
             return found.key
         if table in self.config.global_tables or not self.assume_all:
             return None
-        return self.config.tenant_key
+        return self.inferred_key.key if self.inferred_key else self.config.tenant_key
 
     def scoping_column(self, table: str) -> str | None:
         """The tenant key, or for a child table the column that reaches its parent."""
@@ -160,6 +163,8 @@ class Project:
     def add_facts(self, facts: Iterable[FileFacts]) -> None:
         """Join every file's summaries; call once all files are analysed."""
         facts = list(facts)
+        if self.assume_all:
+            self.inferred_key = infer_key(facts, self.config)
         for file_facts in facts:
             for fn in file_facts.functions:
                 self.functions.setdefault(fn.name, []).append(fn)
