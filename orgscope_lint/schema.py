@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from orgscope_lint import foreign_keys
 from orgscope_lint.discovery import DEFAULT_EXCLUDES
 
 if TYPE_CHECKING:
@@ -48,6 +49,8 @@ class TableInfo:
     # The migration that last created the table or introduced one of its columns: where a
     # user looks to see why the table counts as a tenant table.
     source: str
+    # Single-column foreign keys: (column, referenced table), sorted.
+    references: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -235,8 +238,12 @@ def _read(path: Path) -> tuple[bytes | None, str | None, str]:
         return data, None, f"not valid UTF-8 (byte 0x{data[exc.start]:02x} at offset {exc.start})"
 
 
+# Bumped when a replayed Schema gains a field: a cached schema of the old shape must miss.
+_REPLAY_FORMAT = b"schema-2"
+
+
 def _fingerprint(contents: Sequence[tuple[str, bytes | None]]) -> str:
-    digest = hashlib.sha256()
+    digest = hashlib.sha256(_REPLAY_FORMAT)
     for relative, data in contents:
         # Length prefixes keep ("a", b"bc") and ("ab", b"c") apart; an unreadable file
         # still counts, so that it becoming readable changes the fingerprint.
@@ -359,6 +366,7 @@ class _CreateTable:
     # LIKE, INHERITS and PARTITION OF tables whose columns the new table starts with.
     copies: tuple[str, ...] = ()
     if_not_exists: bool = False
+    references: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -391,13 +399,29 @@ class _DropTable:
     table: str
 
 
-_Operation = _CreateTable | _AddColumn | _DropColumn | _RenameColumn | _RenameTable | _DropTable
+@dataclass(frozen=True, slots=True)
+class _AddReference:
+    table: str
+    column: str
+    parent: str
+
+
+_Operation = (
+    _CreateTable
+    | _AddColumn
+    | _DropColumn
+    | _RenameColumn
+    | _RenameTable
+    | _DropTable
+    | _AddReference
+)
 
 
 @dataclass(slots=True)
 class _Table:
     columns: set[str]
     source: str
+    references: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
@@ -415,7 +439,7 @@ class _Replay:
             for parent in operation.copies:
                 if parent in tables:
                     columns |= tables[parent].columns
-            tables[operation.table] = _Table(columns, source)
+            tables[operation.table] = _Table(columns, source, dict(operation.references))
         elif isinstance(operation, _AddColumn):
             # A table no migration created was made elsewhere (a dashboard, an older dump);
             # what the ALTER shows about it is still true.
@@ -425,6 +449,7 @@ class _Replay:
         elif isinstance(operation, _DropColumn):
             if operation.table in tables:
                 tables[operation.table].columns.discard(operation.column)
+                tables[operation.table].references.pop(operation.column, None)
         elif isinstance(operation, _RenameColumn):
             # A renamed column is a new column name as far as the tenant model goes:
             # `RENAME client_id TO clerk_org_id` is where the table gains its key.
@@ -432,15 +457,29 @@ class _Replay:
             table.columns.discard(operation.old)
             table.columns.add(operation.new)
             table.source = source
+            if operation.old in table.references:
+                table.references[operation.new] = table.references.pop(operation.old)
         elif isinstance(operation, _RenameTable):
             # Renaming a table no migration created still proves the new name exists.
             tables[operation.new] = tables.pop(operation.table, None) or _Table(set(), source)
+            for other in tables.values():  # foreign keys follow the renamed table
+                for column, parent in other.references.items():
+                    if parent == operation.table:
+                        other.references[column] = operation.new
+        elif isinstance(operation, _AddReference):
+            table = tables.setdefault(operation.table, _Table(set(), source))
+            table.references[operation.column] = operation.parent
         else:
             tables.pop(operation.table, None)
 
     def result(self) -> dict[str, TableInfo]:
         return {
-            name: TableInfo(name=name, columns=frozenset(table.columns), source=table.source)
+            name: TableInfo(
+                name=name,
+                columns=frozenset(table.columns),
+                source=table.source,
+                references=tuple(sorted(table.references.items())),
+            )
             for name, table in sorted(self.tables.items())
         }
 
@@ -450,12 +489,6 @@ class _Replay:
 # a statement is skipped and reported (ORG000), never silently.
 MAX_MIGRATION_BYTES = 4 * 1024 * 1024
 MAX_STATEMENT_CHARS = 256 * 1024
-
-
-def _operations(sql: str, skipped: list[str] | None = None) -> Iterator[_Operation]:
-    for statement in _split_statements(sql):
-        if not _too_long(statement, skipped):
-            yield from _statement_operations(statement)
 
 
 def _too_long(statement: str, skipped: list[str] | None) -> bool:
@@ -655,6 +688,7 @@ def _create_operations(create: exp.Create, statement: str) -> list[_Operation] |
             columns=tuple(columns),
             copies=tuple(copies),
             if_not_exists=bool(create.args.get("exists")),
+            references=tuple(foreign_keys.from_elements(elements)),
         )
     ]
 
@@ -691,6 +725,10 @@ def _alter_operations(alter: exp.Expression, statement: str) -> list[_Operation]
             if not _RENAME_TO.search(statement) or not isinstance(action.this, exp.Table):
                 return None
             operations.append(_RenameTable(table, action.this.name.lower()))
+    operations.extend(
+        _AddReference(table, column, parent)
+        for column, parent in foreign_keys.from_elements(actions)
+    )
     return operations
 
 
@@ -780,9 +818,12 @@ def _create_from_text(match: re.Match[str]) -> list[_Operation]:
     rest = match.group("rest")
     columns: list[str] = []
     copies: list[str] = []
+    references: list[tuple[str, str]] = []
     if rest.startswith("("):
         elements, rest = _split_top_level(rest[1:])
         for element in elements:
+            if reference := foreign_keys.from_text(element):
+                references.append(reference)
             parsed = _ELEMENT_TEXT.match(element)
             if parsed is None:
                 continue
@@ -802,6 +843,7 @@ def _create_from_text(match: re.Match[str]) -> list[_Operation]:
             columns=tuple(columns),
             copies=tuple(copies),
             if_not_exists=match.group("if_not_exists") is not None,
+            references=tuple(references),
         )
     ]
 
@@ -810,6 +852,8 @@ def _alter_from_text(table: str, actions: str) -> list[_Operation]:
     operations: list[_Operation] = []
     parts, _ = _split_top_level(actions)
     for action in (part.strip() for part in parts):
+        if reference := foreign_keys.from_text(action):
+            operations.append(_AddReference(table, *reference))
         if match := _RENAME_TABLE_TEXT.match(action):
             operations.append(_RenameTable(table, _unqualify(match.group("new"))))
         elif match := _RENAME_COLUMN_TEXT.match(action):

@@ -17,6 +17,7 @@ from .org009_untrusted_tenant_source import UntrustedTenantSource
 from .org010_stale_tenant_key import StaleTenantKey
 from .org011_service_without_tenant_context import ServiceWithoutTenantContext
 from .org012_unverifiable_filter import UnverifiableFilter
+from .org013_implicit_tenant_scope import ImplicitTenantScope
 from .org100_unused_suppression import UnusedSuppression
 from .org201_rls_disabled import RlsDisabled
 from .org202_policy_ignores_tenant import PolicyIgnoresTenant
@@ -39,6 +40,7 @@ ALL_RULES: tuple[type[Rule], ...] = (
     StaleTenantKey,
     ServiceWithoutTenantContext,
     UnverifiableFilter,
+    ImplicitTenantScope,
     UnusedSuppression,
     RlsDisabled,
     PolicyIgnoresTenant,

@@ -6,7 +6,7 @@ import re
 from collections.abc import Callable, Iterator
 
 from orgscope_lint.facts import FileFacts, Query
-from orgscope_lint.findings import Finding
+from orgscope_lint.findings import Finding, Related
 from orgscope_lint.project import Project
 from orgscope_lint.rule import Rule
 from orgscope_lint.tenancy import Verdict, verdict
@@ -21,6 +21,7 @@ def query_findings(
     *,
     inserts: bool | None = None,
     fixable: bool = False,
+    related: Callable[[Query], tuple[Related, ...]] | None = None,
 ) -> Iterator[Finding]:
     """One finding per query whose verdict is `wanted`; `inserts` narrows by operation.
     A `fixable` rule offers to add the tenant key when the analysis found the variable."""
@@ -29,7 +30,7 @@ def query_findings(
             continue
         if verdict(query, facts, project) is not wanted:
             continue
-        key = project.key_for(query.table) or ""
+        key = project.scoping_column(query.table) or ""
         finding = rule.finding(
             facts,
             query.span,
@@ -38,6 +39,7 @@ def query_findings(
             table=query.table,
             operation=query.operation,
             fix=_add_key_fix(query, key, project) if fixable else None,
+            related=related(query) if related is not None else (),
         )
         yield with_rls(finding, query, project) if rule.code in RLS_AWARE else finding
 

@@ -7,7 +7,7 @@ from orgscope_lint.findings import Finding, Severity
 from orgscope_lint.project import Project
 from orgscope_lint.rule import Example, Rule
 from orgscope_lint.rules._common import call_text, query_findings
-from orgscope_lint.tenancy import Verdict, follow_note, rls_note
+from orgscope_lint.tenancy import Verdict, follow_note, follow_related, rls_note
 
 
 class MissingTenantFilter(Rule):
@@ -158,6 +158,16 @@ class MissingTenantFilter(Rule):
                 f"{rls_note(query.receiver_class, project)}{follow_note(ref, facts, project)}"
             )
 
+        def related(query: Query):
+            return follow_related(f"q{facts.queries.index(query)}", facts, project)
+
         yield from query_findings(
-            self, facts, project, Verdict.MISSING, message, inserts=False, fixable=True
+            self,
+            facts,
+            project,
+            Verdict.MISSING,
+            message,
+            inserts=False,
+            fixable=True,
+            related=related,
         )

@@ -215,13 +215,23 @@ def _tenant_model(result: RunResult, tenant_queries: list[Query]) -> TenantModel
     project = result.project
     config = project.config
     per_table = Counter(query.table for query in tenant_queries)
-    names = set(project.tables) | set(per_table)
-    tables = tuple(
-        TenantTable(
-            name, key, project.source_for(name), per_table[name], rls_summary(name, project)
+    names = set(project.tables) | set(per_table) | set(project.parents) | set(project.tenant_rows)
+    tables = (
+        tuple(
+            TenantTable(
+                name, key, project.source_for(name), per_table[name], rls_summary(name, project)
+            )
+            for name in sorted(names)
+            if (key := project.key_for(name)) is not None
         )
-        for name in sorted(names)
-        if (key := project.key_for(name)) is not None
+        + tuple(
+            TenantTable(name, "id (the tenant's own row)", source, per_table[name])
+            for name, source in sorted(project.tenant_rows.items())
+        )
+        + tuple(
+            TenantTable(name, f"through {link.describe()}", link.source, per_table[name])
+            for name, link in sorted(project.parents.items())
+        )
     )
     queried = {q.table for facts in result.facts for q in facts.queries}
     others = sorted(queried - names - set(config.global_tables))
