@@ -27,7 +27,7 @@ import shutil
 import sys
 import textwrap
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from string import Template
 
@@ -2051,8 +2051,12 @@ def make_entities(rng: random.Random, count: int, helpers: int) -> list[Entity]:
     return entities
 
 
-def generate(out: Path, lines: int, seed: int) -> dict[str, object]:
-    """Write a corpus of about `lines` lines into `out` (created); returns the manifest."""
+def generate(out: Path, lines: int, seed: int, dense: bool = False) -> dict[str, object]:
+    """Write a corpus of about `lines` lines into `out` (created); returns the manifest.
+
+    `dense` writes the API layer alone (routers and background jobs, schemas imported
+    from modules left out), where nearly every file and function touches the database.
+    """
     rng = random.Random(seed)
     c = Corpus(root=out, target=lines, seed=seed, rng=rng)
     helpers = max(3, min(40, lines // 10_000))
@@ -2061,14 +2065,17 @@ def generate(out: Path, lines: int, seed: int) -> dict[str, object]:
 
     c.write("pyproject.toml", pyproject(entities[:helpers]))
     c.write("migrations/0001_init.sql", init_migration())
-    for package in ("app", "app/core", "app/api", "app/services", "app/schemas", "app/utils"):
+    layers = ("app/services", "app/schemas", "app/utils")
+    for package in ("app", "app/core", "app/api", *(() if dense else layers)):
         c.write(f"{package}/__init__.py", "")
-    c.write("tests/__init__.py", "")
+    if not dense:
+        c.write("tests/__init__.py", "")
     c.write("app/core/config.py", textwrap.dedent(CONFIG_MODULE).lstrip())
     c.write("app/core/auth.py", textwrap.dedent(AUTH_MODULE).lstrip())
     c.write("app/core/database.py", database_module(entities[:helpers]))
     c.write("app/utils/timing.py", textwrap.dedent(TIMING_MODULE).lstrip())
-    c.write("tests/conftest.py", textwrap.dedent(CONFTEST).lstrip())
+    if not dense:
+        c.write("tests/conftest.py", textwrap.dedent(CONFTEST).lstrip())
 
     made: list[Entity] = []
     pending_ddl: list[str] = []
@@ -2087,10 +2094,12 @@ def generate(out: Path, lines: int, seed: int) -> dict[str, object]:
     for e in entities:
         if c.full:
             break
+        if dense:
+            e = replace(e, inline_schemas=False)
         made.append(e)
         domains_so_far = len({m.domain for m in made})
         c.reserve = 66 + 2 * len(made) + 9 * domains_so_far + 3 * len(pending_ddl)
-        for kind in ("services", "schemas"):
+        for kind in () if dense else ("services", "schemas"):
             package = f"app/{kind}/{e.domain}"
             if package not in packages:
                 packages.add(package)
@@ -2101,9 +2110,11 @@ def generate(out: Path, lines: int, seed: int) -> dict[str, object]:
             (e.module, lambda e=e: routes_module(c, e)),
             (f"app/services/{e.domain}/{e.noun}_service.py", lambda e=e: service_module(c, e)),
         ]
-        if not e.inline_schemas:
+        if dense:
+            steps.pop()
+        elif not e.inline_schemas:
             steps.insert(0, (f"app/schemas/{e.domain}/{e.noun}.py", lambda e=e: schema_module(e)))
-        if rng.random() < 0.7:
+        if not dense and rng.random() < 0.7:
             steps.append((f"tests/test_{e.domain}_{e.noun}.py", lambda e=e: tests_module(c, e)))
         siblings = [m for m in made if m.domain == e.domain]
         if len(siblings) % 3 == 0:
@@ -2114,7 +2125,7 @@ def generate(out: Path, lines: int, seed: int) -> dict[str, object]:
                     lambda s=siblings: jobs_module(c, s[0].domain, s),
                 )
             )
-        if rng.random() < 0.2:
+        if not dense and rng.random() < 0.2:
             topic = rng.choice(("formatting", "dates", "export", "caching", "limits", "text"))
             util_path = f"app/utils/{e.domain}_{topic}_{e.index}.py"
             steps.append((util_path, lambda e=e, tp=topic: util_module(c, e.domain, tp)))
@@ -2137,6 +2148,7 @@ def generate(out: Path, lines: int, seed: int) -> dict[str, object]:
         "generator": GENERATOR_VERSION,
         "seed": seed,
         "target_lines": lines,
+        "dense": dense,
         "total_lines": c.total_lines,
         "tenant_key": TENANT_KEY,
         "global_tables": list(GLOBAL_TABLES),
@@ -2239,13 +2251,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--lines", type=int, default=20_000, help="approximate size in lines")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--force", action="store_true", help="replace OUT if it exists")
+    parser.add_argument(
+        "--dense", action="store_true", help="the API layer alone: nearly all of it touches the DB"
+    )
     args = parser.parse_args(argv)
     if args.out.exists() and any(args.out.iterdir()):
         if not args.force:
             print(f"{args.out} is not empty (use --force to replace it)", file=sys.stderr)
             return 2
         shutil.rmtree(args.out)
-    manifest = generate(args.out, args.lines, args.seed)
+    manifest = generate(args.out, args.lines, args.seed, args.dense)
     files = manifest["files"]
     assert isinstance(files, list)
     print(

@@ -13,7 +13,14 @@ largest single process of the child's tree, not their sum).
 Variants of orgscope-lint are picked from `orgscope-lint check --help`, so the script
 works whether or not the engine has `--no-cache`, `--jobs` and `--cache-dir`:
 cold (no cache), warm (cache filled by an untimed run, nothing changed), pre-commit
-(five files named on the command line, warm cache) and cold with `--jobs 1`.
+(five files named on the command line, warm cache, run again), cold with `--jobs 1`,
+and on a git copy of the corpus: the hook right after a full run (before each run one
+other file is edited and `check .` runs untimed, as before a commit) and a pull request
+(`--diff-base HEAD` with ten files edited anew before each run, warm cache). Each
+`--compare LABEL=EXE` times another build beside it (before/after a change).
+
+Corpora: a whole backend (`--sizes`) and a DB-dense one (`--dense-sizes`: the API layer
+alone, where nearly every file and function touches the database).
 Semgrep runs with `benchmarks/semgrep_rules.yml`, offline (`--metrics=off`, no version
 check, a local rule file); Fixit with the one rule in `benchmarks/fixit_rules/`; the
 floor is one Python process that parses every file with `libcst.parse_module`.
@@ -51,6 +58,7 @@ SEMGREP_RULES = HERE / "semgrep_rules.yml"
 FIXIT_RULES = HERE / "fixit_rules"
 FIXIT_RULE = "org001_literal_filter"
 PRE_COMMIT_FILES = 5
+DIFF_FILES = 10
 
 # One process, every .py file of the corpus through LibCST's parser: the floor any
 # LibCST-based analysis pays.
@@ -91,10 +99,14 @@ class Variant:
     ok_codes: tuple[int, ...] = (0, 1)
     note: str = ""
     runs: list[Run] = field(default_factory=list)
+    prepare: Callable[[int], None] | None = None  # untimed, before each run (its number)
+    warm_up: Callable[[], None] | None = None  # untimed, once before all runs
+    partial: bool = False  # reports on a few files: no lines/s, no planted count
 
 
 @dataclass
 class Result:
+    corpus: str  # "mixed" (a whole backend) or "dense" (its API layer alone)
     size: int
     lines: int
     files: int
@@ -121,6 +133,8 @@ class Result:
 
 def measure(variant: Variant, timeout: float) -> Run:
     """Run the variant once as a child process; wall time and peak RSS of its tree."""
+    if variant.prepare is not None:
+        variant.prepare(len(variant.runs))
     env = {**os.environ, **variant.env}
     stdout_path = variant.output if variant.stdout_is_output and variant.output else None
     with (
@@ -237,6 +251,8 @@ class Tools:
     semgrep: str | None
     fixit: str | None
     options: set[str]
+    # Other builds of orgscope-lint timed beside this one: (label, executable, options).
+    others: list[tuple[str, str, set[str]]] = field(default_factory=list)
 
     @classmethod
     def find(cls, args: argparse.Namespace) -> Tools:
@@ -248,17 +264,22 @@ class Tools:
             sibling = bindir / name
             return str(sibling) if sibling.exists() else shutil.which(name)
 
+        def options_of(exe: str) -> set[str]:
+            help_text = run_untimed([exe, "check", "--help"], Path.cwd())
+            return set(re.findall(r"(--[a-z][a-z-]+)", help_text))
+
         orgscope = locate(args.orgscope, "orgscope-lint")
-        options: set[str] = set()
-        if orgscope:
-            help_text = run_untimed([orgscope, "check", "--help"], Path.cwd())
-            options = set(re.findall(r"(--[a-z][a-z-]+)", help_text))
+        others = []
+        for spec in args.compare or []:
+            label, _, exe = spec.partition("=")
+            others.append((label, exe, options_of(exe)))
         return cls(
             sys.executable,
             orgscope,
             locate(args.semgrep, "semgrep"),
             locate(args.fixit, "fixit"),
-            options,
+            options_of(orgscope) if orgscope else set(),
+            others,
         )
 
     def versions(self) -> dict[str, str]:
@@ -271,6 +292,7 @@ class Tools:
             found["libcst"] = "not installed"
         for name, exe in (
             ("orgscope-lint", self.orgscope),
+            *((f"orgscope-lint@{label}", exe) for label, exe, _ in self.others),
             ("semgrep", self.semgrep),
             ("fixit", self.fixit),
         ):
@@ -297,37 +319,13 @@ def variants(
 
     if tools.orgscope is None:
         notes.append("orgscope-lint: not found")
-    else:
-        has = tools.options.__contains__
-        base = [tools.orgscope, "check", "--output-format", "json", "--exit-zero"]
-        cache = ["--cache-dir", str(work / "orgscope-cache")] if has("--cache-dir") else []
-
-        def orgscope(name: str, extra: list[str], paths: list[str], note: str = "") -> Variant:
-            output = work / f"{re.sub(r'[^a-z0-9]+', '-', name)}.json"
-            return Variant(
-                name,
-                [*base, "-o", str(output), *extra, *paths],
-                corpus,
-                output=output,
-                parse=orgscope_findings,
-                note=note,
-            )
-
-        if has("--no-cache"):
-            out.append(orgscope("orgscope cold", ["--no-cache"], ["."]))
-        else:
-            out.append(orgscope("orgscope cold", [], ["."], "no --no-cache option: as is"))
-        if has("--jobs"):
-            no_cache = ["--no-cache"] if has("--no-cache") else []
-            out.append(orgscope("orgscope cold --jobs 1", [*no_cache, "--jobs", "1"], ["."]))
-        else:
-            notes.append("orgscope --jobs 1: the engine has no --jobs option")
-        warm_note = "" if has("--cache-dir") or has("--no-cache") else "no cache option: rerun"
-        out.append(orgscope("orgscope warm", cache, ["."], warm_note))
-        files = pre_commit_files(manifest, args.seed)
-        out.append(
-            orgscope("orgscope pre-commit (5 files)", cache, files, warm_note or "warm cache")
-        )
+    builds = [("", tools.orgscope, tools.options)] if tools.orgscope else []
+    builds += [(f"@{label}", exe, options) for label, exe, options in tools.others]
+    repo = scenario_repo(corpus, work, manifest, args.seed) if builds else None
+    if builds and repo is None:
+        notes.append("orgscope hook after a full run, diff: git not found")
+    for tag, exe, options in builds:
+        out.extend(orgscope_variants(tag, exe, options, corpus, work, manifest, repo, args))
 
     if tools.semgrep is None:
         notes.append("semgrep: not found (pip install semgrep)")
@@ -380,6 +378,144 @@ def variants(
     return out, notes
 
 
+def orgscope_variants(
+    tag: str,
+    exe: str,
+    options: set[str],
+    corpus: Path,
+    work: Path,
+    manifest: dict[str, object],
+    repo: ScenarioRepo | None,
+    args: argparse.Namespace,
+) -> list[Variant]:
+    """The variants of one build of orgscope-lint (`tag` is "" or "@label")."""
+    has = options.__contains__
+    base = [exe, "check", "--output-format", "json", "--exit-zero"]
+    cache_dir = work / f"orgscope-cache{tag}"
+    cache = ["--cache-dir", str(cache_dir)] if has("--cache-dir") else []
+    out: list[Variant] = []
+
+    def orgscope(name: str, extra: list[str], paths: list[str], note: str = "") -> Variant:
+        name = f"orgscope{tag} {name}"
+        output = work / f"{re.sub(r'[^a-z0-9]+', '-', name)}.json"
+        return Variant(
+            name,
+            [*base, "-o", str(output), *extra, *paths],
+            corpus,
+            output=output,
+            parse=orgscope_findings,
+            note=note,
+        )
+
+    if has("--no-cache"):
+        out.append(orgscope("cold", ["--no-cache"], ["."]))
+    else:
+        out.append(orgscope("cold", [], ["."], "no --no-cache option: as is"))
+    if has("--jobs"):
+        no_cache = ["--no-cache"] if has("--no-cache") else []
+        out.append(orgscope("cold --jobs 1", [*no_cache, "--jobs", "1"], ["."]))
+    warm_note = "" if has("--cache-dir") or has("--no-cache") else "no cache option: rerun"
+    warm = orgscope("warm", cache, ["."], warm_note)
+    warm.warm_up = lambda: run_untimed(warm.argv, corpus)
+    out.append(warm)
+    files = pre_commit_files(manifest, args.seed)
+    hook = orgscope("pre-commit (5 files)", cache, files, warm_note or "warm cache, rerun")
+    hook.partial = True
+    out.append(hook)
+    if repo is None or not has("--cache-dir"):
+        return out
+
+    # A checkout has its cache of its own (one findings entry, one context index each):
+    # sharing the corpus's would make every "warm" run above a miss.
+    repo_cache_dir = work / f"orgscope-cache{tag}-repo"
+    repo_cache = ["--cache-dir", str(repo_cache_dir)]
+    after = orgscope("hook after a full run", repo_cache, files, "5 files")
+    after.cwd, after.partial = repo.root, True
+    full = [exe, "check", "--exit-zero", "-q", *repo_cache, "."]
+
+    def fill_from_corpus() -> None:
+        # The files' facts do not depend on the checkout: start from the corpus's.
+        if cache_dir.is_dir() and not repo_cache_dir.exists():
+            shutil.copytree(cache_dir, repo_cache_dir)
+        run_untimed(full, repo.root)  # the cache as the main branch left it
+
+    after.warm_up = fill_from_corpus
+
+    def edit_then_check_all(number: int) -> None:
+        # What a developer does before committing: edit, check the project, commit.
+        repo.edit_other(number)
+        run_untimed(full, repo.root)
+
+    after.prepare = edit_then_check_all
+    out.append(after)
+    if has("--diff-base"):
+        diff = orgscope(
+            f"diff ({len(repo.changed)} files)", [*repo_cache, "--diff-base", "HEAD"], []
+        )
+        diff.cwd, diff.partial, diff.prepare = repo.root, True, repo.edit_changed
+        diff.note = "warm cache; the changed files analysed anew each run"
+        out.append(diff)
+    return out
+
+
+@dataclass
+class ScenarioRepo:
+    """A git copy of the corpus for the runs that need history or edits: a pull request
+    that changes `changed` (a new tenant query without the key appended to each, and a
+    new revision comment each run), and `other`, edited before each full check."""
+
+    root: Path
+    changed: list[str]
+    other: str
+    originals: dict[str, bytes]
+    tables: list[str]  # tenant tables the new queries read
+
+    def edit_changed(self, number: int) -> None:
+        for index, rel in enumerate(self.changed):
+            table = self.tables[index % len(self.tables)] if self.tables else "calls"
+            added = (
+                f"\n\ndef branch_change_{index}(db, item_id):\n"
+                f'    return db.select_one("{table}", {{"id": item_id}})\n'
+                f"# revision {number}\n"
+            )
+            (self.root / rel).write_bytes(self.originals[rel] + added.encode("utf-8"))
+
+    def edit_other(self, number: int) -> None:
+        text = self.originals[self.other] + f"# revision {number}\n".encode()
+        (self.root / self.other).write_bytes(text)
+
+
+GIT_ENV = {
+    "GIT_CONFIG_GLOBAL": os.devnull,
+    "GIT_CONFIG_NOSYSTEM": "1",
+    **{
+        f"GIT_{role}_{key}": value
+        for role in ("AUTHOR", "COMMITTER")
+        for key, value in (("NAME", "bench"), ("EMAIL", "bench@example.com"))
+    },
+}
+
+
+def scenario_repo(
+    corpus: Path, work: Path, manifest: dict[str, object], seed: int
+) -> ScenarioRepo | None:
+    git = shutil.which("git")
+    if git is None:
+        return None
+    root = work / "repo"
+    shutil.copytree(corpus, root)
+    for argv in (["init", "-q", "-b", "main"], ["add", "-A"], ["commit", "-q", "-m", "corpus"]):
+        subprocess.run([git, *argv], cwd=root, env={**os.environ, **GIT_ENV}, check=True)
+    files = manifest["files"]
+    assert isinstance(files, list)
+    hook = set(pre_commit_files(manifest, seed))
+    candidates = sorted(f["path"] for f in files if f["db"] and f["path"] not in hook)
+    chosen = random.Random(seed + 1).sample(candidates, min(DIFF_FILES + 1, len(candidates)))
+    originals = {rel: (root / rel).read_bytes() for rel in chosen}
+    tables = [str(t) for t in manifest["tables"] if t != "organizations"]  # type: ignore[union-attr]
+    return ScenarioRepo(root, sorted(chosen[1:]), chosen[0], originals, tables[:DIFF_FILES])
+
+
 def pre_commit_files(manifest: dict[str, object], seed: int) -> list[str]:
     """Five files a commit might touch: database-touching modules, chosen by the seed."""
     files = manifest["files"]
@@ -394,43 +530,47 @@ def pre_commit_files(manifest: dict[str, object], seed: int) -> list[str]:
 # One corpus size
 
 
-def corpus_for(size: int, seed: int, base: Path) -> tuple[Path, dict[str, object]]:
-    corpus = base / f"corpus-{size}-seed{seed}"
+def corpus_for(size: int, seed: int, base: Path, dense: bool) -> tuple[Path, dict[str, object]]:
+    corpus = base / f"corpus-{size}-seed{seed}{'-dense' if dense else ''}"
     manifest_path = corpus / generate.MANIFEST
     if manifest_path.exists():
         manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-        if (manifest.get("target_lines"), manifest.get("seed"), manifest.get("generator")) == (
-            size,
-            seed,
-            generate.GENERATOR_VERSION,
-        ):
+        if (
+            manifest.get("target_lines"),
+            manifest.get("seed"),
+            manifest.get("generator"),
+            manifest.get("dense", False),
+        ) == (size, seed, generate.GENERATOR_VERSION, dense):
             return corpus, manifest
         shutil.rmtree(corpus)
     elif corpus.exists():
         shutil.rmtree(corpus)
-    return corpus, generate.generate(corpus, size, seed)
+    return corpus, generate.generate(corpus, size, seed, dense)
 
 
 def bench_size(
-    size: int, tools: Tools, base: Path, args: argparse.Namespace
+    size: int, tools: Tools, base: Path, args: argparse.Namespace, dense: bool = False
 ) -> tuple[list[Result], list[str]]:
-    corpus, manifest = corpus_for(size, args.seed, base)
-    work = base / f"work-{size}"
+    corpus, manifest = corpus_for(size, args.seed, base, dense)
+    work = base / f"work-{size}{'-dense' if dense else ''}"
     if work.exists():
         shutil.rmtree(work)
     work.mkdir(parents=True)
     chosen, notes = variants(tools, corpus, work, manifest, args)
     if args.only:
         chosen = [v for v in chosen if any(word in v.name for word in args.only)]
+    if args.skip:
+        chosen = [v for v in chosen if not any(word in v.name for word in args.skip)]
     lines = int(manifest["total_lines"])  # type: ignore[call-overload]
     files = len(manifest["files"])  # type: ignore[arg-type]
-    log(f"\n== {size} lines requested: {lines} lines, {files} files in {corpus}")
+    kind = "dense" if dense else "mixed"
+    log(f"\n== {kind} {size} lines requested: {lines} lines, {files} files in {corpus}")
 
     # Warm variants need a full cache: one untimed run. Cold variants never write it.
     for variant in chosen:
-        if variant.name == "orgscope warm":
-            log("   filling the orgscope cache (untimed)")
-            measure(variant, args.timeout)
+        if variant.warm_up is not None:
+            log(f"   {variant.name}: filling the cache (untimed)")
+            variant.warm_up()
 
     for rep in range(args.runs):
         shift = rep % len(chosen)
@@ -444,13 +584,19 @@ def bench_size(
                 f"   run {rep + 1}/{args.runs} {variant.name:32} {run.seconds:8.2f} s "
                 f"{run.max_rss_kb / 1024:7.0f} MB{flag}"
             )
-    results = [summarize(v, size, lines, files, corpus, manifest) for v in chosen]
+    results = [summarize(v, kind, size, lines, files, corpus, manifest) for v in chosen]
     ratios(results)
     return results, notes
 
 
 def summarize(
-    v: Variant, size: int, lines: int, files: int, corpus: Path, manifest: dict[str, object]
+    v: Variant,
+    kind: str,
+    size: int,
+    lines: int,
+    files: int,
+    corpus: Path,
+    manifest: dict[str, object],
 ) -> Result:
     good = [r for r in v.runs if not r.timed_out and r.returncode in v.ok_codes]
     failed = ""
@@ -462,6 +608,7 @@ def summarize(
     times = [r.seconds for r in good]
     median = statistics.median(times) if times else None
     result = Result(
+        corpus=kind,
         size=size,
         lines=lines,
         files=files,
@@ -473,7 +620,7 @@ def summarize(
         min_s=min(times) if times else None,
         max_s=max(times) if times else None,
         peak_rss_mb=max(r.max_rss_kb for r in good) / 1024 if good else None,
-        lines_per_s=lines / median if median and "pre-commit" not in v.name else None,
+        lines_per_s=lines / median if median and not v.partial else None,
         failed=failed,
     )
     planted = manifest["planted"]
@@ -485,7 +632,7 @@ def summarize(
             result.failed = f"unreadable output: {exc}"
         else:
             result.findings = len(found)
-            if "pre-commit" not in v.name:
+            if not v.partial:
                 result.planted_found = planted_found(found, planted)
                 result.planted = len(planted)
     return result
@@ -533,7 +680,7 @@ def _fmt(value: float | None, spec: str, suffix: str = "") -> str:
 
 def table(results: list[Result]) -> str:
     header = (
-        f"{'lines':>7}  {'tool':32} {'median':>8} {'min-max':>15} {'peak RSS':>9} "
+        f"{'corpus':6} {'lines':>7}  {'tool':36} {'median':>8} {'min-max':>15} {'peak RSS':>9} "
         f"{'lines/s':>8} {'x semgrep':>9} {'x floor':>8} {'findings':>8} {'planted':>9}"
     )
     rows = [header, "-" * len(header)]
@@ -542,7 +689,8 @@ def table(results: list[Result]) -> str:
         planted = "-" if r.planted_found is None else f"{r.planted_found}/{r.planted}"
         tool = r.tool + (" [FAILED]" if r.failed else "")
         rows.append(
-            f"{r.lines:>7}  {tool[:32]:32} {_fmt(r.median_s, '.2f', ' s'):>8} {span:>15} "
+            f"{r.corpus:6} {r.lines:>7}  {tool[:36]:36} "
+            f"{_fmt(r.median_s, '.2f', ' s'):>8} {span:>15} "
             f"{_fmt(r.peak_rss_mb, '.0f', ' MB'):>9} {_fmt(r.lines_per_s, ',.0f'):>8} "
             f"{_fmt(r.vs_semgrep, '.2f', 'x'):>9} {_fmt(r.vs_floor, '.2f', 'x'):>8} "
             f"{_fmt(r.findings, 'd'):>8} {planted:>9}"
@@ -564,6 +712,11 @@ def log(message: str) -> None:
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", default="20000,100000,400000", help="corpus sizes in lines")
+    parser.add_argument(
+        "--dense-sizes",
+        default="400000",
+        help="sizes of the DB-dense corpus (the API layer alone); empty for none",
+    )
     parser.add_argument("--runs", type=int, default=5, help="timed runs per variant and size")
     parser.add_argument("--quick", action="store_true", help="smoke run: --sizes 20000 --runs 3")
     parser.add_argument("--seed", type=int, default=1, help="corpus seed")
@@ -581,14 +734,27 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--only", action="append", help="time only variants whose name contains this"
     )
+    parser.add_argument(
+        "--skip", action="append", help="leave out variants whose name contains this"
+    )
     parser.add_argument("--orgscope", help="orgscope-lint executable")
     parser.add_argument("--semgrep", help="semgrep executable")
     parser.add_argument("--fixit", help="fixit executable")
+    parser.add_argument(
+        "--compare",
+        action="append",
+        metavar="LABEL=EXE",
+        help="also time another build of orgscope-lint, as orgscope@LABEL (before/after)",
+    )
     args = parser.parse_args(argv)
     if args.quick:
-        args.sizes, args.runs = "20000", 3
-    args.size_list = [int(s.replace("_", "")) for s in str(args.sizes).split(",") if s.strip()]
-    if args.runs < 1 or not args.size_list:
+        args.sizes, args.dense_sizes, args.runs = "20000", "", 3
+
+    def sizes(text: str) -> list[int]:
+        return [int(s.replace("_", "")) for s in text.split(",") if s.strip()]
+
+    args.size_list, args.dense_list = sizes(str(args.sizes)), sizes(str(args.dense_sizes))
+    if args.runs < 1 or not (args.size_list or args.dense_list):
         parser.error("need at least one size and one run")
     return args
 
@@ -611,10 +777,12 @@ def main(argv: list[str] | None = None) -> int:
     results: list[Result] = []
     notes: list[str] = []
     try:
-        for size in args.size_list:
-            size_results, size_notes = bench_size(size, tools, base, args)
+        for size, dense in [(n, False) for n in args.size_list] + [
+            (n, True) for n in args.dense_list
+        ]:
+            size_results, size_notes = bench_size(size, tools, base, args, dense)
             results.extend(size_results)
-            notes.extend(f"{size}: {n}" for n in size_notes)
+            notes.extend(f"{'dense ' if dense else ''}{size}: {n}" for n in size_notes)
     finally:
         if temp is not None:
             temp.cleanup()
@@ -636,15 +804,16 @@ def main(argv: list[str] | None = None) -> int:
         print(f"note: {note}")
     for r in results:
         if r.note:
-            print(f"note: {r.lines} lines, {r.tool}: {r.note}")
+            print(f"note: {r.corpus} {r.lines} lines, {r.tool}: {r.note}")
         if r.failed:
-            print(f"FAILED: {r.lines} lines, {r.tool}: {r.failed}")
+            print(f"FAILED: {r.corpus} {r.lines} lines, {r.tool}: {r.failed}")
     if args.json_out:
         payload = {
             **info,
             "runs": args.runs,
             "seed": args.seed,
             "sizes": args.size_list,
+            "dense_sizes": args.dense_list,
             "notes": notes,
             "results": [asdict(r) for r in results],
         }

@@ -31,10 +31,29 @@ Measured against one SQLite file in WAL mode, a warm run over 2,028 files cost t
 need no lock between concurrent writers, nor a filesystem where WAL's shared memory
 works, and a damaged entry spoils only itself.
 
-Entries are pickles, and a cache directory can arrive with an untrusted checkout (a
-pull request can add one): they are loaded with an unpickler that only rebuilds the
-data classes of `facts` and `findings`, so a crafted entry cannot call anything. An entry
-that fails to load for any reason is a miss, and is rewritten.
+Trust
+-----
+A cache directory can arrive with an untrusted checkout (a pull request can commit one,
+or influence what a CI cache restores), so nothing in it is believed unless this user's
+runs wrote it:
+
+- every entry is signed: HMAC-SHA256 over the tool's version and code digest, the
+  entry's place in the cache and its payload, with a random key created for this cache
+  directory and kept outside it and outside the project, in the user's own cache
+  directory (`$XDG_CACHE_HOME/orgscope-lint/keys`, else `~/.cache/...`, mode 0600). A
+  planted, copied, bit-flipped or truncated entry, or one written by another version of
+  the tool, fails the check and is a miss: the file is analysed and its entry rewritten;
+- files are opened without following symbolic links and without blocking, only when
+  they are regular files, and read up to a bound: a FIFO, a device or a link to
+  `/dev/zero` is a miss, never a hang;
+- a signed payload is still loaded with an unpickler that only rebuilds the data
+  classes of `facts`, `findings` and `schema`, so even a stolen key cannot make an entry
+  call anything;
+- the default cache lives in the project root (`.orgscope_cache`), is never a symbolic
+  link, and is never written outside the directory it was given.
+
+A key that cannot be kept (a read-only home, a key directory inside the project) turns
+the cache off for the run, with a warning.
 """
 
 from __future__ import annotations
@@ -42,11 +61,14 @@ from __future__ import annotations
 import contextlib
 import enum
 import hashlib
+import hmac
 import importlib
 import io
 import os
 import pickle
+import secrets
 import shutil
+import stat
 import sys
 import tempfile
 import time
@@ -62,7 +84,16 @@ from orgscope_lint.schema import Schema
 
 CACHE_DIR_NAME = ".orgscope_cache"
 # Bump when the layout or the pickled payload changes shape.
-FORMAT = 1
+FORMAT = 2
+# The first bytes of every entry, then its 32-byte signature, then the pickled payload.
+ENTRY_MAGIC = b"OSLCACHE" + FORMAT.to_bytes(2, "big")
+SIGNATURE_BYTES = 32
+# No entry is read past this: the facts of the largest file analysed are far smaller.
+MAX_ENTRY_BYTES = 256 * 1024 * 1024
+KEY_BYTES = 32
+# Where the cache goes when neither --cache-dir nor the configuration says.
+CACHE_DIR_ENV = "ORGSCOPE_LINT_CACHE_DIR"
+NO_CACHE_ENV = "ORGSCOPE_LINT_NO_CACHE"
 # https://bford.info/cachedir/ : backup tools skip directories holding this file.
 CACHEDIR_SIGNATURE = "Signature: 8a477f597d28d172789f06886806bc55"
 CACHEDIR_TAG = (
@@ -82,8 +113,27 @@ class NotACacheDirectory(Exception):
 
 
 def default_cache_dir(config: Config) -> Path:
-    """Beside the configuration file (or in the project root found without one)."""
-    return config.root / CACHE_DIR_NAME
+    """`cache-dir` (`.orgscope_cache` unless set) in the project root: beside the
+    configuration file, or in the root found without one."""
+    return config.root / config.cache_dir
+
+
+def cache_location(config: Config, flag: Path | None = None) -> tuple[Path, bool] | None:
+    """Where this run's cache lives, and whether the user chose that place; None: no cache.
+
+    In order: `--cache-dir`, `$ORGSCOPE_LINT_CACHE_DIR`, `cache-dir` in the configuration
+    (relative to the project root, and kept inside it: the configuration comes with the
+    checkout), then `.orgscope_cache` in the project root. `--no-cache`,
+    `$ORGSCOPE_LINT_NO_CACHE=1` or `cache = false` turn it off.
+    """
+    if os.environ.get(NO_CACHE_ENV, "").strip() not in ("", "0") or not config.cache:
+        return None
+    if flag is not None:
+        return flag, True
+    chosen = os.environ.get(CACHE_DIR_ENV, "").strip()
+    if chosen:
+        return Path(chosen), True
+    return default_cache_dir(config), False
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,16 +141,28 @@ class FactsCache:
     """The entries of one namespace. Plain data, so it travels to worker processes."""
 
     directory: Path
+    # The cache directory itself, and the key that signs every entry in it.
+    root: Path
+    key: bytes
+    # The tool build every entry is bound to, computed once by the main process: a
+    # worker reading the package's files later could see another build.
+    build: bytes = b""
 
     @classmethod
-    def open(cls, root: Path, config: Config) -> FactsCache | None:
+    def open(cls, root: Path, config: Config, *, chosen: bool = True) -> FactsCache | None:
         """The cache under `root` for this configuration and build of the tool.
 
+        `chosen` is False for a place the user did not name: a symbolic link there (one a
+        checkout could commit) is refused rather than followed out of the project.
         Returns None, with a warning on stderr, when `root` cannot be used: the run then
         goes on without a cache, exactly as with `--no-cache`.
         """
+        root = Path(os.path.abspath(root))
         try:
+            if not chosen and os.path.islink(root):
+                raise NotACacheDirectory(f"{root} is a symbolic link")
             prepare_root(root)
+            key = cache_key(root, config.root)
         except NotACacheDirectory as exc:
             _warn(f"{exc}; running without the cache")
             return None
@@ -109,18 +171,12 @@ class FactsCache:
             return None
         directory = root / "facts" / namespace(config)
         _mark_used_and_prune(directory)
-        return cls(directory)
+        build = f"{__version__}\0{_code_digest()}".encode()
+        return cls(directory, root, key, build)
 
     def load(self, shown: str, digest: str) -> FileFacts | None:
         """The facts stored for this path and these bytes, or None (missing or unusable)."""
-        try:
-            data = self.entry_path(shown).read_bytes()
-        except OSError:
-            return None
-        try:
-            stored = _SafeUnpickler(io.BytesIO(data)).load()
-        except Exception:  # truncated, garbage, refused class: all just a miss
-            return None
+        stored = self._read_entry(self.entry_path(shown))
         if not (isinstance(stored, tuple) and len(stored) == 3):
             return None
         path, stored_digest, facts = stored
@@ -130,37 +186,80 @@ class FactsCache:
 
     def store(self, shown: str, digest: str, facts: FileFacts) -> None:
         """Best effort: a cache that cannot be written only costs speed."""
-        data = pickle.dumps((shown, digest, facts), protocol=pickle.HIGHEST_PROTOCOL)
-        entry = self.entry_path(shown)
-        try:
-            entry.parent.mkdir(parents=True, exist_ok=True)
-            write_atomically(entry, data)
-        except OSError:
-            pass
+        self._write_entry(self.entry_path(shown), (shown, digest, facts))
 
     def load_schema(self, fingerprint: str) -> Schema | None:
         """The replayed schema for migrations with this fingerprint: sqlglot's parse is
         the largest cost of a warm run otherwise."""
-        stored = _read_entry(self._schema_path(fingerprint))
+        stored = self._read_entry(self._schema_path(fingerprint))
         ok = isinstance(stored, Schema) and stored.fingerprint == fingerprint
         return stored if ok else None
 
     def store_schema(self, schema: Schema) -> None:
-        _write_entry(self._schema_path(schema.fingerprint), schema)
+        self._write_entry(self._schema_path(schema.fingerprint), schema)
 
-    def load_summaries(self, key: str) -> list[FileFacts] | None:
-        """The summary facts of a partial run's context, stored under its stat key."""
-        return _list_of(_read_entry(self._beside("summaries") / key), FileFacts)
+    def load_context(self, key: str) -> dict | None:
+        """The project's summary index (see `context`) stored under `key`."""
+        stored = self._read_entry(self._beside("context") / key)
+        if not isinstance(stored, dict):
+            return None
+        for shown, entry in stored.items():
+            if not (
+                isinstance(shown, str)
+                and isinstance(entry, tuple)
+                and len(entry) == 3
+                and isinstance(entry[2], FileFacts)
+            ):
+                return None
+        return stored
 
-    def store_summaries(self, key: str, summaries: list[FileFacts]) -> None:
-        self._store_latest("summaries", key, summaries)
+    def store_context(self, key: str, index: dict) -> None:
+        self._write_entry(self._beside("context") / key, index)
 
     def load_findings(self, key: str) -> list[Finding] | None:
         """The findings of an earlier run with exactly these inputs (see engine._run_key)."""
-        return _list_of(_read_entry(self._beside("runs") / key), Finding)
+        return _list_of(self._read_entry(self._beside("runs") / key), Finding)
 
     def store_findings(self, key: str, findings: list[Finding]) -> None:
         self._store_latest("runs", key, findings)
+
+    def _read_entry(self, path: Path) -> object | None:
+        """An entry's value, or None for anything missing, unsigned, damaged or refused:
+        a miss, which the caller recomputes and rewrites."""
+        data = read_bounded(path, MAX_ENTRY_BYTES)
+        if data is None or not data.startswith(ENTRY_MAGIC):
+            return None
+        start = len(ENTRY_MAGIC) + SIGNATURE_BYTES
+        signature, payload = data[len(ENTRY_MAGIC) : start], data[start:]
+        if not hmac.compare_digest(signature, self._sign(path, payload)):
+            return None
+        try:
+            return _SafeUnpickler(io.BytesIO(payload)).load()
+        except Exception:  # refused class, or a payload this build cannot rebuild
+            return None
+
+    def _write_entry(self, path: Path, value: object) -> None:
+        """Best effort: a cache that cannot be written only costs speed."""
+        try:
+            payload = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+            if not self._make_parent(path):
+                return
+            write_atomically(path, ENTRY_MAGIC + self._sign(path, payload) + payload)
+        except (OSError, pickle.PicklingError, RecursionError):
+            pass
+
+    def _sign(self, path: Path, payload: bytes) -> bytes:
+        # The entry's place is signed too: a valid entry copied under another file's
+        # name, or another tool build's entry, does not verify.
+        place = os.path.relpath(path, self.root).replace(os.sep, "/")
+        header = self.build + f"\0{place}\0".encode("utf-8", "surrogateescape")
+        return hmac.new(self.key, ENTRY_MAGIC + header + payload, hashlib.sha256).digest()
+
+    def _make_parent(self, path: Path) -> bool:
+        """Create the entry's directory below the cache root, never the root itself (a
+        `clean` during the run removed it: recreating it untagged would lock the cache
+        out), and never through a symbolic link out of it."""
+        return make_below(self.root, path.parent)
 
     def _store_latest(self, kind: str, key: str, value: object) -> None:
         """One entry of `kind` at a time: the previous ones describe a past state."""
@@ -168,7 +267,7 @@ class FactsCache:
         with contextlib.suppress(OSError):
             for old in target.parent.iterdir():
                 _unlink_quietly(str(old))
-        _write_entry(target, value)
+        self._write_entry(target, value)
 
     def _beside(self, kind: str) -> Path:
         """`<cache>/<kind>/<namespace>`: kept apart from the per-file facts entries."""
@@ -209,22 +308,119 @@ def remove_cache(root: Path) -> bool:
         return False
     if not is_cache_dir(root):
         raise NotACacheDirectory(f"{root} has no {CACHEDIR_TAG_NAME}: not removing it")
-    shutil.rmtree(root)
+    # Moved aside first, in one step: a run still writing finds no root to write into
+    # (and never recreates one), instead of refilling a half-removed, untagged one.
+    doomed = root.with_name(f".{root.name}.removing-{secrets.token_hex(4)}")
+    os.rename(root, doomed)
+    shutil.rmtree(doomed)
     return True
 
 
 def is_cache_dir(root: Path) -> bool:
     """Whether `root` carries the cache directory tag (so removing it is safe)."""
+    tag = read_bounded(root / CACHEDIR_TAG_NAME, len(CACHEDIR_TAG) * 2)
+    return tag is not None and tag.startswith(CACHEDIR_SIGNATURE.encode("ascii"))
+
+
+def read_bounded(path: Path, limit: int) -> bytes | None:
+    """The bytes of a regular file of at most `limit` bytes, else None: a symbolic link
+    (last component), FIFO, device or directory is never opened for reading, and nothing
+    waits for a writer."""
+    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+    flags |= getattr(os, "O_BINARY", 0) | getattr(os, "O_CLOEXEC", 0)
     try:
-        with open(root / CACHEDIR_TAG_NAME, "rb") as tag:
-            return tag.read(len(CACHEDIR_SIGNATURE)) == CACHEDIR_SIGNATURE.encode("ascii")
+        fd = os.open(path, flags)
+    except (OSError, ValueError):
+        return None
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode) or info.st_size > limit:
+            return None
+        chunks, remaining = [], limit + 1
+        while remaining > 0:
+            chunk = os.read(fd, min(remaining, 1024 * 1024))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            remaining -= len(chunk)
     except OSError:
-        return False
+        return None
+    finally:
+        os.close(fd)
+    data = b"".join(chunks)
+    return data if len(data) <= limit else None
+
+
+def key_directory() -> Path:
+    """The user's own cache directory: never inside a checkout, never restored with one."""
+    base = os.environ.get("XDG_CACHE_HOME", "").strip()
+    if not base or not os.path.isabs(base):
+        base = os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "orgscope-lint" / "keys"
+
+
+def cache_key(root: Path, project: Path) -> bytes:
+    """The random key that signs the entries of the cache at `root`, created on first use.
+
+    Kept outside the cache and outside the project: whoever can write there (a checkout,
+    a restored CI cache) cannot forge an entry. Raises NotACacheDirectory when the key
+    would live where it protects nothing.
+    """
+    directory = key_directory()
+    real = os.path.realpath(directory)
+    for inside in (root, project):
+        if _within(real, os.path.realpath(inside)):
+            raise NotACacheDirectory(f"the cache key directory {directory} is inside {inside}")
+    name = hashlib.sha256(os.fsencode(os.path.realpath(root))).hexdigest()[:32]
+    path = directory / name
+    key = read_bounded(path, KEY_BYTES)
+    if key is not None and len(key) == KEY_BYTES:
+        return key
+    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+    fresh = secrets.token_bytes(KEY_BYTES)
+    temporary = path.with_name(f".tmp-{name}-{secrets.token_hex(4)}")
+    fd = os.open(
+        temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o600
+    )
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(fresh)
+        try:
+            os.link(temporary, path)  # a concurrent run's key, if it won, is kept
+        except FileExistsError:
+            pass
+        except OSError:
+            os.replace(temporary, path)  # no hard links here: last writer wins
+    finally:
+        _unlink_quietly(str(temporary))
+    key = read_bounded(path, KEY_BYTES)
+    if key is None or len(key) != KEY_BYTES:
+        raise OSError(f"cannot read the cache key {path}")
+    return key
+
+
+def _within(path: str, directory: str) -> bool:
+    return path == directory or path.startswith(os.path.join(directory, ""))
 
 
 def _only_temporary_files(root: Path) -> bool:
     # A concurrent run that just created the directory may be writing its tag.
     return all(entry.name.startswith(".tmp-") for entry in root.iterdir())
+
+
+def make_below(root: Path, directory: Path) -> bool:
+    """Create `directory` one level at a time below an existing `root`; False when the
+    root is gone or a level is not a plain directory (a symbolic link leads elsewhere)."""
+    if not os.path.isdir(root):
+        return False
+    current = root
+    for part in directory.relative_to(root).parts:
+        current = current / part
+        with contextlib.suppress(FileExistsError):
+            os.mkdir(current)
+        if os.path.islink(current) or not os.path.isdir(current):
+            return False
+    return True
 
 
 def _mark_used_and_prune(directory: Path) -> None:
@@ -235,7 +431,8 @@ def _mark_used_and_prune(directory: Path) -> None:
     """
     now = time.time()
     with contextlib.suppress(OSError):
-        directory.mkdir(parents=True, exist_ok=True)
+        if not make_below(directory.parent.parent, directory):
+            return
         os.utime(directory, (now, now))
         for sibling in directory.parent.iterdir():
             if sibling != directory and sibling.stat().st_mtime < now - UNUSED_FOR:
@@ -304,23 +501,6 @@ class _SafeUnpickler(pickle.Unpickler):
             if isinstance(found, type) and (is_dataclass(found) or issubclass(found, enum.Enum)):
                 return found
         raise pickle.UnpicklingError(f"refused to load {module}.{name} from the cache")
-
-
-def _read_entry(path: Path) -> object | None:
-    """An entry's value, or None for anything missing, truncated or refused: a miss."""
-    try:
-        return _SafeUnpickler(io.BytesIO(path.read_bytes())).load()
-    except Exception:
-        return None
-
-
-def _write_entry(path: Path, value: object) -> None:
-    """Best effort: a cache that cannot be written only costs speed."""
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        write_atomically(path, pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
-    except OSError:
-        pass
 
 
 def _list_of(stored: object, kind: type) -> list | None:

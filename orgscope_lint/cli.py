@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 import sys
+import traceback
+from collections.abc import Callable
 from dataclasses import replace
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -15,8 +19,10 @@ from orgscope_lint.config import Config, ConfigError, load_config
 from orgscope_lint.diff import Changes, DiffError, changes_since
 from orgscope_lint.engine import RunResult, run, select_rules
 from orgscope_lint.findings import Finding
+from orgscope_lint.paths import printable
 from orgscope_lint.reporters import FORMATS, Report, get_renderer
 from orgscope_lint.rules import ALL_RULES, get_rule
+from orgscope_lint.suppressions import SYSTEM_CONTEXT
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
@@ -27,6 +33,31 @@ def cli() -> None:
     """Find multi-tenant isolation bugs in Python backends."""
 
 
+def _reporting_crashes(command: Callable[..., None]) -> Callable[..., None]:
+    """An exception of the tool's own is exit 2 (1 means findings: CI must tell them
+    apart), with one line naming the file; the traceback only with --verbose."""
+
+    @functools.wraps(command)
+    def guarded(*args: Any, **options: Any) -> None:
+        try:
+            command(*args, **options)
+        except (click.ClickException, click.exceptions.Exit, click.Abort):
+            raise
+        except Exception as exc:
+            from orgscope_lint.crash import InternalError
+            from orgscope_lint.paths import printable
+
+            if options.get("verbose"):
+                detail = exc.detail if isinstance(exc, InternalError) else traceback.format_exc()
+                click.echo(printable(detail), err=True, nl=False)
+            problem = str(exc) if isinstance(exc, InternalError) else f"internal error: {exc!r}"
+            hint = "" if options.get("verbose") else "; re-run with --verbose for the traceback"
+            click.echo(f"orgscope-lint: error: {printable(problem)}{hint}", err=True)
+            sys.exit(EXIT_ERROR)
+
+    return guarded
+
+
 def _codes(values: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(code.strip().upper() for value in values for code in value.split(",") if code)
 
@@ -35,6 +66,8 @@ def _codes(values: tuple[str, ...]) -> tuple[str, ...]:
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @click.option(
     "--output-format",
+    "--format",  # audit's spelling, so either works on either command
+    "output_format",
     type=click.Choice(FORMATS),
     default="text",
     show_default=True,
@@ -61,7 +94,8 @@ def _codes(values: tuple[str, ...]) -> tuple[str, ...]:
 @click.option(
     "--cache-dir",
     type=click.Path(path_type=Path, file_okay=False),
-    help="Cache directory.  [default: .orgscope_cache beside the configuration file]",
+    help="Cache directory.  [default: $ORGSCOPE_LINT_CACHE_DIR, else `cache-dir` in the "
+    "configuration, else .orgscope_cache in the project root]",
 )
 @click.option(
     "--diff-base",
@@ -93,6 +127,7 @@ def _codes(values: tuple[str, ...]) -> tuple[str, ...]:
     help="Apply the provably safe fixes: add the tenant key, or pass the org to a helper.",
 )
 @click.option("--dry-run", is_flag=True, help="With --fix: print the diff, write nothing.")
+@_reporting_crashes
 def check(
     paths: tuple[Path, ...],
     output_format: str,
@@ -118,14 +153,18 @@ def check(
 ) -> None:
     """Check PATHS (default: the current directory) for tenant-isolation bugs."""
     targets = list(paths) or [Path(".")]
+    _require_existing(targets)
     config = _load(config_path, targets[0])
     if no_respect_gitignore:
         config = replace(config, respect_gitignore=False)
     if write_baseline is not None and diff_base is not None:
         raise click.UsageError("--write-baseline records every finding; drop --diff-base")
+    if dry_run and not fix:
+        raise click.UsageError("--dry-run shows what --fix would change: use --fix --dry-run")
     # Both are read before the analysis: a bad ref or baseline fails fast.
     changes = _changes(diff_base, targets[0]) if diff_base is not None else None
     baseline = _baseline(baseline_file) if baseline_file is not None else None
+    _check_codes(config, select=_codes(select), ignore=_codes(ignore))
     rules = select_rules(
         _codes(select) or config.select, (*config.ignore, *_codes(ignore)), strict=strict
     )
@@ -139,23 +178,38 @@ def check(
         use_cache=not no_cache,
         force_exclude=force_exclude,
         need_facts=False,
+        # Findings off the change are dropped anyway: the other files are only context.
+        report_only=frozenset(changes.files) if changes is not None else None,
     )
     result = check_once()
+    for migration, problem in result.project.schema.unreadable:
+        shown = printable(migration)
+        message = f"migration {shown} not fully replayed: {problem}"
+        click.echo(f"orgscope-lint: warning: {message}", err=True)
     if result.project.assume_all and not quiet:
         _say_no_schema(result)
     if verbose:
         _print_model(result, config)
     if write_baseline is not None:
         _record_baseline(write_baseline, result.findings)
-    findings = _new_findings(result.findings, changes, baseline)
+    findings, baselined = _new_findings(result.findings, changes, baseline)
     fixed = 0
     if fix:
-        fixed = _apply_fixes(findings, dry_run)
+        fixed = _apply_fixes(findings, dry_run, exit_zero)
         if fixed:  # what is left after the edits is what gets reported
             result = check_once()
-            findings = _new_findings(result.findings, changes, baseline)
+            findings, baselined = _new_findings(result.findings, changes, baseline)
+    if output_format in ("json", "sarif"):  # so that code-review tools can offer each fix
+        from orgscope_lint.fix_edits import with_edits
+
+        findings = with_edits(findings, Path.cwd())
+    # Reports are text: a file name that is not UTF-8 is shown with its bytes escaped.
     report = Report(
-        findings=tuple(findings), files_checked=result.files_checked, rules=rules, fixed=fixed
+        findings=tuple(replace(f, path=printable(f.path)) for f in findings),
+        files_checked=result.files_checked,
+        rules=rules,
+        fixed=fixed,
+        baselined=baselined,
     )
     if statistics:
         _print_statistics(report, output_format, output_file)
@@ -164,14 +218,18 @@ def check(
     sys.exit(EXIT_CLEAN if exit_zero or not report.active else EXIT_FINDINGS)
 
 
-def _apply_fixes(findings: list[Finding], dry_run: bool) -> int:
-    """Fix what is safe; with --dry-run print the diff and exit (1 if anything would change)."""
+def _apply_fixes(findings: list[Finding], dry_run: bool, exit_zero: bool) -> int:
+    """Fix what is safe; with --dry-run print the diff, say how much of it is fixable
+    (on stderr: the diff alone stays applicable) and exit 1 while findings remain."""
     from orgscope_lint.fix import fix_files
 
     outcome = fix_files(findings, Path.cwd(), dry_run=dry_run)
     if dry_run:
         click.echo("".join(outcome.diffs), nl=False)
-        sys.exit(EXIT_FINDINGS if outcome.diffs else EXIT_CLEAN)
+        active = sum(1 for finding in findings if not finding.suppressed)
+        noun = "finding" if active == 1 else "findings"
+        click.echo(f"{outcome.edits} of {active} {noun} fixable with --fix.", err=True)
+        sys.exit(EXIT_FINDINGS if active and not exit_zero else EXIT_CLEAN)
     return outcome.edits
 
 
@@ -204,14 +262,19 @@ def _record_baseline(path: Path, findings: list[Finding]) -> None:
 
 def _new_findings(
     findings: list[Finding], changes: Changes | None, baseline: Baseline | None
-) -> list[Finding]:
+) -> tuple[list[Finding], int]:
+    """The findings to report, and how many of them the baseline hid."""
     cwd = Path.cwd()
-    if baseline is not None:
-        # Records go to copies outside the change first: a new copy of a known fault
-        # in the change stays visible.
-        outside = (lambda f: not changes.touches(f, cwd)) if changes is not None else None
-        findings = baseline.hide(findings, cwd, hide_first=outside)
-    return changes.keep(findings, cwd) if changes is not None else findings
+    in_scope = changes.keep(findings, cwd) if changes is not None else findings
+    if baseline is None:
+        return in_scope, 0
+    # Records go to copies outside the change first: a new copy of a known fault
+    # in the change stays visible.
+    outside = (lambda f: not changes.touches(f, cwd)) if changes is not None else None
+    kept = baseline.hide(findings, cwd, hide_first=outside)
+    kept = changes.keep(kept, cwd) if changes is not None else kept
+    # Only what the diff would have shown counts as hidden by the baseline.
+    return kept, len(in_scope) - len(kept)
 
 
 def _print_statistics(report: Report, output_format: str, output_file: Path | None) -> None:
@@ -227,6 +290,40 @@ def _print_statistics(report: Report, output_format: str, output_file: Path | No
     for (code, name), count in sorted(counts.items(), key=lambda item: (-item[1], item[0])):
         click.echo(f"{count:>{width}}  {code:<6}  {name}")
     click.echo(summary(report))
+
+
+def _check_codes(config: Config, *, select: tuple[str, ...], ignore: tuple[str, ...]) -> None:
+    """A code or prefix that names no rule is a typo that would switch a check off
+    silently (`--select ORG999` reports nothing): exit 2, with the closest code."""
+    import difflib
+
+    where = str(config.source) if config.source else "configuration"
+    named = [("--select", code) for code in select] + [("--ignore", code) for code in ignore]
+    named += [(f"{where}: `select`", code) for code in config.select]
+    named += [(f"{where}: `ignore`", code) for code in config.ignore]
+    for pattern, codes in config.per_file_ignores.items():
+        named += [(f"{where}: `per-file-ignores` for {pattern!r}", code) for code in codes]
+    known = [rule.code for rule in ALL_RULES]
+    for source, code in named:
+        if any(rule.startswith(code.strip().upper()) for rule in known) and code.strip():
+            continue
+        close = difflib.get_close_matches(code.strip().upper(), known, n=1)
+        hint = f" (did you mean `{close[0]}`?)" if close else ""
+        click.echo(f"orgscope-lint: error: {source}: unknown rule code `{code}`{hint}", err=True)
+        sys.exit(EXIT_ERROR)
+
+
+def _require_existing(paths: list[Path]) -> None:
+    """Paths none of which exists are a typo, not a project: stop before anything runs.
+    Beside paths that exist, a missing one is an ORG000 finding, as in a walk (a list of
+    changed files may name a deleted one); a broken or looping link exists."""
+    import os
+
+    if any(os.path.lexists(path) for path in paths):
+        return
+    shown = ", ".join(printable(os.fspath(path)) for path in paths)
+    click.echo(f"orgscope-lint: error: {shown}: no such file or directory", err=True)
+    sys.exit(EXIT_ERROR)
 
 
 def _load(config_path: Path | None, first: Path) -> Config:
@@ -289,6 +386,11 @@ def _print_model(result: RunResult, config: Config) -> None:
         click.echo(f"  {name}: through {link.describe()}  ({link.source})", err=True)
     for problem in project.schema.unreadable:
         click.echo(f"  unreadable migration {problem[0]}: {problem[1]}", err=True)
+    for finding in result.findings:
+        reason = finding.suppression_reason or ""
+        if finding.suppressed and reason.startswith(SYSTEM_CONTEXT):
+            where = f"{finding.path}:{finding.line}"
+            click.echo(f"  suppressed {finding.code} at {where}: {reason}", err=True)
     click.echo(f"files checked: {result.files_checked}", err=True)
 
 
@@ -330,9 +432,15 @@ def _rule_table() -> None:
 )
 def clean(path: Path | None, config_path: Path | None, cache_dir: Path | None) -> None:
     """Remove the cache of the project holding PATH (default: the current directory)."""
-    from orgscope_lint.cache import NotACacheDirectory, default_cache_dir, remove_cache
+    from orgscope_lint.cache import (
+        NotACacheDirectory,
+        cache_location,
+        default_cache_dir,
+        remove_cache,
+    )
 
-    directory = cache_dir or default_cache_dir(_load(config_path, path or Path(".")))
+    config = _load(config_path, path or Path("."))
+    directory = (cache_location(config, cache_dir) or (default_cache_dir(config),))[0]
     try:
         removed = remove_cache(directory)
     except (NotACacheDirectory, OSError) as exc:
@@ -345,6 +453,7 @@ def clean(path: Path | None, config_path: Path | None, cache_dir: Path | None) -
 @click.argument("path", default=".", type=click.Path(path_type=Path))
 @click.option(
     "--format",
+    "--output-format",  # check's spelling, so either works on either command
     "output_format",
     type=click.Choice(("text", "markdown", "html", "json")),
     default="text",
@@ -355,6 +464,7 @@ def clean(path: Path | None, config_path: Path | None, cache_dir: Path | None) -
 @click.option(
     "--config", "config_path", type=click.Path(path_type=Path), help="Configuration file."
 )
+@_reporting_crashes
 def audit(
     path: Path, output_format: str, output_file: Path | None, config_path: Path | None
 ) -> None:
@@ -362,12 +472,25 @@ def audit(
     from orgscope_lint.audit.command import audit as run_audit
     from orgscope_lint.audit.command import emit
 
+    _require_existing([path])
     report = run_audit(path, _load(config_path, path))
     try:
         emit(report, output_format, output_file)
     except OSError as exc:
         click.echo(f"orgscope-lint: error: cannot write {output_file}: {exc}", err=True)
         sys.exit(EXIT_ERROR)
+
+
+@cli.command("config")
+@click.argument("path", default=".", type=click.Path(path_type=Path))
+@click.option(
+    "--config", "config_path", type=click.Path(path_type=Path), help="Configuration file."
+)
+def show_config(path: Path, config_path: Path | None) -> None:
+    """Print the configuration in effect for PATH, with the source of each value."""
+    from orgscope_lint.config_show import show_settings
+
+    click.echo(show_settings(_load(config_path, path)), nl=False)
 
 
 @cli.command()

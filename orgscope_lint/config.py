@@ -12,6 +12,8 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from orgscope_lint.paths import resolved
+
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover - exercised on 3.10 only
@@ -58,6 +60,9 @@ class Config:
     ignore: tuple[str, ...] = ()
     require_suppression_reason: bool = False
     respect_gitignore: bool = True
+    # The cache: off with `cache = false`; `cache-dir` is relative to the project root.
+    cache: bool = True
+    cache_dir: str = ".orgscope_cache"
     # Where the configuration was read from; None when running on defaults.
     source: Path | None = None
     root: Path = field(default_factory=Path.cwd)
@@ -74,7 +79,7 @@ class Config:
         """A stable text of every setting that can change facts or findings."""
         parts = []
         for f in fields(self):
-            if f.name in ("source", "root"):
+            if f.name in ("source", "root", "cache", "cache_dir"):
                 continue
             value = getattr(self, f.name)
             if isinstance(value, Mapping):
@@ -106,6 +111,8 @@ _KEYS: dict[str, tuple[str, str]] = {
     "ignore": ("ignore", "str-list"),
     "require-suppression-reason": ("require_suppression_reason", "bool"),
     "respect-gitignore": ("respect_gitignore", "bool"),
+    "cache": ("cache", "bool"),
+    "cache-dir": ("cache_dir", "relative-path"),
 }
 
 _KIND_WORDS = {
@@ -114,12 +121,13 @@ _KIND_WORDS = {
     "str-list": "a list of strings (or one string)",
     "str-map": "a table of string values",
     "list-map": "a table of lists of rule codes",
+    "relative-path": "a relative path that stays inside the project",
 }
 
 
 def find_config_file(start: Path) -> Path | None:
     """Walk up from `start` to the first orgscope.toml, or pyproject.toml with our section."""
-    here = start.resolve()
+    here = resolved(start)
     if here.is_file():
         here = here.parent
     for directory in (here, *here.parents):
@@ -136,15 +144,15 @@ _ROOT_MARKERS = ("pyproject.toml", "setup.py", "setup.cfg", ".git")
 def project_root(start: Path) -> Path:
     """Without a configuration file, the nearest directory that looks like a project root;
     migrations are discovered below it."""
-    here = start.resolve()
+    here = resolved(start)
     if not here.is_dir():
         here = here.parent
     for directory in (here, *here.parents):
         if any((directory / marker).exists() for marker in _ROOT_MARKERS):
             return directory
-    # No marker anywhere: `check app` run from a bare directory means this directory.
-    cwd = Path.cwd().resolve()
-    return cwd if here == cwd or cwd in here.parents else here
+    # No marker anywhere: the folder given (or the file's), never a directory above it:
+    # from `/`, a root there would replay every migration on the disk.
+    return here
 
 
 def load_config(explicit: Path | None = None, start: Path | None = None) -> Config:
@@ -170,6 +178,7 @@ def config_from_mapping(
             raise ConfigError(f"{where}: unknown key `{key}`{_suggest(key)}")
         attribute, kind = _KEYS[key]
         values[attribute] = _convert(raw, kind, where, key)
+    _check_patterns(values, where)
     if "scoped_helpers" in values:
         # Configured helpers add to the defaults; they never silently remove one.
         values["scoped_helpers"] = {**DEFAULT_SCOPED_HELPERS, **values["scoped_helpers"]}
@@ -216,6 +225,11 @@ def _convert(raw: Any, kind: str, where: str, key: str) -> Any:
         if not isinstance(raw, str) or not raw:
             raise bad()
         return raw
+    if kind == "relative-path":
+        # The configuration comes with the checkout: it may not send the cache elsewhere.
+        if not isinstance(raw, str) or not raw or _escapes(raw):
+            raise bad()
+        return raw
     if kind == "bool":
         if not isinstance(raw, bool):
             raise bad()
@@ -242,6 +256,48 @@ def _convert(raw: Any, kind: str, where: str, key: str) -> Any:
             out[pattern] = tuple(codes)
         return out
     raise AssertionError(kind)  # pragma: no cover
+
+
+def _check_patterns(values: Mapping[str, Any], where: str) -> None:
+    """Compile every pattern now: a bad one is a configuration error naming the key and
+    the pattern, not a traceback from deep inside the run."""
+    import fnmatch
+    import re
+
+    import pathspec
+
+    def glob_regex(pattern: str) -> object:
+        from orgscope_lint.schema import _glob_regex  # the matcher `schema` is read with
+
+        return _glob_regex(pattern)
+
+    def compile_gitignore(pattern: str) -> object:
+        return pathspec.GitIgnoreSpec.from_lines([pattern])
+
+    def compile_fnmatch(pattern: str) -> object:
+        return re.compile(fnmatch.translate(pattern))
+
+    checks = {
+        "schema": ("schema", glob_regex),
+        "exclude": ("exclude", compile_gitignore),
+        "extend_exclude": ("extend-exclude", compile_gitignore),
+        "per_file_ignores": ("per-file-ignores", compile_fnmatch),
+    }
+    for attribute, (key, compile_one) in checks.items():
+        for pattern in values.get(attribute, ()):
+            try:
+                compile_one(pattern)
+            except Exception as exc:  # re.error, pathspec's own errors, ValueError
+                reason = str(exc) or type(exc).__name__
+                message = f"{where}: `{key}`: invalid pattern {pattern!r}: {reason}"
+                raise ConfigError(message) from None
+
+
+def _escapes(path: str) -> bool:
+    from pathlib import PurePosixPath, PureWindowsPath
+
+    parts = PurePosixPath(path.replace("\\", "/")).parts
+    return PureWindowsPath(path).is_absolute() or path.startswith("/") or ".." in parts
 
 
 def _suggest(key: str) -> str:

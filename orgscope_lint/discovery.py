@@ -12,11 +12,12 @@ Exclusion rules, in one place:
   walked directories, in their ancestors up to the enclosing repository's top (up to
   `root` outside a repository), and `.git/info/exclude`. The user's global excludes file
   is not read.
-- A path named explicitly is always checked, whatever its name or suffix (pre-commit
-  passes scripts without `.py`), unless `force_exclude` is set; then `exclude` patterns
-  (never `.gitignore`, as in ruff) drop it too. An explicitly named directory that is
-  itself excluded or ignored is walked as its own root: the rules apply to what lies
-  inside it, not to the directory.
+- A path named explicitly is always checked, whatever its name (pre-commit passes
+  scripts without `.py`), unless `force_exclude` is set; then `exclude` patterns (never
+  `.gitignore`, as in ruff) drop it too. A named file with another language's suffix
+  (`settings.toml`) and no python `#!` line is reported as not a Python file. An
+  explicitly named directory that is itself excluded or ignored is walked as its own
+  root: the rules apply to what lies inside it, not to the directory.
 - Directory symlinks are never followed during a walk (no loops, no escaping the tree);
   file symlinks are. A broken file symlink, an unreadable directory and a missing
   explicit path are reported once in `problems`, never raised.
@@ -56,6 +57,9 @@ DEFAULT_EXCLUDES: tuple[str, ...] = (
 )
 
 PYTHON_SUFFIXES = (".py", ".pyi")
+NOT_PYTHON = (
+    "not a Python file: only .py, .pyi and .pyw files and scripts with a python shebang are checked"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,6 +132,9 @@ class _Walker:
         if excluded and self.force_exclude:
             return
         if not is_dir:
+            if not _looks_like_python(path):
+                self._problem(str(path), NOT_PYTHON)
+                return
             self._add(str(path), os.path.realpath(path))
             return
         # Named yet excluded (or outside root): exclude patterns start afresh inside it.
@@ -279,6 +286,30 @@ def _matches(spec: pathspec.GitIgnoreSpec, relative: str, is_dir: bool) -> bool:
 @functools.lru_cache(maxsize=32)
 def _compile(patterns: tuple[str, ...]) -> pathspec.GitIgnoreSpec:
     return pathspec.GitIgnoreSpec.from_lines(patterns)
+
+
+def _looks_like_python(path: Path) -> bool:
+    """A file named on the command line is checked unless another language's suffix says
+    it is not Python and no `#!` line says it is: `check settings.toml` gets a plain
+    answer instead of a Python syntax error, while pre-commit's scripts without a suffix
+    are checked. Unreadable files pass: reading them reports what is wrong."""
+    if path.suffix in ("", *PYTHON_SUFFIXES, ".pyw"):
+        return True
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
+    try:
+        fd = os.open(path, flags)
+    except OSError:
+        return True
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return True
+        head = os.read(fd, 256)
+    except OSError:
+        return True
+    finally:
+        os.close(fd)
+    first = head.split(b"\n", 1)[0]
+    return first.startswith(b"#!") and b"python" in first
 
 
 def _repository_top(start: Path) -> Path | None:

@@ -6,7 +6,7 @@ Read this module first: every other module is one step of it.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -14,9 +14,12 @@ from typing import TYPE_CHECKING
 
 from orgscope_lint.analysis import analyze_module, relevance_pattern
 from orgscope_lint.config import Config
+from orgscope_lint.context import RACY_NS, Stamp, context_summaries, stamps
+from orgscope_lint.crash import InternalError
 from orgscope_lint.discovery import discover
 from orgscope_lint.facts import FileError, FileFacts
 from orgscope_lint.findings import Finding, Span
+from orgscope_lint.paths import resolved
 from orgscope_lint.project import Project, build_project, summary_facts
 from orgscope_lint.rule import Rule
 from orgscope_lint.rules import ALL_RULES
@@ -72,9 +75,12 @@ def run(
     use_cache: bool = True,
     force_exclude: bool = False,
     need_facts: bool = True,
+    report_only: Collection[str] | None = None,
 ) -> RunResult:
     """Check `paths`. Without `need_facts` (the `check` command: only findings count) a
-    run whose files, schema and settings are all unchanged reuses the last findings."""
+    run whose files, schema and settings are all unchanged reuses the last findings.
+    With `report_only` (real absolute paths: a pull request's changed files) only those
+    files are checked; the others count as the project around them."""
     cwd = cwd or Path.cwd()
     rules = tuple(rules if rules is not None else select_rules(config.select, config.ignore))
     found = discover(
@@ -86,20 +92,25 @@ def run(
         force_exclude=force_exclude,
     )
     # Imported here: the worker processes import `parallel`, which imports this module.
-    from orgscope_lint.cache import FactsCache, default_cache_dir
+    from orgscope_lint.cache import FactsCache, cache_location
     from orgscope_lint.parallel import collect_facts
 
-    cache = FactsCache.open(cache_dir or default_cache_dir(config), config) if use_cache else None
+    where = cache_location(config, cache_dir) if use_cache else None
+    cache = FactsCache.open(where[0], config, chosen=where[1]) if where is not None else None
     project = build_project(config, _schema(config, cache))
     run_key = None
     if cache is not None and not need_facts and _whole_project(paths, config):
-        run_key = _run_key(found.files, found.problems, project, rules, cwd)
+        run_key = _run_key(found.files, found.problems, project, rules, cwd, report_only)
         known = cache.load_findings(run_key) if run_key else None
         if known is not None:
             return RunResult(known, len(found.files), project, [])
+    checked = [(path, display_path(path, cwd)) for path in _reported(found.files, report_only)]
+    checked_stamps = stamps(checked) if cache is not None else {}
+    digests: dict[str, str] = {}
     facts = collect_facts(
-        [(path, display_path(path, cwd)) for path in found.files],
+        checked,
         config,
+        digests=digests,
         jobs=jobs,
         cache=cache,
         progress=progress,  # (files done, files in all), for a progress bar
@@ -108,11 +119,33 @@ def run(
         FileFacts(path=display_path(path, cwd), error=FileError(problem))
         for path, problem in found.problems
     )
-    context = _rest_of_project(paths, found.files, config, cwd, jobs=jobs, cache=cache)
-    project.add_facts([*facts, *context])
+    # A migration that cannot be replayed can hide every tenant table: an ORG000 on it,
+    # never a silently smaller model.
+    facts.extend(
+        FileFacts(
+            path=display_path(config.root / relative, cwd),
+            error=FileError(f"migration not fully replayed: {problem}"),
+        )
+        for relative, problem in project.schema.unreadable
+    )
+    joined = _with_rest_of_project(
+        paths,
+        found.files,
+        checked,
+        facts,
+        (checked_stamps, digests),
+        config,
+        cwd,
+        jobs=jobs,
+        cache=cache,
+    )
+    project.add_facts(joined)
     findings: list[Finding] = []
     for file_facts in facts:
-        findings.extend(check_file(file_facts, project, rules))
+        try:
+            findings.extend(check_file(file_facts, project, rules))
+        except Exception as exc:  # a bug of a rule: named after the file, exit code 2
+            raise InternalError.during(file_facts.path, exc) from None
     findings.sort(key=Finding.sort_key)
     if cache is not None and run_key is not None:
         cache.store_findings(run_key, findings)
@@ -120,8 +153,8 @@ def run(
 
 
 def _whole_project(paths: Sequence[Path], config: Config) -> bool:
-    root = config.root.resolve()
-    return any(path.resolve() == root for path in paths)  # a few paths: resolving is cheap
+    root = resolved(config.root)
+    return any(resolved(path) == root for path in paths)  # a few paths: resolving is cheap
 
 
 def _run_key(
@@ -130,6 +163,7 @@ def _run_key(
     project: Project,
     rules: Sequence[type[Rule]],
     cwd: Path,
+    report_only: Collection[str] | None,
 ) -> str | None:
     """Everything findings depend on besides the configuration (in the cache's
     namespace already): the files (by size and mtime), the schema, the rules, where
@@ -143,6 +177,7 @@ def _run_key(
         ",".join(rule.code for rule in rules),
         os.fspath(cwd),
         *(f"{path}\0{problem}" for path, problem in problems),
+        *(["only", *sorted(report_only)] if report_only is not None else []),
     ]
     import hashlib
 
@@ -159,47 +194,75 @@ def _schema(config: Config, cache: FactsCache | None) -> Schema:
     return schema
 
 
-def _rest_of_project(
+def _reported(files: Sequence[Path], report_only: Collection[str] | None) -> list[Path]:
+    if report_only is None:
+        return list(files)
+    # Resolving every path of a large project costs more than the rest of a warm diff
+    # run: only a file named like a reported one, or a link, can resolve to one.
+    names = {os.path.basename(path) for path in report_only}
+    return [
+        path
+        for path in files
+        if (path.name in names or path.is_symlink()) and os.path.realpath(path) in report_only
+    ]
+
+
+def _with_rest_of_project(
     paths: Sequence[Path],
-    checked: Sequence[Path],
+    found: Sequence[Path],
+    checked: Sequence[tuple[Path, str]],
+    checked_facts: Sequence[FileFacts],
+    checked_known: tuple[dict[str, Stamp], dict[str, str]],
     config: Config,
     cwd: Path,
     *,
     jobs: int | None,
     cache: FactsCache | None,
 ) -> list[FileFacts]:
-    """Facts of the project files a partial run (a pre-commit hook's few files, one
-    package) was not given: their summaries (scoping helpers, dict builders) still
-    count. Nothing is reported on them; with a warm cache they cost a read and a hash."""
-    if _whole_project(paths, config):
-        return []
-    root = config.root.resolve()
-    everything = discover(
-        [root],
-        root=root,
-        exclude=config.exclude,
-        extend_exclude=config.extend_exclude,
-        respect_gitignore=config.respect_gitignore,
-    )
-    seen = {os.path.abspath(path) for path in checked}
+    """The checked files' facts joined with the summaries of the project files a run was
+    not given (a pre-commit hook's few files, one package, the files a pull request left
+    alone): their scoping helpers and dict builders still count. Nothing is reported on
+    them. Every run also leaves the summaries of the files it analysed behind, so that
+    the next partial run reads them from one index instead of every file's cache entry
+    (see `context`). In the project's file order, as a full run joins them: where two
+    files define the same helper, the first one's summary is the one kept."""
+    if _whole_project(paths, config) and len(paths) == 1:
+        everything = found
+    else:
+        root = resolved(config.root)
+        everything = discover(
+            [root],
+            root=root,
+            exclude=config.exclude,
+            extend_exclude=config.extend_exclude,
+            respect_gitignore=config.respect_gitignore,
+        ).files
+    seen = {os.path.abspath(path) for path, _ in checked}
     rest = [
-        (path, display_path(path, cwd))
-        for path in everything.files
-        if os.path.abspath(path) not in seen
+        (path, display_path(path, cwd)) for path in everything if os.path.abspath(path) not in seen
     ]
-    # Keyed by every file's size and mtime: a warm hook run then costs a directory walk
-    # and one read, not a read, a hash and an unpickle per file of the project.
-    key = _stat_key(rest) if cache is not None else None
-    if cache is not None and key is not None:
-        known = cache.load_summaries(key)
-        if known is not None:
-            return known
     from orgscope_lint.parallel import collect_facts
 
-    summaries = [summary_facts(f) for f in collect_facts(rest, config, jobs=jobs, cache=cache)]
-    if cache is not None and key is not None:
-        cache.store_summaries(key, summaries)
-    return summaries
+    def collect(files: Sequence[tuple[Path, str]], digests: dict[str, str]) -> list[FileFacts]:
+        return collect_facts(files, config, jobs=jobs, cache=cache, digests=digests)
+
+    store = (cache, _context_key(cwd)) if cache is not None else None
+
+    def summarise(facts: FileFacts) -> FileFacts:
+        return summary_facts(facts, config.scoped_helpers)
+
+    summaries = context_summaries(rest, checked_facts, checked_known, store, collect, summarise)
+    rank = {os.path.abspath(path): index for index, path in enumerate(everything)}
+    last = len(rank)  # files that could not be read come after the others, as they did
+    order = {shown: rank.get(os.path.abspath(path), last) for path, shown in [*checked, *rest]}
+    return sorted([*checked_facts, *summaries], key=lambda facts: order.get(facts.path, last))
+
+
+def _context_key(cwd: Path) -> str:
+    """Display paths depend on the working directory: one index per directory."""
+    import hashlib
+
+    return hashlib.sha256(os.fsencode(os.path.abspath(cwd))).hexdigest()
 
 
 def _stat_key(files: Sequence[tuple[Path, str]]) -> str | None:
@@ -218,11 +281,9 @@ def _stat_key(files: Sequence[tuple[Path, str]]) -> str | None:
             return None  # something is off: analyse for real
         if stat.st_mtime_ns > recent:
             return None
-        digest.update(f"{shown}\0{stat.st_mtime_ns}\0{stat.st_size}\n".encode())
+        line = f"{shown}\0{stat.st_mtime_ns}\0{stat.st_size}\n"
+        digest.update(line.encode("utf-8", "surrogateescape"))
     return digest.hexdigest()
-
-
-RACY_NS = 2_000_000_000
 
 
 def check_file(facts: FileFacts, project: Project, rules: Iterable[type[Rule]]) -> list[Finding]:
@@ -235,6 +296,7 @@ def check_file(facts: FileFacts, project: Project, rules: Iterable[type[Rule]]) 
         facts,
         ran=frozenset(rule.code for rule in ran),
         require_reason=project.config.require_suppression_reason,
+        platform_guards=project.platform_guards,
     )
 
 

@@ -17,7 +17,8 @@ START = Span(1, 1, 1, 1)
 
 
 class KeyState(str, enum.Enum):
-    """Whether a filter or record surely carries a key, per DESIGN's tenant-key state."""
+    """Whether a filter or record surely carries a key, one of the tenant-key states
+    of docs/architecture.md."""
 
     PRESENT = "present"
     CONDITIONAL = "conditional"
@@ -137,6 +138,13 @@ class FunctionFact:
     # The configured system dependency (`Depends(require_platform_admin)`) it declares.
     system_dependency: str | None = None
     route: bool = False  # a web route handler (`@router.get(...)`), never a DB helper
+    # The functions it `Depends(...)` on: the project's principal resolvers among them.
+    depends_on: tuple[str, ...] = ()
+    # Why its own code shows it runs outside any tenant on purpose (a verified webhook, a
+    # scheduled job): treated as if marked `# orgscope: system-context -- <reason>`.
+    system_context: str | None = None
+    # A dependency that raises unless the principal has a platform role: why.
+    platform_guard: str | None = None
 
 
 @dataclass(frozen=True)

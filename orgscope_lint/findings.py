@@ -64,7 +64,8 @@ class Finding:
         basis = "\x1f".join(
             (self.path, self.code, self.table or "", self.operation or "", _squash(self.snippet))
         )
-        return hashlib.sha256(basis.encode("utf-8")).hexdigest()[:16]
+        # surrogateescape: a file name that is not UTF-8 keeps its own bytes.
+        return hashlib.sha256(basis.encode("utf-8", "surrogateescape")).hexdigest()[:16]
 
     def suppress(self, reason: str | None) -> Finding:
         return replace(self, suppressed=True, suppression_reason=reason)

@@ -1,14 +1,17 @@
 """`--fix`: the few edits that are provably safe, made with LibCST so formatting stays.
 
-Two edits only, both where the analysis found exactly one variable holding the
-principal's tenant id: add `"<key>": <var>` to a dict literal filter or record (ORG001,
-ORG003), and add `<param>=<var>` to a scoped helper call (ORG004). Each file is rewritten
-atomically, and only if the result parses; a second run finds nothing left to fix.
+Only where the analysis found exactly one variable holding the principal's tenant id:
+add `"<key>": <var>` to a dict literal filter or record (ORG001, ORG003), add
+`<param>=<var>` to a scoped helper call (ORG004), and, in a query-builder chain written
+as one expression, add `.eq("<key>", <var>)` or the key to its record literal
+(`fix_builder`). Each file is rewritten atomically, and only if the result parses; a
+second run finds nothing left to fix.
 """
 
 from __future__ import annotations
 
 import ast
+import contextlib
 import difflib
 import os
 import tempfile
@@ -20,6 +23,7 @@ from pathlib import Path
 import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
 
+from orgscope_lint import fix_builder
 from orgscope_lint.findings import Finding
 
 
@@ -27,7 +31,7 @@ from orgscope_lint.findings import Finding
 class Edit:
     line: int
     column: int
-    kind: str  # "add-key" | "add-argument"
+    kind: str  # "add-key" | "add-argument" | "add-filter" | "add-record-key"
     name: str  # the key or the keyword
     var: str
 
@@ -46,15 +50,52 @@ def edits_for(findings: Iterable[Finding]) -> dict[str, list[Edit]]:
 
 def fixed_text(source: str, edits: list[Edit]) -> str | None:
     """The edited source, or None when nothing could be applied safely."""
+    applied = apply_edits(source, edits)
+    return applied[0] if applied else None
+
+
+def apply_edits(source: str, edits: list[Edit]) -> tuple[str, int] | None:
+    """The edited source and how many edits it holds, or None when nothing could be
+    applied safely."""
+    done = _edit(source, edits, record=False)
+    return (done[0], done[1].applied) if done else None
+
+
+@dataclass(frozen=True)
+class Change:
+    """One edit `--fix` makes, as the code of the call it changes, before and after
+    (parentheses around the call left out), and where that code starts."""
+
+    edit: Edit
+    line: int  # 1-based
+    column: int  # 0-based, in characters
+    before: str
+    after: str
+
+
+def changes(source: str, edits: list[Edit]) -> list[Change]:
+    """Each edit `--fix` would make in `source`, on its own; none when `--fix` would
+    leave the file as it is."""
+    done = _edit(source, edits, record=True)
+    return done[1].changes if done else []
+
+
+def _edit(source: str, edits: list[Edit], *, record: bool) -> tuple[str, _Editor] | None:
     try:
-        wrapper = MetadataWrapper(cst.parse_module(source))
+        # A tree parsed here and used once: the defensive deep copy would only cost time.
+        wrapper = MetadataWrapper(cst.parse_module(source), unsafe_skip_copy=True)
     except cst.ParserSyntaxError:
         return None
     editor = _Editor({(e.line, e.column - 1): e for e in edits})
+    editor.module = wrapper.module if record else None
     try:
         result = wrapper.visit(editor).code
     except cst.CSTValidationError:  # an edit LibCST itself refuses to build
         return None
+    # LibCST drops the final line break of a file whose lines end in a lone CR.
+    ending = source[len(source.rstrip("\r\n")) :]
+    if not result.endswith(ending):
+        result = result.rstrip("\r\n") + ending
     if not editor.applied or result == source:
         return None
     try:  # never leave a file that does not parse
@@ -62,16 +103,30 @@ def fixed_text(source: str, edits: list[Edit]) -> str | None:
         cst.parse_module(result)
     except (SyntaxError, cst.ParserSyntaxError):
         return None
-    return result
+    return result, editor
 
 
 def write_atomically(path: Path, text: str, encoding: str = "utf-8") -> None:
-    fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    """Replace the file's content, keeping what makes it the same file: a symbolic link
+    stays a link (its target is written), a file with other hard links is rewritten in
+    place (a rename would detach it from them), owner and mode are kept where allowed."""
+    target = Path(os.path.realpath(path))
+    info = target.stat()
+    data = text.encode(encoding)
+    if info.st_nlink > 1:
+        with open(target, "r+b") as handle:
+            handle.write(data)
+            handle.truncate()
+        return
+    fd, temp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
     try:
-        with os.fdopen(fd, "w", encoding=encoding, newline="") as handle:
-            handle.write(text)
-        os.chmod(temp, path.stat().st_mode & 0o7777)
-        os.replace(temp, path)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.chmod(temp, info.st_mode & 0o7777)
+        if hasattr(os, "chown"):
+            with contextlib.suppress(OSError):  # only root may give a file away
+                os.chown(temp, info.st_uid, info.st_gid)
+        os.replace(temp, target)
     except BaseException:
         Path(temp).unlink(missing_ok=True)
         raise
@@ -93,37 +148,98 @@ class _Editor(cst.CSTTransformer):
 
     def __init__(self, edits: dict[tuple[int, int], Edit]) -> None:
         super().__init__()
-        self.edits = edits
+        # A chain's edit is keyed by its `.table(` call but made on the call that runs it.
+        self.edits = {at: e for at, e in edits.items() if e.kind not in fix_builder.KINDS}
+        self.chains = {at: e for at, e in edits.items() if e.kind in fix_builder.KINDS}
         self.applied = 0
+        self.module: cst.Module | None = None  # set: record each change (`changes`)
+        self.changes: list[Change] = []
+        self._indents: list[str] = []  # the enclosing blocks' indents, as codegen emits them
+
+    def visit_IndentedBlock(self, node: cst.IndentedBlock) -> None:
+        if self.module is not None:
+            self._indents.append(self.module.default_indent if node.indent is None else node.indent)
+
+    def leave_IndentedBlock(
+        self, original: cst.IndentedBlock, updated: cst.IndentedBlock
+    ) -> cst.BaseSuite:
+        if self.module is not None:
+            self._indents.pop()
+        return updated
 
     def leave_Call(self, original: cst.Call, updated: cst.Call) -> cst.BaseExpression:
-        start = self.get_metadata(PositionProvider, original).start
-        edit = self.edits.get((start.line, start.column))
+        edit = None
+        if self.chains and (chain_start := fix_builder.chain_start(original)) is not None:
+            at = self.get_metadata(PositionProvider, chain_start).start
+            edit = self.chains.get((at.line, at.column))
+        if edit is None:
+            start = self.get_metadata(PositionProvider, original).start
+            edit = self.edits.get((start.line, start.column))
         if edit is None:
             return updated
-        changed = (
-            _add_key(updated, edit) if edit.kind == "add-key" else _add_argument(updated, edit)
-        )
+        changed = _apply(updated, edit)
         if changed is not updated:
             self.applied += 1
+            if self.module is not None:
+                self._record(original, edit)
         return changed
+
+    def _record(self, original: cst.Call, edit: Edit) -> None:
+        """This edit alone, on the call as written (another edit may sit inside it)."""
+        assert self.module is not None
+        start = self.get_metadata(PositionProvider, original).start
+        bare = original.with_changes(lpar=[], rpar=[])
+        after = _apply(bare, edit)
+        before_code, after_code = (
+            _code_in_place(self.module, n, self._indents) for n in (bare, after)
+        )
+        if before_code is not None and after_code is not None and before_code != after_code:
+            self.changes.append(Change(edit, start.line, start.column, before_code, after_code))
+
+
+def _code_in_place(module: cst.Module, node: cst.CSTNode, indents: list[str]) -> str | None:
+    """The node's code as it reads inside its blocks: a line it continues inside brackets
+    starts with the blocks' indentation, which `Module.code_for_node` leaves out. LibCST
+    offers no public way to say so; None if its internals ever change (then the change
+    is not described, and nothing else is affected)."""
+    try:
+        from libcst._nodes.internal import CodegenState
+
+        state = CodegenState(
+            default_indent=module.default_indent,
+            default_newline=module.default_newline,
+            indent_tokens=list(indents),
+        )
+        node._codegen(state)
+    except (ImportError, AttributeError, TypeError):
+        return None
+    return "".join(state.tokens)
+
+
+def _apply(call: cst.Call, edit: Edit) -> cst.Call:
+    if edit.kind in fix_builder.KINDS:
+        return fix_builder.scope_chain(call, edit.kind, edit.name, edit.var, _dict_with_key)
+    return _add_key(call, edit) if edit.kind == "add-key" else _add_argument(call, edit)
 
 
 def _add_key(call: cst.Call, edit: Edit) -> cst.Call:
     for index, arg in enumerate(call.args):
         if isinstance(arg.value, cst.Dict) and (index > 0 or arg.keyword is not None):
-            element = cst.DictElement(
-                cst.SimpleString(f'"{edit.name}"'),
-                cst.Name(edit.var),
-                whitespace_before_colon=cst.SimpleWhitespace(""),
-                whitespace_after_colon=cst.SimpleWhitespace(" "),
-            )
-            items = _append(list(arg.value.elements), element, arg.value.lbrace.whitespace_after)
-            new_dict = arg.value.with_changes(elements=items)
+            new_dict = _dict_with_key(arg.value, edit.name, edit.var)
             args = list(call.args)
             args[index] = arg.with_changes(value=new_dict)
             return call.with_changes(args=args)
     return call
+
+
+def _dict_with_key(d: cst.Dict, key: str, var: str) -> cst.Dict:
+    element = cst.DictElement(
+        cst.SimpleString(f'"{key}"'),
+        cst.Name(var),
+        whitespace_before_colon=cst.SimpleWhitespace(""),
+        whitespace_after_colon=cst.SimpleWhitespace(" "),
+    )
+    return d.with_changes(elements=_append(list(d.elements), element, d.lbrace.whitespace_after))
 
 
 def _add_argument(call: cst.Call, edit: Edit) -> cst.Call:
@@ -175,10 +291,11 @@ def fix_files(findings: Iterable[Finding], cwd: Path, *, dry_run: bool) -> FixRe
         source = read_source(path)
         if not isinstance(source, SourceText):
             continue
-        new = fixed_text(source.text, edits)
-        if new is None:
+        outcome = apply_edits(source.text, edits)
+        if outcome is None:
             continue
-        applied += len(edits)
+        new, count = outcome
+        applied += count
         diffs.append(unified_diff(shown, source.text, new))
         if not dry_run:
             encoding = "utf-8" if source.encoding == "utf-8-sig" else source.encoding

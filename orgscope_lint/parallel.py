@@ -11,12 +11,25 @@ elsewhere (macOS, Windows): never a bare `fork` of a parent that may hold thread
 Both start fresh interpreters, so everything a worker needs arrives pickled: the
 configuration once per worker (`_start_worker`), the jobs in chunks, and the function
 they run is a top-level one of this module.
+
+Workers never import from the analysed repository. A child interpreter started with
+`-c` puts the working directory first on its import path, so a `signal.py` or `queue.py`
+at the top of the checked repository would be imported (and run) by the workers. The
+children are therefore started with `PYTHONSAFEPATH` set (Python 3.11+; from an empty
+directory before that) and with an import path that holds neither `""` nor the working
+directory. Each worker also watches its parent and exits when the parent is gone, so a
+killed run leaves no process behind.
 """
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
+import multiprocessing.connection
 import os
+import sys
+import tempfile
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -26,6 +39,7 @@ from pathlib import Path
 from orgscope_lint import engine
 from orgscope_lint.cache import FactsCache
 from orgscope_lint.config import Config
+from orgscope_lint.crash import InternalError
 from orgscope_lint.facts import FileFacts
 from orgscope_lint.sources import SourceText, Unreadable, read_source
 
@@ -56,17 +70,21 @@ def collect_facts(
     jobs: int | None = None,
     cache: FactsCache | None = None,
     progress: Progress | None = None,
+    digests: dict[str, str] | None = None,
 ) -> list[FileFacts]:
     """Facts for each (path, display path), in the order given, whatever the workers do.
 
     `progress(done, total)` is called once per file: first for those the cache answers,
-    then for each analysed one as its facts arrive.
+    then for each analysed one as its facts arrive. `digests`, when given, receives the
+    SHA-256 of the bytes each readable file's facts come from, by display path.
     """
     tick = _counter(len(files), progress)
     results: list[FileFacts | None] = [None] * len(files)
     misses: list[tuple[int, Job]] = []
     for index, (path, shown) in enumerate(files):
         source = read_source(path)
+        if digests is not None and not isinstance(source, Unreadable):
+            digests[shown] = source.digest
         if isinstance(source, Unreadable):
             # Nothing to parse and nothing to hash: reported as it is, never cached.
             results[index] = engine.analyze_source(source, config, shown)
@@ -92,14 +110,21 @@ def analyse(
         yield from (_analyse_job(job, config, cache) for job in pending)
         return
     chunksize = max(1, -(-len(pending) // (workers * CHUNKS_PER_WORKER)))
-    with ProcessPoolExecutor(
-        max_workers=workers,
-        mp_context=_context(),
-        initializer=_start_worker,
-        initargs=(config, cache),
-    ) as pool:
-        # `map` yields in submission order: the result does not depend on scheduling.
-        yield from pool.map(_work, pending, chunksize=chunksize)
+    # The pool's queues start the resource tracker, `map` (which submits eagerly) the
+    # fork server and every worker: all of them start isolated.
+    with _empty_directory() as empty:
+        with isolated_children(empty):
+            pool = ProcessPoolExecutor(
+                max_workers=workers,
+                mp_context=_context(),
+                initializer=_start_worker,
+                initargs=(config, cache),
+            )
+        with pool:
+            with isolated_children(empty):
+                results = pool.map(_work, pending, chunksize=chunksize)
+            # `map` yields in submission order: the result does not depend on scheduling.
+            yield from results
 
 
 def default_jobs() -> int:
@@ -111,6 +136,57 @@ def default_jobs() -> int:
     if hasattr(os, "sched_getaffinity"):
         return len(os.sched_getaffinity(0)) or 1
     return os.cpu_count() or 1
+
+
+@contextlib.contextmanager
+def isolated_children(empty: str | None = None) -> Iterator[None]:
+    """Child interpreters started inside this block import nothing from the working
+    directory: not at start-up (`-c` puts it first on the path) nor later (the path they
+    inherit from this process has it removed). `empty`, before Python 3.11, is the
+    directory they start from instead."""
+    saved_path = list(sys.path)
+    saved_safe = os.environ.get("PYTHONSAFEPATH")
+    saved_cwd = os.getcwd() if empty is not None else None
+    sys.path[:] = sanitised_path(saved_path)
+    os.environ["PYTHONSAFEPATH"] = "1"
+    try:
+        if empty is not None:
+            os.chdir(empty)
+        yield
+    finally:
+        if saved_cwd is not None:
+            os.chdir(saved_cwd)
+        sys.path[:] = saved_path
+        if saved_safe is None:
+            os.environ.pop("PYTHONSAFEPATH", None)
+        else:
+            os.environ["PYTHONSAFEPATH"] = saved_safe
+
+
+def sanitised_path(path: Sequence[str]) -> list[str]:
+    """`path` without the entries that mean the working directory, unless this package
+    is installed from there (a checkout of orgscope-lint itself, not installed)."""
+    cwd = os.path.realpath(os.getcwd())
+    home = os.path.realpath(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    kept = []
+    for entry in path:
+        where = os.path.realpath(entry or os.curdir)
+        if where == cwd and where != home:
+            continue
+        kept.append(entry)
+    return kept
+
+
+@contextlib.contextmanager
+def _empty_directory() -> Iterator[str | None]:
+    """Before Python 3.11 nothing keeps `-c` from importing the working directory: the
+    children start from an empty one, kept until the pool is shut down (a worker enters
+    its start directory as it starts)."""
+    if sys.version_info >= (3, 11):
+        yield None
+        return
+    with tempfile.TemporaryDirectory(prefix="orgscope-") as empty:
+        yield empty
 
 
 def _counter(total: int, progress: Progress | None) -> Callable[[], None]:
@@ -126,7 +202,10 @@ def _counter(total: int, progress: Progress | None) -> Callable[[], None]:
 
 
 def _analyse_job(job: Job, config: Config, cache: FactsCache | None) -> FileFacts:
-    facts = engine.analyze_source(job.source, config, job.shown)
+    try:
+        facts = engine.analyze_source(job.source, config, job.shown)
+    except Exception as exc:  # a bug of the tool: named after the file, exit code 2
+        raise InternalError.during(job.shown, exc) from None
     if cache is not None:
         cache.store(job.shown, job.source.digest, facts)
     return facts
@@ -141,6 +220,17 @@ _worker_cache: FactsCache | None = None
 def _start_worker(config: Config, cache: FactsCache | None) -> None:
     global _worker_config, _worker_cache
     _worker_config, _worker_cache = config, cache
+    parent = multiprocessing.parent_process()
+    if parent is not None and parent.sentinel is not None:
+        watch = threading.Thread(target=_exit_with, args=(parent.sentinel,), daemon=True)
+        watch.start()
+
+
+def _exit_with(sentinel: int) -> None:
+    """Exit as soon as the parent is gone: its end of this pipe closes when it dies,
+    however it dies (SIGKILL included), while queued chunks would keep a worker busy."""
+    multiprocessing.connection.wait([sentinel])
+    os._exit(1)
 
 
 def _work(job: Job) -> FileFacts:

@@ -3,9 +3,10 @@ where that was learned) joined with the facts every file contributed."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 
+from orgscope_lint.analysis import fresh_values
 from orgscope_lint.config import Config
 from orgscope_lint.facts import FileFacts, FunctionFact, KeyState, Shape
 from orgscope_lint.key_inference import InferredKey, infer_key
@@ -56,6 +57,10 @@ class Project:
     # Indexes built once the summaries are joined: helper_param runs for every call.
     _helpers_named: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
     _db_class_set: set[str] = field(default_factory=set)
+    # Functions some function `Depends(...)` on: where the principal is resolved.
+    principal_providers: set[str] = field(default_factory=set)
+    # Dependencies that raise unless the principal has a platform role: name -> why.
+    platform_guards: dict[str, str] = field(default_factory=dict)
     # Memo of tenancy.verdict by id(query): the facts it keys stay alive for the run.
     verdicts: dict[int, object] = field(default_factory=dict)
 
@@ -133,14 +138,18 @@ class Project:
         return set()
 
     def never_scopes(self, fn: FunctionFact, facts: FileFacts) -> bool:
-        """None of the tenant queries of `fn` filters by its table's key."""
-        states = [
-            self.state_for(q.shape, key)
-            for q in facts.queries
-            if q.function == fn.qualname
-            and q.operation != "insert"
-            and (key := self.key_for(q.table)) is not None
-        ]
+        """None of the tenant queries of `fn` filters by its table's key, and none of its
+        inserts stamps its org (a create method uses the org it receives)."""
+        states = []
+        for q in facts.queries:
+            key = self.key_for(q.table) if q.function == fn.qualname else None
+            if key is None:
+                continue
+            if q.operation == "insert":
+                if self._org_reaching(q.shape, key, fn):
+                    return False
+            elif not fresh_values.probes_fresh_value(q.shape):
+                states.append(self.state_for(q.shape, key))
         return bool(states) and all(state is KeyState.ABSENT for state in states)
 
     def _accepts(self, helper: str, param: str) -> bool:
@@ -168,6 +177,9 @@ class Project:
         for file_facts in facts:
             for fn in file_facts.functions:
                 self.functions.setdefault(fn.name, []).append(fn)
+                self.principal_providers.update(fn.depends_on)
+                if fn.platform_guard:
+                    self.platform_guards[fn.name] = fn.platform_guard
                 if fn.db_class:
                     self.db_methods.setdefault(fn.name, fn)
                 if fn.returns is not None:
@@ -194,10 +206,22 @@ class Project:
                     break
 
 
-def summary_facts(facts: FileFacts) -> FileFacts:
+def summary_facts(facts: FileFacts, helpers: Collection[str] = ()) -> FileFacts:
     """Only what other files' analysis can use: the functions a summary comes from
-    (dict builders, methods with an org parameter, DB-class methods) and their queries."""
-    kept = tuple(fn for fn in facts.functions if fn.returns or fn.org_params or fn.db_class)
+    (dict builders, methods with an org parameter, DB-class methods, functions that carry a
+    route dependency or a platform guard), their queries, and the definitions of the
+    configured scoped `helpers` (`Project._accepts` reads them: a partial run must judge a
+    helper call as the full run does)."""
+    kept = tuple(
+        fn
+        for fn in facts.functions
+        if fn.returns
+        or fn.org_params
+        or fn.db_class
+        or fn.name in helpers
+        or fn.depends_on
+        or fn.platform_guard
+    )
     names = {fn.qualname for fn in kept}
     return FileFacts(
         path=facts.path,
@@ -220,7 +244,9 @@ def build_project(config: Config, schema: Schema) -> Project:
             tables[name] = TableKey(config.tenant_key, "config: tenant-tables")
     for name, key in config.table_keys.items():
         tables[name] = TableKey(key, "config: table-keys")
-    assume_all = schema.empty and not config.tenant_tables and not config.table_keys
+    # Migrations that all failed to read tell nothing: as if there were none (each one is
+    # reported as ORG000).
+    assume_all = not schema.files and not config.tenant_tables and not config.table_keys
     keyed = {name: table.key for name, table in tables.items()}
     rows = {
         name: source

@@ -113,8 +113,18 @@ def replay(migrations: Migrations) -> Schema:
                 unreadable.append((relative, problem))
                 continue
             files.append(relative)
-            for operation in _operations(text):
+            skipped: list[str] = []
+            for operation in _operations(text, skipped):
                 state.apply(operation, relative)
+            if skipped:
+                limit = f"{MAX_STATEMENT_CHARS // 1024} KB"
+                heads = ", ".join(f"`{head}`" for head in skipped[:3])
+                unreadable.append(
+                    (
+                        relative,
+                        f"{len(skipped)} statement(s) over the {limit} limit skipped: {heads}",
+                    )
+                )
     return Schema(
         tables=state.result(),
         files=tuple(files),
@@ -198,8 +208,12 @@ def _read(path: Path) -> tuple[bytes | None, str | None, str]:
     """(bytes, text, why not): text is None when the file cannot be replayed."""
     try:
         # stat first: reading a FIFO that happens to be named *.sql would block forever.
-        if not stat.S_ISREG(os.stat(path).st_mode):
+        info = os.stat(path)
+        if not stat.S_ISREG(info.st_mode):
             return None, None, "not a regular file"
+        if info.st_size > MAX_MIGRATION_BYTES:
+            limit = MAX_MIGRATION_BYTES // (1024 * 1024)
+            return None, None, f"too large to replay ({info.st_size:,} bytes, limit {limit} MB)"
         data = path.read_bytes()
     except OSError as exc:
         if path.is_symlink() and not path.exists():
@@ -436,8 +450,19 @@ class _Replay:
         }
 
 
-def _operations(sql: str) -> Iterator[_Operation]:
+# Bounds on what sqlglot is given: its parse takes seconds per megabyte and memory in
+# proportion, and a hand-written migration stays far below both. Beyond them a file or
+# a statement is skipped and reported (ORG000), never silently.
+MAX_MIGRATION_BYTES = 4 * 1024 * 1024
+MAX_STATEMENT_CHARS = 256 * 1024
+
+
+def _operations(sql: str, skipped: list[str] | None = None) -> Iterator[_Operation]:
     for statement in _split_statements(sql):
+        if len(statement) > MAX_STATEMENT_CHARS:
+            if skipped is not None:
+                skipped.append(statement[:40].split("(", 1)[0].strip())
+            continue
         if _DO_HEAD.match(statement):
             yield from _do_block_operations(statement)
         else:

@@ -30,10 +30,10 @@ from __future__ import annotations
 import io
 import re
 import tokenize
-from collections.abc import Collection, Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 
-from orgscope_lint.facts import Directive, FileFacts
+from orgscope_lint.facts import Directive, FileFacts, FunctionFact
 from orgscope_lint.findings import Finding
 
 UNUSED_SUPPRESSION = "ORG100"
@@ -137,13 +137,14 @@ def apply_suppressions(
     *,
     ran: Collection[str] = (),
     require_reason: bool = False,
+    platform_guards: Mapping[str, str] | None = None,
 ) -> list[Finding]:
     """Mark the findings a directive covers as suppressed (they stay, for SARIF).
 
     `ran` holds the codes of the rules that ran on this file; when ORG100 is among them,
     one ORG100 finding is added for each directive that suppressed nothing.
     """
-    ledger = _Ledger.of(facts, require_reason)
+    ledger = _Ledger.of(facts, require_reason, platform_guards or {})
     result = [ledger.apply(finding) for finding in findings]
     if UNUSED_SUPPRESSION in ran and facts.error is None:
         from orgscope_lint.rules.org100_unused_suppression import UnusedSuppression
@@ -165,6 +166,22 @@ def _dependency_context(line: int, dependency: str) -> Directive:
     )
 
 
+def _detected_reason(fn: FunctionFact, platform_guards: Mapping[str, str]) -> str | None:
+    if fn.system_context:
+        return fn.system_context
+    guard = next((name for name in fn.depends_on if name in platform_guards), None)
+    if guard is None:
+        return None
+    return f"route depends on `{guard}`, which {platform_guards[guard]}"
+
+
+SYSTEM_CONTEXT = "system context: "
+
+
+def _detected_context(line: int, reason: str) -> Directive:
+    return Directive(line=line, kind="system-context", codes=(), reason=SYSTEM_CONTEXT + reason)
+
+
 @dataclass
 class _Ledger:
     """Which directive covers which line, and which codes each one has suppressed."""
@@ -175,7 +192,9 @@ class _Ledger:
     used: dict[Directive, set[str]] = field(default_factory=dict)
 
     @classmethod
-    def of(cls, facts: FileFacts, require_reason: bool) -> _Ledger:
+    def of(
+        cls, facts: FileFacts, require_reason: bool, platform_guards: Mapping[str, str]
+    ) -> _Ledger:
         defs = {fn.span.line: fn.end_line for fn in facts.functions}
         return cls(
             on_line={d.line: d for d in facts.directives if d.kind == "ignore"},
@@ -189,6 +208,13 @@ class _Ledger:
                 (fn.span.line, fn.end_line, _dependency_context(fn.span.line, fn.system_dependency))
                 for fn in facts.functions
                 if fn.system_dependency
+            ]
+            + [
+                # System context the code itself shows: a verified webhook, a job, a
+                # route behind a platform-role guard.
+                (fn.span.line, fn.end_line, _detected_context(fn.span.line, reason))
+                for fn in facts.functions
+                if (reason := _detected_reason(fn, platform_guards))
             ],
             require_reason=require_reason,
         )

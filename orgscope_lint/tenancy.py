@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import enum
 
+from orgscope_lint.analysis import fresh_values, identity
 from orgscope_lint.analysis.parent_scoping import ChildVerdict, judge_child
 from orgscope_lint.facts import (
     FileFacts,
@@ -51,6 +52,8 @@ def _verdict(query: Query, facts: FileFacts, project: Project) -> Verdict:
     key = project.key_for(query.table)
     if key is None:
         return _child_verdict(query, facts, project)
+    if query.operation in ("read", "count") and fresh_values.probes_fresh_value(query.shape):
+        return Verdict.NOT_TENANT  # a uniqueness probe of a value generated just before
     if query.ownership_checked:
         return Verdict.SCOPED
     shape = query.shape
@@ -59,7 +62,7 @@ def _verdict(query: Query, facts: FileFacts, project: Project) -> Verdict:
     state = project.state_for(shape, key)
     if state is KeyState.PRESENT or state is KeyState.CONDITIONAL:
         origin = tenant_origin(query, project)
-        membership_check = query.operation != "insert" and _owner_scoped(query, project)
+        membership_check = query.operation != "insert" and _owner_scoped(query, facts, project)
         if origin.startswith("request") and not membership_check:
             # Pinned to the principal's own user as well, it is the membership check
             # that validates the requested tenant, not a use of it.
@@ -75,7 +78,7 @@ def _verdict(query: Query, facts: FileFacts, project: Project) -> Verdict:
 
 
 def _absent_key_verdict(query: Query, facts: FileFacts, project: Project) -> Verdict:
-    if _owner_scoped(query, project):
+    if _owner_scoped(query, facts, project):
         return Verdict.SCOPED
     if follows(query, facts, project) is not None:
         return Verdict.FOLLOWS
@@ -93,7 +96,7 @@ def _child_verdict(query: Query, facts: FileFacts, project: Project) -> Verdict:
     if query.table in project.tenant_rows:
         return _tenant_row_verdict(query)
     link = project.parents.get(query.table)
-    if link is None or (query.operation != "insert" and _owner_scoped(query, project)):
+    if link is None or (query.operation != "insert" and _owner_scoped(query, facts, project)):
         return Verdict.NOT_TENANT
     child = judge_child(query, link.column, lambda ref: _root_scoped(ref, query, facts, project))
     if child is ChildVerdict.UNTRUSTED:
@@ -119,9 +122,13 @@ def tenant_origin(query: Query, project: Project) -> str:
     return (fact.origin or "") if fact else ""
 
 
-def _owner_scoped(query: Query, project: Project) -> bool:
-    """Pinned to the principal's own user: narrower than the tenant."""
-    return any(_pinned_to_principal(query.shape.get(owner)) for owner in project.config.owner_keys)
+def _owner_scoped(query: Query, facts: FileFacts, project: Project) -> bool:
+    """Pinned to the principal's own user, or the caller's own identity row: narrower
+    than the tenant."""
+    if any(_pinned_to_principal(query.shape.get(owner)) for owner in project.config.owner_keys):
+        return True
+    fn = facts.function(query.function)
+    return identity.pins_own_identity(query.shape, fn, project.principal_providers)
 
 
 def _pinned_to_principal(fact: KeyFact | None) -> bool:
@@ -132,12 +139,15 @@ def follows(query: Query, facts: FileFacts, project: Project) -> str | None:
     """The earlier query or scoped-helper call whose row this query's filter reads.
 
     If that root is scoped, the row is the tenant's and so is the id (provenance); if it
-    is not, the root's own finding covers this one (one root cause, one finding).
+    is not, the root's own finding covers this one (one root cause, one finding). A root
+    on a table no tenant owns proves nothing and reports nothing: the query is judged alone.
     """
     for fact in query.shape.keys:
         if not fact.always or not fact.row:
             continue
         if fact.row.startswith("q"):
+            if project.key_for(facts.queries[int(fact.row[1:])].table) is None:
+                continue
             return fact.row
         call = facts.helper_calls[int(fact.row[1:])]
         if project.helper_param(call.name, call.receiver_class, True, not call.receiver):
@@ -162,8 +172,8 @@ def verifying_lookup(query: Query, facts: FileFacts, project: Project) -> str | 
     return None
 
 
-def owner_scoped(query: Query, project: Project) -> bool:
-    return _owner_scoped(query, project)
+def owner_scoped(query: Query, facts: FileFacts, project: Project) -> bool:
+    return _owner_scoped(query, facts, project)
 
 
 def root_scoped(ref: str, query: Query, facts: FileFacts, project: Project) -> bool:

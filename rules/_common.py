@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 
 from orgscope_lint.facts import FileFacts, Query
@@ -46,10 +47,34 @@ def _add_key_fix(query: Query, key: str, project: Project) -> dict[str, object] 
     # The variable holds the principal's tenant id: right only for the main tenant key.
     if query.fix_var is None or key != project.config.tenant_key:
         return None
-    return {"kind": "add-key", "name": key, "var": query.fix_var}
+    kind = "add-key"
+    if query.style == "query-builder":  # `.eq(key, var)` in the chain, or the key in its record
+        kind = "add-record-key" if query.operation == "insert" else "add-filter"
+    return {"kind": kind, "name": key, "var": query.fix_var}
 
 
 def call_text(query: Query) -> str:
+    """The call as the message echoes it: `db.update`, `sb.from_("calls").upsert`."""
     if query.style == "query-builder":
-        return f"`{query.receiver}.table({query.table!r}).{query.method}`"
+        return f"`{_chain_start(query)}.{query.method}`"
     return f"`{query.receiver or 'db'}.{query.method}`"
+
+
+def _chain_start(query: Query) -> str:
+    """The chain's `.table(...)` or `.from_(...)` call as written. A builder query's span
+    is that call; the snippet is its line without the indentation, so the call is found
+    by its end and measured back by the span's width. Spelled out when that fails (a
+    call over several lines)."""
+    span = query.span
+    width = span.end_column - span.column
+    ending = _START_CALL.format(table=re.escape(query.table))
+    if span.end_line == span.line:
+        for found in re.finditer(ending, query.snippet):
+            written = query.snippet[found.end() - width : found.end()]
+            if found.end() >= width and not written[:1].isspace():
+                return written
+    receiver = f"{query.receiver}." if query.receiver else ""
+    return f'{receiver}table("{query.table}")'
+
+
+_START_CALL = r"""\.(?:table|from_)\(\s*(?P<q>["'])(?:{table})(?P=q)\s*\)"""

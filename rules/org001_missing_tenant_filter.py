@@ -43,6 +43,28 @@ class MissingTenantFilter(Rule):
         db.delete("calls", {"id": call_id, "clerk_org_id": clerk_org_id})
     ```
 
+    ## Fix
+    `--fix` adds the tenant key when exactly one variable in scope provably holds the
+    principal's tenant id, to a filter written as a dict literal in the call, or as
+    `.eq(...)` to a query-builder chain written as one expression:
+    ```python
+    def delete_call(call_id, current_user, db, client):
+        clerk_org_id = current_user["clerk_org_id"]
+        db.delete("calls", {"id": call_id})
+        client.table("calls").delete().eq("id", call_id).execute()
+    ```
+    becomes
+    ```python
+    def delete_call(call_id, current_user, db, client):
+        clerk_org_id = current_user["clerk_org_id"]
+        db.delete("calls", {"id": call_id, "clerk_org_id": clerk_org_id})
+        client.table("calls").delete().eq("id", call_id).eq("clerk_org_id", clerk_org_id).execute()
+    ```
+    In a chain the filter goes after the last filter, before modifiers such as
+    `.single()` or `.limit(...)`. A filter built in a variable, a chain continued through
+    a variable, a tenant id read from the request, or two candidate variables are left to
+    you: the fix never guesses.
+
     ## Options
     `tenant-key`, `table-keys`, `tenant-tables`, `global-tables`, `schema`.
     """

@@ -40,6 +40,25 @@ class InsertWithoutTenant(Rule):
     }
     db.insert("voices", voice_record)
     ```
+
+    ## Fix
+    `--fix` adds the tenant key to a record written as a dict literal in the call (service
+    style or query builder) when exactly one variable in scope provably holds the
+    principal's tenant id:
+    ```python
+    def clone_voice(body, current_user, db, client):
+        clerk_org_id = current_user["clerk_org_id"]
+        db.insert("voices", {"name": body.name})
+        client.table("voices").upsert({"id": body.id, "name": body.name}).execute()
+    ```
+    becomes
+    ```python
+    def clone_voice(body, current_user, db, client):
+        clerk_org_id = current_user["clerk_org_id"]
+        db.insert("voices", {"name": body.name, "clerk_org_id": clerk_org_id})
+        client.table("voices").upsert({"id": body.id, "name": body.name, "clerk_org_id": clerk_org_id}).execute()
+    ```
+    A record built in a variable is left to you: the key may belong on some paths only.
     """
     valid = (
         'def f(db, org):\n    db.insert("voices", {"name": "a", "clerk_org_id": org})\n',

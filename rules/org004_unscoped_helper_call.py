@@ -35,6 +35,21 @@ class UnscopedHelperCall(Rule):
     call = db.get_call(call_id, org_id=clerk_org_id)
     ```
 
+    ## Fix
+    `--fix` passes the org by keyword when exactly one variable in scope provably holds
+    the principal's tenant id:
+    ```python
+    def read_call(call_id, current_user, db):
+        clerk_org_id = current_user["clerk_org_id"]
+        return db.get_call(call_id)
+    ```
+    becomes
+    ```python
+    def read_call(call_id, current_user, db):
+        clerk_org_id = current_user["clerk_org_id"]
+        return db.get_call(call_id, org_id=clerk_org_id)
+    ```
+
     ## Options
     `scoped-helpers`: a table from helper name to the name of its org parameter.
     """

@@ -19,7 +19,9 @@ class HelperDropsTenant(Rule):
     Reports a method of a DB class (`db-classes`) that takes an org parameter (`org_id`,
     `clerk_org_id`, `tenant_id`, ...) while none of its queries on tenant tables filters
     by the tenant key. Reported at the `def` line; the helper's own query is not reported
-    again as ORG001.
+    again as ORG001. A create method that stamps the org into its insert uses it, and a
+    read that only probes whether a value it just generated is taken (a random invite
+    code, a token) is not a tenant query.
 
     ## Why is this bad?
     Callers pass the org and believe they are scoped. Every call site looks right in
@@ -47,6 +49,12 @@ class HelperDropsTenant(Rule):
         # Not a DB class.
         "class Reporter:\n    def get_voice(self, db, voice_id, org_id):\n"
         "        return voice_id\n",
+        # A create method: the org is stamped into the insert; the read probes a fresh code.
+        "class DatabaseService:\n    def create_project(self, org_id, name):\n"
+        "        code = random_code()\n"
+        '        while self.select_one("projects", {"code": code}):\n'
+        "            code = random_code()\n"
+        '        return self.insert("projects", {"clerk_org_id": org_id, "code": code})\n',
     )
     invalid = (
         "class DatabaseService:\n"
@@ -56,6 +64,9 @@ class HelperDropsTenant(Rule):
         "class AdminDb(DatabaseService):\n"
         "    def get_call(self, call_id, org_id):  # expect: ORG005\n"
         '        return self.select_one("calls", {"id": call_id})\n',
+        # The code probed comes from the caller, not from a generator.
+        "class DatabaseService:\n    def join_project(self, org_id, code):  # expect: ORG005\n"
+        '        return self.select_one("projects", {"code": code})\n',
     )
 
     def check(self, facts: FileFacts, project: Project) -> Iterator[Finding]:

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 from orgscope_lint.facts import FileFacts, Query
@@ -57,10 +58,26 @@ class ConditionalTenantFilter(Rule):
     def check(self, facts: FileFacts, project: Project) -> Iterator[Finding]:
         def message(query: Query, key: str) -> str:
             fact = query.shape.get(key)
-            when = f" only when `{fact.condition}`" if fact and fact.condition else " on some paths"
+            when = _when(fact.condition) if fact and fact.condition else "on some paths"
+            verb = _VERBS.get(query.operation, "reaches")
             return (
-                f"{call_text(query)} on `{query.table}` filters by `{key}`{when}; "
-                f"otherwise it reaches every tenant's rows"
+                f"{call_text(query)} on `{query.table}` filters by `{key}` {when}; "
+                f"otherwise it {verb} every tenant's rows"
             )
 
         yield from query_findings(self, facts, project, Verdict.CONDITIONAL, message)
+
+
+_VERBS = {"read": "reads", "count": "counts", "update": "updates", "delete": "deletes"}
+_NAME = re.compile(r"[A-Za-z_][\w.]*")
+_NEGATED_NAME = re.compile(r"not \(([A-Za-z_][\w.]*)\)")
+
+
+def _when(condition: str) -> str:
+    """A bare name is tested for truthiness: `""` and `0` fail it too, so say so."""
+    if _NAME.fullmatch(condition):
+        return f"only when `{condition}` is truthy"
+    negated = _NEGATED_NAME.fullmatch(condition)
+    if negated:
+        return f"only when `{negated.group(1)}` is falsy"
+    return f"only when `{condition}` holds"

@@ -14,7 +14,7 @@ class UnverifiableFilter(Rule):
     code = "ORG012"
     name = "unverifiable-filter"
     severity = Severity.INFO
-    summary = "A filter the analysis cannot see into (reported with --strict only)"
+    summary = "A filter the analysis cannot see into"
     opt_in = True
     doc = """
     ## What it does

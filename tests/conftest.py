@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from orgscope_lint.cli import cli
@@ -35,3 +36,12 @@ def run_cli(args: Sequence[str], cwd: Path) -> CliResult:
     if result.exception is not None and not isinstance(result.exception, SystemExit):
         raise result.exception
     return CliResult(result.exit_code, result.stdout, result.stderr)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _private_cache_keys(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """The cache's signing keys go to a directory of the test session, not the home of
+    whoever runs the tests (subprocesses inherit it through the environment)."""
+    os.environ["XDG_CACHE_HOME"] = str(tmp_path_factory.mktemp("user-cache"))
+    for name in ("ORGSCOPE_LINT_CACHE_DIR", "ORGSCOPE_LINT_NO_CACHE"):
+        os.environ.pop(name, None)

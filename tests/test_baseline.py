@@ -65,6 +65,18 @@ def test_baselined_findings_are_hidden(project: Path) -> None:
     assert result.exit_code == 0
 
 
+def test_the_summary_says_how_many_the_baseline_hid(project: Path) -> None:
+    lint("--write-baseline", "baseline.json")
+
+    clean = lint("--baseline", "baseline.json")
+    (project / "more.py").write_text(fault("c"), encoding="utf-8")
+    one_new = lint("--baseline", "baseline.json")
+
+    assert clean.output.strip() == "All checks passed! (2 hidden by the baseline)"
+    assert one_new.output.splitlines()[-1] == "Found 1 finding: 1 error (2 hidden by the baseline)."
+    assert "hidden" not in lint().output
+
+
 def test_lines_inserted_above_keep_a_baselined_finding_hidden(project: Path) -> None:
     lint("--write-baseline", "baseline.json")
     source = project / "app.py"
@@ -174,6 +186,8 @@ def test_in_diff_mode_a_new_copy_of_a_baselined_fault_is_reported(
 
     assert lines_reported(result) == [4], result.output
     assert result.exit_code == 1
+    # The baselined copy lies outside the change: the diff hides it, not the baseline.
+    assert "hidden by the baseline" not in result.output
 
 
 def test_statistics_count_findings_per_rule(project: Path) -> None:

@@ -161,3 +161,19 @@ def test_orgscope_finds_the_planted_bugs_and_nothing_else(
             f"{len(extra)} findings on clean code ({dict(counts)} from known gaps)"
         )
     assert not unexpected, f"findings on code the generator wrote clean: {unexpected}"
+
+
+def test_the_dense_corpus_is_the_api_layer_with_its_planted_bugs(
+    generator: ModuleType, tmp_path: Path
+) -> None:
+    out = tmp_path / "dense"
+    manifest = generator.generate(out, 20_000, SEED, dense=True)
+    modules = _modules(manifest)
+    touching = [f for f in modules if f["db"]]
+    assert len(touching) / len(modules) >= 0.9, f"{len(touching)}/{len(modules)}"
+    assert not (out / "tests").exists() and not (out / "app" / "services").exists()
+    for path in sorted(out.rglob("*.py")):
+        ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    result = run([out], load_config(start=out), cwd=out, use_cache=False, jobs=1)
+    found = {(f.path, f.line, f.code) for f in result.active}
+    assert found == {(p["path"], p["line"], p["code"]) for p in manifest["planted"]}

@@ -1,10 +1,11 @@
 """Realistic cases for the deep-analysis rules: fixtures/cases/<case>/.
 
 Each case is a tiny project (a `pyproject.toml`, usually `migrations/*.sql`, and a few
-FastAPI/Supabase modules). Every expected finding is marked on the line DESIGN reports it
-at with a trailing `# expect: ORG0xx`; every other line must stay silent. The engine runs
-on the case directory with `--strict` rules (so ORG012 speaks), from inside it, and the
-reported (path, line, code) set must equal the marked one.
+FastAPI/Supabase modules). Every expected finding is marked on the line where it is
+reported (docs/architecture.md, "Reporting conventions") with a trailing
+`# expect: ORG0xx`; every other line must stay silent. The engine runs on the case
+directory with `--strict` rules (so ORG012 speaks), from inside it, and the reported
+(path, line, code) set must equal the marked one.
 
 Cases and dedicated tests named in fixtures/cases/KNOWN_GAPS.md are strict xfails: they
 document an analysis gap, and the day it is fixed the test passes, which fails the run
@@ -188,7 +189,7 @@ def test_conditional_filter_message_names_the_condition() -> None:
     path = "app/services/call_search.py"
     line = _line_of(case, path, 'return db.select("calls", filters, order_by="-created_at", limit')
     message = _message(_run(case), path, line, "ORG007")
-    assert "only when `org_id`" in message, message
+    assert "only when `org_id` is truthy; otherwise it reads every tenant" in message, message
 
 
 def test_one_root_cause_counts_its_follow_up_queries() -> None:
@@ -218,7 +219,7 @@ def test_select_star_is_a_builder_step_never_a_table() -> None:
     result = _run(case)
     assert all(q.table != "*" for facts in result.facts for q in facts.queries)
     messages = [f.message for f in result.active]
-    assert messages and all(m.startswith("`admin_db.table('crm_syncs').select`") for m in messages)
+    assert messages and all(m.startswith('`admin_db.table("crm_syncs").select`') for m in messages)
 
 
 # ------------------------------------------------------------------ project-wide summaries

@@ -253,6 +253,18 @@ def test_json_output_file_and_text_on_the_terminal(project: Path) -> None:
     assert "app/api.py:2:5: ORG001" in result.stdout
 
 
+@pytest.mark.parametrize("command", ["check", "audit"])
+def test_both_commands_take_both_format_spellings(project: Path, command: str) -> None:
+    outputs = [
+        run_cli([command, "app", option, "json"], cwd=project)
+        for option in ("--format", "--output-format")
+    ]
+
+    documents = [json.loads(result.stdout) for result in outputs]
+    assert documents[0] == documents[1]
+    assert documents[0]["version"] == 1
+
+
 # ------------------------------------------------------------------------ display paths
 
 

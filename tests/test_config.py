@@ -21,7 +21,7 @@ from orgscope_lint.config import (
 # ------------------------------------------------------------------------ defaults
 
 
-def test_defaults_match_the_design_table() -> None:
+def test_defaults_reproduce_the_seed_backend() -> None:
     config = Config()
     assert config.tenant_key == "clerk_org_id"
     assert dict(config.table_keys) == {}

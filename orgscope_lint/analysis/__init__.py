@@ -11,6 +11,7 @@ from orgscope_lint.analysis.service_api import QUERY_METHODS
 from orgscope_lint.analysis.slicing import relevant_slice
 from orgscope_lint.config import Config
 from orgscope_lint.facts import FileError, FileFacts
+from orgscope_lint.findings import Span
 
 MAX_ANALYSED_LINES = 20_000
 MAX_ANALYSED_NODES = 200_000
@@ -66,21 +67,29 @@ def analyze_module(path: str, text: str, tree: ast.Module, config: Config) -> Fi
     # Imported on first use: a run the cache answers entirely never loads LibCST.
     import libcst as cst
 
+    from orgscope_lint.analysis import system_context
     from orgscope_lint.analysis.interpreter import ModuleInterpreter
+    from orgscope_lint.analysis.parsing import parse_parsed_module
     from orgscope_lint.analysis.positions import PositionIndex
 
     part = relevant_slice(text, tree, relevance_pattern(config))
     try:
-        module = cst.parse_module(part.text if part else text)
-    except cst.ParserSyntaxError as exc:
-        return FileFacts(path=path, error=FileError(f"syntax error: {exc.message}"))
+        module = parse_parsed_module(part.text if part else text)
+    except cst.ParserSyntaxError:
+        if part is None:
+            return _unparsable(path, text)
+        part = None  # the slice itself may be what LibCST refuses: try the whole file
+        try:
+            module = parse_parsed_module(text)
+        except cst.ParserSyntaxError:
+            return _unparsable(path, text)
     # Python's own line breaks only: str.splitlines() also breaks at \f and \u2028,
     # which would shift every position after them.
     lines = _LINE_BREAK.split(text)
     call_names = set(QUERY_METHODS) | set(config.scoped_helpers) | set(config.db_classes)
     statements = part.statements if part else tree.body
     positions = PositionIndex(statements, lines, call_names, config.tenant_like_names)
-    interpreter = ModuleInterpreter(module, config, positions)
+    interpreter = ModuleInterpreter(module, config, positions, system_context.detect(tree))
     try:
         undefined = interpreter.run(part.dropped_names if part else ())
     except RecursionError:
@@ -94,3 +103,22 @@ def analyze_module(path: str, text: str, tree: ast.Module, config: Config) -> Fi
         constructions=tuple(interpreter.constructions),
         lines=len(lines) - 1 if lines[-1] == "" else len(lines),
     )
+
+
+def _unparsable(path: str, text: str) -> FileFacts:
+    """CPython accepted the file, LibCST did not (it is stricter in a few corners, such
+    as a backslash continuation before an indented block): say so, where it is."""
+    import libcst as cst
+
+    try:
+        cst.parse_module(text)
+    except cst.ParserSyntaxError as exc:
+        line, column = max(exc.raw_line, 1), max(exc.editor_column, 1)
+        reason = exc.message
+        # The native parser puts its own, more precise, location in the message.
+        located = re.match(r"(?:parser error: )?error at (\d+):(\d+): (.*)", reason, re.DOTALL)
+        if located:
+            line, column, reason = int(located[1]), int(located[2]), located[3]
+        message = f"valid Python the parser could not read: {reason}"
+        return FileFacts(path=path, error=FileError(message, Span(line, column, line, column)))
+    return FileFacts(path=path, error=FileError("valid Python the parser could not read"))

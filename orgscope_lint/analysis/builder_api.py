@@ -54,7 +54,7 @@ def apply(builder: Value, method: str, args: CallArgs) -> Value:
         record = (
             args.positional[0] if args.positional and operation in ("update", "insert") else None
         )
-        return replace(builder, operation=operation, record=record or builder.record)
+        return replace(builder, operation=operation, method=method, record=record or builder.record)
     if method == "eq" and len(args.positional) >= 2:
         return _pin(builder, args.positional[0], args.positional[1])
     if method == "filter" and len(args.positional) >= 3:
@@ -103,7 +103,7 @@ def to_query(builder: Value, span: Span, function: str | None, snippet: str) -> 
     else:
         shape = V.to_shape(replace(builder, kind=V.DICT))
     return Query(
-        method=_METHOD_FOR[operation],
+        method=builder.method or _METHOD_FOR[operation],
         operation=operation,
         table=builder.text,
         receiver=builder.site[0][1] if builder.site else "",

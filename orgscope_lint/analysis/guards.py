@@ -28,7 +28,15 @@ class Equal:
     right: cst.BaseExpression
 
 
-Fact = Truthy | Equal
+@dataclass(frozen=True, slots=True)
+class Member:
+    """`element` is one of `collection`'s items (or keys) on the surviving path."""
+
+    element: cst.BaseExpression
+    collection: cst.BaseExpression
+
+
+Fact = Truthy | Equal | Member
 
 
 def established(test: cst.BaseExpression, truth: bool) -> Iterator[Fact]:
@@ -41,6 +49,7 @@ def established(test: cst.BaseExpression, truth: bool) -> Iterator[Fact]:
             yield from established(test.left, truth)
             yield from established(test.right, truth)
     elif isinstance(test, cst.Comparison) and len(test.comparisons) == 1:
+        # `x in c` and `x not in c` are comparisons too: see `_comparison`.
         yield from _comparison(test.left, test.comparisons[0], truth)
     elif truth and isinstance(test, (cst.Name, cst.Attribute, cst.Subscript, cst.Call)):
         yield Truthy(test)
@@ -56,6 +65,8 @@ def _comparison(left: cst.BaseExpression, target: cst.ComparisonTarget, truth: b
             yield Truthy(left)
     elif holds_equal and isinstance(op, (cst.Equal, cst.NotEqual)):
         yield Equal(left, right)
+    elif (isinstance(op, cst.In) and truth) or (isinstance(op, cst.NotIn) and not truth):
+        yield Member(left, right)
 
 
 def _is_none(node: cst.BaseExpression) -> bool:

@@ -15,8 +15,17 @@ from dataclasses import dataclass, field, replace
 
 import libcst as cst
 
-from orgscope_lint.analysis import builder_api, guards, origins
+from orgscope_lint.analysis import (
+    builder_api,
+    chains,
+    fresh_values,
+    guards,
+    identity,
+    membership,
+    origins,
+)
 from orgscope_lint.analysis import values as V
+from orgscope_lint.analysis.attributes import string_attributes
 from orgscope_lint.analysis.parent_scoping import pin_names, row_found, rows_of, rows_or_empty
 from orgscope_lint.analysis.positions import PositionIndex, call_key_parts
 from orgscope_lint.analysis.scopes import Scope
@@ -34,6 +43,7 @@ from orgscope_lint.analysis.syntax import (
     first_arg_key,
     string_literal,
 )
+from orgscope_lint.analysis.system_context import SystemContexts
 from orgscope_lint.analysis.values import Value
 from orgscope_lint.config import Config
 from orgscope_lint.facts import (
@@ -93,8 +103,15 @@ class FunctionState:
 
 
 class ModuleInterpreter:
-    def __init__(self, module: cst.Module, config: Config, positions: PositionIndex) -> None:
+    def __init__(
+        self,
+        module: cst.Module,
+        config: Config,
+        positions: PositionIndex,
+        system: SystemContexts | None = None,
+    ) -> None:
         self.module = module
+        self.system = system or SystemContexts()
         self.config = config
         self.positions = positions
         self.db_classes = frozenset(config.db_classes)
@@ -116,6 +133,7 @@ class ModuleInterpreter:
         # Rows returned by DB calls, by call node: a guard may test the call itself.
         self._call_rows: dict[int, Value] = {}
         self._checked_expressions = False
+        self._fresh_written = fresh_values.WrittenFresh()
 
     # ---------------------------------------------------------------- entry point
 
@@ -226,6 +244,15 @@ class ModuleInterpreter:
         value = self.ev(node.value, env)
         for target in node.targets:
             self.bind(target.target, value, env)
+        source = membership.alias_source(node.value)
+        for target in node.targets:
+            if isinstance(target.target, cst.Name):
+                # `tid = str(tenant_id)`: a membership test of `tid` is one of `tenant_id`.
+                alias = membership.ALIAS + target.target.value
+                if source and source != target.target.value:
+                    env.vars[alias] = Value(text=source)
+                else:
+                    env.vars.pop(alias, None)
 
     def _exec_augassign(self, node: cst.AugAssign, env: Env) -> None:
         self._target_loads(node.target, env)
@@ -294,11 +321,28 @@ class ModuleInterpreter:
         for fact in guards.established(test, truth):
             if isinstance(fact, guards.Truthy):
                 self._assume_set(fact.node, env)
+            elif isinstance(fact, guards.Member):
+                self._assume_member(fact.element, fact.collection, env)
             else:
                 self._assume_equal(fact.left, fact.right, env, settled)
                 self._assume_equal(fact.right, fact.left, env, settled)
 
+    def _assume_member(
+        self, element: cst.BaseExpression, collection: cst.BaseExpression, env: Env
+    ) -> None:
+        """`x in allowed`, where `allowed` holds the principal's own tenants: x is one."""
+        if membership.trusted_collection(self._peek(collection, env), self.queries):
+            self._mark_principal(element, env)
+            if isinstance(element, cst.Name):
+                source = env.vars.get(membership.ALIAS + element.value)
+                if source is not None and source.text:
+                    self._mark_principal(cst.Name(source.text), env)
+
     def _assume_set(self, node: cst.BaseExpression, env: Env) -> None:
+        matched = membership.any_match(node) if isinstance(node, cst.Call) else None
+        if matched is not None:
+            self._assume_member(*matched, env)
+            return
         if isinstance(node, cst.Call):  # `if db.select_one(...) is None: raise`
             row = self._call_rows.get(id(node))
             if row is not None:
@@ -332,12 +376,7 @@ class ModuleInterpreter:
             isinstance(other, cst.Name) and self._is_org_param(other.value)
         ):
             return
-        if isinstance(node, cst.Name) and node.value in env.vars:
-            env.vars[node.value] = replace(env.vars[node.value], origin="principal")
-        elif isinstance(node, (cst.Attribute, cst.Subscript)):
-            # `body.clerk_org_id` checked against the principal: that expression is safe.
-            env.vars[_EXPRESSION + self.code(node)] = Value(origin="principal")
-            self._checked_expressions = True
+        self._mark_principal(node, env)
         looked = self._peek(node, env)
         if settled and looked.row and isinstance(node, (cst.Subscript, cst.Attribute, cst.Call)):
             # The row's tenant key matched the principal's: the row, and the id it was
@@ -346,6 +385,14 @@ class ModuleInterpreter:
             base = _row_base(node)
             if base is not None:
                 self._verify_pinned(self._peek(base, env), env)
+
+    def _mark_principal(self, node: cst.BaseExpression, env: Env) -> None:
+        if isinstance(node, cst.Name) and node.value in env.vars:
+            env.vars[node.value] = replace(env.vars[node.value], origin="principal")
+        elif isinstance(node, (cst.Attribute, cst.Subscript)):
+            # `body.clerk_org_id` checked against the principal: that expression is safe.
+            env.vars[_EXPRESSION + self.code(node)] = Value(origin="principal")
+            self._checked_expressions = True
 
     def _peek(self, node: cst.BaseExpression, env: Env) -> Value:
         """A value without evaluating (no facts, no name ranks): names and their parts."""
@@ -484,6 +531,7 @@ class ModuleInterpreter:
         params = _param_names(node.params)
         org_params = tuple(p for p in params if self._is_org_param(p))
         body_env = self._enter_params(node, params, method_of, env)
+        detected = self.system.at(span.line)
         self.functions.append(
             FunctionFact(
                 qualname=qualname,
@@ -498,6 +546,11 @@ class ModuleInterpreter:
                     node.decorators, _all_params(node.params), self.config.system_dependencies
                 ),
                 route=origins.route_path_params(node.decorators) is not None,
+                depends_on=tuple(
+                    sorted(set(origins.dependency_names(node.decorators, _all_params(node.params))))
+                ),
+                system_context=detected.reason,
+                platform_guard=detected.platform_guard,
             )
         )
         saved = (self.scope, self._function, self._class)
@@ -616,7 +669,9 @@ class ModuleInterpreter:
                         attr = _self_attribute(target.target)
                         if attr:
                             found[attr] = Value(kind=V.SERVICE, text=cls_name)
-        return found
+        # `table = "projects"` / `self.table = PROJECTS`: a service attribute wins.
+        strings = string_attributes(node, _walk_statements(node.body), self._constants)
+        return {**strings, **found}
 
     def _attributes_from_params(
         self, method: cst.FunctionDef, classes: frozenset[str]
@@ -780,12 +835,15 @@ class ModuleInterpreter:
         try:
             for_in: cst.CompFor | None = node.for_in
             while for_in is not None:  # bind first: the element reads the loop variables
-                self.bind(for_in.target, V.TOP, inner)
+                # Peeked, not evaluated (that comes below, in source order): the items of
+                # a scoped query's rows keep their provenance.
+                items = self._peek(for_in.iter, inner)
+                self.bind(for_in.target, items.element or V.derived(items), inner)
                 for_in = for_in.inner_for_in
             if isinstance(node, cst.DictComp):
-                self.ev(node.key, inner)
+                key = self.ev(node.key, inner)
                 self.ev(node.value, inner)
-                result = Value(kind=V.DICT, open=True)
+                result = Value(kind=V.DICT, open=True, element=key)  # iterating gives keys
             else:
                 result = Value(kind=V.SEQ, element=self.ev(node.elt, inner))
             for_in = node.for_in
@@ -916,15 +974,33 @@ class ModuleInterpreter:
             return _dict_call(args)
         if name == "getattr" and len(args.positional) == 3:
             return _unverified(V.derived(args.positional[0]))
-        if site is not None and _may_be_helper(name) and self._org_at_hand(env):
+        if name not in env.vars:
+            same = membership.same_items(name, args.positional)
+            if same is not None:
+                return same
+        if fresh_values.call_origin(name, [V.TOP, *args.positional]):
+            return Value(origin=fresh_values.FRESH)  # `random_code()`, `str(code)`
+        if identity.verifies_token(name) and args.positional:
+            return Value(origin="principal")  # the verified subject of a token
+        given_principal = any(a.origin == "principal" for a in args.positional)
+        row: Value | None = None
+        if (
+            site is not None
+            and _may_be_helper(name)
+            and (self._org_at_hand(env) or given_principal)
+        ):
             # Maybe a module-level helper that scopes by an org parameter: the project
             # decides once every file's summaries are in.
-            self._helper_call(node, name, "", V.TOP, args, site, env)
+            row = self._helper_call(node, name, "", V.TOP, args, site, env)
         short = name.rsplit(".", 1)[-1]
         if short[:1].isupper():
             return Value(kind=V.OBJECT, text=short)  # an instance: its methods may be helpers
         # The parameters its arguments come from: `org_scope(org_id)` carries `org_id`.
         params = V.unknown_from([*args.positional, *args.keywords.values()]).params
+        if row is not None and short:
+            # What the helper returned: its row if it is a scoped helper (provenance, and a
+            # guard on it verifies the ids it was given), a spread dict if it builds one.
+            return replace(row, from_call=short, params=params)
         return Value(from_call=short, params=params) if short else V.TOP
 
     def _tenant_var(self, env: Env) -> str | None:
@@ -956,9 +1032,11 @@ class ModuleInterpreter:
         if receiver.kind == V.DICT and name in _DICT_MUTATORS:
             return self._dict_method(func.value, receiver, name, args, env)
         if receiver.kind == V.BUILDER:
-            return self._builder_call(node, receiver, name, args)
+            return self._builder_call(node, receiver, name, args, env, func.value)
         if name in builder_api.STARTS and args.positional and args.positional[0].kind == V.STR:
             return builder_api.start(args.positional[0].text or "", site)
+        if identity.verifies_token(f"{receiver_text}.{name}") and args.positional:
+            return Value(origin="principal")  # `jwt.decode(token, key)`: the verified subject
         if self._is_db_receiver(func.value, receiver):
             return self._db_call(node, name, receiver_text, receiver, args, site, env)
         if receiver.kind == V.OBJECT and receiver.text:
@@ -973,7 +1051,12 @@ class ModuleInterpreter:
             return Value(origin="request:body") if receiver.text == "Request" else V.TOP
         if name in builder_api.RUNS:
             return V.TOP
-        return V.derived(receiver) if receiver.row else V.TOP
+        if receiver.row:
+            return V.derived(receiver)
+        if fresh_values.call_origin(name, [receiver, *args.positional]):
+            return Value(origin=fresh_values.FRESH)  # `secrets.token_urlsafe(16)`
+        # `jwt.decode(token, ...)`: computed from its arguments, with no origin of its own.
+        return V.unknown_from(args.positional)
 
     def _ev_args(self, node: cst.Call, env: Env) -> CallArgs:
         positional: list[Value] = []
@@ -1019,7 +1102,8 @@ class ModuleInterpreter:
             return V.TOP
         construction = receiver.site[1] if receiver.site and receiver.site[0] == "new" else None
         fix_var = self._tenant_var(env) if _literal_dict_arg(node, query.operation) else None
-        self.queries.append(replace(query, construction=construction, fix_var=fix_var))
+        query = replace(query, construction=construction, fix_var=fix_var)
+        self.queries.append(self._fresh_written.after(query, self.qualname))
         row = self._call_rows[id(node)] = _row(f"q{len(self.queries) - 1}", node)
         return row
 
@@ -1052,16 +1136,26 @@ class ModuleInterpreter:
         row = self._call_rows[id(node)] = _row(f"h{len(self.helper_calls) - 1}", node)
         return row
 
-    def _builder_call(self, node: cst.Call, builder: Value, name: str, args: CallArgs) -> Value:
+    def _builder_call(
+        self,
+        node: cst.Call,
+        builder: Value,
+        name: str,
+        args: CallArgs,
+        env: Env,
+        chain: cst.BaseExpression,
+    ) -> Value:
         if name in builder_api.RUNS:
-            ref = self._emit_builder(builder)
+            # `--fix` may scope it only when the whole chain is written right here.
+            fixable = chains.fixable(chain, builder.operation)
+            ref = self._emit_builder(builder, self._tenant_var(env) if fixable else None)
             if not ref:
                 return V.TOP
             row = self._call_rows[id(node)] = Value(kind=V.ROW, row=ref, verifies=builder.verifies)
             return row
         return pin_names(builder_api.apply(builder, name, args), name, node, _names_in)
 
-    def _emit_builder(self, builder: Value) -> str | None:
+    def _emit_builder(self, builder: Value, fix_var: str | None = None) -> str | None:
         """The chain's Query fact, once per chain and function, when it runs or escapes."""
         if builder.site is None:
             return None
@@ -1074,7 +1168,8 @@ class ModuleInterpreter:
         )
         if query is None:
             return None
-        self.queries.append(query)
+        query = self._fresh_written.after(query, self.qualname)
+        self.queries.append(replace(query, fix_var=fix_var))
         ref = self._emitted[(builder.site, self.qualname)] = f"q{len(self.queries) - 1}"
         return ref
 

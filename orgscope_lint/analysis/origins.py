@@ -8,7 +8,7 @@ header, a query string, a path segment or a request body.
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterator, Sequence
 
 import libcst as cst
 
@@ -106,6 +106,13 @@ def declared_dependency(
     parameter default or in a decorator's `dependencies=[...]`."""
     if not wanted:
         return None
+    return next((name for name in dependency_names(decorators, params) if name in wanted), None)
+
+
+def dependency_names(
+    decorators: Sequence[cst.Decorator], params: Sequence[cst.Param]
+) -> Iterator[str]:
+    """The functions a function `Depends(...)`/`Security(...)` on, innermost name only."""
     stack: list[cst.CSTNode] = [d.decorator for d in decorators]
     stack.extend(p.default for p in params if p.default is not None)
     stack.extend(p.annotation.annotation for p in params if p.annotation is not None)
@@ -116,7 +123,6 @@ def declared_dependency(
             if isinstance(target, cst.Call):
                 target = target.func
             name = dotted_name(target).rsplit(".", 1)[-1]
-            if name in wanted:
-                return name
+            if name:
+                yield name
         stack.extend(node.children)
-    return None

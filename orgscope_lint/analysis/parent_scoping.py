@@ -16,12 +16,14 @@ from __future__ import annotations
 import enum
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
-
-import libcst as cst
+from typing import TYPE_CHECKING
 
 from orgscope_lint.analysis import values as V
 from orgscope_lint.analysis.values import Value
 from orgscope_lint.facts import Query
+
+if TYPE_CHECKING:  # the verdict imports this module; LibCST loads only for analysis
+    import libcst as cst
 
 # Builder methods that pin a column to a value: the names in their arguments are what a
 # found row proves to exist (under the chain's other filters).
@@ -40,6 +42,8 @@ def pin_names(
 def row_found(node: cst.BaseExpression, names: Mapping[str, Value]) -> Value | None:
     """The lookup's rows when `node` being truthy proves it found one: `result.data`,
     `result.data[0]`, `result.data["id"]` of a query's result bound to a name."""
+    import libcst as cst
+
     if not isinstance(node, (cst.Attribute, cst.Subscript)):
         return None
     while isinstance(node, (cst.Attribute, cst.Subscript)):

@@ -1,8 +1,9 @@
 """Source positions for the few nodes that become facts, taken from the stdlib `ast`.
 
 LibCST keeps no positions; its PositionProvider re-generates the whole module's code,
-which costs more than the parse (DESIGN: 2.9 s against 1.6 s for a bare pass). The file
-was already parsed with `ast` as a safety gate, and `ast` nodes carry positions for free.
+which costs more than the parse (2.9 s against 1.6 s for a bare pass: "What the analysis
+costs" in docs/architecture.md). The file was already parsed with `ast` as a safety
+gate, and `ast` nodes carry positions for free.
 So a LibCST node is matched to its `ast` twin by a key (what it is, which name it calls,
 on which receiver, with which first argument) and by its rank among nodes with that key,
 the interpreter meeting nodes in source order.
@@ -12,7 +13,7 @@ from __future__ import annotations
 
 import ast
 from collections import defaultdict
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterator, Sequence
 
 from orgscope_lint.findings import Span
 
@@ -54,7 +55,7 @@ class PositionIndex:
                     spans.sort(key=lambda s: (s.line, s.column, -s.end_line, -s.end_column))
 
     def _collect(self, tree: ast.AST, call_names: frozenset[str], watched: frozenset[str]):
-        for node in ast.walk(tree):
+        for node in _walk(tree):
             if isinstance(node, ast.Call):
                 key = _ast_call_key(node, call_names)
                 if key is not None:
@@ -97,7 +98,8 @@ class PositionIndex:
         )
 
     def _def_span(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> Span:
-        # The `def` line itself, not the decorators above it: where DESIGN reports ORG005.
+        # The `def` line itself, not the decorators above it: where ORG005 is reported
+        # (docs/architecture.md, "Reporting conventions").
         line = node.lineno
         text = self._lines[line - 1] if line <= len(self._lines) else ""
         start = len(text) - len(text.lstrip())
@@ -109,6 +111,25 @@ class PositionIndex:
         if text.isascii():
             return byte_offset + 1
         return len(text.encode("utf-8")[:byte_offset].decode("utf-8", "replace")) + 1
+
+
+def _walk(tree: ast.AST) -> Iterator[ast.AST]:
+    """Every node below `tree` (itself included), in no particular order: the spans are
+    sorted afterwards. A hand-rolled stack, because `ast.walk` and its generators cost
+    most of building the index; leaves without fields (operators, `Load`) are skipped,
+    as nothing here looks at them."""
+    stack = [tree]
+    pop, push, extend = stack.pop, stack.append, stack.extend
+    ast_node = ast.AST
+    while stack:
+        node = pop()
+        yield node
+        for name in node._fields:
+            value = getattr(node, name, None)
+            if value.__class__ is list:
+                extend(item for item in value if isinstance(item, ast_node) and item._fields)
+            elif isinstance(value, ast_node) and value._fields:
+                push(value)
 
 
 def _pick(spans: list[Span] | None, rank: int) -> Span:

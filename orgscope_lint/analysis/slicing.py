@@ -1,7 +1,8 @@
 """Give LibCST only the top-level functions and classes that can matter.
 
-The LibCST parse is the floor of the analysis (DESIGN: ~17k lines/s), and most of a
-backend's functions never touch a database or a tenant id. The `ast` tree, already
+The LibCST parse is the floor of the analysis (~17k lines/s: "What the analysis costs"
+in docs/architecture.md), and most of a backend's functions never touch a database or a
+tenant id. The `ast` tree, already
 built, tells where each top-level statement starts and ends; a function or class whose
 text holds no DB-looking call and no tenant-like name is left out of the text LibCST
 parses. Everything else is kept verbatim, in order, so the interpreter sees the same

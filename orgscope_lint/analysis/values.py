@@ -57,6 +57,7 @@ class Value:
     verifies: frozenset[str] = frozenset()
     # BUILDER: the operation so far and the record it writes (filters live in `entries`).
     operation: str | None = None
+    method: str | None = None  # BUILDER: the operation's method as written (`upsert`)
     record: Value | None = None
     site: tuple | None = None  # BUILDER: its `.table(` call; SERVICE: its construction
     from_call: str | None = None  # the result of calling this function (resolved project-wide)

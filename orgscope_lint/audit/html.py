@@ -290,7 +290,12 @@ def _skipped(report: AuditReport) -> str:
     parts = ['<section id="skipped"><h2>Skipped</h2>']
     if not report.skipped:
         return parts[0] + '<p class="none">Nothing: every file was analysed.</p></section>'
-    kinds = {"error": "ORG000 error", "skipped": "skipped", "migration": "unreadable migration"}
+    kinds = {
+        "error": "ORG000 error",
+        "skipped": "skipped",
+        "migration": "unreadable migration",
+        "system-context": "system context",
+    }
     rows = "".join(
         f"<tr><td>{_code(item.path)}</td><td>{escape(kinds.get(item.kind, item.kind))}</td>"
         f"<td>{escape(item.reason)}</td></tr>"

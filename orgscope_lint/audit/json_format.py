@@ -22,7 +22,7 @@ ever added, and `version` changes if one is removed or changes meaning.
                         "findings": [{"path", "line", "column", "message"}]}],
   "findings_by_file": [{"path", "count", "codes": {"ORG001": 2, ...},
                         "findings": [{"line", "column", "code", "severity", "message"}]}],
-  "skipped": [{"path", "kind", "reason"}]      # kind: error | skipped | migration
+  "skipped": [{"path", "kind", "reason"}]      # kind: error | skipped | migration | system-context
 }
 ```
 

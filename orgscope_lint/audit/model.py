@@ -15,6 +15,7 @@ from orgscope_lint.audit.coverage import classified
 from orgscope_lint.engine import RunResult
 from orgscope_lint.facts import Query
 from orgscope_lint.findings import Finding, Severity
+from orgscope_lint.suppressions import SYSTEM_CONTEXT
 
 OPERATIONS: tuple[str, ...] = ("read", "count", "update", "delete", "insert")
 
@@ -307,4 +308,19 @@ def _skipped(result: RunResult) -> tuple[Skipped, ...]:
     migrations = [
         Skipped(path, "migration", problem) for path, problem in result.project.schema.unreadable
     ]
-    return (*files, *migrations)
+    return (*files, *migrations, *_system_contexts(result))
+
+
+def _system_contexts(result: RunResult) -> list[Skipped]:
+    """Code recognised as deliberately cross-tenant: which findings that exempted, and why."""
+    exempted: dict[tuple[str, str], list[str]] = {}
+    for finding in result.findings:
+        reason = finding.suppression_reason or ""
+        if finding.suppressed and reason.startswith(SYSTEM_CONTEXT):
+            exempted.setdefault((finding.path, reason), []).append(
+                f"{finding.code} at line {finding.line}"
+            )
+    return [
+        Skipped(path, "system-context", f"{reason}; exempts {', '.join(sites)}")
+        for (path, reason), sites in sorted(exempted.items())
+    ]

@@ -26,6 +26,7 @@ class Report:
     cwd: Path = field(default_factory=Path.cwd)
     version: str = __version__
     fixed: int = 0
+    baselined: int = 0  # findings a baseline file hid; they are not in `findings`
 
     @property
     def active(self) -> tuple[Finding, ...]:

@@ -4,6 +4,11 @@ Suppressed findings are left out of `findings` and only counted in
 `summary.suppressed`: a consumer that acts on every entry must not act on a suppressed one.
 Keys keep the contract's order and findings the report order, so two runs on the same
 code give byte-identical output.
+
+`fix` is null, or the edit `--fix` would make: its `kind`, the key or keyword `name`, the
+variable `var`, a `message`, and `edits`, a list of `{"line", "column", "end_line",
+"end_column", "content"}` (1-based, in characters, the end exclusive; an insertion is an
+empty range) that reproduce the fixed file when applied to the current one.
 """
 
 from __future__ import annotations

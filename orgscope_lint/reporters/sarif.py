@@ -137,12 +137,43 @@ def result(finding: Finding, rule_index: int, occurrence: int) -> dict[str, obje
     extra = {key: value for key, value in extra.items() if value}
     if extra:
         entry["properties"] = extra
+    fix = finding.fix or {}
+    edits = fix.get("edits")
+    if isinstance(edits, list) and edits:
+        entry["fixes"] = [
+            sarif_fix(finding.path, str(fix.get("message") or "Apply the fix"), edits)
+        ]
     if finding.suppressed:
         suppression: dict[str, object] = {"kind": "inSource"}
         if finding.suppression_reason:
             suppression["justification"] = finding.suppression_reason
         entry["suppressions"] = [suppression]
     return entry
+
+
+def sarif_fix(path: str, message: str, edits: list) -> dict[str, object]:
+    """A fix's text edits (`fix_edits`) as a SARIF fix on one artifact."""
+    return {
+        "description": {"text": message},
+        "artifactChanges": [
+            {
+                "artifactLocation": artifact_location(path),
+                "replacements": [
+                    {
+                        # An insertion is an empty region: its end is its start.
+                        "deletedRegion": {
+                            "startLine": edit["line"],
+                            "startColumn": edit["column"],
+                            "endLine": edit["end_line"],
+                            "endColumn": edit["end_column"],
+                        },
+                        "insertedContent": {"text": edit["content"]},
+                    }
+                    for edit in edits
+                ],
+            }
+        ],
+    }
 
 
 def physical_location(finding: Finding) -> dict[str, object]:

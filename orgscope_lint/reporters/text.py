@@ -75,6 +75,8 @@ def _notes(report: Report) -> str:
     notes = []
     if suppressed:
         notes.append(f"{suppressed} suppressed")
+    if report.baselined:
+        notes.append(f"{report.baselined} hidden by the baseline")
     if report.fixed:
         notes.append(f"{report.fixed} fixed")
     return ", ".join(notes)
@@ -89,9 +91,9 @@ def render_rich(report: Report, console: Console) -> None:
         console.print(_rich_header(finding))
         for line in also(finding):
             console.print(Text(line, style="dim"))
-        frame = _code_frame(finding, sources.lines(finding.path))
+        frame = _code_frame(finding, sources.lines(finding.path), console.width)
         if frame is not None:
-            console.print(frame)
+            console.print(frame, no_wrap=True, overflow="ignore", crop=False)
         console.print()
     console.print(_rich_summary(report))
     fixable = sum(1 for finding in report.active if finding.fix)
@@ -113,7 +115,11 @@ def _rich_header(finding: Finding) -> Text:
     )
 
 
-def _code_frame(finding: Finding, source: list[str] | None) -> Text | None:
+def _code_frame(finding: Finding, source: list[str] | None, width: int = 0) -> Text | None:
+    """The reported line with its neighbours and a caret under the span, fitted to `width`
+    terminal cells (0: no limit): long lines are cut with an ellipsis, and when the span
+    lies beyond the right edge every line of the frame scrolls by the same amount, so
+    the caret stays under the code it marks."""
     from rich.text import Text
 
     line_no = finding.span.line
@@ -121,20 +127,94 @@ def _code_frame(finding: Finding, source: list[str] | None) -> Text | None:
         return None
     first = max(1, line_no - CONTEXT_LINES)
     last = min(len(source), line_no + CONTEXT_LINES)
-    width = len(str(last))
+    number_width = len(str(last))
+    gutter = number_width + len(" │ ")
+    code = source[line_no - 1]
+    start, end = _caret_cells(finding, code)
+    window = _Window.around(start, end, max(width - gutter, MIN_CODE_CELLS) if width else 0)
     frame = Text()
     for number in range(first, last + 1):
-        code = source[number - 1]
         reported = number == line_no
-        frame.append(f"{number:>{width}} │ ", style="bold" if reported else "dim")
-        frame.append(code.expandtabs(TAB_SIZE) + "\n", style="" if reported else "dim")
+        frame.append(f"{number:>{number_width}} │ ", style="bold" if reported else "dim")
+        shown = window.cut(source[number - 1].expandtabs(TAB_SIZE))
+        frame.append(shown + "\n", style="" if reported else "dim")
         if reported:
-            start, end = _caret_cells(finding, code)
             style = SEVERITY_STYLES.get(finding.severity, "")
-            frame.append(f"{'':>{width}} │ ", style="dim")
-            frame.append(" " * start + "^" * max(1, end - start) + "\n", style=f"bold {style}")
+            left, right = window.caret(start, end)
+            frame.append(f"{'':>{number_width}} │ ", style="dim")
+            frame.append(" " * left + "^" * (right - left) + "\n", style=f"bold {style}")
     frame.rstrip()
     return frame
+
+
+ELLIPSIS = "…"
+# However narrow the terminal, this much code is shown (the terminal wraps the rest).
+MIN_CODE_CELLS = 16
+# Cells of code kept visible left of the span when the frame scrolls to reach it.
+LEFT_CONTEXT = 8
+
+
+class _Window:
+    """The columns of terminal cells a frame shows: [offset, offset + size)."""
+
+    def __init__(self, offset: int, size: int) -> None:
+        self.offset = offset
+        self.size = size  # 0: unlimited
+
+    @classmethod
+    def around(cls, start: int, end: int, size: int) -> _Window:
+        # Scroll only when the start of the span would not show, so the usual frame,
+        # code cut at the right edge, keeps its left margin.
+        if not size or start < size - 1:
+            return cls(0, size)
+        return cls(max(0, start - LEFT_CONTEXT), size)
+
+    def cut(self, line: str) -> str:
+        """`line` (tabs expanded) as the window shows it, at most `size` cells."""
+        if not self.size:
+            return line
+        from rich.cells import cell_len
+
+        text = _cells_from(line, self.offset)
+        if self.offset and text:  # a line that ends left of the window shows nothing
+            text = ELLIPSIS + _cells_from(text, 1)
+        if cell_len(text) > self.size:
+            text = _cells_upto(text, self.size - 1) + ELLIPSIS
+        return text
+
+    def caret(self, start: int, end: int) -> tuple[int, int]:
+        """The span's cells inside the window: at least one caret, never past the edge."""
+        left = max(start - self.offset, 1 if self.offset else 0)
+        right = max(end - self.offset, left + 1)
+        if self.size:
+            left = min(left, self.size - 1)
+            right = min(right, self.size)
+        return left, max(right, left + 1)
+
+
+def _cells_from(text: str, cells: int) -> str:
+    """`text` without its first `cells` cells; a wide character cut in two leaves a space
+    for its second half, so what follows stays in its column."""
+    from rich.cells import get_character_cell_size
+
+    used = 0
+    for index, char in enumerate(text):
+        if used >= cells:
+            return " " * (used - cells) + text[index:]
+        used += get_character_cell_size(char)
+    return ""
+
+
+def _cells_upto(text: str, cells: int) -> str:
+    """The longest start of `text` that fits in `cells` cells."""
+    from rich.cells import get_character_cell_size
+
+    used = 0
+    for index, char in enumerate(text):
+        used += get_character_cell_size(char)
+        if used > cells:
+            return text[:index]
+    return text
 
 
 def _caret_cells(finding: Finding, code: str) -> tuple[int, int]:

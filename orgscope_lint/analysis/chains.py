@@ -1,0 +1,90 @@
+"""A query-builder chain written as one expression, read link by link.
+
+`client.table("t").select("*").eq("id", x).single().execute()` is a tower of calls on
+attributes. `--fix` edits such a chain only when all of it is in one expression (never
+one continued through a variable, where another path may refine it) and only where the
+edit is unambiguous: a tenant filter goes right after the last filter or the operation
+(before modifiers such as `.single()` or `.order(...)`, which return builders that may
+not take filters), and a tenant key goes into the record literal of `.insert({...})`.
+The analysis asks `fixable` before offering a fix; `--fix` uses the same reading.
+"""
+
+from __future__ import annotations
+
+import libcst as cst
+
+from orgscope_lint.analysis.builder_api import STARTS
+
+WRITES = frozenset({"insert", "upsert"})
+_SCOPED_OPERATIONS = frozenset({"select", "update", "delete"})
+# Filters after which another `.eq(...)` is always valid.
+_FILTERS = frozenset(
+    {
+        "eq", "neq", "gt", "gte", "lt", "lte", "like", "ilike", "like_all_of",
+        "like_any_of", "ilike_all_of", "ilike_any_of", "is_", "in_", "contains",
+        "contained_by", "overlaps", "range_gt", "range_gte", "range_lt", "range_lte",
+        "range_adjacent", "text_search", "match", "filter", "not_", "or_",
+    }
+)  # fmt: skip
+# Modifiers that may close a chain before it runs; the filter goes before them.
+_MODIFIERS = frozenset({"order", "limit", "range", "offset", "single", "maybe_single", "csv"})
+
+
+def links(chain: cst.BaseExpression) -> list[cst.Call] | None:
+    """The calls of the chain below the running call, outermost first, ending with the
+    `.table(...)` call; None when it is not one expression of method calls."""
+    found: list[cst.Call] = []
+    node = chain
+    while isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute):
+        found.append(node)
+        if node.func.attr.value in STARTS:
+            return found
+        node = node.func.value
+    return None
+
+
+def method(call: cst.Call) -> str:
+    assert isinstance(call.func, cst.Attribute)
+    return call.func.attr.value
+
+
+def filter_slot(chain: list[cst.Call]) -> int | None:
+    """How many modifiers sit above the link a tenant filter goes after; None when the
+    chain has no `select`/`update`/`delete` or an unfamiliar call sits in the way."""
+    for index, call in enumerate(chain[:-1]):
+        name = method(call)
+        if name in _FILTERS or name in _SCOPED_OPERATIONS:
+            return index if _has_operation(chain[index:]) else None
+        if name not in _MODIFIERS:
+            return None
+    return None
+
+
+def _has_operation(chain: list[cst.Call]) -> bool:
+    names = [method(call) for call in chain]
+    return any(name in _SCOPED_OPERATIONS for name in names) and not any(
+        name in WRITES for name in names
+    )
+
+
+def record_literal(chain: list[cst.Call]) -> tuple[int, cst.Dict] | None:
+    """The `.insert({...})`/`.upsert({...})` link and its record, when the record is a
+    dict literal given as the first argument."""
+    writes = [(i, call) for i, call in enumerate(chain) if method(call) in WRITES]
+    if len(writes) != 1:
+        return None
+    index, call = writes[0]
+    first = call.args[0] if call.args else None
+    if first is None or first.keyword is not None or first.star:
+        return None
+    return (index, first.value) if isinstance(first.value, cst.Dict) else None
+
+
+def fixable(chain: cst.BaseExpression, operation: str | None) -> bool:
+    """Whether `--fix` can scope the chain below a `.execute()` call."""
+    parts = links(chain)
+    if parts is None or operation is None:
+        return False
+    if operation == "insert":
+        return record_literal(parts) is not None
+    return filter_slot(parts) is not None

@@ -1,0 +1,81 @@
+"""Whether a query reaches only the caller's own identity row.
+
+Authentication code resolves who is calling before any tenant is known: it looks the
+user up by the verified subject of a token, and later code reads or updates that same
+row by the principal's own id. Such a lookup pins a unique identity column to the
+authenticated identity, so it can only ever reach the caller's row: it is not a tenant
+query, whatever tenant or legacy key the table also carries.
+
+The authenticated identity is either a value read from the principal (`current_user["id"]`)
+or, inside a function that resolves the principal (one that other functions
+`Depends(...)` on), a value computed from that function's own parameters (the
+credentials it was handed), never one taken from request input.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Collection
+
+from orgscope_lint.facts import FunctionFact, KeyFact, Shape
+
+# Columns that name one user, and only one: pinning one of them to the caller's identity
+# selects the caller's own row.
+IDENTITY_COLUMNS = frozenset({"id", "uid", "sub", "email", "user_id", "auth_id", "username"})
+_IDENTITY_SUFFIXES = ("_user_id", "_user_uid", "_auth_id")
+
+
+# Columns holding a caller's secret: matched against the credential the request presents,
+# the lookup is the authentication itself (whoever holds the key is its owner).
+_CREDENTIAL_COLUMNS = frozenset({"api_key", "api_key_hash", "key_hash", "access_token"})
+_CREDENTIALS_TRAVEL_IN = ("request:header", "request:cookie")
+# Token verification, by the vocabulary every auth library and project uses for it: the
+# result is the verified subject of the token, the authenticated identity.
+_VERIFIES_TOKEN = re.compile(
+    r"^(?:verify|validate|authenticate|decode)_?"
+    r"(?:jwt|token|bearer|session_token|access_token|id_token|credentials?|auth_token)$"
+    r"|(?:^|\.)jwt\.decode$",
+    re.IGNORECASE,
+)
+
+
+def verifies_token(name: str) -> bool:
+    """`verify_jwt(token, secret)`, `jwt.decode(...)`, `auth.verify_id_token(...)`."""
+    last = name.rsplit(".", 1)[-1]
+    return bool(_VERIFIES_TOKEN.search(name) or _VERIFIES_TOKEN.match(last))
+
+
+def is_identity_column(column: str) -> bool:
+    return column in IDENTITY_COLUMNS or column.endswith(_IDENTITY_SUFFIXES)
+
+
+def pins_own_identity(
+    shape: Shape, function: FunctionFact | None, principal_providers: Collection[str]
+) -> bool:
+    """A filter that pins an identity column to the authenticated identity on every path."""
+    providing = function is not None and function.name in principal_providers
+    return any(
+        (is_identity_column(fact.key) and _authenticated(fact, function if providing else None))
+        or (_is_credential_column(fact.key) and _presented_credential(fact))
+        for fact in shape.keys
+    )
+
+
+def _is_credential_column(column: str) -> bool:
+    return column in _CREDENTIAL_COLUMNS or column.endswith("_api_key")
+
+
+def _presented_credential(fact: KeyFact) -> bool:
+    origin = fact.origin or ""
+    return fact.always and not fact.empty and origin.startswith(_CREDENTIALS_TRAVEL_IN)
+
+
+def _authenticated(fact: KeyFact, provider: FunctionFact | None) -> bool:
+    if not fact.always or fact.empty or fact.maybe_empty:
+        return False
+    if fact.origin == "principal":
+        return True
+    if provider is None or fact.origin is not None or fact.row:
+        return False
+    # Computed from the credentials the principal-resolving function was given.
+    return bool(fact.params) and set(fact.params) <= set(provider.params)

@@ -1,0 +1,113 @@
+"""Membership checks: a requested tenant id tested against the caller's own memberships.
+
+```python
+mine = sb.table("memberships").select("tenant_id").eq("user_id", current_user["id"]).execute()
+allowed = {m["tenant_id"] for m in mine.data}
+if str(tenant_id) not in allowed:
+    raise HTTPException(403)
+```
+
+After such a test the id is one the principal holds, as if it had been compared with the
+principal directly. The collection counts only when it was built from the principal
+itself or from the rows of a query pinned to the principal (a list, set or dict
+comprehension over them, `set(...)` of them, the rows themselves); a collection from the
+request, or from a query anyone's rows answer, proves nothing. `any(m["tenant_id"] == x
+for m in rows)` is the same test written as a generator, and `tid = str(tenant_id)`
+makes the test of `tid` a test of `tenant_id` too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import libcst as cst
+
+from orgscope_lint.analysis import values as V
+from orgscope_lint.analysis.syntax import dotted_name
+from orgscope_lint.analysis.values import Value
+from orgscope_lint.facts import Query
+
+# Calls that turn a value into another spelling of the same id: `str(tenant_id)`.
+_CONVERSIONS = frozenset({"str", "int", "UUID", "uuid.UUID"})
+_SPELLING_METHODS = frozenset({"strip", "lower", "upper", "casefold", "hex"})
+# Builtins whose result holds the items of their one argument.
+_SAME_ITEMS = frozenset({"list", "set", "frozenset", "tuple", "sorted"})
+# Environment keys for aliases: no Python name can start with this.
+ALIAS = "≡"
+
+
+def alias_source(node: cst.BaseExpression) -> str | None:
+    """The variable `node` only respells: `x`, `str(x)`, `UUID(x)`, `x.strip()`."""
+    if isinstance(node, cst.Name):
+        return node.value
+    if not isinstance(node, cst.Call):
+        return None
+    if isinstance(node.func, cst.Attribute) and node.func.attr.value in _SPELLING_METHODS:
+        inner: cst.BaseExpression = node.func.value
+    elif dotted_name(node.func) in _CONVERSIONS and len(node.args) == 1:
+        inner = node.args[0].value
+    else:
+        return None
+    return alias_source(inner)
+
+
+def same_items(name: str, args: Sequence[Value]) -> Value | None:
+    """`set(rows)`, `list(ids)`: the value of the one argument, items and provenance kept."""
+    if name in _SAME_ITEMS and len(args) == 1:
+        return args[0]
+    if name == "next" and args:
+        return args[0].element or V.derived(args[0])
+    return None
+
+
+def trusted_collection(value: Value, queries: Sequence[Query]) -> bool:
+    """Built from the principal, or from rows of a query pinned to the principal."""
+    for part in (value, value.element):
+        if part is None:
+            continue
+        if part.origin == "principal":
+            return True
+        if part.row and part.row.startswith("q") and _pinned_to_principal(part.row, queries):
+            return True
+    return False
+
+
+def _pinned_to_principal(ref: str, queries: Sequence[Query]) -> bool:
+    index = int(ref[1:])
+    if index >= len(queries) or queries[index].operation == "insert":
+        return False
+    return any(
+        fact.always and not fact.maybe_empty and fact.origin == "principal"
+        for fact in queries[index].shape.keys
+    )
+
+
+def any_match(node: cst.Call) -> tuple[cst.BaseExpression, cst.BaseExpression] | None:
+    """`any(m["k"] == x for m in rows)`: (x, rows), the outer value and the iterated rows."""
+    if dotted_name(node.func) != "any" or len(node.args) != 1:
+        return None
+    generator = node.args[0].value
+    if not isinstance(generator, cst.GeneratorExp):
+        return None
+    test, loop = generator.elt, generator.for_in
+    if loop.inner_for_in is not None or loop.ifs or not isinstance(test, cst.Comparison):
+        return None
+    if len(test.comparisons) != 1 or not isinstance(test.comparisons[0].operator, cst.Equal):
+        return None
+    bound = _names(loop.target)
+    left, right = test.left, test.comparisons[0].comparator
+    left_inner, right_inner = bool(_names(left) & bound), bool(_names(right) & bound)
+    if left_inner == right_inner:
+        return None
+    return (right if left_inner else left), loop.iter
+
+
+def _names(node: cst.CSTNode) -> set[str]:
+    found: set[str] = set()
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, cst.Name):
+            found.add(current.value)
+        stack.extend(current.children)
+    return found

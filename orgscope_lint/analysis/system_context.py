@@ -1,0 +1,328 @@
+"""Code that runs outside any tenant on purpose, recognised by the guard it shows.
+
+Three kinds, and only where the guard is visible in the code:
+
+- a webhook from an identity or payment provider that verifies the sender's signature
+  (svix `Webhook(secret).verify(...)`, `stripe.Webhook.construct_event(...)`,
+  `hmac.compare_digest(...)` whose failure raises or returns), itself or through a
+  function of the same module that does;
+- a dependency that raises unless the principal holds a platform role (superuser, staff,
+  platform admin): routes that `Depends(...)` on it are deliberately cross-tenant. An
+  organization's own admin role (`org:admin`) is a tenant role, never a platform one;
+- the entry point of a scheduled job or a script: a function registered with a task
+  scheduler (`@shared_task`, `@scheduler.scheduled_job(...)`, `add_job(f, ...)`), a
+  click or typer command, or one called from the module's `if __name__ == "__main__":`
+  block; and the private functions only such code of the same module calls.
+
+Each detection yields the reason a reader is shown, as if the function were marked
+`# orgscope: system-context -- <reason>`. An unverified webhook has no such reason.
+It reads the stdlib `ast` of the whole file: a verifying helper with no database call
+in it is never handed to LibCST, yet it still vouches for the routes that call it.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+_JOB_DECORATORS = frozenset(
+    {"scheduled_job", "shared_task", "periodic_task", "task", "actor", "cron", "crontab"}
+)
+_JOB_DECORATORS_CALLED = frozenset({"repeat_every", "repeat_at"})
+_CLI_FRAMEWORKS = frozenset({"click", "typer"})
+_JOB_REGISTRATIONS = frozenset({"add_job", "add_periodic_task"})
+_ROUTE_METHODS = frozenset(
+    {"get", "post", "put", "patch", "delete", "head", "options", "api_route", "route"}
+)
+# Words of a platform-wide role, and words that make a role the tenant's own.
+_PLATFORM_WORDS = re.compile(
+    r"super_?user|super_?admin|platform|is_staff|staff_?role|sys_?admin|system_admin|"
+    r"global_admin|internal_admin|admin_?(?:api_?)?(?:key|token|secret)",
+    re.IGNORECASE,
+)
+_TENANT_WORDS = re.compile(r"org|tenant|workspace|team|account|member", re.IGNORECASE)
+
+_DEPENDS = ("Depends", "Security")
+_Function = ast.FunctionDef | ast.AsyncFunctionDef
+
+
+@dataclass(frozen=True)
+class Detected:
+    """What a function's own code shows, keyed by its `def` line in `SystemContexts`."""
+
+    reason: str | None = None  # system context: why
+    platform_guard: str | None = None  # a dependency admitting only platform staff: why
+
+
+@dataclass
+class SystemContexts:
+    by_line: dict[int, Detected] = field(default_factory=dict)
+
+    def at(self, line: int) -> Detected:
+        return self.by_line.get(line, _NOTHING)
+
+
+_NOTHING = Detected()
+
+
+def detect(tree: ast.Module) -> SystemContexts:
+    """Every function of the module that shows a system-context guard."""
+    verifiers: dict[str, str] = {}
+    jobs: dict[str, str] = {}
+    functions: list[_Function] = []
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            functions.append(node)
+            verified = _signature_check(node)
+            if verified is not None:
+                verifiers[node.name] = verified
+        elif isinstance(node, ast.Call) and _last(node.func) in _JOB_REGISTRATIONS and node.args:
+            name = _last(node.args[0])
+            if name:
+                jobs.setdefault(name, "scheduled job (registered with the scheduler)")
+    script = False
+    for stmt in tree.body:
+        if isinstance(stmt, ast.If) and _is_main_guard(stmt.test):
+            script = True
+            for name in _called_names(stmt):
+                jobs.setdefault(name, "script entry point (`__main__`)")
+    cli = _imports_cli_framework(tree)
+    reasons = {id(fn): _reason(fn, verifiers, jobs, cli) for fn in functions}
+    _reached_only_from_system(functions, reasons, script)
+    found = SystemContexts()
+    for fn in functions:
+        guard = _platform_guard(fn)
+        reason = reasons[id(fn)]
+        if reason is None and guard is not None and _is_route(fn):
+            reason = f"route {guard}"  # checked inline: `if not is_super_admin(...): raise`
+        detected = Detected(reason, None if _is_route(fn) else guard)
+        if detected != _NOTHING:
+            found.by_line[fn.lineno] = detected
+    return found
+
+
+def _reached_only_from_system(
+    functions: list[_Function], reasons: dict[int, str | None], script: bool
+) -> None:
+    """A function this module alone calls (a private one, or any in a script), and only
+    from system code, runs only there: a verified webhook's event handlers, a job's steps."""
+    callers: dict[str, set[str]] = {}
+    by_name: dict[str, list[_Function]] = {}
+    for fn in functions:
+        by_name.setdefault(fn.name, []).append(fn)
+        for name in _called_names(fn):
+            callers.setdefault(name, set()).add(fn.name)
+    changed = True
+    while changed:
+        changed = False
+        for fn in functions:
+            if reasons[id(fn)] or _is_route(fn) or not (script or fn.name.startswith("_")):
+                continue
+            who = sorted(callers.get(fn.name, set()) - {fn.name})
+            if who and all(any(reasons[id(g)] for g in by_name[c]) for c in who):
+                origin = next(g for g in by_name[who[0]] if reasons[id(g)])
+                reasons[id(fn)] = f"called only from `{who[0]}` ({reasons[id(origin)]})"
+                changed = True
+
+
+def _reason(
+    fn: _Function, verifiers: dict[str, str], jobs: dict[str, str], cli: bool
+) -> str | None:
+    verified = _signature_check(fn)
+    if verified is not None:
+        return f"webhook: {verified}"
+    for name in sorted(_called_names(fn) | _dependency_names(fn)):
+        if name in verifiers and name != fn.name:
+            return f"webhook: calls `{name}`: {verifiers[name]}"
+    if _is_route(fn):
+        return None
+    job = _job_decorator(fn)
+    if job is not None:
+        return f"scheduled job (`@{job}`)"
+    command = _cli_command(fn) if cli else None
+    if command is not None:
+        return f"command-line entry point (`@{command}`)"
+    return jobs.get(fn.name)
+
+
+def _platform_guard(fn: _Function) -> str | None:
+    """A role test whose failure raises, naming a platform role and no tenant role."""
+    for node in _own_nodes(fn):
+        if isinstance(node, ast.If) and _ends_in(node.body, (ast.Raise,)):
+            words = _words(node.test)
+            platform = [w for w in words if _PLATFORM_WORDS.search(w)]
+            if platform and not any(_TENANT_WORDS.search(w) for w in words):
+                role = platform[0]
+                return f"raises unless the caller has a platform role or credential (`{role}`)"
+    return None
+
+
+# ------------------------------------------------------------------ signature checks
+
+
+def _signature_check(fn: _Function) -> str | None:
+    webhooks = {
+        _dotted(target)
+        for node in _own_nodes(fn)
+        if isinstance(node, ast.Assign) and _is_webhook(node.value)
+        for target in node.targets
+    }
+    for node in _own_nodes(fn):
+        if _rejects_bad_digest(node):
+            return "signature compared with `compare_digest`, a mismatch is rejected"
+        if not isinstance(node, ast.Call):
+            continue
+        if _dotted(node.func).endswith("construct_event"):
+            return "signature verified by `construct_event`"
+        if isinstance(node.func, ast.Attribute) and node.func.attr == "verify":
+            receiver = node.func.value
+            if _is_webhook(receiver) or _dotted(receiver) in webhooks:
+                return "signature verified by `Webhook.verify`"
+    return None
+
+
+def _rejects_bad_digest(node: ast.AST) -> bool:
+    """`if not compare_digest(...): raise/return`, or an `assert` of it."""
+    if not isinstance(node, (ast.If, ast.Assert)) or not _compares_digest(node.test):
+        return False
+    return isinstance(node, ast.Assert) or _ends_in(node.body, (ast.Raise, ast.Return))
+
+
+def _compares_digest(test: ast.expr) -> bool:
+    return any(
+        isinstance(n, ast.Call) and _last(n.func) == "compare_digest" for n in ast.walk(test)
+    )
+
+
+def _is_webhook(node: ast.expr) -> bool:
+    return isinstance(node, ast.Call) and _last(node.func) == "Webhook"
+
+
+# ------------------------------------------------------------------ jobs and routes
+
+
+def _job_decorator(fn: _Function) -> str | None:
+    for decorator in fn.decorator_list:
+        called = isinstance(decorator, ast.Call)
+        target = decorator.func if isinstance(decorator, ast.Call) else decorator
+        last = _last(target)
+        if last in _JOB_DECORATORS or (called and last in _JOB_DECORATORS_CALLED):
+            return _dotted(target)
+    return None
+
+
+def _cli_command(fn: _Function) -> str | None:
+    """`@app.command(...)` / `@cli.command()` in a module that uses click or typer."""
+    for decorator in fn.decorator_list:
+        target = decorator.func if isinstance(decorator, ast.Call) else decorator
+        if _last(target) == "command":
+            return _dotted(target)
+    return None
+
+
+def _imports_cli_framework(tree: ast.Module) -> bool:
+    for stmt in tree.body:
+        if isinstance(stmt, ast.Import):
+            modules = [alias.name for alias in stmt.names]
+        elif isinstance(stmt, ast.ImportFrom):
+            modules = [stmt.module or ""]
+        else:
+            continue
+        if any(module.split(".")[0] in _CLI_FRAMEWORKS for module in modules):
+            return True
+    return False
+
+
+def _is_route(fn: _Function) -> bool:
+    return any(
+        isinstance(d, ast.Call)
+        and isinstance(d.func, ast.Attribute)
+        and d.func.attr in _ROUTE_METHODS
+        for d in fn.decorator_list
+    )
+
+
+def _is_main_guard(test: ast.expr) -> bool:
+    if not isinstance(test, ast.Compare) or len(test.comparators) != 1:
+        return False
+    sides = (test.left, test.comparators[0])
+    named = any(isinstance(s, ast.Name) and s.id == "__name__" for s in sides)
+    main = any(isinstance(s, ast.Constant) and s.value == "__main__" for s in sides)
+    return named and main
+
+
+def _dependency_names(fn: _Function) -> set[str]:
+    args = fn.args
+    defaults = [*args.defaults, *(d for d in args.kw_defaults if d is not None)]
+    annotations = [
+        a.annotation
+        for a in (*args.posonlyargs, *args.args, *args.kwonlyargs)
+        if a.annotation is not None
+    ]
+    names = set()
+    for root in (*defaults, *annotations, *fn.decorator_list):
+        for node in ast.walk(root):
+            if isinstance(node, ast.Call) and _last(node.func) in _DEPENDS and node.args:
+                target = node.args[0]
+                names.add(_last(target.func if isinstance(target, ast.Call) else target))
+    names.discard("")
+    return names
+
+
+# ------------------------------------------------------------------ syntax walking
+
+
+def _own_nodes(fn: ast.AST) -> Iterator[ast.AST]:
+    """Every node of a function's body, nested functions and classes left out."""
+    stack: list[ast.AST] = list(getattr(fn, "body", []))
+    while stack:
+        node = stack.pop()
+        yield node
+        stack.extend(
+            child
+            for child in ast.iter_child_nodes(node)
+            if not isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
+        )
+
+
+def _called_names(fn: ast.AST) -> set[str]:
+    names = set()
+    for node in _own_nodes(fn):
+        if isinstance(node, ast.Call):
+            names.add(_last(node.func))
+            # `asyncio.run(main())`, `to_thread(sync_job)`: the function handed over runs too.
+            names.update(_last(a) for a in node.args if isinstance(a, (ast.Name, ast.Attribute)))
+    names.discard("")
+    return names
+
+
+def _ends_in(body: list[ast.stmt], kinds: tuple[type, ...]) -> bool:
+    return bool(body) and isinstance(body[-1], kinds)
+
+
+def _words(node: ast.AST) -> list[str]:
+    """The names, attributes and string literals a test mentions."""
+    found = []
+    for child in ast.walk(node):
+        if isinstance(child, ast.Name):
+            found.append(child.id)
+        elif isinstance(child, ast.Attribute):
+            found.append(child.attr)
+        elif isinstance(child, ast.Constant) and isinstance(child.value, str):
+            found.append(child.value)
+    return found
+
+
+def _dotted(node: ast.AST) -> str:
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute):
+        base = _dotted(node.value)
+        return f"{base}.{node.attr}" if base else node.attr
+    return ""
+
+
+def _last(node: ast.AST) -> str:
+    return _dotted(node).rsplit(".", 1)[-1]

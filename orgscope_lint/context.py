@@ -1,0 +1,119 @@
+"""The rest of the project, as a partial run needs it: every file's summary facts,
+indexed by display path and stamped with the size and mtime they were computed from.
+
+A partial run (a pre-commit hook's few files, the changed files of a pull request)
+reports on its files only, yet needs every other file's summaries (scoping helpers,
+dict builders). Any run that analyses files leaves their summaries in one index entry,
+so the next partial run, even the first one after a full `check .`, reads one entry and
+stats the project's files instead of reading, hashing and unpickling each of them. A
+file whose stamp no longer matches is hashed and its summary kept if its bytes are
+those indexed (a fresh checkout dates every file anew); only a changed file is
+analysed again (from the facts cache when its bytes are known).
+
+A stamp is taken before the file is read, and a file changed in the last two seconds is
+never stamped (its entry is then checked by its bytes): it may change again within the
+clock's granularity keeping its size and mtime (git's "racy" case), and a stale summary
+would hide a leak.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import time
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from orgscope_lint.facts import FileFacts
+
+if TYPE_CHECKING:
+    from orgscope_lint.cache import FactsCache
+
+# (mtime in nanoseconds, size in bytes)
+Stamp = tuple[int, int]
+# display path -> (stamp or None, SHA-256 of the bytes, summary facts)
+Index = dict[str, tuple[Stamp | None, str, FileFacts]]
+
+RACY_NS = 2_000_000_000
+
+# Facts for (path, display path) pairs; fills the digests of what it read, by display path.
+Collect = Callable[[Sequence[tuple[Path, str]], dict[str, str]], list[FileFacts]]
+
+
+def stamps(files: Iterable[tuple[Path, str]]) -> dict[str, Stamp]:
+    """The stamp of each file that can be trusted, by display path."""
+    recent = time.time_ns() - RACY_NS
+    found: dict[str, Stamp] = {}
+    for path, shown in files:
+        try:
+            stat = os.stat(path)
+        except OSError:
+            continue  # analysed for real, never indexed
+        if stat.st_mtime_ns <= recent:
+            found[shown] = (stat.st_mtime_ns, stat.st_size)
+    return found
+
+
+def context_summaries(
+    rest: Sequence[tuple[Path, str]],
+    checked: Sequence[FileFacts],
+    checked_known: tuple[dict[str, Stamp], dict[str, str]],
+    store: tuple[FactsCache, str] | None,
+    collect: Collect,
+    summarise: Callable[[FileFacts], FileFacts],
+) -> list[FileFacts]:
+    """Summaries of the `rest` of the project: from the index where a file's stamp is
+    unchanged, or else its bytes (a fresh checkout dates every file anew); through
+    `collect` otherwise. `store` is the cache and the index's key there; the index is
+    then rewritten to hold exactly the files of this run (`rest` and the `checked` ones,
+    whose stamps and digests come in `checked_known`), if anything in it changed."""
+    index: Index = (store[0].load_context(store[1]) if store is not None else None) or {}
+    rest_stamps = stamps(rest) if store is not None else {}
+    updated: Index = {}
+    misses: list[tuple[Path, str]] = []
+    for path, shown in rest:
+        entry = index.get(shown)
+        stamp = rest_stamps.get(shown)
+        if entry is not None and stamp is not None and entry[0] == stamp:
+            updated[shown] = entry
+        elif entry is not None and _digest(path) == entry[1]:
+            updated[shown] = (stamp, entry[1], entry[2])
+        else:
+            misses.append((path, shown))
+    digests: dict[str, str] = {}
+    fresh = [summarise(facts) for facts in collect(misses, digests)] if misses else []
+    # In the project's order, as if every file had been analysed: the join keeps the
+    # first definition of a name in places.
+    by_path = {facts.path: facts for facts in fresh}
+    summaries = [
+        updated[shown][2] if shown in updated else by_path[shown]
+        for _, shown in rest
+        if shown in updated or shown in by_path
+    ]
+    if store is not None:
+        _add(updated, fresh, rest_stamps, digests)
+        _add(updated, [summarise(facts) for facts in checked], *checked_known)
+        if _keys_of(updated) != _keys_of(index):
+            store[0].store_context(store[1], updated)
+    return summaries
+
+
+def _digest(path: Path) -> str | None:
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return None
+
+
+def _add(
+    index: Index, summaries: Iterable[FileFacts], known: dict[str, Stamp], digests: dict[str, str]
+) -> None:
+    for facts in summaries:
+        digest = digests.get(facts.path)
+        if digest is not None and facts.error is None:
+            index[facts.path] = (known.get(facts.path), digest, facts)
+
+
+def _keys_of(index: Index) -> dict[str, tuple[Stamp | None, str]]:
+    return {shown: (stamp, digest) for shown, (stamp, digest, _) in index.items()}

@@ -1,0 +1,127 @@
+"""A finding's fix as text edits, so JSON and SARIF consumers can offer it.
+
+Each file is edited once, exactly as `--fix` would edit it (all its fixes, or none if
+the result would not parse), and each fix is reduced to the one range it replaces and
+the text it inserts. Positions follow the findings' convention: 1-based lines, 1-based
+columns counted in characters, the end exclusive; an insertion is an empty range.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import replace
+from pathlib import Path
+
+from orgscope_lint.findings import Finding
+from orgscope_lint.fix import Change, Edit, changes
+
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+_FIX_KEYS = frozenset({"kind", "name", "var"})
+
+
+def describe(kind: str, name: str, var: str, operation: str | None) -> str:
+    if kind == "add-argument":
+        return f"Pass `{name}={var}`"
+    if kind == "add-filter":
+        return f'Add `.eq("{name}", {var})` to the query'
+    target = "record" if operation == "insert" else "filter"
+    return f'Add `"{name}": {var}` to the {target}'
+
+
+def with_edits(findings: Iterable[Finding], cwd: Path) -> list[Finding]:
+    """The findings, each fix carrying its `message` and `edits`; a fix `--fix` would not
+    make on the file as it is now (edited since, unreadable) is dropped."""
+    from orgscope_lint.sources import SourceText, read_source
+
+    findings = list(findings)
+    by_path: dict[str, dict[Edit, int]] = defaultdict(dict)
+    for index, finding in enumerate(findings):
+        fix = finding.fix
+        if fix and not finding.suppressed and fix.keys() >= _FIX_KEYS:
+            kind, name, var = (str(fix[key]) for key in ("kind", "name", "var"))
+            by_path[finding.path][Edit(finding.line, finding.column, kind, name, var)] = index
+    for path, wanted in by_path.items():
+        source = read_source(cwd / path)
+        text = source.text if isinstance(source, SourceText) else ""
+        made = {change.edit: change for change in changes(text, list(wanted))} if text else {}
+        for edit, index in wanted.items():
+            finding = findings[index]
+            change = made.get(edit)
+            edits = _text_edit(text, change) if change is not None else None
+            fix = None
+            if edits is not None:
+                message = describe(edit.kind, edit.name, edit.var, finding.operation)
+                fix = {**(finding.fix or {}), "message": message, "edits": [edits]}
+            findings[index] = replace(finding, fix=fix)
+    return findings
+
+
+def _text_edit(text: str, change: Change) -> dict[str, object] | None:
+    """The change as a range of `text`; None if the call's code is not where LibCST
+    said (then nothing is offered rather than a wrong edit)."""
+    starts = [0] + [match.end() for match in _LINE_BREAK.finditer(text)]
+    if change.line > len(starts):
+        return None
+    at = starts[change.line - 1] + change.column
+    if text[at : at + len(change.before)] != change.before:
+        return None
+    return replacement(text, at, change.before, change.after)
+
+
+def replacement(text: str, at: int, before: str, after: str) -> dict[str, object]:
+    """The one range of `text` that replacing `before` (found at `at`) with `after`
+    changes, and the text it puts there."""
+    start = 0
+    limit = min(len(before), len(after))
+    while start < limit and before[start] == after[start]:
+        start += 1
+    end_before, end_after = len(before), len(after)
+    while (
+        end_before > start and end_after > start and before[end_before - 1] == after[end_after - 1]
+    ):
+        end_before -= 1
+        end_after -= 1
+    content = after[start:end_after]
+    start, end = at + start, at + end_before
+    if end == start and content:
+        start, content = _natural_insertion(text, start, content)
+        end = start
+    line, column = _position(text, start)
+    end_line, end_column = _position(text, end)
+    return {
+        "line": line,
+        "column": column,
+        "end_line": end_line,
+        "end_column": end_column,
+        "content": content,
+    }
+
+
+def _natural_insertion(text: str, at: int, content: str) -> tuple[int, str]:
+    """The same insertion slid to where a person would make it: whole lines, else
+    before a `.` or a `,` (`.eq(...)`, `, "key": var`), not `q("org_id", org_id).e`."""
+    while at > 0 and text[at - 1] == content[-1]:
+        at, content = at - 1, text[at - 1] + content[:-1]
+    candidates = [(at, content)]
+    while at < len(text) and text[at] == content[0]:
+        at, content = at + 1, content[1:] + text[at]
+        candidates.append((at, content))
+
+    def score(candidate: tuple[int, str]) -> int:
+        where, inserted = candidate
+        if (where == 0 or text[where - 1] in "\r\n") and inserted.endswith(("\n", "\r")):
+            return 0
+        return 1 if inserted[0] in ".," else 2
+
+    # Never between the two characters of a \r\n line break.
+    whole = [c for c in candidates if not text.startswith("\r\n", c[0] - 1) or c[0] == 0]
+    return min(whole or candidates, key=score)
+
+
+def _position(text: str, offset: int) -> tuple[int, int]:
+    line, line_start = 1, 0
+    for match in _LINE_BREAK.finditer(text, 0, offset):
+        line, line_start = line + 1, match.end()
+    return line, offset - line_start + 1

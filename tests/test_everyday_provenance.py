@@ -1,0 +1,88 @@
+"""Ids read from a query's rows keep that provenance through everyday Python forms."""
+
+from __future__ import annotations
+
+import ast
+import textwrap
+
+import pytest
+
+from orgscope_lint.analysis import analyze_module
+from orgscope_lint.config import Config
+
+HEAD = """
+def f(org_id, other):
+    rows = sb.table("calls").select("id").eq("clerk_org_id", org_id).execute().data
+"""
+
+
+def follow_up_row(body: str) -> str | None:
+    """The row the last query's `id` filter reads from ("q0" is the first query)."""
+    text = HEAD + textwrap.indent(textwrap.dedent(body).strip("\n"), "    ") + "\n"
+    facts = analyze_module("m.py", text, ast.parse(text), Config())
+    assert facts.error is None, facts.error
+    fact = facts.queries[-1].shape.get("id")
+    assert fact is not None, facts.queries[-1]
+    return fact.row
+
+
+FROM_ROWS = {
+    "list comprehension": """
+        ids = [r["id"] for r in rows]
+        sb.table("calls").delete().in_("id", ids).execute()
+        """,
+    "set() of a generator": """
+        ids = set(r["id"] for r in rows)
+        sb.table("calls").delete().in_("id", ids).execute()
+        """,
+    "dict comprehension keys": """
+        by_id = {r["id"]: r for r in rows}
+        for call_id in by_id:
+            sb.table("calls").delete().eq("id", call_id).execute()
+        """,
+    "next()": """
+        first = next(r for r in rows if r["status"])
+        sb.table("calls").delete().eq("id", first.get("id")).execute()
+        """,
+    "nested comprehension": """
+        pairs = [(r["id"], o) for r in rows for o in other]
+        ids = [p for p in pairs]
+        sb.table("calls").delete().in_("id", [r["id"] for r in rows]).execute()
+        """,
+}
+
+
+@pytest.mark.parametrize("body", FROM_ROWS.values(), ids=FROM_ROWS.keys())
+def test_ids_from_rows_keep_their_provenance(body: str) -> None:
+    assert follow_up_row(body) == "q0"
+
+
+NOT_FROM_ROWS = {
+    "comprehension over a parameter": """
+        ids = [i for i in other]
+        sb.table("calls").delete().in_("id", ids).execute()
+        """,
+    "loop variable rebound": """
+        ids = [other for r in rows]
+        sb.table("calls").delete().in_("id", ids).execute()
+        """,
+}
+
+
+@pytest.mark.parametrize("body", NOT_FROM_ROWS.values(), ids=NOT_FROM_ROWS.keys())
+def test_other_values_do_not(body: str) -> None:
+    assert follow_up_row(body) is None
+
+
+def test_a_plain_helper_result_is_its_row() -> None:
+    text = textwrap.dedent(
+        """
+        def f(org_id, task_id):
+            task = task_by_id(org_id, task_id)
+            sb.table("tasks").update({"done": True}).eq("id", task["id"]).execute()
+        """
+    )
+    facts = analyze_module("m.py", text, ast.parse(text), Config())
+    (call,) = facts.helper_calls
+    assert call.name == "task_by_id"
+    assert facts.queries[0].shape.get("id").row == "h0"  # type: ignore[union-attr]

@@ -1,0 +1,167 @@
+"""The caller's own identity row: which filters reach only the authenticated user's row."""
+
+from __future__ import annotations
+
+import ast
+import textwrap
+
+import pytest
+
+from orgscope_lint.analysis import analyze_module, identity
+from orgscope_lint.config import Config
+from orgscope_lint.facts import FileFacts
+
+
+def facts_of(source: str) -> FileFacts:
+    text = textwrap.dedent(source)
+    facts = analyze_module("auth.py", text, ast.parse(text), Config())
+    assert facts.error is None, facts.error
+    return facts
+
+
+def own_identity(source: str, providers: set[str] | None = None) -> bool:
+    facts = facts_of(source)
+    (query,) = facts.queries
+    function = facts.function(query.function)
+    depended_on = {name for fn in facts.functions for name in fn.depends_on}
+    return identity.pins_own_identity(
+        query.shape, function, depended_on if providers is None else providers
+    )
+
+
+@pytest.mark.parametrize(
+    ("column", "expected"),
+    [
+        ("id", True),
+        ("email", True),
+        ("clerk_user_id", True),
+        ("user_id", True),
+        ("sub", True),
+        ("clerk_org_id", False),
+        ("name", False),
+        ("user_ids", False),
+    ],
+)
+def test_identity_columns_are_a_generic_vocabulary(column: str, expected: bool) -> None:
+    assert identity.is_identity_column(column) is expected
+
+
+def test_principal_identity_field_pins_own_row() -> None:
+    assert own_identity(
+        """
+        def me(current_user):
+            return db.select("users", {"clerk_user_id": current_user["clerk_user_id"]})
+        """
+    )
+
+
+def test_request_value_is_not_the_caller() -> None:
+    assert not own_identity(
+        """
+        @router.get("/users/{user_id}")
+        def user(user_id: str, current_user=Depends(get_current_user)):
+            return db.select("users", {"id": user_id})
+        """
+    )
+
+
+def test_non_identity_column_pinned_to_principal_is_not_an_identity_row() -> None:
+    assert not own_identity(
+        """
+        def mine(current_user):
+            return db.select("users", {"team": current_user["team"]})
+        """
+    )
+
+
+RESOLVER = """
+def resolve(creds=Depends(bearer)):
+    claims = clerk.parse_claims(creds.credentials, KEY)
+    return db.select("users", {"email": claims["email"]})
+
+@router.get("/me")
+def me(current_user=Depends(resolve)):
+    return current_user
+"""
+
+
+def test_verified_subject_inside_the_principal_resolver_pins_own_row() -> None:
+    assert own_identity(RESOLVER)
+
+
+def test_the_same_function_is_no_resolver_when_nothing_depends_on_it() -> None:
+    assert not own_identity(RESOLVER, providers=set())
+
+
+def test_a_header_read_by_the_resolver_is_request_input() -> None:
+    assert not own_identity(
+        """
+        def resolve(x_user_id: str = Header(...)):
+            return db.select("users", {"id": x_user_id})
+
+        @router.get("/me")
+        def me(current_user=Depends(resolve)):
+            return current_user
+        """
+    )
+
+
+def test_identity_set_on_some_paths_only_does_not_count() -> None:
+    assert not own_identity(
+        """
+        def me(current_user, flag):
+            filters = {}
+            if flag:
+                filters["id"] = current_user["id"]
+            return db.select("users", filters)
+        """
+    )
+
+
+def test_a_verified_token_subject_is_the_caller_anywhere() -> None:
+    assert own_identity(
+        """
+        @router.post("/sessions/update")
+        async def update(request: Request):
+            session_id = verify_jwt(request.headers["authorization"], SECRET)
+            return db.select("sessions", {"id": session_id})
+        """,
+        providers=set(),
+    )
+
+
+def test_the_presented_api_key_finds_its_own_row() -> None:
+    assert own_identity(
+        """
+        @router.post("/sessions")
+        async def create(request: Request):
+            api_key = request.headers.get("X-Api-Key")
+            return db.select("projects", {"api_key": api_key})
+        """
+    )
+
+
+def test_an_api_key_from_the_body_is_not_presented_credentials() -> None:
+    assert not own_identity(
+        """
+        @router.post("/sessions")
+        async def create(body: Body):
+            return db.select("projects", {"api_key": body.api_key})
+        """
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("verify_jwt", True),
+        ("jwt.decode", True),
+        ("auth.verify_id_token", True),
+        ("validate_token", True),
+        ("wh.verify", False),
+        ("payload.decode", False),
+        ("verify_signature", False),
+    ],
+)
+def test_token_verification_vocabulary(name: str, expected: bool) -> None:
+    assert identity.verifies_token(name) is expected

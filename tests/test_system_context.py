@@ -1,0 +1,267 @@
+"""System code recognised with no configuration, only where its guard is visible."""
+
+from __future__ import annotations
+
+import ast
+import json
+import shutil
+import textwrap
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from orgscope_lint.analysis import system_context
+from orgscope_lint.cli import cli
+
+CASE = Path(__file__).resolve().parent.parent / "fixtures" / "cases" / "system_context_detected"
+
+
+def detected(source: str) -> dict[str, system_context.Detected]:
+    tree = ast.parse(textwrap.dedent(source))
+    found = system_context.detect(tree)
+    return {
+        fn.name: found.at(fn.lineno)
+        for fn in ast.walk(tree)
+        if isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef))
+    }
+
+
+def reason_of(source: str, name: str) -> str | None:
+    return detected(source)[name].reason
+
+
+SIGNED = {
+    "svix": """
+        @router.post("/hook")
+        async def hook(request):
+            wh = Webhook(secret)
+            event = wh.verify(await request.body(), dict(request.headers))
+        """,
+    "stripe": """
+        @router.post("/hook")
+        async def hook(request):
+            event = stripe.Webhook.construct_event(body, sig, secret)
+        """,
+    "hmac": """
+        @router.post("/hook")
+        async def hook(request, x_signature: str = Header(...)):
+            if not hmac.compare_digest(expected(request), x_signature):
+                raise HTTPException(401)
+        """,
+    "hmac-helper": """
+        def check(body, signature):
+            if not secrets.compare_digest(sign(body), signature):
+                return False_response()
+
+        @router.post("/hook")
+        async def hook(request):
+            check(await request.body(), request.headers["x-sig"])
+        """,
+}
+
+
+@pytest.mark.parametrize("source", SIGNED.values(), ids=SIGNED.keys())
+def test_a_verified_webhook_is_system_context(source: str) -> None:
+    assert (reason_of(source, "hook") or "").startswith("webhook: ")
+
+
+UNSIGNED = {
+    "no check": """
+        @router.post("/hook")
+        async def hook(request):
+            event = await request.json()
+        """,
+    "digest only logged": """
+        @router.post("/hook")
+        async def hook(request):
+            if not hmac.compare_digest(a, b):
+                logger.warning("bad signature")
+        """,
+    "verify of something else": """
+        @router.post("/hook")
+        async def hook(request, token):
+            jwt_client.verify(token)
+        """,
+}
+
+
+@pytest.mark.parametrize("source", UNSIGNED.values(), ids=UNSIGNED.keys())
+def test_an_unverified_webhook_is_not(source: str) -> None:
+    assert reason_of(source, "hook") is None
+
+
+GUARDS = """
+def staff(user=Depends(get_current_user)):
+    if not user.get("is_superuser"):
+        raise HTTPException(403)
+    return user
+
+def org_admin(user=Depends(get_current_user)):
+    if user["org_role"] != "org:admin":
+        raise HTTPException(403)
+    return user
+
+def role_admin(user=Depends(get_current_user)):
+    if user["role"] != "platform_admin":
+        raise HTTPException(403)
+    return user
+
+def lenient(user=Depends(get_current_user)):
+    if not user.get("is_superuser"):
+        user["note"] = "not staff"
+    return user
+"""
+
+
+def test_platform_role_guards_are_told_from_tenant_roles() -> None:
+    found = detected(GUARDS)
+    assert found["staff"].platform_guard and "is_superuser" in found["staff"].platform_guard
+    assert found["role_admin"].platform_guard
+    assert found["org_admin"].platform_guard is None
+    assert found["lenient"].platform_guard is None
+
+
+JOBS = """
+@scheduler.scheduled_job("cron", hour=3)
+def nightly():
+    pass
+
+@celery_app.task
+def send():
+    pass
+
+@repeat_every(seconds=60)
+async def tick():
+    pass
+
+def purge():
+    pass
+
+def main():
+    pass
+
+def helper():
+    pass
+
+@router.get("/x")
+def route():
+    pass
+
+scheduler.add_job(purge, "interval", hours=1)
+
+if __name__ == "__main__":
+    main()
+"""
+
+
+def test_job_and_script_entry_points() -> None:
+    found = detected(JOBS)
+    for name in ("nightly", "send", "tick", "purge", "main"):
+        assert found[name].reason, name
+    assert found["helper"].reason is None
+    assert found["route"].reason is None
+
+
+def _json(args: list[str]) -> dict:
+    result = CliRunner().invoke(cli, ["check", str(CASE), "--no-cache", *args])
+    return json.loads(result.output)
+
+
+def test_detected_system_context_is_suppressed_with_its_reason_in_sarif() -> None:
+    sarif = _json(["--output-format", "sarif"])
+    results = sarif["runs"][0]["results"]
+    justifications = [
+        s.get("justification", "") for r in results for s in r.get("suppressions", [])
+    ]
+    assert any("Webhook.verify" in j for j in justifications), justifications
+    assert any("require_platform_admin" in j for j in justifications), justifications
+    assert any("scheduled job" in j for j in justifications), justifications
+    active = [r for r in results if not r.get("suppressions")]
+    assert active, "the unverified webhook and the tenant-admin route must stay reported"
+
+
+def test_verbose_and_audit_name_the_detected_reason(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    project = tmp_path / "project"
+    shutil.copytree(CASE, project)  # the audit writes its cache beside the project
+    monkeypatch.chdir(project)
+    verbose = CliRunner().invoke(cli, ["check", ".", "--no-cache", "-v"])
+    assert "suppressed ORG001 at app/api/webhooks.py" in verbose.stderr
+    audit = CliRunner().invoke(cli, ["audit", ".", "--format", "json"])
+    skipped = json.loads(audit.output)["skipped"]
+    kinds = {item["kind"] for item in skipped}
+    assert "system-context" in kinds
+    assert any("construct_event" in item["reason"] for item in skipped)
+
+
+HANDLERS = """
+class WebhookService:
+    async def process(self, request):
+        event = stripe.Webhook.construct_event(payload, sig, secret)
+        if event.type == "refund":
+            await self._handle_refund(event)
+        await self._shared(event)
+
+    async def _handle_refund(self, event):
+        await self._record(event)
+
+    async def _record(self, event):
+        pass
+
+    async def _shared(self, event):
+        pass
+
+    async def public_handler(self, event):
+        pass
+
+@router.post("/other")
+async def other(request):
+    await service._shared(await request.json())
+"""
+
+
+def test_private_handlers_reached_only_from_a_verified_webhook() -> None:
+    found = detected(HANDLERS)
+    assert "construct_event" in (found["_handle_refund"].reason or "")
+    assert "construct_event" in (found["_record"].reason or "")  # transitively
+    assert found["_shared"].reason is None  # also called from an unverified route
+    assert found["public_handler"].reason is None  # another module may call it
+
+
+INLINE = """
+@router.get("/admin/brokers")
+async def brokers(user=Depends(get_current_user)):
+    if not storage.is_super_admin(user["id"]):
+        raise HTTPException(403)
+
+@router.post("/reconcile")
+async def reconcile(admin_key: str = Query(None)):
+    if admin_key != config.get("ADMIN_API_KEY"):
+        raise HTTPException(403)
+
+@router.get("/org/brokers")
+async def org_brokers(user=Depends(get_current_user)):
+    if not user["is_org_admin"]:
+        raise HTTPException(403)
+"""
+
+
+def test_routes_checking_a_platform_role_inline() -> None:
+    found = detected(INLINE)
+    assert "is_super_admin" in (found["brokers"].reason or "")
+    assert "admin_key" in (found["reconcile"].reason or "")
+    assert found["org_brokers"].reason is None
+
+
+def test_cli_commands_only_in_a_module_using_a_cli_framework() -> None:
+    commands = """
+    app = typer.Typer()
+
+    @app.command("mine")
+    def mine():
+        pass
+    """
+    assert reason_of("import typer\n" + textwrap.dedent(commands), "mine")
+    assert reason_of("import discord\n" + textwrap.dedent(commands), "mine") is None
