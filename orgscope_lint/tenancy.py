@@ -96,7 +96,7 @@ def _child_verdict(query: Query, facts: FileFacts, project: Project) -> Verdict:
     if query.table in project.tenant_rows:
         return _tenant_row_verdict(query)
     link = project.parents.get(query.table)
-    if link is None or (query.operation != "insert" and _owner_scoped(query, project)):
+    if link is None or (query.operation != "insert" and _owner_scoped(query, project, facts)):
         return Verdict.NOT_TENANT
     child = judge_child(query, link.column, lambda ref: _root_scoped(ref, query, facts, project))
     if child is ChildVerdict.UNTRUSTED:
@@ -173,7 +173,7 @@ def verifying_lookup(query: Query, facts: FileFacts, project: Project) -> str | 
     return None
 
 
-def owner_scoped(query: Query, project: Project, facts: FileFacts | None = None) -> bool:
+def owner_scoped(query: Query, facts: FileFacts, project: Project) -> bool:
     return _owner_scoped(query, project, facts)
 
 

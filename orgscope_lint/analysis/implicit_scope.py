@@ -52,20 +52,34 @@ def reliance(query: Query, facts: FileFacts, project: Project) -> Reliance | Non
     if judged is Verdict.SCOPED:
         if query.ownership_checked:
             return Reliance("ownership", None, None)
-        if owner_scoped(query, project, facts):
+        if owner_scoped(query, facts, project):
             return None  # pinned to the principal's own user: narrower, not implicit
         ref = verifying_lookup(query, facts, project)
         if ref is None or _through_parent(query, ref, facts, project):
+            return None
+        if _by_identity(ref, facts, project):
             return None
         return Reliance("check", ref, _span(ref, facts))
     if judged is Verdict.FOLLOWS:
         ref = follows(query, facts, project)
         if ref is None or not root_scoped(ref, query, facts, project):
             return None
-        if _through_parent(query, ref, facts, project) or _own_row(ref, facts, project):
+        if _through_parent(query, ref, facts, project) or _by_identity(ref, facts, project):
             return None
         return Reliance("row", ref, _span(ref, facts))
     return None
+
+
+def _by_identity(ref: str, facts: FileFacts, project: Project) -> bool:
+    """The root is scoped without the tenant key (the caller's own identity row): what
+    follows from it is the caller's own, nothing a tenant key would add to."""
+    if not ref.startswith("q"):
+        return False
+    root = facts.queries[int(ref[1:])]
+    key = project.key_for(root.table)
+    if root.ownership_checked:
+        return False  # its own key was checked after the fetch: a tenant row after all
+    return key is None or project.state_for(root.shape, key) is not KeyState.PRESENT
 
 
 def _through_parent(query: Query, ref: str, facts: FileFacts, project: Project) -> bool:
@@ -83,12 +97,6 @@ def _through_parent(query: Query, ref: str, facts: FileFacts, project: Project) 
         fact.always and fact.key in linked and (fact.row == ref or fact.origin == f"verified:{ref}")
         for fact in query.shape.keys
     )
-
-
-def _own_row(ref: str, facts: FileFacts, project: Project) -> bool:
-    """The row came from the caller's own identity lookup: a query by its id reaches the
-    caller's own row, which the tenant key would not narrow."""
-    return ref.startswith("q") and owner_scoped(facts.queries[int(ref[1:])], project, facts)
 
 
 def _span(ref: str | None, facts: FileFacts) -> Span | None:

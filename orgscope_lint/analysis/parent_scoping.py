@@ -22,7 +22,7 @@ from orgscope_lint.analysis import values as V
 from orgscope_lint.analysis.values import Value
 from orgscope_lint.facts import Query
 
-if TYPE_CHECKING:  # the verdict half is read by the rules, which never load LibCST
+if TYPE_CHECKING:  # the verdict imports this module; LibCST loads only for analysis
     import libcst as cst
 
 # Builder methods that pin a column to a value: the names in their arguments are what a
