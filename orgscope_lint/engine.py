@@ -311,16 +311,24 @@ def schema_findings(
 
     root = project.config.root
     wanted = [os.path.abspath(path) for path in paths]
+    files = project.schema.files
+    if not any(_covers(p, os.path.abspath(root / f)) for p in wanted for f in files):
+        return []  # a hook run on Python files: judging the policies would be wasted
     found: list[Finding] = []
     for rule in rules:
         for finding in rule().check_schema(project):
             full = os.path.abspath(root / finding.path)
-            if not any(full == p or full.startswith(os.path.join(p, "")) for p in wanted):
+            if not any(_covers(p, full) for p in wanted):
                 continue
             shown = display_path(Path(full), cwd)
             if rule.code not in per_file_ignores(shown, project.config):
                 found.append(suppress_sql(replace(finding, path=shown)))
     return found
+
+
+def _covers(path: str, full: str) -> bool:
+    """`full` is the checked `path` or lies below it."""
+    return full == path or full.startswith(os.path.join(path, ""))
 
 
 def analyze_source(source: SourceText | Unreadable, config: Config, shown: str) -> FileFacts:

@@ -222,7 +222,13 @@ def summary_facts(facts: FileFacts, helpers: Collection[str] = ()) -> FileFacts:
         or fn.depends_on
         or fn.platform_guard
     )
-    names = {fn.qualname for fn in kept}
+    # A route kept only for what it depends on needs no queries: they are most of a
+    # summary's size, and every partial run reads every summary.
+    names = {
+        fn.qualname
+        for fn in kept
+        if fn.returns or fn.org_params or fn.db_class or fn.name in helpers
+    }
     return FileFacts(
         path=facts.path,
         functions=kept,
