@@ -726,6 +726,7 @@ def init_migration() -> str:
             is_active boolean not null default true,
             created_at timestamptz not null default now()
         );
+        alter table organizations enable row level security;
         """,
         {},
     )

@@ -105,7 +105,14 @@ CACHEDIR_TAG_NAME = "CACHEDIR.TAG"
 # A namespace (tool build + configuration) no run has used for this long is deleted.
 UNUSED_FOR = 7 * 24 * 3600
 # Modules whose classes an entry may rebuild; nothing else is importable from a pickle.
-_SAFE_MODULES = frozenset({"orgscope_lint.facts", "orgscope_lint.findings", "orgscope_lint.schema"})
+_SAFE_MODULES = frozenset(
+    {
+        "orgscope_lint.facts",
+        "orgscope_lint.findings",
+        "orgscope_lint.schema",
+        "orgscope_lint.rls.model",
+    }
+)
 
 
 class NotACacheDirectory(Exception):
@@ -193,7 +200,8 @@ class FactsCache:
         the largest cost of a warm run otherwise."""
         stored = self._read_entry(self._schema_path(fingerprint))
         ok = isinstance(stored, Schema) and stored.fingerprint == fingerprint
-        return stored if ok else None
+        # An entry written before row-level security was replayed lacks it: a miss.
+        return stored if ok and getattr(stored, "rls", None) is not None else None
 
     def store_schema(self, schema: Schema) -> None:
         self._write_entry(self._schema_path(schema.fingerprint), schema)

@@ -186,6 +186,8 @@ def check(
         shown = printable(migration)
         message = f"migration {shown} not fully replayed: {problem}"
         click.echo(f"orgscope-lint: warning: {message}", err=True)
+    if result.project.assume_all and not quiet:
+        _say_no_schema(result)
     if verbose:
         _print_model(result, config)
     if write_baseline is not None:
@@ -350,18 +352,42 @@ def _emit(report: Report, output_format: str, output_file: Path | None, quiet: b
         click.echo(get_renderer(output_format)(report), nl=False)
 
 
+def _say_no_schema(result: RunResult) -> None:
+    """Once per run: without migrations the tenant model is a guess, and how to fix that."""
+    project = result.project
+    click.echo(
+        "orgscope-lint: no SQL migrations found (looked for "
+        f"{', '.join(project.config.schema)}): every table is treated as a tenant table",
+        err=True,
+    )
+    if project.inferred_key is not None:
+        click.echo(
+            f"orgscope-lint: {project.inferred_key.explain(project.config.tenant_key)}", err=True
+        )
+    click.echo("orgscope-lint: run `orgscope-lint init` to write the tenant model down", err=True)
+
+
 def _print_model(result: RunResult, config: Config) -> None:
     project = result.project
     where = config.source or "defaults (no configuration file found)"
     click.echo(f"configuration: {where}", err=True)
-    click.echo(f"tenant key: {config.tenant_key}", err=True)
+    key = project.inferred_key.key if project.inferred_key else config.tenant_key
+    click.echo(f"tenant key: {key}", err=True)
     if project.assume_all:
         click.echo(
             "no schema or tenant tables found: every table is treated as a tenant table", err=True
         )
+    from orgscope_lint.rls.summary import rls_summary
+
     for name in sorted(project.tables):
         table = project.tables[name]
         click.echo(f"  {name}: {table.key}  ({table.source})", err=True)
+        if rls := rls_summary(name, project):
+            click.echo(f"    row-level security: {rls}", err=True)
+    for name, source in sorted(project.tenant_rows.items()):
+        click.echo(f"  {name}: id, the tenant's own row  ({source})", err=True)
+    for name, link in sorted(project.parents.items()):
+        click.echo(f"  {name}: through {link.describe()}  ({link.source})", err=True)
     for problem in project.schema.unreadable:
         click.echo(f"  unreadable migration {problem[0]}: {problem[1]}", err=True)
     for finding in result.findings:

@@ -39,6 +39,7 @@ class Config:
     global_tables: tuple[str, ...] = ()
     db_classes: tuple[str, ...] = ("DatabaseService", "DatabaseAdminService")
     rls_bypass_classes: tuple[str, ...] = ("DatabaseAdminService",)
+    rls_clients: tuple[str, ...] = ()
     db_receivers: tuple[str, ...] = ("db", "admin_db", "db_admin", "database")
     scoped_helpers: Mapping[str, str] = field(default_factory=lambda: dict(DEFAULT_SCOPED_HELPERS))
     principal_names: tuple[str, ...] = ("current_user",)
@@ -98,6 +99,7 @@ _KEYS: dict[str, tuple[str, str]] = {
     "global-tables": ("global_tables", "str-list"),
     "db-classes": ("db_classes", "str-list"),
     "rls-bypass-classes": ("rls_bypass_classes", "str-list"),
+    "rls-clients": ("rls_clients", "str-list"),
     "db-receivers": ("db_receivers", "str-list"),
     "scoped-helpers": ("scoped_helpers", "str-map"),
     "principal-names": ("principal_names", "str-list"),

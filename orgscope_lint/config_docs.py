@@ -74,6 +74,14 @@ KEY_DOCS: dict[str, KeyDoc] = {
         "Building one without an org is not ORG011.",
         '["DatabaseAdminService", "ServiceRoleClient"]',
     ),
+    "rls-clients": KeyDoc(
+        "Query-builder clients that carry the end user's token (an anon-key client with "
+        "the user's JWT), so the database's row-level security applies to their queries. "
+        "A missing filter on a table whose policies scope the operation is then a warning "
+        "(defence in depth). Unlisted builder clients are not assumed to respect RLS: "
+        "server code usually holds the service-role key, which bypasses it.",
+        '["user_client", "self.client"]',
+    ),
     "db-receivers": KeyDoc(
         "Variable and attribute names trusted as database services when no type is "
         "visible (`db.select(...)` where `db` comes from a dependency).",

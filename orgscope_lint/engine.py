@@ -146,6 +146,7 @@ def run(
             findings.extend(check_file(file_facts, project, rules))
         except Exception as exc:  # a bug of a rule: named after the file, exit code 2
             raise InternalError.during(file_facts.path, exc) from None
+    findings.extend(schema_findings(project, rules, paths, cwd))
     findings.sort(key=Finding.sort_key)
     if cache is not None and run_key is not None:
         cache.store_findings(run_key, findings)
@@ -298,6 +299,36 @@ def check_file(facts: FileFacts, project: Project, rules: Iterable[type[Rule]]) 
         require_reason=project.config.require_suppression_reason,
         platform_guards=project.platform_guards,
     )
+
+
+def schema_findings(
+    project: Project, rules: Iterable[type[Rule]], paths: Sequence[Path], cwd: Path
+) -> list[Finding]:
+    """The migrations' findings (ORG2xx), on the `.sql` files among the checked paths."""
+    from dataclasses import replace
+
+    from orgscope_lint.sql_suppressions import suppress_sql
+
+    root = project.config.root
+    wanted = [os.path.abspath(path) for path in paths]
+    files = project.schema.files
+    if not any(_covers(p, os.path.abspath(root / f)) for p in wanted for f in files):
+        return []  # a hook run on Python files: judging the policies would be wasted
+    found: list[Finding] = []
+    for rule in rules:
+        for finding in rule().check_schema(project):
+            full = os.path.abspath(root / finding.path)
+            if not any(_covers(p, full) for p in wanted):
+                continue
+            shown = display_path(Path(full), cwd)
+            if rule.code not in per_file_ignores(shown, project.config):
+                found.append(suppress_sql(replace(finding, path=shown)))
+    return found
+
+
+def _covers(path: str, full: str) -> bool:
+    """`full` is the checked `path` or lies below it."""
+    return full == path or full.startswith(os.path.join(path, ""))
 
 
 def analyze_source(source: SourceText | Unreadable, config: Config, shown: str) -> FileFacts:

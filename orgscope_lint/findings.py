@@ -24,6 +24,15 @@ class Span:
 
 
 @dataclass(frozen=True, slots=True)
+class Related:
+    """Another site a finding stands for or relies on: a follow-up query, a check."""
+
+    path: str
+    line: int
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
 class Finding:
     path: str
     span: Span
@@ -39,6 +48,7 @@ class Finding:
     fix: dict[str, object] | None = None
     suppressed: bool = False
     suppression_reason: str | None = None
+    related: tuple[Related, ...] = ()
 
     @property
     def line(self) -> int:

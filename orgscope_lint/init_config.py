@@ -19,7 +19,8 @@ from pathlib import Path
 
 from orgscope_lint.config import SECTION, Config
 from orgscope_lint.discovery import discover
-from orgscope_lint.schema import load_schema
+from orgscope_lint.project import tenant_row_tables
+from orgscope_lint.schema import Schema, load_schema
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -76,13 +77,30 @@ def propose(root: Path) -> Proposal:
         tables=len(columns),
         migrations=len(schema.files),
         table_keys=_other_keys(columns, key, scoping),
-        global_candidates=tuple(
-            sorted(name for name, cols in columns.items() if not cols & set(scoping))
-        ),
+        global_candidates=_global_candidates(schema, columns, scoping),
         db_classes=tuple(c.name for c in db),
         rls_bypass_classes=tuple(c.name for c in db if c.bypasses_rls),
         scoped_helpers=scoped_helpers(db, _org_names(defaults, key)),
     )
+
+
+def _global_candidates(
+    schema: Schema, columns: Mapping[str, frozenset[str]], scoping: Sequence[str]
+) -> tuple[str, ...]:
+    """Tables with no tenant column, less the tenants' own rows and the children of
+    tenant tables: those are scoped by their id or through their parent, not global."""
+    keyed = {
+        name: next(key for key in scoping if key in cols)
+        for name, cols in columns.items()
+        if cols & set(scoping)
+    }
+    rows = tenant_row_tables(schema, keyed)
+    children = {
+        name
+        for name, info in schema.tables.items()
+        if any(parent in keyed for _, parent in info.references)
+    }
+    return tuple(sorted(name for name in columns if name not in keyed | rows.keys() | children))
 
 
 def choose_key(

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from orgscope_lint.analysis import fresh_values
 from orgscope_lint.config import Config
 from orgscope_lint.facts import FileFacts, FunctionFact, KeyState, Shape
+from orgscope_lint.key_inference import InferredKey, infer_key
 from orgscope_lint.schema import Schema
 
 
@@ -18,11 +19,30 @@ class TableKey:
     source: str  # "config: table-keys", "migrations/001_init.sql", ...
 
 
+@dataclass(frozen=True, slots=True)
+class ParentLink:
+    """A child table scoped through its foreign key to a tenant table."""
+
+    column: str  # the child's column that references the parent
+    parent: str
+    source: str  # the migration that declared the table
+
+    def describe(self) -> str:
+        return f"{self.column} -> {self.parent}"
+
+
 @dataclass
 class Project:
     config: Config
     schema: Schema
     tables: dict[str, TableKey] = field(default_factory=dict)
+    # Tables without a tenant key that reference a tenant table: scoped through it.
+    parents: dict[str, ParentLink] = field(default_factory=dict)
+    # The tenant rows themselves (`organizations`, which tenant keys reference): each is
+    # scoped by its own `id`. Table -> where that was learned.
+    tenant_rows: dict[str, str] = field(default_factory=dict)
+    # No schema: the tenant key the code itself filters by, when it is not the configured one.
+    inferred_key: InferredKey | None = None
     # No schema and no configured tables: every non-global table is assumed tenant-owned.
     assume_all: bool = False
     db_methods: dict[str, FunctionFact] = field(default_factory=dict)
@@ -51,7 +71,16 @@ class Project:
             return found.key
         if table in self.config.global_tables or not self.assume_all:
             return None
-        return self.config.tenant_key
+        return self.inferred_key.key if self.inferred_key else self.config.tenant_key
+
+    def scoping_column(self, table: str) -> str | None:
+        """The tenant key, or for a child table the column that reaches its parent."""
+        key = self.key_for(table)
+        if key is None and table in self.parents:
+            return self.parents[table].column
+        if key is None and table in self.tenant_rows:
+            return "id"
+        return key
 
     def source_for(self, table: str) -> str:
         found = self.tables.get(table)
@@ -143,6 +172,8 @@ class Project:
     def add_facts(self, facts: Iterable[FileFacts]) -> None:
         """Join every file's summaries; call once all files are analysed."""
         facts = list(facts)
+        if self.assume_all:
+            self.inferred_key = infer_key(facts, self.config)
         for file_facts in facts:
             for fn in file_facts.functions:
                 self.functions.setdefault(fn.name, []).append(fn)
@@ -177,10 +208,10 @@ class Project:
 
 def summary_facts(facts: FileFacts, helpers: Collection[str] = ()) -> FileFacts:
     """Only what other files' analysis can use: the functions a summary comes from
-    (dict builders, methods with an org parameter, DB-class methods, functions that carry a
-    route dependency or a platform guard), their queries, and the definitions of the
-    configured scoped `helpers` (`Project._accepts` reads them: a partial run must judge a
-    helper call as the full run does)."""
+    (dict builders, methods with an org parameter, DB-class methods), their queries,
+    the definitions of the configured scoped `helpers` (`Project._accepts` reads them: a
+    partial run must judge a helper call as the full run does), and what resolves or
+    guards the principal (`depends_on`, platform-role guards)."""
     kept = tuple(
         fn
         for fn in facts.functions
@@ -191,7 +222,13 @@ def summary_facts(facts: FileFacts, helpers: Collection[str] = ()) -> FileFacts:
         or fn.depends_on
         or fn.platform_guard
     )
-    names = {fn.qualname for fn in kept}
+    # A route kept only for what it depends on needs no queries: they are most of a
+    # summary's size, and every partial run reads every summary.
+    names = {
+        fn.qualname
+        for fn in kept
+        if fn.returns or fn.org_params or fn.db_class or fn.name in helpers
+    }
     return FileFacts(
         path=facts.path,
         functions=kept,
@@ -216,4 +253,46 @@ def build_project(config: Config, schema: Schema) -> Project:
     # Migrations that all failed to read tell nothing: as if there were none (each one is
     # reported as ORG000).
     assume_all = not schema.files and not config.tenant_tables and not config.table_keys
-    return Project(config=config, schema=schema, tables=tables, assume_all=assume_all)
+    keyed = {name: table.key for name, table in tables.items()}
+    rows = {
+        name: source
+        for name, source in tenant_row_tables(schema, keyed).items()
+        if name not in config.global_tables
+    }
+    parents = _parent_links(schema, tables, config)
+    return Project(
+        config=config,
+        schema=schema,
+        tables=tables,
+        parents={name: link for name, link in parents.items() if name not in rows},
+        tenant_rows=rows,
+        assume_all=assume_all,
+    )
+
+
+def tenant_row_tables(schema: Schema, keyed: dict[str, str]) -> dict[str, str]:
+    """Tables without a tenant key that a tenant table's key references
+    (`org_id uuid references organizations(id)`): the tenants' own rows."""
+    rows: dict[str, str] = {}
+    for name, key in sorted(keyed.items()):
+        info = schema.tables.get(name)
+        for column, parent in info.references if info is not None else ():
+            if column == key and parent not in keyed:
+                rows.setdefault(parent, f"{name}.{key} references it ({info.source})")
+    return rows
+
+
+def _parent_links(
+    schema: Schema, tables: dict[str, TableKey], config: Config
+) -> dict[str, ParentLink]:
+    """Each table with no tenant key of its own whose foreign key reaches a tenant table:
+    its rows belong to whichever tenant owns the referenced row (first such key wins)."""
+    links: dict[str, ParentLink] = {}
+    for name, info in schema.tables.items():
+        if name in tables or name in config.global_tables:
+            continue
+        for column, parent in info.references:
+            if parent in tables and parent != name:
+                links[name] = ParentLink(column, parent, info.source)
+                break
+    return links

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar
 
-from orgscope_lint.findings import Finding, Severity, Span
+from orgscope_lint.findings import Finding, Related, Severity, Span
 
 if TYPE_CHECKING:
     from orgscope_lint.facts import FileFacts
@@ -47,6 +47,10 @@ class Rule:
     def check(self, facts: FileFacts, project: Project) -> Iterator[Finding]:
         raise NotImplementedError
 
+    def check_schema(self, project: Project) -> Iterator[Finding]:
+        """Findings on the migrations (paths relative to the project root), once a run."""
+        return iter(())
+
     def finding(
         self,
         facts: FileFacts,
@@ -57,6 +61,7 @@ class Rule:
         table: str | None = None,
         operation: str | None = None,
         fix: dict[str, object] | None = None,
+        related: tuple[Related, ...] = (),
     ) -> Finding:
         return Finding(
             path=facts.path,
@@ -69,6 +74,7 @@ class Rule:
             operation=operation,
             snippet=snippet,
             fix=fix,
+            related=related,
         )
 
     @classmethod

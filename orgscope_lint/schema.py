@@ -27,11 +27,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from orgscope_lint import foreign_keys
 from orgscope_lint.discovery import DEFAULT_EXCLUDES
 
 if TYPE_CHECKING:
     from sqlglot import exp
     from sqlglot.dialects.dialect import Dialect
+
+    from orgscope_lint.rls.model import RlsModel
 
 __all__ = ["DEFAULT_SKIP_DIRS", "Schema", "TableInfo", "load_schema"]
 
@@ -46,6 +49,8 @@ class TableInfo:
     # The migration that last created the table or introduced one of its columns: where a
     # user looks to see why the table counts as a tenant table.
     source: str
+    # Single-column foreign keys: (column, referenced table), sorted.
+    references: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +60,8 @@ class Schema:
     files: tuple[str, ...]
     unreadable: tuple[tuple[str, str], ...]
     fingerprint: str
+    # Row-level security as the migrations leave it (None: not replayed, an old entry).
+    rls: RlsModel | None = None
 
     def table_with_column(self, table: str, column: str) -> bool:
         info = self.tables.get(_unqualify(table))
@@ -101,7 +108,10 @@ def read_migrations(
 
 def replay(migrations: Migrations) -> Schema:
     """The schema the migrations leave behind (the costly part: sqlglot parses the DDL)."""
+    from orgscope_lint.rls.replay import RlsReplay
+
     state = _Replay()
+    rls = RlsReplay()
     files: list[str] = []
     unreadable: list[tuple[str, str]] = []
     with _quiet_sqlglot():
@@ -111,8 +121,13 @@ def replay(migrations: Migrations) -> Schema:
                 continue
             files.append(relative)
             skipped: list[str] = []
-            for operation in _operations(text, skipped):
-                state.apply(operation, relative)
+            for line, statement in split_statements_at(text):
+                if _too_long(statement, skipped):
+                    continue
+                for operation in _statement_operations(statement):
+                    state.apply(operation, relative)
+                # Row-level security is read from the same statements, in the same order.
+                rls.observe(statement, relative, line)
             if skipped:
                 limit = f"{MAX_STATEMENT_CHARS // 1024} KB"
                 heads = ", ".join(f"`{head}`" for head in skipped[:3])
@@ -127,6 +142,7 @@ def replay(migrations: Migrations) -> Schema:
         files=tuple(files),
         unreadable=tuple(unreadable),
         fingerprint=migrations.fingerprint,
+        rls=rls.result(),
     )
 
 
@@ -222,8 +238,12 @@ def _read(path: Path) -> tuple[bytes | None, str | None, str]:
         return data, None, f"not valid UTF-8 (byte 0x{data[exc.start]:02x} at offset {exc.start})"
 
 
+# Bumped when a replayed Schema gains a field: a cached schema of the old shape must miss.
+_REPLAY_FORMAT = b"schema-2"
+
+
 def _fingerprint(contents: Sequence[tuple[str, bytes | None]]) -> str:
-    digest = hashlib.sha256()
+    digest = hashlib.sha256(_REPLAY_FORMAT)
     for relative, data in contents:
         # Length prefixes keep ("a", b"bc") and ("ab", b"c") apart; an unreadable file
         # still counts, so that it becoming readable changes the fingerprint.
@@ -263,23 +283,34 @@ def _split_statements(sql: str) -> list[str]:
     A `;` inside a quoted string, a quoted identifier, a comment or a dollar-quoted body
     (PL/pgSQL functions, DO blocks) does not end a statement.
     """
-    statements: list[str] = []
+    return [statement for _, statement in split_statements_at(sql)]
+
+
+def split_statements_at(sql: str) -> list[tuple[int, str]]:
+    """`_split_statements` with the 1-based line each statement starts on."""
+    statements: list[tuple[int, str]] = []
     buffer: list[str] = []
     position = 0
+    start = -1  # offset of the statement's first character that is not blank
     while position < len(sql):
         match = _LEXEME.search(sql, position)
         if match is None:
+            start = _first_text(sql, position, len(sql), start)
             buffer.append(sql[position:])
             break
+        start = _first_text(sql, position, match.start(), start)
         buffer.append(sql[position : match.start()])
         kind, end = match.lastgroup, match.end()
+        if kind not in ("semi", "line", "meta", "block"):
+            start = _first_text(sql, match.start(), end, start)
         if kind == "semi":
             statement = "".join(buffer).strip()
             buffer.clear()
             if statement:
-                statements.append(statement)
+                statements.append((sql.count("\n", 0, max(start, 0)) + 1, statement))
                 if _COPY_FROM_STDIN.match(statement):
                     end = _end_of_copy_data(sql, end)
+            start = -1
         elif kind in ("line", "meta"):
             # psql meta-commands (`\connect`, pg_dump's `\restrict`) are not SQL.
             buffer.append(" ")
@@ -295,8 +326,18 @@ def _split_statements(sql: str) -> list[str]:
         position = end
     statement = "".join(buffer).strip()
     if statement:
-        statements.append(statement)
+        statements.append((sql.count("\n", 0, max(start, 0)) + 1, statement))
     return statements
+
+
+def _first_text(sql: str, begin: int, end: int, start: int) -> int:
+    if start >= 0:
+        return start
+    match = _NOT_BLANK.search(sql, begin, end)
+    return -1 if match is None else match.start()
+
+
+_NOT_BLANK = re.compile(r"\S")
 
 
 def _end_of_block_comment(sql: str, start: int) -> int:
@@ -325,6 +366,7 @@ class _CreateTable:
     # LIKE, INHERITS and PARTITION OF tables whose columns the new table starts with.
     copies: tuple[str, ...] = ()
     if_not_exists: bool = False
+    references: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -357,13 +399,29 @@ class _DropTable:
     table: str
 
 
-_Operation = _CreateTable | _AddColumn | _DropColumn | _RenameColumn | _RenameTable | _DropTable
+@dataclass(frozen=True, slots=True)
+class _AddReference:
+    table: str
+    column: str
+    parent: str
+
+
+_Operation = (
+    _CreateTable
+    | _AddColumn
+    | _DropColumn
+    | _RenameColumn
+    | _RenameTable
+    | _DropTable
+    | _AddReference
+)
 
 
 @dataclass(slots=True)
 class _Table:
     columns: set[str]
     source: str
+    references: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
@@ -381,7 +439,7 @@ class _Replay:
             for parent in operation.copies:
                 if parent in tables:
                     columns |= tables[parent].columns
-            tables[operation.table] = _Table(columns, source)
+            tables[operation.table] = _Table(columns, source, dict(operation.references))
         elif isinstance(operation, _AddColumn):
             # A table no migration created was made elsewhere (a dashboard, an older dump);
             # what the ALTER shows about it is still true.
@@ -391,6 +449,7 @@ class _Replay:
         elif isinstance(operation, _DropColumn):
             if operation.table in tables:
                 tables[operation.table].columns.discard(operation.column)
+                tables[operation.table].references.pop(operation.column, None)
         elif isinstance(operation, _RenameColumn):
             # A renamed column is a new column name as far as the tenant model goes:
             # `RENAME client_id TO clerk_org_id` is where the table gains its key.
@@ -398,15 +457,29 @@ class _Replay:
             table.columns.discard(operation.old)
             table.columns.add(operation.new)
             table.source = source
+            if operation.old in table.references:
+                table.references[operation.new] = table.references.pop(operation.old)
         elif isinstance(operation, _RenameTable):
             # Renaming a table no migration created still proves the new name exists.
             tables[operation.new] = tables.pop(operation.table, None) or _Table(set(), source)
+            for other in tables.values():  # foreign keys follow the renamed table
+                for column, parent in other.references.items():
+                    if parent == operation.table:
+                        other.references[column] = operation.new
+        elif isinstance(operation, _AddReference):
+            table = tables.setdefault(operation.table, _Table(set(), source))
+            table.references[operation.column] = operation.parent
         else:
             tables.pop(operation.table, None)
 
     def result(self) -> dict[str, TableInfo]:
         return {
-            name: TableInfo(name=name, columns=frozenset(table.columns), source=table.source)
+            name: TableInfo(
+                name=name,
+                columns=frozenset(table.columns),
+                source=table.source,
+                references=tuple(sorted(table.references.items())),
+            )
             for name, table in sorted(self.tables.items())
         }
 
@@ -418,16 +491,19 @@ MAX_MIGRATION_BYTES = 4 * 1024 * 1024
 MAX_STATEMENT_CHARS = 256 * 1024
 
 
-def _operations(sql: str, skipped: list[str] | None = None) -> Iterator[_Operation]:
-    for statement in _split_statements(sql):
-        if len(statement) > MAX_STATEMENT_CHARS:
-            if skipped is not None:
-                skipped.append(statement[:40].split("(", 1)[0].strip())
-            continue
-        if _DO_HEAD.match(statement):
-            yield from _do_block_operations(statement)
-        else:
-            yield from _ddl_operations(statement)
+def _too_long(statement: str, skipped: list[str] | None) -> bool:
+    if len(statement) <= MAX_STATEMENT_CHARS:
+        return False
+    if skipped is not None:
+        skipped.append(statement[:40].split("(", 1)[0].strip())
+    return True
+
+
+def _statement_operations(statement: str) -> Iterator[_Operation]:
+    if _DO_HEAD.match(statement):
+        yield from _do_block_operations(statement)
+    else:
+        yield from _ddl_operations(statement)
 
 
 _TABLE_DDL_HEAD = re.compile(
@@ -612,6 +688,7 @@ def _create_operations(create: exp.Create, statement: str) -> list[_Operation] |
             columns=tuple(columns),
             copies=tuple(copies),
             if_not_exists=bool(create.args.get("exists")),
+            references=tuple(foreign_keys.from_elements(elements)),
         )
     ]
 
@@ -648,6 +725,10 @@ def _alter_operations(alter: exp.Expression, statement: str) -> list[_Operation]
             if not _RENAME_TO.search(statement) or not isinstance(action.this, exp.Table):
                 return None
             operations.append(_RenameTable(table, action.this.name.lower()))
+    operations.extend(
+        _AddReference(table, column, parent)
+        for column, parent in foreign_keys.from_elements(actions)
+    )
     return operations
 
 
@@ -737,9 +818,12 @@ def _create_from_text(match: re.Match[str]) -> list[_Operation]:
     rest = match.group("rest")
     columns: list[str] = []
     copies: list[str] = []
+    references: list[tuple[str, str]] = []
     if rest.startswith("("):
         elements, rest = _split_top_level(rest[1:])
         for element in elements:
+            if reference := foreign_keys.from_text(element):
+                references.append(reference)
             parsed = _ELEMENT_TEXT.match(element)
             if parsed is None:
                 continue
@@ -759,6 +843,7 @@ def _create_from_text(match: re.Match[str]) -> list[_Operation]:
             columns=tuple(columns),
             copies=tuple(copies),
             if_not_exists=match.group("if_not_exists") is not None,
+            references=tuple(references),
         )
     ]
 
@@ -767,6 +852,8 @@ def _alter_from_text(table: str, actions: str) -> list[_Operation]:
     operations: list[_Operation] = []
     parts, _ = _split_top_level(actions)
     for action in (part.strip() for part in parts):
+        if reference := foreign_keys.from_text(action):
+            operations.append(_AddReference(table, *reference))
         if match := _RENAME_TABLE_TEXT.match(action):
             operations.append(_RenameTable(table, _unqualify(match.group("new"))))
         elif match := _RENAME_COLUMN_TEXT.match(action):

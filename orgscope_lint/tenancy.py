@@ -10,6 +10,7 @@ from __future__ import annotations
 import enum
 
 from orgscope_lint.analysis import fresh_values, identity
+from orgscope_lint.analysis.parent_scoping import ChildVerdict, judge_child
 from orgscope_lint.facts import (
     FileFacts,
     FunctionFact,
@@ -19,7 +20,10 @@ from orgscope_lint.facts import (
     Query,
     ShapeKind,
 )
+from orgscope_lint.findings import Related
 from orgscope_lint.project import Project
+
+TENANT_ROW_KEY = "id"
 
 
 class Verdict(enum.Enum):
@@ -47,7 +51,7 @@ def verdict(query: Query, facts: FileFacts, project: Project) -> Verdict:
 def _verdict(query: Query, facts: FileFacts, project: Project) -> Verdict:
     key = project.key_for(query.table)
     if key is None:
-        return Verdict.NOT_TENANT
+        return _child_verdict(query, facts, project)
     if query.operation in ("read", "count") and fresh_values.probes_fresh_value(query.shape):
         return Verdict.NOT_TENANT  # a uniqueness probe of a value generated just before
     if query.ownership_checked:
@@ -58,7 +62,7 @@ def _verdict(query: Query, facts: FileFacts, project: Project) -> Verdict:
     state = project.state_for(shape, key)
     if state is KeyState.PRESENT or state is KeyState.CONDITIONAL:
         origin = tenant_origin(query, project)
-        membership_check = query.operation != "insert" and _owner_scoped(query, facts, project)
+        membership_check = query.operation != "insert" and _owner_scoped(query, project, facts)
         if origin.startswith("request") and not membership_check:
             # Pinned to the principal's own user as well, it is the membership check
             # that validates the requested tenant, not a use of it.
@@ -74,7 +78,7 @@ def _verdict(query: Query, facts: FileFacts, project: Project) -> Verdict:
 
 
 def _absent_key_verdict(query: Query, facts: FileFacts, project: Project) -> Verdict:
-    if _owner_scoped(query, facts, project):
+    if _owner_scoped(query, project, facts):
         return Verdict.SCOPED
     if follows(query, facts, project) is not None:
         return Verdict.FOLLOWS
@@ -87,18 +91,44 @@ def _absent_key_verdict(query: Query, facts: FileFacts, project: Project) -> Ver
     return Verdict.MISSING
 
 
+def _child_verdict(query: Query, facts: FileFacts, project: Project) -> Verdict:
+    """A table scoped through its parent: judged by the parent id it is filtered by."""
+    if query.table in project.tenant_rows:
+        return _tenant_row_verdict(query)
+    link = project.parents.get(query.table)
+    if link is None or (query.operation != "insert" and _owner_scoped(query, project, facts)):
+        return Verdict.NOT_TENANT
+    child = judge_child(query, link.column, lambda ref: _root_scoped(ref, query, facts, project))
+    if child is ChildVerdict.UNTRUSTED:
+        return Verdict.UNTRUSTED
+    return Verdict.SCOPED if child is ChildVerdict.SCOPED else Verdict.NOT_TENANT
+
+
+def _tenant_row_verdict(query: Query) -> Verdict:
+    """A tenant's own row is scoped by its `id`: judged only when the query pins it (a
+    new tenant's insert, a lookup by another column, stay outside the tenant rules)."""
+    fact = query.shape.get(TENANT_ROW_KEY)
+    if query.operation == "insert" or fact is None or not fact.always:
+        return Verdict.NOT_TENANT
+    origin = fact.origin or ""
+    if origin.startswith("request"):
+        return Verdict.UNTRUSTED
+    return Verdict.SCOPED if origin == "principal" else Verdict.NOT_TENANT
+
+
 def tenant_origin(query: Query, project: Project) -> str:
-    key = project.key_for(query.table)
+    key = project.scoping_column(query.table)
     fact = query.shape.get(key) if key else None
     return (fact.origin or "") if fact else ""
 
 
-def _owner_scoped(query: Query, facts: FileFacts, project: Project) -> bool:
+def _owner_scoped(query: Query, project: Project, facts: FileFacts | None = None) -> bool:
     """Pinned to the principal's own user, or the caller's own identity row: narrower
-    than the tenant."""
+    than the tenant. Without `facts`, the function that resolves the principal is not
+    known, and only the principal's own fields count as its identity."""
     if any(_pinned_to_principal(query.shape.get(owner)) for owner in project.config.owner_keys):
         return True
-    fn = facts.function(query.function)
+    fn = facts.function(query.function) if facts is not None else None
     return identity.pins_own_identity(query.shape, fn, project.principal_providers)
 
 
@@ -127,19 +157,36 @@ def follows(query: Query, facts: FileFacts, project: Project) -> str | None:
 
 
 def _verified_by_lookup(query: Query, facts: FileFacts, project: Project) -> bool:
-    """Check-then-act: a tenant-scoped lookup found the row by this id, or the code raised."""
+    return verifying_lookup(query, facts, project) is not None
+
+
+def verifying_lookup(query: Query, facts: FileFacts, project: Project) -> str | None:
+    """Check-then-act: the tenant-scoped lookup ("q3", "h1") that found the row by an id
+    this filter pins, the code raising or returning otherwise."""
     for fact in query.shape.keys:
         origin = fact.origin or ""
         if not fact.always or not origin.startswith("verified:"):
             continue
         ref = origin.split(":", 1)[1]
-        if ref.startswith("q"):
-            root = facts.queries[int(ref[1:])]
-            if root is not query and verdict(root, facts, project) is Verdict.SCOPED:
-                return True
-        elif _scoped_helper_call(facts.helper_calls[int(ref[1:])], project):
-            return True
-    return False
+        if _root_scoped(ref, query, facts, project):
+            return ref
+    return None
+
+
+def owner_scoped(query: Query, facts: FileFacts, project: Project) -> bool:
+    return _owner_scoped(query, project, facts)
+
+
+def root_scoped(ref: str, query: Query, facts: FileFacts, project: Project) -> bool:
+    return _root_scoped(ref, query, facts, project)
+
+
+def _root_scoped(ref: str, query: Query, facts: FileFacts, project: Project) -> bool:
+    """The lookup `ref` ("q3", "h1") that verified an id was itself tenant-scoped."""
+    if ref.startswith("q"):
+        root = facts.queries[int(ref[1:])]
+        return root is not query and verdict(root, facts, project) is Verdict.SCOPED
+    return _scoped_helper_call(facts.helper_calls[int(ref[1:])], project)
 
 
 def _scoped_helper_call(call: HelperCall, project: Project) -> bool:
@@ -161,8 +208,20 @@ def passes_org(call: HelperCall, param: str, project: Project) -> bool:
 
 
 def followers(ref: str, facts: FileFacts, project: Project) -> int:
-    return sum(
-        1 for q in facts.queries if q.operation != "insert" and follows(q, facts, project) == ref
+    return len(follower_queries(ref, facts, project))
+
+
+def follower_queries(ref: str, facts: FileFacts, project: Project) -> list[Query]:
+    """The later queries whose filters read the rows of `ref`: its finding stands for them."""
+    return [
+        q for q in facts.queries if q.operation != "insert" and follows(q, facts, project) == ref
+    ]
+
+
+def follow_related(ref: str, facts: FileFacts, project: Project) -> tuple[Related, ...]:
+    return tuple(
+        Related(facts.path, q.span.line, f"`{q.method}` on `{q.table}` uses its rows")
+        for q in follower_queries(ref, facts, project)
     )
 
 
@@ -189,7 +248,12 @@ def rls_note(query_class: str | None, project: Project) -> str:
 
 
 def follow_note(ref: str, facts: FileFacts, project: Project) -> str:
-    count = followers(ref, facts, project)
+    lines = sorted({q.span.line for q in follower_queries(ref, facts, project)})
+    count = len(follower_queries(ref, facts, project))
     if not count:
         return ""
-    return f"; {count} later quer{'y uses' if count == 1 else 'ies use'} its rows"
+    where = ", ".join(str(line) for line in lines)
+    return (
+        f"; {count} later quer{'y uses' if count == 1 else 'ies use'} its rows "
+        f"(line{'s' if len(lines) > 1 else ''} {where})"
+    )

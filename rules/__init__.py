@@ -17,7 +17,14 @@ from .org009_untrusted_tenant_source import UntrustedTenantSource
 from .org010_stale_tenant_key import StaleTenantKey
 from .org011_service_without_tenant_context import ServiceWithoutTenantContext
 from .org012_unverifiable_filter import UnverifiableFilter
+from .org013_implicit_tenant_scope import ImplicitTenantScope
 from .org100_unused_suppression import UnusedSuppression
+from .org201_rls_disabled import RlsDisabled
+from .org202_policy_ignores_tenant import PolicyIgnoresTenant
+from .org203_policy_trusts_caller import PolicyTrustsCaller
+from .org204_tenant_column_weakened import TenantColumnWeakened
+from .org205_rls_bypass_object import RlsBypassObject
+from .org206_policy_legacy_key import PolicyLegacyKey
 
 ALL_RULES: tuple[type[Rule], ...] = (
     ParseError,
@@ -33,7 +40,14 @@ ALL_RULES: tuple[type[Rule], ...] = (
     StaleTenantKey,
     ServiceWithoutTenantContext,
     UnverifiableFilter,
+    ImplicitTenantScope,
     UnusedSuppression,
+    RlsDisabled,
+    PolicyIgnoresTenant,
+    PolicyTrustsCaller,
+    TenantColumnWeakened,
+    RlsBypassObject,
+    PolicyLegacyKey,
 )
 
 RULES_BY_CODE: dict[str, type[Rule]] = {rule.code: rule for rule in ALL_RULES}

@@ -6,7 +6,7 @@ import re
 from collections.abc import Callable, Iterator
 
 from orgscope_lint.facts import FileFacts, Query
-from orgscope_lint.findings import Finding
+from orgscope_lint.findings import Finding, Related
 from orgscope_lint.project import Project
 from orgscope_lint.rule import Rule
 from orgscope_lint.tenancy import Verdict, verdict
@@ -21,6 +21,7 @@ def query_findings(
     *,
     inserts: bool | None = None,
     fixable: bool = False,
+    related: Callable[[Query], tuple[Related, ...]] | None = None,
 ) -> Iterator[Finding]:
     """One finding per query whose verdict is `wanted`; `inserts` narrows by operation.
     A `fixable` rule offers to add the tenant key when the analysis found the variable."""
@@ -29,8 +30,8 @@ def query_findings(
             continue
         if verdict(query, facts, project) is not wanted:
             continue
-        key = project.key_for(query.table) or ""
-        yield rule.finding(
+        key = project.scoping_column(query.table) or ""
+        finding = rule.finding(
             facts,
             query.span,
             message(query, key),
@@ -38,7 +39,31 @@ def query_findings(
             table=query.table,
             operation=query.operation,
             fix=_add_key_fix(query, key, project) if fixable else None,
+            related=related(query) if related is not None else (),
         )
+        yield with_rls(finding, query, project) if rule.code in RLS_AWARE else finding
+
+
+# Rules about a missing tenant filter: the database's own policy may already scope it.
+RLS_AWARE = frozenset({"ORG001", "ORG002", "ORG003", "ORG007"})
+
+
+def with_rls(finding: Finding, query: Query, project: Project) -> Finding:
+    """The finding as the table's row-level security makes it: a warning naming the
+    policy when an RLS-respecting client is scoped by it, an error saying the policy
+    does not apply when the client bypasses RLS."""
+    from dataclasses import replace
+
+    from orgscope_lint.findings import Severity
+    from orgscope_lint.rls.code import protection
+
+    found = protection(query, project)
+    if found is None:
+        return finding
+    if found.bypassed:
+        return replace(finding, message=finding.message + found.note)
+    severity = Severity.WARNING if finding.severity is Severity.ERROR else finding.severity
+    return replace(finding, severity=severity, message=finding.message + found.note)
 
 
 def _add_key_fix(query: Query, key: str, project: Project) -> dict[str, object] | None:

@@ -7,7 +7,7 @@ from orgscope_lint.findings import Finding, Severity
 from orgscope_lint.project import Project
 from orgscope_lint.rule import Example, Rule
 from orgscope_lint.rules._common import call_text, query_findings
-from orgscope_lint.tenancy import Verdict, follow_note, rls_note
+from orgscope_lint.tenancy import Verdict, follow_note, follow_related, rls_note
 
 
 class MissingTenantFilter(Rule):
@@ -108,8 +108,17 @@ class MissingTenantFilter(Rule):
             'def f(db):\n    db.select("plans", {"id": 1})\n',
             migrations=(("001.sql", "create table plans (id uuid, name text);"),),
         ),
+        # The caller's own identity row: a unique identity column pinned to the principal.
+        "def me(db, current_user):\n"
+        '    return db.select_one("users", {"clerk_user_id": current_user["clerk_user_id"]})\n',
+        # A uniqueness probe of a code generated just before: no tenant read.
+        "def f(db, org):\n    code = secrets.token_urlsafe(8)\n"
+        '    if db.select_one("invites", {"code": code}):\n        raise ValueError(code)\n',
     )
     invalid = (
+        # The same identity lookup by an id from the path: anyone's row.
+        '@router.get("/users/{user_id}")\ndef f(db, user_id: str):\n'
+        '    return db.select_one("users", {"id": user_id})  # expect: ORG001\n',
         "def f(client, org):\n"
         '    client.table("contacts").select("*").neq("clerk_org_id", org).execute()  # expect: ORG001\n',
         'def f(db, call_id):\n    db.delete("calls", {"id": call_id})  # expect: ORG001\n',
@@ -149,6 +158,16 @@ class MissingTenantFilter(Rule):
                 f"{rls_note(query.receiver_class, project)}{follow_note(ref, facts, project)}"
             )
 
+        def related(query: Query):
+            return follow_related(f"q{facts.queries.index(query)}", facts, project)
+
         yield from query_findings(
-            self, facts, project, Verdict.MISSING, message, inserts=False, fixable=True
+            self,
+            facts,
+            project,
+            Verdict.MISSING,
+            message,
+            inserts=False,
+            fixable=True,
+            related=related,
         )

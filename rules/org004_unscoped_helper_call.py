@@ -6,7 +6,7 @@ from orgscope_lint.facts import FileFacts
 from orgscope_lint.findings import Finding, Severity
 from orgscope_lint.project import Project
 from orgscope_lint.rule import Example, Rule
-from orgscope_lint.tenancy import follow_note, passes_org
+from orgscope_lint.tenancy import follow_note, follow_related, passes_org
 
 
 class UnscopedHelperCall(Rule):
@@ -110,4 +110,11 @@ class UnscopedHelperCall(Rule):
                 if call.fix_var
                 else None
             )
-            yield self.finding(facts, call.span, message, snippet=call.snippet, fix=fix)
+            yield self.finding(
+                facts,
+                call.span,
+                message,
+                snippet=call.snippet,
+                fix=fix,
+                related=follow_related(f"h{index}", facts, project),
+            )

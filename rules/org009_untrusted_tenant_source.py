@@ -5,7 +5,7 @@ from collections.abc import Iterator
 from orgscope_lint.facts import FileFacts, Query
 from orgscope_lint.findings import Finding, Severity
 from orgscope_lint.project import Project
-from orgscope_lint.rule import Rule
+from orgscope_lint.rule import Example, Rule
 from orgscope_lint.rules._common import call_text, query_findings
 from orgscope_lint.tenancy import Verdict, tenant_origin
 
@@ -17,6 +17,17 @@ _WHERE = {
     "request:form": "a form field",
     "request:cookie": "a cookie",
 }
+
+
+_CRM = (
+    "create table organizations (id uuid primary key, name text);\n"
+    "create table companies (id uuid, organization_id uuid references organizations(id));\n"
+    "create table contacts (id uuid, company_id uuid references companies(id));\n"
+)
+_CONTACTS_ROUTE = (
+    '@router.get("/companies/{company_id}/contacts")\ndef f(company_id: str, current_user=None):\n'
+)
+_CONTACTS = 'sb.table("contacts").select("*").eq("company_id", company_id).execute()'
 
 
 class UntrustedTenantSource(Rule):
@@ -31,6 +42,12 @@ class UntrustedTenantSource(Rule):
     a plain path or query parameter of a route, `request.headers[...]`,
     `request.query_params`, `await request.json()`, or an attribute of a request-body
     model. A value first compared with the principal's org (raising on mismatch) is safe.
+
+    The same holds for the ids that scope tables without a tenant key, learned from the
+    migrations: a child table's foreign key to a tenant table (`company_id` of
+    `company_contacts`, referencing `companies`) is safe once a tenant-scoped lookup of
+    the parent found that id and the code raised or returned otherwise; the tenants' own
+    table (the one the tenant key references, `organizations`) is scoped by its `id`.
 
     ## Why is this bad?
     The caller chooses the tenant. The filter is there, and it scopes to whichever
@@ -51,6 +68,18 @@ class UntrustedTenantSource(Rule):
     ```
     """
     valid = (
+        # The parent id was verified by a tenant-scoped lookup that raises.
+        Example(
+            _CONTACTS_ROUTE
+            + '    org = current_user["organization_id"]\n'
+            + '    found = sb.table("companies").select("id").eq("id", company_id)'
+            + '.eq("organization_id", org).execute()\n'
+            + "    if not found.data:\n        raise LookupError(company_id)\n"
+            + "    return "
+            + _CONTACTS
+            + "\n",
+            migrations=(("001.sql", _CRM),),
+        ),
         # The membership check that validates the requested org: pinned to the user too.
         "from fastapi import Header\n\nasync def get_org(x_org_id: str = Header(...), current_user=None):\n"
         '    rows = db.select("members", {"clerk_org_id": x_org_id, "user_id": current_user["user_id"]})\n'
@@ -62,8 +91,24 @@ class UntrustedTenantSource(Rule):
         "def f(org_id: str = Header(...), current_user=None):\n"
         '    if org_id != current_user["clerk_org_id"]:\n        raise PermissionError(org_id)\n'
         '    return db.select("calls", {"clerk_org_id": org_id})\n',
+        # Checked against the caller's own memberships, through an alias.
+        '@router.get("/orgs/{org_id}/calls")\ndef f(org_id: str, current_user=None):\n'
+        '    mine = db.select("members", {"user_id": current_user["user_id"]})\n'
+        '    allowed = {m["clerk_org_id"] for m in mine}\n    oid = str(org_id)\n'
+        "    if oid not in allowed:\n        raise PermissionError(org_id)\n"
+        '    return db.select("calls", {"clerk_org_id": org_id})\n',
     )
     invalid = (
+        Example(
+            _CONTACTS_ROUTE + "    return " + _CONTACTS + "  # expect: ORG009\n",
+            migrations=(("001.sql", _CRM),),
+        ),
+        Example(
+            '@router.get("/orgs/{org_id}")\ndef f(org_id: str):\n'
+            '    return sb.table("organizations").select("*").eq("id", org_id).execute()'
+            "  # expect: ORG009\n",
+            migrations=(("001.sql", _CRM),),
+        ),
         'from fastapi import Header\n\n@router.get("/calls")\n'
         "def f(x_org_id: str = Header(...)):\n"
         '    return db.select("calls", {"clerk_org_id": x_org_id})  # expect: ORG009\n',
@@ -76,11 +121,29 @@ class UntrustedTenantSource(Rule):
         '@router.get("/calls")\ndef f(request: Request):\n'
         '    org = request.headers["x-org-id"]\n'
         '    return db.select("calls", {"clerk_org_id": org})  # expect: ORG009\n',
+        # The allowed set comes from the request: it proves nothing.
+        '@router.post("/orgs/{org_id}/calls")\ndef f(org_id: str, body: Scope):\n'
+        "    if org_id not in body.org_ids:\n        raise PermissionError(org_id)\n"
+        '    return db.select("calls", {"clerk_org_id": org_id})  # expect: ORG009\n',
     )
 
     def check(self, facts: FileFacts, project: Project) -> Iterator[Finding]:
         def message(query: Query, key: str) -> str:
             where = _WHERE.get(tenant_origin(query, project), "request input")
+            if query.table in project.tenant_rows and project.key_for(query.table) is None:
+                return (
+                    f"{call_text(query)} on `{query.table}`, the tenants' own rows, takes "
+                    f"`{key}` from {where}: the caller chooses whose organization it reads; "
+                    f"use the authenticated principal's org"
+                )
+            link = project.parents.get(query.table)
+            if link is not None and project.key_for(query.table) is None:
+                return (
+                    f"{call_text(query)} on `{query.table}` (scoped through `{link.parent}`) "
+                    f"takes `{key}` from {where} and no tenant-scoped lookup of `{link.parent}` "
+                    f"verified it: look the {link.parent} row up by id and the principal's "
+                    f"org first, raising when it is not found"
+                )
             return (
                 f"{call_text(query)} on `{query.table}` takes `{key}` from {where}: the caller "
                 f"chooses the tenant; use the authenticated principal's org"

@@ -128,7 +128,12 @@ def test_a_changed_setting_invalidates_every_entry(tree, analysed):
 
 def test_a_migration_change_updates_findings_without_reanalysing(tree, analysed):
     def voice_library(result: RunResult) -> list[tuple[str, int, str]]:
-        return [(f.path, f.line, f.code) for f in result.findings if f.table == "voice_library"]
+        # The code's findings: the migration's own (ORG2xx) are not the point here.
+        return [
+            (f.path, f.line, f.code)
+            for f in result.findings
+            if f.table == "voice_library" and f.path.endswith(".py")
+        ]
 
     assert voice_library(check(tree)) == []
     analysed.clear()

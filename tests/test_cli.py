@@ -219,6 +219,7 @@ CONTRACT_FINDING_KEYS = [
     "operation",
     "fingerprint",
     "fix",
+    "related",
 ]
 
 

@@ -29,7 +29,7 @@ from hypothesis import strategies as st  # noqa: E402
 _SLOW = [HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much]
 settings.register_profile(
     "ci",
-    max_examples=60,
+    max_examples=150,
     derandomize=True,
     deadline=None,
     database=None,
@@ -98,12 +98,17 @@ def database_like(source: str) -> str:
 
 
 def in_a_handler(source: str) -> str:
-    """The module's code as the body of a route that holds the principal's org: where
-    `--fix` is allowed to edit."""
+    """The module's code as the body of a route that holds the principal's org, between
+    a filter being built and the queries that use it: the generated statements can
+    rebind, mutate or branch around everything the analysis tracks, and `--fix` is
+    allowed to edit the queries."""
     body = textwrap.indent(source, "    ") if source.strip() else "    pass\n"
     return (
         "def handler(db, current_user, call_id):\n"
-        '    clerk_org_id = current_user["clerk_org_id"]\n' + body + "\n"
+        '    clerk_org_id = current_user["clerk_org_id"]\n'
+        '    filters = {"id": call_id}\n' + body + '    db.select("calls", filters)\n'
+        '    db.update("calls", {"id": call_id}, {"status": "done"})\n'
+        "    return db.get_call(call_id)\n"
     )
 
 

@@ -331,6 +331,7 @@ FINDING_KEYS = [
     "operation",
     "fingerprint",
     "fix",
+    "related",
 ]
 SUMMARY_KEYS = ["files_checked", "findings", "suppressed", "by_code", "by_severity"]
 
@@ -363,6 +364,7 @@ def test_json_values(mixed: Report) -> None:
         "operation": "select",
         "fingerprint": expected.fingerprint,
         "fix": None,
+        "related": [],
     }
 
 

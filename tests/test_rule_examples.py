@@ -16,7 +16,7 @@ from orgscope_lint.engine import run, select_rules
 from orgscope_lint.rule import Example, as_example
 from orgscope_lint.rules import ALL_RULES
 
-_EXPECT = re.compile(r"#\s*expect:\s*([A-Z]+[0-9]+(?:\s*,\s*[A-Z]+[0-9]+)*)")
+_EXPECT = re.compile(r"(?:#|--)\s*expect:\s*([A-Z]+[0-9]+(?:\s*,\s*[A-Z]+[0-9]+)*)")
 
 
 def _cases(kind: str) -> list:
@@ -50,26 +50,38 @@ def _expected_lines(code: str) -> set[tuple[int, str]]:
     return expected
 
 
+def _sources(example: Example) -> dict[str, str]:
+    """Each file of the example whose markers count: the module and its migrations."""
+    return {
+        "example.py": example.code,
+        **{f"migrations/{name}": sql for name, sql in example.migrations},
+    }
+
+
 @pytest.mark.parametrize(("rule", "example"), _cases("valid"))
 def test_valid_example_is_not_reported(rule, example: Example, tmp_path: Path) -> None:
     result = _run(example, tmp_path, rule.code)
-    reported = [f for f in result.active if f.code == rule.code and f.path == "example.py"]
-    assert reported == [], f"{rule.code} must stay silent on:\n{example.code}"
+    shown = _sources(example)
+    reported = [f for f in result.active if f.code == rule.code and f.path in shown]
+    assert reported == [], f"{rule.code} must stay silent on:\n{shown}"
 
 
 @pytest.mark.parametrize(("rule", "example"), _cases("invalid"))
 def test_invalid_example_is_reported_where_marked(rule, example: Example, tmp_path: Path) -> None:
-    expected = _expected_lines(example.code)
-    assert any(code == rule.code for _, code in expected), "an INVALID example needs a marker"
+    sources = _sources(example)
+    expected = {
+        (path, line, code) for path, text in sources.items() for line, code in _expected_lines(text)
+    }
+    assert any(code == rule.code for *_, code in expected), "an INVALID example needs a marker"
     result = _run(example, tmp_path, rule.code)
-    mine = [f for f in result.active if f.path == "example.py"]
-    got = {(f.line, f.code) for f in mine if f.code == rule.code}
-    wanted = {(line, code) for line, code in expected if code == rule.code}
-    assert got == wanted, f"{rule.code} on:\n{example.code}\ngot {sorted(got)}"
+    mine = [f for f in result.active if f.path in sources]
+    got = {(f.path, f.line, f.code) for f in mine if f.code == rule.code}
+    wanted = {(path, line, code) for path, line, code in expected if code == rule.code}
+    assert got == wanted, f"{rule.code} on:\n{sources}\ngot {sorted(got)}"
     # One fault, one finding: no other rule speaks at a marked site.
-    for line, _ in wanted:
-        codes = sorted(f.code for f in mine if f.line == line)
-        assert codes == [rule.code], f"line {line} reported as {codes}"
+    for path, line, _ in wanted:
+        codes = sorted(f.code for f in mine if (f.path, f.line) == (path, line))
+        assert codes == [rule.code], f"{path}:{line} reported as {codes}"
 
 
 def test_every_rule_has_examples_both_ways() -> None:

@@ -43,7 +43,7 @@ def _run(tmp_path: Path, config: str) -> dict:
             str(tmp_path / "pyproject.toml"),
         ],
     )
-    return json.loads(result.output)
+    return json.loads(result.stdout)  # the JSON document alone, notes go to stderr
 
 
 def test_guarded_routes_are_system_context(tmp_path: Path) -> None:

@@ -26,6 +26,7 @@ from orgscope_lint.analysis import (
 )
 from orgscope_lint.analysis import values as V
 from orgscope_lint.analysis.attributes import string_attributes
+from orgscope_lint.analysis.parent_scoping import pin_names, row_found, rows_of, rows_or_empty
 from orgscope_lint.analysis.positions import PositionIndex, call_key_parts
 from orgscope_lint.analysis.scopes import Scope
 from orgscope_lint.analysis.service_api import (
@@ -346,6 +347,10 @@ class ModuleInterpreter:
             row = self._call_rows.get(id(node))
             if row is not None:
                 self._verify_pinned(row, env)
+            return
+        found = row_found(node, env.vars)  # `if not result.data: raise`
+        if found is not None:
+            self._verify_pinned(found, env)
             return
         if not isinstance(node, cst.Name) or node.value not in env.vars:
             return
@@ -868,6 +873,8 @@ class ModuleInterpreter:
         attr = node.attr.value
         if base.kind == V.OBJECT and self._class_attr(base.text, attr):
             return self._class_attr(base.text, attr)  # type: ignore[return-value]
+        if rows_of(base, attr):
+            return base  # `result.data`: the rows themselves, a guard on them verifies
         if base.kind == V.BUILDER and attr in builder_api.RUNS:
             self._emit_builder(base)  # `to_thread(q.execute)`: it runs elsewhere
             return V.TOP
@@ -903,7 +910,10 @@ class ModuleInterpreter:
         return V.unknown_from((left, right))
 
     def _ev_boolean(self, node: cst.BooleanOperation, env: Env) -> Value:
-        return V.join(self.ev(node.left, env), self.ev(node.right, env))
+        left, right = self.ev(node.left, env), self.ev(node.right, env)
+        if isinstance(node.operator, cst.Or) and rows_or_empty(left, right):
+            return left  # `result.data or []`: still the lookup's rows
+        return V.join(left, right)
 
     def _ev_ifexp(self, node: cst.IfExp, env: Env) -> Value:
         body = self.ev(node.body, env)
@@ -1022,7 +1032,7 @@ class ModuleInterpreter:
         if receiver.kind == V.DICT and name in _DICT_MUTATORS:
             return self._dict_method(func.value, receiver, name, args, env)
         if receiver.kind == V.BUILDER:
-            return self._builder_call(receiver, name, args, env, func.value)
+            return self._builder_call(node, receiver, name, args, env, func.value)
         if name in builder_api.STARTS and args.positional and args.positional[0].kind == V.STR:
             return builder_api.start(args.positional[0].text or "", site)
         if identity.verifies_token(f"{receiver_text}.{name}") and args.positional:
@@ -1127,14 +1137,23 @@ class ModuleInterpreter:
         return row
 
     def _builder_call(
-        self, builder: Value, name: str, args: CallArgs, env: Env, chain: cst.BaseExpression
+        self,
+        node: cst.Call,
+        builder: Value,
+        name: str,
+        args: CallArgs,
+        env: Env,
+        chain: cst.BaseExpression,
     ) -> Value:
         if name in builder_api.RUNS:
             # `--fix` may scope it only when the whole chain is written right here.
             fixable = chains.fixable(chain, builder.operation)
             ref = self._emit_builder(builder, self._tenant_var(env) if fixable else None)
-            return Value(kind=V.ROW, row=ref) if ref else V.TOP
-        return builder_api.apply(builder, name, args)
+            if not ref:
+                return V.TOP
+            row = self._call_rows[id(node)] = Value(kind=V.ROW, row=ref, verifies=builder.verifies)
+            return row
+        return pin_names(builder_api.apply(builder, name, args), name, node, _names_in)
 
     def _emit_builder(self, builder: Value, fix_var: str | None = None) -> str | None:
         """The chain's Query fact, once per chain and function, when it runs or escapes."""
@@ -1149,8 +1168,8 @@ class ModuleInterpreter:
         )
         if query is None:
             return None
-        query = self._fresh_written.after(query, self.qualname)
-        self.queries.append(replace(query, fix_var=fix_var))
+        query = replace(query, fix_var=fix_var)
+        self.queries.append(self._fresh_written.after(query, self.qualname))
         ref = self._emitted[(builder.site, self.qualname)] = f"q{len(self.queries) - 1}"
         return ref
 

@@ -24,6 +24,7 @@ BUILDER = "builder"  # a Supabase query-builder chain: `client.table("t").select
 # Where a value comes from, when that matters for a tenant id. Worst first: a merge of
 # two paths keeps the worse origin, since one bad path is enough for a leak.
 ORIGIN_RANK = ("request", "unverified", "row", "verified", "principal")
+_WORSE_THAN_UNKNOWN = frozenset({"request", "unverified"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +89,11 @@ def entry_for(value: Value) -> Entry:
 def worse_origin(a: str | None, b: str | None) -> str | None:
     if a == b:
         return a
+    if a is None or b is None:
+        # One path proves nothing about the value: only a worse origin than "nothing
+        # known" (request input, an unchecked `.get()`) survives the merge.
+        known = a if b is None else b
+        return known if known and known.split(":")[0] in _WORSE_THAN_UNKNOWN else None
     for origin in ORIGIN_RANK:
         for candidate in (a, b):
             if candidate and candidate.split(":")[0] == origin:

@@ -196,10 +196,13 @@ def _tenant_tables(model: TenantModel) -> str:
         return '<p class="none">No tenant table.</p>'
     rows = "".join(
         f"<tr><td>{_code(t.name)}</td><td>{_code(t.key)}</td><td>{escape(t.source)}</td>"
-        f'<td class="num">{t.queries}</td></tr>'
+        f'<td class="num">{t.queries}</td><td>{escape(t.rls or "-")}</td></tr>'
         for t in model.tables
     )
-    head = '<tr><th>table</th><th>key</th><th>learned from</th><th class="num">queries</th></tr>'
+    head = (
+        '<tr><th>table</th><th>key</th><th>learned from</th><th class="num">queries</th>'
+        "<th>row-level security</th></tr>"
+    )
     return f"<table>{head}{rows}</table>"
 
 

@@ -11,7 +11,7 @@ ever added, and `version` changes if one is removed or changes meaning.
     "tenant_key": "clerk_org_id",
     "config": "pyproject.toml" | null,          # null: built-in defaults
     "assume_all": false,                        # true: every table treated as tenant
-    "tables": [{"name", "key", "source", "queries"}],
+    "tables": [{"name", "key", "source", "queries", "rls"}],  # rls: one line, "" if none
     "global_tables": [...], "legacy_keys": [...],
     "other_tables": [...],                      # queried, neither tenant nor global
     "schema_files": [...],

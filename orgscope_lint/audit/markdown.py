@@ -93,7 +93,10 @@ def _tenant_model(report: AuditReport) -> list[str]:
         ]
     if not model.tables:
         return [*lines, "", "No tenant table."]
-    lines += ["", *_header("table", "key", "learned from", "queries", right=(3,))]
+    lines += [
+        "",
+        *_header("table", "key", "learned from", "queries", "row-level security", right=(3,)),
+    ]
     for table in model.tables:
         lines.append(
             _row(
@@ -101,6 +104,7 @@ def _tenant_model(report: AuditReport) -> list[str]:
                 cell(code(table.key)),
                 cell(inline(table.source)),
                 str(table.queries),
+                cell(inline(table.rls or "-")),
             )
         )
     return lines

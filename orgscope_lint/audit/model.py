@@ -15,6 +15,7 @@ from orgscope_lint.audit.coverage import classified
 from orgscope_lint.engine import RunResult
 from orgscope_lint.facts import Query
 from orgscope_lint.findings import Finding, Severity
+from orgscope_lint.rls.summary import rls_summary
 from orgscope_lint.suppressions import SYSTEM_CONTEXT
 
 OPERATIONS: tuple[str, ...] = ("read", "count", "update", "delete", "insert")
@@ -34,6 +35,8 @@ class TenantTable:
     key: str
     source: str  # "config: table-keys", "migrations/001_init.sql", "assumed: ..."
     queries: int  # queries on it found in the code
+    # Row-level security as the migrations leave it ("" when they never mention it).
+    rls: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -212,11 +215,23 @@ def _tenant_model(result: RunResult, tenant_queries: list[Query]) -> TenantModel
     project = result.project
     config = project.config
     per_table = Counter(query.table for query in tenant_queries)
-    names = set(project.tables) | set(per_table)
-    tables = tuple(
-        TenantTable(name, key, project.source_for(name), per_table[name])
-        for name in sorted(names)
-        if (key := project.key_for(name)) is not None
+    names = set(project.tables) | set(per_table) | set(project.parents) | set(project.tenant_rows)
+    tables = (
+        tuple(
+            TenantTable(
+                name, key, project.source_for(name), per_table[name], rls_summary(name, project)
+            )
+            for name in sorted(names)
+            if (key := project.key_for(name)) is not None
+        )
+        + tuple(
+            TenantTable(name, "id (the tenant's own row)", source, per_table[name])
+            for name, source in sorted(project.tenant_rows.items())
+        )
+        + tuple(
+            TenantTable(name, f"through {link.describe()}", link.source, per_table[name])
+            for name, link in sorted(project.parents.items())
+        )
     )
     queried = {q.table for facts in result.facts for q in facts.queries}
     others = sorted(queried - names - set(config.global_tables))

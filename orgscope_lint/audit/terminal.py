@@ -76,9 +76,11 @@ def _tenant_model(report: AuditReport) -> RenderableType:
     parts: list[RenderableType] = [_section("Tenant model"), facts]
     if model.assume_all:
         parts.append(_assume_all_warning())
-    table = Table("table", "key", "learned from", "queries", box=box.SIMPLE_HEAD)
+    table = Table(
+        "table", "key", "learned from", "queries", "row-level security", box=box.SIMPLE_HEAD
+    )
     for row in model.tables:
-        table.add_row(row.name, row.key, row.source, str(row.queries))
+        table.add_row(row.name, row.key, row.source, str(row.queries), row.rls or "-")
     parts.append(table if model.tables else Text("no tenant table", style="dim"))
     parts.extend(_name_line(label, names) for label, names in _name_lists(report))
     return Group(*parts)

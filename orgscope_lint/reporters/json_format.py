@@ -51,6 +51,10 @@ def finding_entry(finding: Finding) -> dict[str, object]:
         "operation": finding.operation,
         "fingerprint": finding.fingerprint,
         "fix": finding.fix,
+        # Added to version 1 without a bump: the other sites this finding stands for.
+        "related": [
+            {"path": r.path, "line": r.line, "message": r.message} for r in finding.related
+        ],
     }
 
 

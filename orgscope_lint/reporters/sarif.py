@@ -121,6 +121,18 @@ def result(finding: Finding, rule_index: int, occurrence: int) -> dict[str, obje
         # the occurrence separates identical faults in one file, as GitHub's own hash does.
         "partialFingerprints": {"primaryLocationLineHash": f"{finding.fingerprint}:{occurrence}"},
     }
+    if finding.related:
+        entry["relatedLocations"] = [
+            {
+                "id": index,
+                "physicalLocation": {
+                    "artifactLocation": artifact_location(related.path),
+                    "region": {"startLine": max(related.line, 1)},
+                },
+                "message": {"text": related.message},
+            }
+            for index, related in enumerate(finding.related, start=1)
+        ]
     extra = {"table": finding.table, "operation": finding.operation}
     extra = {key: value for key, value in extra.items() if value}
     if extra:

@@ -31,7 +31,7 @@ SEVERITY_STYLES = {
 
 def render(report: Report) -> str:
     active = ordered(report.active)
-    lines = [header(finding) for finding in active]
+    lines = [line for finding in active for line in (header(finding), *also(finding))]
     if lines:
         lines.append("")
     lines.append(summary(report))
@@ -40,6 +40,11 @@ def render(report: Report) -> str:
 
 def header(finding: Finding) -> str:
     return f"{finding.path}:{finding.line}:{finding.column}: {finding.code} {finding.message}"
+
+
+def also(finding: Finding) -> list[str]:
+    """`  also: path:line` for each related site, under its finding."""
+    return [f"  also: {r.path}:{r.line}: {r.message}" for r in finding.related]
 
 
 def summary(report: Report) -> str:
@@ -84,6 +89,8 @@ def render_rich(report: Report, console: Console) -> None:
     sources = _SourceCache(report.cwd)
     for finding in ordered(report.active):
         console.print(_rich_header(finding))
+        for line in also(finding):
+            console.print(Text(line, style="dim"))
         frame = _code_frame(finding, sources.lines(finding.path), console.width)
         if frame is not None:
             console.print(frame, no_wrap=True, overflow="ignore", crop=False)

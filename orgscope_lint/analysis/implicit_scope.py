@@ -1,0 +1,107 @@
+"""Queries that are safe today only because of something else: defense in depth (ORG013).
+
+The verdict stays silent on a write by id alone when an earlier tenant-scoped lookup of
+that id raised on absence (check-then-act), when the id was read from a scoped query's
+row (provenance), or when the row's tenant key was compared with the principal's right
+after the fetch. Each is correct, and each breaks silently when the code around it
+changes: this module says which of them a query relies on, and where.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from orgscope_lint.facts import FileFacts, KeyState, Query, ShapeKind
+from orgscope_lint.findings import Span
+from orgscope_lint.project import Project
+from orgscope_lint.tenancy import (
+    Verdict,
+    follows,
+    owner_scoped,
+    root_scoped,
+    verdict,
+    verifying_lookup,
+)
+
+
+@dataclass(frozen=True)
+class Reliance:
+    kind: str  # "check" | "row" | "ownership"
+    ref: str | None  # the lookup relied on: "q3" = queries[3], "h1" = helper_calls[1]
+    span: Span | None  # where that lookup is
+
+    def describe(self) -> str:
+        where = f" at line {self.span.line}" if self.span is not None else ""
+        if self.kind == "check":
+            return f"relies on the check{where}"
+        if self.kind == "row":
+            return f"relies on the scoped query{where} whose row it uses"
+        return "relies on the ownership check after it"
+
+
+def reliance(query: Query, facts: FileFacts, project: Project) -> Reliance | None:
+    """What a query without its tenant key relies on to stay in the tenant, if anything."""
+    key = project.key_for(query.table)
+    if key is None or query.operation == "insert":
+        return None
+    if query.shape.kind is not ShapeKind.DICT or project.state_for(query.shape, key) not in (
+        KeyState.ABSENT,
+    ):
+        return None
+    judged = verdict(query, facts, project)
+    if judged is Verdict.SCOPED:
+        if query.ownership_checked:
+            return Reliance("ownership", None, None)
+        if owner_scoped(query, facts, project):
+            return None  # pinned to the principal's own user: narrower, not implicit
+        ref = verifying_lookup(query, facts, project)
+        if ref is None or _through_parent(query, ref, facts, project):
+            return None
+        if _by_identity(ref, facts, project):
+            return None
+        return Reliance("check", ref, _span(ref, facts))
+    if judged is Verdict.FOLLOWS:
+        ref = follows(query, facts, project)
+        if ref is None or not root_scoped(ref, query, facts, project):
+            return None
+        if _through_parent(query, ref, facts, project) or _by_identity(ref, facts, project):
+            return None
+        return Reliance("row", ref, _span(ref, facts))
+    return None
+
+
+def _by_identity(ref: str, facts: FileFacts, project: Project) -> bool:
+    """The root is scoped without the tenant key (the caller's own identity row): what
+    follows from it is the caller's own, nothing a tenant key would add to."""
+    if not ref.startswith("q"):
+        return False
+    root = facts.queries[int(ref[1:])]
+    key = project.key_for(root.table)
+    if root.ownership_checked:
+        return False  # its own key was checked after the fetch: a tenant row after all
+    return key is None or project.state_for(root.shape, key) is not KeyState.PRESENT
+
+
+def _through_parent(query: Query, ref: str, facts: FileFacts, project: Project) -> bool:
+    """The id relied on is the query's foreign key to the very table the scoped lookup
+    read: rows by a verified parent are that parent's, scoped as firmly as the parent is
+    (adding the key would not narrow anything)."""
+    if not ref.startswith("q"):
+        return False
+    parent = facts.queries[int(ref[1:])].table
+    info = project.schema.tables.get(query.table)
+    if info is None:
+        return False
+    linked = {column for column, table in info.references if table == parent}
+    return any(
+        fact.always and fact.key in linked and (fact.row == ref or fact.origin == f"verified:{ref}")
+        for fact in query.shape.keys
+    )
+
+
+def _span(ref: str | None, facts: FileFacts) -> Span | None:
+    if not ref:
+        return None
+    index = int(ref[1:])
+    found = facts.queries if ref[0] == "q" else facts.helper_calls
+    return found[index].span if index < len(found) else None

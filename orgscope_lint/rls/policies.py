@@ -1,0 +1,209 @@
+"""What a policy scopes rows by: the tenant key, an owner column, a legacy key, nothing.
+
+A policy expression is parsed with sqlglot and judged bottom-up: `AND` is as strong as
+its strongest side (one scoping conjunct scopes the rows), `OR` as weak as its weakest
+(a disjunct that lets every row through lets every row through). `key = <value>` scopes
+when the value comes from the authenticated identity (a function such as `auth.jwt()`,
+`auth.uid()`, a membership subquery) and not from something the caller writes
+(`user_metadata`, request headers, a setting a callable function sets).
+"""
+
+from __future__ import annotations
+
+import enum
+import functools
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from orgscope_lint.rls.model import Policy, RlsModel, TableRls
+
+if TYPE_CHECKING:
+    from sqlglot import exp
+
+
+class Scope(enum.IntEnum):
+    """Ordered from weakest to strongest."""
+
+    NONE = 0  # every row of every tenant passes
+    CALLER = 1  # scoped by a tenant id the caller chooses
+    LEGACY = 2  # scoped by a legacy key
+    UNKNOWN = 3  # an expression this module cannot judge
+    SCOPED = 4  # the tenant key (or the caller's own rows) against the identity
+
+
+@dataclass(frozen=True, slots=True)
+class Context:
+    key: str
+    legacy: frozenset[str]
+    owners: frozenset[str]
+    # Session settings a function the API roles may call sets: caller-controlled.
+    caller_settings: frozenset[str]
+
+
+COMMANDS = ("SELECT", "INSERT", "UPDATE", "DELETE")
+_CALLER_TEXT = re.compile(r"user_metadata|raw_user_meta_data|request\.headers", re.IGNORECASE)
+# `current_setting('app.org')`, also as sqlglot prints PostgreSQL's `'app.org'::text`.
+_SETTING = re.compile(r"current_setting\s*\(\s*(?:CAST\s*\(\s*)?'(?P<name>[^']+)'", re.IGNORECASE)
+
+
+def caller_settings(model: RlsModel) -> frozenset[str]:
+    return frozenset(
+        setting
+        for function in model.functions.values()
+        if function.executable_by & {"anon", "authenticated", "public"}
+        for setting in function.settings_set
+    )
+
+
+def judge_policy(policy: Policy, context: Context, commands: Iterable[str] = COMMANDS) -> Scope:
+    """The weakest scope the policy gives any command it covers."""
+    scopes = [
+        judge_command(policy, command, context) for command in commands if policy.covers(command)
+    ]
+    return min(scopes, default=Scope.UNKNOWN)
+
+
+def judge_command(policy: Policy, command: str, context: Context) -> Scope:
+    expressions: list[str | None] = []
+    if command in ("SELECT", "UPDATE", "DELETE"):
+        expressions.append(policy.using)
+    if command in ("INSERT", "UPDATE"):
+        expressions.append(policy.check if policy.check is not None else policy.using)
+    present = [e for e in expressions if e is not None]
+    if not present:
+        return Scope.UNKNOWN
+    return min(judge(e, context) for e in present)
+
+
+@dataclass(frozen=True, slots=True)
+class CommandScope:
+    scope: Scope
+    policies: tuple[Policy, ...]  # the policies that decide it
+
+
+def table_scope(table: TableRls, command: str, context: Context) -> CommandScope:
+    """What the table's policies scope `command` by for the API roles (RLS assumed on).
+
+    Permissive policies are ORed, restrictive ones ANDed with them; with no permissive
+    policy the API roles see no row at all, which is as scoped as it gets.
+    """
+    applicable = [p for p in table.policies if p.applies_to_api() and p.covers(command)]
+    permissive = [p for p in applicable if p.permissive]
+    if not permissive:
+        return CommandScope(Scope.SCOPED, ())
+    for policy in applicable:
+        if not policy.permissive and judge_command(policy, command, context) is Scope.SCOPED:
+            return CommandScope(Scope.SCOPED, (policy,))
+    judged = [(judge_command(p, command, context), p) for p in permissive]
+    weakest = min(scope for scope, _ in judged)
+    return CommandScope(weakest, tuple(p for scope, p in judged if scope is weakest))
+
+
+def judge(expression: str, context: Context) -> Scope:
+    return _judge_text(expression, context)
+
+
+@functools.lru_cache(maxsize=4096)
+def _judge_text(expression: str, context: Context) -> Scope:
+    tree = _parse(expression)
+    if tree is None:
+        return Scope.UNKNOWN
+    return _judge(tree, context)
+
+
+def _parse(expression: str) -> exp.Expression | None:
+    import sqlglot
+    from sqlglot.errors import ErrorLevel
+
+    try:
+        return sqlglot.parse_one(expression, read="postgres", error_level=ErrorLevel.RAISE)
+    except Exception:  # sqlglot on arbitrary text: any failure is "cannot judge"
+        return None
+
+
+def _judge(node: exp.Expression, context: Context) -> Scope:
+    from sqlglot import exp
+
+    while isinstance(node, (exp.Paren, exp.Cast)):
+        node = node.this
+    if isinstance(node, exp.And):
+        return max(_judge(node.left, context), _judge(node.right, context))
+    if isinstance(node, exp.Or):
+        return min(_judge(node.left, context), _judge(node.right, context))
+    if isinstance(node, (exp.EQ, exp.NullSafeEQ)):
+        for column, value in ((node.left, node.right), (node.right, node.left)):
+            judged = _comparison(column, value, context)
+            if judged is not None:
+                return judged
+    if isinstance(node, exp.In):
+        value = node.args.get("query") or exp.Tuple(expressions=node.expressions)
+        judged = _comparison(node.this, value, context)
+        if judged is not None:
+            return judged
+    return _opaque(node, context)
+
+
+def _column_name(node: exp.Expression) -> str | None:
+    from sqlglot import exp
+
+    while isinstance(node, (exp.Paren, exp.Cast)):
+        node = node.this
+    return node.name.lower() if isinstance(node, exp.Column) else None
+
+
+def _comparison(column: exp.Expression, value: exp.Expression, context: Context) -> Scope | None:
+    name = _column_name(column)
+    if name is None:
+        return None
+    if name == context.key:
+        strong = Scope.SCOPED
+    elif name in context.legacy:
+        strong = Scope.LEGACY
+    elif name in context.owners:
+        strong = Scope.SCOPED
+    else:
+        return None
+    source = _source(value, context)
+    if source == "caller":
+        return Scope.CALLER
+    return strong if source == "identity" else Scope.NONE
+
+
+def _source(value: exp.Expression, context: Context) -> str:
+    """Where a compared value comes from: "identity", "caller" or "anything"."""
+    from sqlglot import exp
+
+    text = value.sql(dialect="postgres")
+    if _CALLER_TEXT.search(text) or any(
+        m.group("name").lower() in context.caller_settings for m in _SETTING.finditer(text)
+    ):
+        return "caller"
+    columns = {c.name.lower() for c in value.find_all(exp.Column)}
+    # `coalesce(current_setting(...), clerk_org_id)` passes when the setting is unset.
+    if context.key in columns and not isinstance(value, (exp.Subquery, exp.Select)):
+        return "anything"
+    # A call of a function (`auth.uid()`, `requesting_org_id()`) or a subquery; a literal
+    # or a column of the row itself is the same for every caller.
+    if value.find(exp.Anonymous, exp.Subquery, exp.Select, exp.CurrentUser) is not None:
+        return "identity"
+    return "anything"
+
+
+def _opaque(node: exp.Expression, context: Context) -> Scope:
+    """An expression that is no comparison of a key: a function of the key column, an
+    EXISTS over a membership table, or something that ignores the key altogether."""
+    from sqlglot import exp
+
+    columns = {c.name.lower() for c in node.find_all(exp.Column)}
+    scoped = {context.key, *context.owners} & columns
+    legacy = context.legacy & columns
+    if not scoped and not legacy:
+        return Scope.NONE
+    if _source(node, context) == "caller":
+        return Scope.CALLER
+    calls = node.find(exp.Anonymous, exp.Dot, exp.Func) is not None
+    if isinstance(node, (exp.Exists, exp.Anonymous, exp.Dot, exp.Subquery)) and calls:
+        return Scope.SCOPED if scoped else Scope.LEGACY
+    return Scope.UNKNOWN

@@ -1,0 +1,124 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from orgscope_lint.findings import Finding, Severity
+from orgscope_lint.project import Project
+from orgscope_lint.rls.model import RlsModel
+from orgscope_lint.rls.policies import Scope
+from orgscope_lint.rules._schema import SchemaRule, policy_text, sql_example, weak_policies
+
+
+class PolicyIgnoresTenant(SchemaRule):
+    code = "ORG202"
+    name = "policy-ignores-tenant"
+    severity = Severity.ERROR
+    summary = "A policy on a tenant table that does not constrain the tenant key"
+    doc = """
+    ## What it does
+    Reports a permissive row-level-security policy on a tenant table, applying to the
+    API roles, whose `USING` or `WITH CHECK` expression lets a row of any tenant through:
+    `USING (true)`, only `auth.uid() IS NOT NULL`, a disjunct that ignores the key
+    (`... OR true`), a key compared with a constant or with itself, or a comparison that
+    passes when its session setting is unset
+    (`current_setting('app.org', true) IS NULL OR ...`).
+
+    ## Why is this bad?
+    Permissive policies are ORed: one that lets every row through ORs the scoped ones
+    away, and every signed-in user of any organization reads every tenant's rows. A
+    restrictive policy that scopes the same command by the tenant key keeps the table
+    safe, and then nothing is reported.
+
+    ## Example
+    ```sql
+    create policy "signed in users" on calls for select to authenticated
+        using (auth.uid() is not null);
+    ```
+
+    ## Use instead
+    ```sql
+    create policy "org members" on calls for select to authenticated
+        using (clerk_org_id = auth.jwt() ->> 'org_id');
+    ```
+    """
+    valid = (
+        sql_example(
+            "create table calls (id int, clerk_org_id text);\n"
+            "alter table calls enable row level security;\n"
+            "create policy p on calls to authenticated using (clerk_org_id = auth.jwt() ->> 'org_id');\n"
+        ),
+        # A membership subquery scopes by the key.
+        sql_example(
+            "create table calls (id int, clerk_org_id text);\n"
+            "alter table calls enable row level security;\n"
+            "create policy p on calls using (clerk_org_id in "
+            "(select org_id from members where user_id = auth.uid()));\n"
+        ),
+        # A restrictive policy scopes the command: the permissive one cannot widen it.
+        sql_example(
+            "create table calls (id int, clerk_org_id text);\n"
+            "alter table calls enable row level security;\n"
+            "create policy anyone on calls for select using (true);\n"
+            "create policy org on calls as restrictive for all "
+            "using (clerk_org_id = auth.jwt() ->> 'org_id');\n"
+        ),
+        # Only the service role: not the API's anonymous or signed-in callers.
+        sql_example(
+            "create table calls (id int, clerk_org_id text);\n"
+            "alter table calls enable row level security;\n"
+            "create policy service on calls to service_role using (true);\n"
+        ),
+        # Not a tenant table.
+        sql_example(
+            "create table plans (id int);\n"
+            "alter table plans enable row level security;\n"
+            "create policy p on plans for select using (true);\n"
+        ),
+        # Recreated with a scope.
+        sql_example(
+            "create table calls (id int, clerk_org_id text);\n"
+            "alter table calls enable row level security;\n"
+            "create policy p on calls using (true);\n"
+            "drop policy p on calls;\n"
+            "create policy p on calls using (clerk_org_id = requesting_org_id());\n"
+        ),
+    )
+    invalid = (
+        sql_example(
+            "create table calls (id int, clerk_org_id text);\n"
+            "alter table calls enable row level security;\n"
+            "create policy p on calls using (true);  -- expect: ORG202\n"
+        ),
+        sql_example(
+            "create table calls (id int, clerk_org_id text);\n"
+            "alter table calls enable row level security;\n"
+            "create policy org on calls using (clerk_org_id = auth.jwt() ->> 'org_id');\n"
+            "create policy signed_in on calls for select to authenticated  -- expect: ORG202\n"
+            "    using (auth.uid() is not null);\n"
+        ),
+        # Passes whenever the setting is unset.
+        sql_example(
+            "create table calls (id int, clerk_org_id text);\n"
+            "alter table calls enable row level security;\n"
+            "create policy p on calls using (  -- expect: ORG202\n"
+            "  current_setting('app.org', true) is null\n"
+            "  or clerk_org_id = current_setting('app.org', true));\n"
+        ),
+        # Altered into a policy that ignores the key.
+        sql_example(
+            "create table calls (id int, clerk_org_id text);\n"
+            "alter table calls enable row level security;\n"
+            "create policy p on calls using (clerk_org_id = auth.jwt() ->> 'org_id');\n"
+            "alter policy p on calls using (clerk_org_id = auth.jwt() ->> 'org_id' or true);  -- expect: ORG202\n"
+        ),
+    )
+
+    def check_model(self, model: RlsModel, project: Project) -> Iterator[Finding]:
+        for table, policy, context in weak_policies(model, project, Scope.NONE):
+            yield self.sql_finding(
+                project,
+                policy.location,
+                f"{policy_text(policy)} does not constrain `{context.key}`: it lets every "
+                "tenant's rows through for the API roles",
+                table=table.name,
+            )

@@ -1,0 +1,2 @@
+create table calls (id uuid primary key, clerk_org_id text not null);
+alter table calls enable row level security;

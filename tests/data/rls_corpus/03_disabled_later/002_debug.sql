@@ -1,0 +1,2 @@
+-- temporary, for a data fix
+alter table calls disable row level security;

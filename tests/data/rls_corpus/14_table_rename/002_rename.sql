@@ -1,0 +1,1 @@
+alter table call_logs rename to calls;
