@@ -11,7 +11,7 @@ from orgscope_lint.rule import Rule
 class UndefinedTenantName(Rule):
     code = "ORG006"
     name = "undefined-tenant-name"
-    severity = Severity.ERROR
+    severity = Severity.WARNING
     summary = "A tenant-like name is used but never bound"
     doc = """
     ## What it does
@@ -24,6 +24,10 @@ class UndefinedTenantName(Rule):
     It is a `NameError` waiting on the path that reads it, typically left behind when a
     codebase renames its tenant key (`client_id` to `clerk_org_id`). On an error path it
     turns a handled failure into a 500; in a filter it means the scoping code never ran.
+
+    It is a warning, not an error: the `NameError` stops the request before the query
+    runs, so no other tenant's rows are read or written. Error severity is kept for
+    findings that are a cross-tenant leak.
 
     ## Example
     ```python
