@@ -100,6 +100,8 @@ class Query:
     style: str = "service"  # which adapter produced it
     # The row was compared with the principal's org right after, raising on mismatch.
     ownership_checked: bool = False
+    # The same, admitting rows flagged public: safe to read, not to write by.
+    public_checked: bool = False
     construction: int | None = None  # index in FileFacts.constructions of its receiver
     # The one variable in scope that holds the principal's tenant id, when the filter or
     # record is a dict literal in the call: what `--fix` may add.

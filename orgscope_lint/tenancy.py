@@ -24,6 +24,7 @@ from orgscope_lint.findings import Related
 from orgscope_lint.project import Project
 
 TENANT_ROW_KEY = "id"
+_READS = ("read", "count")
 
 
 class Verdict(enum.Enum):
@@ -54,13 +55,15 @@ def _verdict(query: Query, facts: FileFacts, project: Project) -> Verdict:
         return _child_verdict(query, facts, project)
     if query.operation in ("read", "count") and fresh_values.probes_fresh_value(query.shape):
         return Verdict.NOT_TENANT  # a uniqueness probe of a value generated just before
-    if query.ownership_checked:
+    if query.ownership_checked or (query.public_checked and query.operation in _READS):
         return Verdict.SCOPED
     shape = query.shape
     if query.operation != "insert" and shape.kind in (ShapeKind.NONE, ShapeKind.EMPTY):
         return Verdict.UNFILTERED
     state = project.state_for(shape, key)
     if state is KeyState.PRESENT or state is KeyState.CONDITIONAL:
+        if _key_from_unscoped_row(query, facts, project):
+            return Verdict.FOLLOWS
         origin = tenant_origin(query, project)
         membership_check = query.operation != "insert" and _owner_scoped(query, project, facts)
         if origin.startswith("request") and not membership_check:
@@ -75,6 +78,35 @@ def _verdict(query: Query, facts: FileFacts, project: Project) -> Verdict:
     if query.operation == "insert":
         return Verdict.MISSING
     return _absent_key_verdict(query, facts, project)
+
+
+# Verdicts of a query whose rows may be another tenant's.
+_UNSCOPED = frozenset(
+    {
+        Verdict.MISSING,
+        Verdict.UNFILTERED,
+        Verdict.STALE_KEY,
+        Verdict.UNTRUSTED,
+        Verdict.FOLLOWS,
+        Verdict.HELPER_DROPS,
+    }
+)
+
+
+def _key_from_unscoped_row(query: Query, facts: FileFacts, project: Project) -> bool:
+    """The tenant key's value was read from the row of an earlier unscoped query
+    (`account_id = agent["account_id"]` of an agent fetched by id alone): the filter is
+    only as good as that query, whose finding covers this one."""
+    column = project.scoping_column(query.table)
+    fact = query.shape.get(column) if column else None
+    ref = (fact.row or "") if fact is not None else ""
+    if not ref.startswith("q"):
+        return False
+    index = int(ref[1:])
+    if not any(q is query for q in facts.queries[index + 1 :]):
+        return False  # itself, or a loop's later query: never judged by what comes after
+    root = facts.queries[index]
+    return project.key_for(root.table) is not None and verdict(root, facts, project) in _UNSCOPED
 
 
 def _absent_key_verdict(query: Query, facts: FileFacts, project: Project) -> Verdict:
@@ -147,13 +179,20 @@ def follows(query: Query, facts: FileFacts, project: Project) -> str | None:
         if not fact.always or not fact.row:
             continue
         if fact.row.startswith("q"):
-            if project.key_for(facts.queries[int(fact.row[1:])].table) is None:
+            root = facts.queries[int(fact.row[1:])]
+            if project.key_for(root.table) is None or _public_only(root, query):
                 continue
             return fact.row
         call = facts.helper_calls[int(fact.row[1:])]
         if project.helper_param(call.name, call.receiver_class, True, not call.receiver):
             return fact.row
     return None
+
+
+def _public_only(root: Query, query: Query) -> bool:
+    """The root row may be another tenant's public one: a write by its values is judged
+    on its own, never covered by the read."""
+    return root.public_checked and not root.ownership_checked and query.operation not in _READS
 
 
 def _verified_by_lookup(query: Query, facts: FileFacts, project: Project) -> bool:

@@ -1,8 +1,11 @@
 """What a branch that cannot continue teaches the path that does.
 
 After `if not org_id: raise ...` the code below knows `org_id` is set; after
-`if row["clerk_org_id"] != org: raise ...` it knows the row belongs to the caller. The
-interpreter asks this module which facts an `if` test establishes on the surviving path.
+`if row["clerk_org_id"] != org: raise ...` it knows the row belongs to the caller; after
+`if row["org_id"] != org and not row["is_public"]: raise ...` it knows the row is the
+caller's or one its owner made public (readable by anyone, writable by its tenant only).
+The interpreter asks this module which facts an `if` test establishes on the surviving
+path.
 """
 
 from __future__ import annotations
@@ -22,10 +25,12 @@ class Truthy:
 
 @dataclass(frozen=True, slots=True)
 class Equal:
-    """`left` equals `right` on the surviving path."""
+    """`left` equals `right` on the surviving path, or, when `unless_public` is set, the
+    row `left` is read from is flagged public by that expression."""
 
     left: cst.BaseExpression
     right: cst.BaseExpression
+    unless_public: cst.BaseExpression | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +53,8 @@ def established(test: cst.BaseExpression, truth: bool) -> Iterator[Fact]:
         if both:
             yield from established(test.left, truth)
             yield from established(test.right, truth)
+        else:
+            yield from _owned_or_public(test.left, test.right, truth)
     elif isinstance(test, cst.Comparison) and len(test.comparisons) == 1:
         # `x in c` and `x not in c` are comparisons too: see `_comparison`.
         yield from _comparison(test.left, test.comparisons[0], truth)
@@ -67,6 +74,79 @@ def _comparison(left: cst.BaseExpression, target: cst.ComparisonTarget, truth: b
         yield Equal(left, right)
     elif (isinstance(op, cst.In) and truth) or (isinstance(op, cst.NotIn) and not truth):
         yield Member(left, right)
+
+
+def _owned_or_public(left: cst.BaseExpression, right: cst.BaseExpression, truth: bool):
+    """One of two alternatives holds: a row's key equals a value, or the same row is
+    flagged public. Any other disjunction proves nothing."""
+    for owned, public in ((left, right), (right, left)):
+        equal = [fact for fact in established(owned, truth) if isinstance(fact, Equal)]
+        flag = _public_flag(public, truth)
+        if len(equal) == 1 and flag is not None:
+            fact = equal[0]
+            for side, other in ((fact.left, fact.right), (fact.right, fact.left)):
+                if _same_row(side, flag):
+                    yield Equal(side, other, unless_public=flag)
+                    return
+
+
+def _public_flag(test: cst.BaseExpression, truth: bool) -> cst.BaseExpression | None:
+    """The row field that `test` being `truth` shows set to public, if that is all it
+    shows: `row["is_public"]`, `row.get("public")`, `row["visibility"] == "public"`."""
+    if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
+        return _public_flag(test.expression, not truth)
+    if isinstance(test, cst.Comparison) and len(test.comparisons) == 1:
+        target = test.comparisons[0]
+        equal = isinstance(target.operator, cst.Equal) == truth
+        is_equality = isinstance(target.operator, (cst.Equal, cst.NotEqual))
+        if is_equality and equal and _string_value(target.comparator) == "public":
+            return test.left if _field_name(test.left) is not None else None
+        return None
+    if truth and "public" in (_field_name(test) or ""):
+        return test
+    return None
+
+
+def _field_name(node: cst.BaseExpression) -> str | None:
+    """`k` in `row["k"]`, `row.k` or `row.get("k", ...)`."""
+    if isinstance(node, cst.Attribute):
+        return node.attr.value
+    if isinstance(node, cst.Subscript) and len(node.slice) == 1:
+        index = node.slice[0].slice
+        return _string_value(index.value) if isinstance(index, cst.Index) else None
+    if (
+        isinstance(node, cst.Call)
+        and isinstance(node.func, cst.Attribute)
+        and node.func.attr.value == "get"
+        and node.args
+    ):
+        return _string_value(node.args[0].value)
+    return None
+
+
+def _row_of(node: cst.BaseExpression) -> cst.BaseExpression | None:
+    if isinstance(node, (cst.Attribute, cst.Subscript)):
+        return node.value
+    if isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute):
+        return node.func.value
+    return None
+
+
+def _same_row(a: cst.BaseExpression, b: cst.BaseExpression) -> bool:
+    row_a, row_b = _row_of(a), _row_of(b)
+    return (
+        row_a is not None
+        and row_b is not None
+        and _field_name(a) is not None
+        and cst.Module([]).code_for_node(row_a) == cst.Module([]).code_for_node(row_b)
+    )
+
+
+def _string_value(node: cst.BaseExpression) -> str | None:
+    if isinstance(node, cst.SimpleString):
+        value = node.evaluated_value
+        return value if isinstance(value, str) else None
+    return None
 
 
 def _is_none(node: cst.BaseExpression) -> bool:

@@ -50,7 +50,7 @@ def reliance(query: Query, facts: FileFacts, project: Project) -> Reliance | Non
         return None
     judged = verdict(query, facts, project)
     if judged is Verdict.SCOPED:
-        if query.ownership_checked:
+        if query.ownership_checked or query.public_checked:
             return Reliance("ownership", None, None)
         if owner_scoped(query, facts, project):
             return None  # pinned to the principal's own user: narrower, not implicit

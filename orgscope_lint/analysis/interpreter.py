@@ -320,9 +320,11 @@ class ModuleInterpreter:
         (the other outcome returned or raised) counts as an ownership check of a row."""
         for fact in guards.established(test, truth):
             if isinstance(fact, guards.Truthy):
-                self._assume_set(fact.node, env)
+                self._assume_set(fact.node, env, settled)
             elif isinstance(fact, guards.Member):
                 self._assume_member(fact.element, fact.collection, env)
+            elif fact.unless_public is not None:
+                self._assume_owned_or_public(fact.left, fact.right, env, settled)
             else:
                 self._assume_equal(fact.left, fact.right, env, settled)
                 self._assume_equal(fact.right, fact.left, env, settled)
@@ -338,7 +340,7 @@ class ModuleInterpreter:
                 if source is not None and source.text:
                     self._mark_principal(cst.Name(source.text), env)
 
-    def _assume_set(self, node: cst.BaseExpression, env: Env) -> None:
+    def _assume_set(self, node: cst.BaseExpression, env: Env, settled: bool = True) -> None:
         matched = membership.any_match(node) if isinstance(node, cst.Call) else None
         if matched is not None:
             self._assume_member(*matched, env)
@@ -347,10 +349,14 @@ class ModuleInterpreter:
             row = self._call_rows.get(id(node))
             if row is not None:
                 self._verify_pinned(row, env)
+                if settled:
+                    self._verify_member_of_row(row)
             return
         found = row_found(node, env.vars)  # `if not result.data: raise`
         if found is not None:
             self._verify_pinned(found, env)
+            if settled:
+                self._verify_member_of_row(found)
             return
         if not isinstance(node, cst.Name) or node.value not in env.vars:
             return
@@ -367,6 +373,24 @@ class ModuleInterpreter:
             pinned = env.vars[name]
             if pinned.origin is None or pinned.origin.startswith("request"):
                 env.vars[name] = replace(pinned, origin=f"verified:{row.row}")
+
+    def _verify_member_of_row(self, lookup: Value) -> None:
+        """A lookup pinned to the principal's own user and to the tenant read from an
+        earlier row (`account_user` by `user_id` and `row["account_id"]`) found a
+        membership, the code raising otherwise: the caller belongs to that row's tenant."""
+        if lookup.kind != V.ROW or not lookup.row or lookup.row[0] != "q":
+            return
+        index = int(lookup.row[1:])
+        if index >= len(self.queries):
+            return
+        pinned = {fact.key: fact for fact in self.queries[index].shape.keys if fact.always}
+        owner = (pinned.get(key) for key in self.config.owner_keys)
+        if not any(fact is not None and fact.origin == "principal" for fact in owner):
+            return
+        for key, fact in pinned.items():
+            row = fact.row or ""
+            if self._is_org_param(key) and row.startswith("q") and row != lookup.row:
+                self._mark_ownership_checked(row)
 
     def _assume_equal(
         self, node: cst.BaseExpression, other: cst.BaseExpression, env: Env, settled: bool
@@ -385,6 +409,22 @@ class ModuleInterpreter:
             base = _row_base(node)
             if base is not None:
                 self._verify_pinned(self._peek(base, env), env)
+
+    def _assume_owned_or_public(
+        self, field: cst.BaseExpression, other: cst.BaseExpression, env: Env, settled: bool
+    ) -> None:
+        """The row is the caller's or public: reading it is safe, but neither the row's
+        key nor the id it was fetched by is the caller's (a write by it stays judged)."""
+        trusted = self._peek(other, env)
+        if trusted.origin != "principal" and not (
+            isinstance(other, cst.Name) and self._is_org_param(other.value)
+        ):
+            return
+        looked = self._peek(field, env)
+        if settled and looked.row and looked.row[0] == "q":
+            index = int(looked.row[1:])
+            if index < len(self.queries):
+                self.queries[index] = replace(self.queries[index], public_checked=True)
 
     def _mark_principal(self, node: cst.BaseExpression, env: Env) -> None:
         if isinstance(node, cst.Name) and node.value in env.vars:
@@ -992,6 +1032,9 @@ class ModuleInterpreter:
             # Maybe a module-level helper that scopes by an org parameter: the project
             # decides once every file's summaries are in.
             row = self._helper_call(node, name, "", V.TOP, args, site, env)
+        mapped = _mapped_row(args)
+        if mapped is not None:
+            return mapped
         short = name.rsplit(".", 1)[-1]
         if short[:1].isupper():
             return Value(kind=V.OBJECT, text=short)  # an instance: its methods may be helpers
@@ -1053,6 +1096,9 @@ class ModuleInterpreter:
             return V.TOP
         if receiver.row:
             return V.derived(receiver)
+        mapped = _mapped_row(args)
+        if mapped is not None:
+            return mapped  # `Profile.from_row(row)`
         if fresh_values.call_origin(name, [receiver, *args.positional]):
             return Value(origin=fresh_values.FRESH)  # `secrets.token_urlsafe(16)`
         # `jwt.decode(token, ...)`: computed from its arguments, with no origin of its own.
@@ -1134,7 +1180,7 @@ class ModuleInterpreter:
             )
         )
         row = self._call_rows[id(node)] = _row(f"h{len(self.helper_calls) - 1}", node)
-        return row
+        return _mapped_row(args) or row
 
     def _builder_call(
         self,
@@ -1429,6 +1475,15 @@ def _removed(d: Value, key: str) -> Value:
     if d.merged:
         return V.with_entry(d, key, V.Entry(empty=True, maybe_empty=True))
     return V.without_entry(d, key)
+
+
+def _mapped_row(args: CallArgs) -> Value | None:
+    """A call given one query row and nothing else (`self._to_profile(rows[0])`,
+    `Agent.from_row(row)`) maps that row: its result is read from the same row."""
+    if args.starred or args.keywords or len(args.positional) != 1:
+        return None
+    (only,) = args.positional
+    return V.derived(only) if only.row and only.row.startswith("q") else None
 
 
 def _row_base(node: cst.BaseExpression) -> cst.BaseExpression | None:

@@ -1,0 +1,63 @@
+"""What an `if` test proves on the path that survives it (analysis/guards.py)."""
+
+from __future__ import annotations
+
+import libcst as cst
+import pytest
+
+from orgscope_lint.analysis import guards
+
+
+def _facts(test: str, truth: bool) -> list[guards.Fact]:
+    return list(guards.established(cst.parse_expression(test), truth))
+
+
+def _code(node: cst.BaseExpression | None) -> str | None:
+    return None if node is None else cst.Module([]).code_for_node(node)
+
+
+@pytest.mark.parametrize(
+    ("test", "truth", "flag"),
+    [
+        # `if <test>: raise`: the code below runs when the test was false.
+        (
+            'row["org"] != me and not row.get("is_public", False)',
+            False,
+            'row.get("is_public", False)',
+        ),
+        ('row["org"] != me and not row["public"]', False, 'row["public"]'),
+        ("row.org != me and not row.is_public", False, "row.is_public"),
+        ('not row["is_public"] and row["org"] != me', False, 'row["is_public"]'),
+        # `if not <test>: raise`: the code below runs when the test was true.
+        ('row["org"] == me or row["visibility"] == "public"', True, 'row["visibility"]'),
+    ],
+)
+def test_owned_or_public_is_an_equality_unless_public(test: str, truth: bool, flag: str) -> None:
+    (fact,) = _facts(test, truth)
+    assert isinstance(fact, guards.Equal)
+    assert _code(fact.left) in ('row["org"]', "row.org") and _code(fact.right) == "me"
+    assert _code(fact.unless_public) == flag
+
+
+@pytest.mark.parametrize(
+    ("test", "truth"),
+    [
+        ('row["org"] != me and not row["name"]', False),  # not a sharing flag
+        ('row["org"] != me and not other["is_public"]', False),  # another row's flag
+        ('row["org"] != me and not row["is_public"]', True),  # the branch that raises
+        ('row["org"] != me or not row["is_public"]', False),  # both hold: no disjunction
+        ('row["org"] == me or row["visibility"] == "private"', True),
+        ('row["org"] == me or row["visibility"] != "public"', True),
+        ('row["org"] != me and not is_public', False),  # a name, not the row's field
+    ],
+)
+def test_other_disjunctions_prove_no_shared_equality(test: str, truth: bool) -> None:
+    assert not any(
+        isinstance(fact, guards.Equal) and fact.unless_public is not None
+        for fact in _facts(test, truth)
+    )
+
+
+def test_a_plain_check_still_proves_equality() -> None:
+    (fact,) = _facts('row["org"] != me', False)
+    assert isinstance(fact, guards.Equal) and fact.unless_public is None
