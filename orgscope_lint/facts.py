@@ -102,6 +102,9 @@ class Query:
     ownership_checked: bool = False
     # The same, admitting rows flagged public: safe to read, not to write by.
     public_checked: bool = False
+    # Its row's `column` was compared with a field of the row `ref` ("q0"), raising on
+    # mismatch: scoped when `ref` is the caller's own identity or credential row.
+    checked_against: tuple[str, str] | None = None
     construction: int | None = None  # index in FileFacts.constructions of its receiver
     # The one variable in scope that holds the principal's tenant id, when the filter or
     # record is a dict literal in the call: what `--fix` may add.

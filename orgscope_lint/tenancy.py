@@ -57,6 +57,8 @@ def _verdict(query: Query, facts: FileFacts, project: Project) -> Verdict:
         return Verdict.NOT_TENANT  # a uniqueness probe of a value generated just before
     if query.ownership_checked or (query.public_checked and query.operation in _READS):
         return Verdict.SCOPED
+    if checked_against_own_row(query, facts, project):
+        return Verdict.SCOPED
     shape = query.shape
     if query.operation != "insert" and shape.kind in (ShapeKind.NONE, ShapeKind.EMPTY):
         return Verdict.UNFILTERED
@@ -78,6 +80,20 @@ def _verdict(query: Query, facts: FileFacts, project: Project) -> Verdict:
     if query.operation == "insert":
         return Verdict.MISSING
     return _absent_key_verdict(query, facts, project)
+
+
+def checked_against_own_row(query: Query, facts: FileFacts, project: Project) -> bool:
+    """The row's scoping column matched a field of the caller's own identity row (the
+    project an API key belongs to): the row is the caller's."""
+    if query.checked_against is None:
+        return False
+    ref, column = query.checked_against
+    root = facts.queries[int(ref[1:])]
+    return (
+        root is not query
+        and column == project.scoping_column(query.table)
+        and _owner_scoped(root, project, facts)
+    )
 
 
 # Verdicts of a query whose rows may be another tenant's.

@@ -100,14 +100,14 @@ def _public_flag(test: cst.BaseExpression, truth: bool) -> cst.BaseExpression | 
         equal = isinstance(target.operator, cst.Equal) == truth
         is_equality = isinstance(target.operator, (cst.Equal, cst.NotEqual))
         if is_equality and equal and _string_value(target.comparator) == "public":
-            return test.left if _field_name(test.left) is not None else None
+            return test.left if field_name(test.left) is not None else None
         return None
-    if truth and "public" in (_field_name(test) or ""):
+    if truth and "public" in (field_name(test) or ""):
         return test
     return None
 
 
-def _field_name(node: cst.BaseExpression) -> str | None:
+def field_name(node: cst.BaseExpression) -> str | None:
     """`k` in `row["k"]`, `row.k` or `row.get("k", ...)`."""
     if isinstance(node, cst.Attribute):
         return node.attr.value
@@ -137,7 +137,7 @@ def _same_row(a: cst.BaseExpression, b: cst.BaseExpression) -> bool:
     return (
         row_a is not None
         and row_b is not None
-        and _field_name(a) is not None
+        and field_name(a) is not None
         and cst.Module([]).code_for_node(row_a) == cst.Module([]).code_for_node(row_b)
     )
 

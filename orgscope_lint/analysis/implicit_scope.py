@@ -16,6 +16,7 @@ from orgscope_lint.findings import Span
 from orgscope_lint.project import Project
 from orgscope_lint.tenancy import (
     Verdict,
+    checked_against_own_row,
     follows,
     owner_scoped,
     root_scoped,
@@ -51,6 +52,8 @@ def reliance(query: Query, facts: FileFacts, project: Project) -> Reliance | Non
     judged = verdict(query, facts, project)
     if judged is Verdict.SCOPED:
         if query.ownership_checked or query.public_checked:
+            return Reliance("ownership", None, None)
+        if checked_against_own_row(query, facts, project):
             return Reliance("ownership", None, None)
         if owner_scoped(query, facts, project):
             return None  # pinned to the principal's own user: narrower, not implicit

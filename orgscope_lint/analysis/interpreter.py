@@ -374,6 +374,20 @@ class ModuleInterpreter:
             if pinned.origin is None or pinned.origin.startswith("request"):
                 env.vars[name] = replace(pinned, origin=f"verified:{row.row}")
 
+    def _compared_rows(self, node: cst.BaseExpression, other: Value, env: Env) -> None:
+        """`session["project_id"] != project["id"]`, raising: the first row is checked
+        against the second, which the verdict may find to be the caller's own (a
+        credential or identity lookup)."""
+        looked = self._peek(node, env)
+        column = guards.field_name(node)
+        if column is None or not looked.row or not other.row or looked.row == other.row:
+            return
+        if looked.row[0] == "q" and other.row[0] == "q":
+            index = int(looked.row[1:])
+            if index < len(self.queries):
+                checked = (other.row, column)
+                self.queries[index] = replace(self.queries[index], checked_against=checked)
+
     def _verify_member_of_row(self, lookup: Value) -> None:
         """A lookup pinned to the principal's own user and to the tenant read from an
         earlier row (`account_user` by `user_id` and `row["account_id"]`) found a
@@ -396,6 +410,8 @@ class ModuleInterpreter:
         self, node: cst.BaseExpression, other: cst.BaseExpression, env: Env, settled: bool
     ) -> None:
         trusted = self._peek(other, env)
+        if settled and trusted.origin != "principal":
+            self._compared_rows(node, trusted, env)
         if trusted.origin != "principal" and not (
             isinstance(other, cst.Name) and self._is_org_param(other.value)
         ):
