@@ -344,7 +344,13 @@ def analyze_source(source: SourceText | Unreadable, config: Config, shown: str) 
     if isinstance(tree, Unreadable):
         return FileFacts(path=shown, error=_file_error(tree), directives=directives)
     if not relevance_pattern(config).search(text):
-        return FileFacts(path=shown, directives=directives, skipped="no database call")
+        from orgscope_lint.analysis.slicing import called_names
+
+        # Its calls are never analysed: the functions it calls have callers unseen.
+        unseen = tuple(sorted(called_names(text)))
+        return FileFacts(
+            path=shown, directives=directives, skipped="no database call", unseen_calls=unseen
+        )
     facts = analyze_module(shown, text, tree, config)
     return _with_directives(facts, directives)
 

@@ -94,6 +94,9 @@ def analyze_module(path: str, text: str, tree: ast.Module, config: Config) -> Fi
         undefined = interpreter.run(part.dropped_names if part else ())
     except RecursionError:
         return FileFacts(path=path, error=FileError("too deeply nested to analyse"))
+    from orgscope_lint.analysis.call_facts import with_lookups
+
+    unseen = interpreter.escaped | (part.dropped_calls if part else set())
     return FileFacts(
         path=path,
         queries=tuple(interpreter.queries),
@@ -101,6 +104,8 @@ def analyze_module(path: str, text: str, tree: ast.Module, config: Config) -> Fi
         functions=tuple(interpreter.functions),
         undefined_names=tuple(undefined),
         constructions=tuple(interpreter.constructions),
+        calls=with_lookups(interpreter.calls, interpreter.queries, interpreter.helper_calls),
+        unseen_calls=tuple(sorted(unseen)),
         lines=len(lines) - 1 if lines[-1] == "" else len(lines),
     )
 
