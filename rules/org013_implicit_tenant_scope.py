@@ -1,10 +1,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 
-from orgscope_lint.analysis.implicit_scope import reliance
+from orgscope_lint.analysis.implicit_scope import related, reliance
 from orgscope_lint.facts import FileFacts
-from orgscope_lint.findings import Finding, Related, Severity
+from orgscope_lint.findings import Finding, Severity
 from orgscope_lint.project import Project
 from orgscope_lint.rule import Rule
 from orgscope_lint.rules._common import _add_key_fix, call_text
@@ -102,10 +103,8 @@ class ImplicitTenantScope(Rule):
             if relied is None:
                 continue
             key = project.key_for(query.table) or ""
-            related = (
-                (Related(facts.path, relied.span.line, "the lookup it relies on"),)
-                if relied.span is not None
-                else ()
+            where = tuple(
+                replace(found, path=found.path or facts.path) for found in related(relied, query)
             )
             yield self.finding(
                 facts,
@@ -116,5 +115,5 @@ class ImplicitTenantScope(Rule):
                 table=query.table,
                 operation=query.operation,
                 fix=_add_key_fix(query, key, project),
-                related=related,
+                related=where,
             )
