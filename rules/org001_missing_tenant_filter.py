@@ -21,6 +21,14 @@ class MissingTenantFilter(Rule):
     Reports a read, count, update or delete on a tenant-owned table whose filter carries
     the table's tenant key (`clerk_org_id` by default) on no path through the function.
 
+    A helper filtered only by its own parameters (`get_call(db, call_id)`) is judged by
+    its callers: where one passes an id taken from the request, that call is reported,
+    naming the helper, the parameter and the query the id reaches, and the helper's query
+    is not reported again. Where every caller passes the principal's own id, it is
+    silent; where every caller passes an id a tenant-scoped lookup checked or returned,
+    it is ORG013's. A helper with no caller, or with one the analysis cannot see, is
+    reported at its query.
+
     ## Why is this bad?
     A filter by `id` alone trusts that the id belongs to the caller's organization. Ids
     leak through URLs, logs and support tickets; anyone who holds another tenant's id can
@@ -112,6 +120,9 @@ class MissingTenantFilter(Rule):
         # The caller's own identity row: a unique identity column pinned to the principal.
         "def me(db, current_user):\n"
         '    return db.select_one("users", {"clerk_user_id": current_user["clerk_user_id"]})\n',
+        # A helper every caller gives the principal's own id: owner-scoped by its callers.
+        'def notes_of(db, user_id):\n    return db.select("notes", {"user_id": user_id})\n\n'
+        'def mine(db, current_user):\n    return notes_of(db, current_user["user_id"])\n',
         # A uniqueness probe of a code generated just before: no tenant read.
         "def f(db, org):\n    code = secrets.token_urlsafe(8)\n"
         '    if db.select_one("invites", {"code": code}):\n        raise ValueError(code)\n',
@@ -135,6 +146,10 @@ class MissingTenantFilter(Rule):
         '        self.update("calls", {"id": i}, {"archived": True})  # expect: ORG001\n',
         "class CallRepo:\n    def __init__(self):\n        self.store = DatabaseService()\n\n"
         '    def get(self, i):\n        return self.store.select_one("calls", {"id": i})  # expect: ORG001\n',
+        # The helper's id comes from the request path: reported where it enters.
+        'def get_call(db, call_id):\n    return db.select_one("calls", {"id": call_id})\n\n'
+        '@router.get("/calls/{call_id}")\ndef read(db, call_id: str, current_user):\n'
+        "    return get_call(db, call_id)  # expect: ORG001\n",
         # One root cause, one finding: the update uses the unscoped read's row.
         'def f(db, i):\n    row = db.select_one("calls", {"id": i})  # expect: ORG001\n'
         '    db.update("calls", {"id": row["id"]}, {"x": 1})\n',

@@ -23,7 +23,8 @@ class ImplicitTenantScope(Rule):
     tenant-scoped lookup of the same id that raised or returned when nothing matched
     (check-then-act), an id read from the row of a tenant-scoped query (provenance), or
     a comparison of the fetched row's tenant key with the principal's right after the
-    fetch. The message names the line it relies on.
+    fetch, or, for a helper filtered by its own parameter, every caller passing an id
+    checked or returned that way. The message names the lines it relies on.
 
     ## Why is this bad?
     Nothing leaks today, which is why the error-severity rules stay silent. But the
@@ -90,6 +91,11 @@ class ImplicitTenantScope(Rule):
         'def f(db, i, current_user):\n    call = db.select_one("calls", {"id": i})  # expect: ORG013\n'
         '    if call["clerk_org_id"] != current_user["clerk_org_id"]:\n'
         "        raise PermissionError(i)\n    return call\n",
+        # Every caller of the helper checked the id first.
+        'def get_call(db, i):\n    return db.select_one("calls", {"id": i})  # expect: ORG013\n\n'
+        "def read(db, i, current_user):\n"
+        '    if db.select_one("calls", {"id": i, "clerk_org_id": current_user["org"]}) is None:\n'
+        "        raise LookupError(i)\n    return get_call(db, i)\n",
         # Query-builder style: the lookup's rows are tested before the write.
         "def f(sb, i, org):\n"
         '    found = sb.table("calls").select("id").eq("id", i).eq("clerk_org_id", org).execute()\n'
