@@ -344,12 +344,17 @@ def analyze_source(source: SourceText | Unreadable, config: Config, shown: str) 
     if isinstance(tree, Unreadable):
         return FileFacts(path=shown, error=_file_error(tree), directives=directives)
     if not relevance_pattern(config).search(text):
-        from orgscope_lint.analysis.slicing import called_names
+        from orgscope_lint.analysis.plain_calls import plain_calls, source_lines
 
-        # Its calls are never analysed: the functions it calls have callers unseen.
-        unseen = tuple(sorted(called_names(text)))
+        # Never given to LibCST, yet it may pass its parameters on to a helper.
+        plain = plain_calls(tree.body, source_lines(text))
         return FileFacts(
-            path=shown, directives=directives, skipped="no database call", unseen_calls=unseen
+            path=shown,
+            directives=directives,
+            skipped="no database call",
+            functions=tuple(plain.functions),
+            calls=tuple(plain.calls),
+            unseen_calls=tuple(sorted(plain.unseen)),
         )
     facts = analyze_module(shown, text, tree, config)
     return _with_directives(facts, directives)

@@ -134,16 +134,33 @@ def test_a_caller_parameter_is_judged_by_that_callers_callers(tmp_path: Path) ->
     assert _codes(result) == {("api.py", 5, "ORG001")}
 
 
-def test_a_pass_through_never_analysed_leaves_its_callees_judged_alone(tmp_path: Path) -> None:
-    """No database call and no tenant name: LibCST never sees it, so what it passes is
-    unknown (docs/architecture.md, "Parameters proven by their callers")."""
+def test_a_pass_through_never_given_to_libcst_still_passes_its_parameters(
+    tmp_path: Path,
+) -> None:
+    """No database call and no tenant name: its calls are read from the `ast` tree."""
     root = _project(
         tmp_path,
         {
             "calls.py": HELPER + "\n\ndef load(db, call_id):\n    return get_call(db, call_id)\n",
             "api.py": "from calls import load\n\n"
-            '@router.get("/calls/{call_id}")\ndef read(db, call_id: str):\n'
+            '@router.get("/calls/{call_id}")\ndef read(db, call_id: str, current_user):\n'
             "    return load(db, call_id)\n",
+        },
+    )
+    assert _codes(_run(root)) == {("api.py", 5, "ORG001")}
+
+
+def test_a_route_never_analysed_leaves_its_callees_judged_alone(tmp_path: Path) -> None:
+    """Neither a query nor a principal: where its arguments come from is not known."""
+    root = _project(
+        tmp_path,
+        {
+            "calls.py": HELPER.replace("get_call", "load_call"),
+            "api.py": "from calls import load_call\n\n"
+            '@router.get("/calls/{call_id}")\ndef read(db, call_id: str):\n'
+            "    return load_call(db, call_id)\n",
+            "other.py": "def mine(db, current_user):\n"
+            '    return load_call(db, current_user["id"])\n',
         },
     )
     assert _codes(_run(root)) == {("calls.py", 3, "ORG001")}
