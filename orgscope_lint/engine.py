@@ -344,7 +344,18 @@ def analyze_source(source: SourceText | Unreadable, config: Config, shown: str) 
     if isinstance(tree, Unreadable):
         return FileFacts(path=shown, error=_file_error(tree), directives=directives)
     if not relevance_pattern(config).search(text):
-        return FileFacts(path=shown, directives=directives, skipped="no database call")
+        from orgscope_lint.analysis.plain_calls import plain_calls, source_lines
+
+        # Never given to LibCST, yet it may pass its parameters on to a helper.
+        plain = plain_calls(tree.body, source_lines(text))
+        return FileFacts(
+            path=shown,
+            directives=directives,
+            skipped="no database call",
+            functions=tuple(plain.functions),
+            calls=tuple(plain.calls),
+            unseen_calls=tuple(sorted(plain.unseen)),
+        )
     facts = analyze_module(shown, text, tree, config)
     return _with_directives(facts, directives)
 

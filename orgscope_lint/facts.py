@@ -150,6 +150,39 @@ class FunctionFact:
     system_context: str | None = None
     # A dependency that raises unless the principal has a platform role: why.
     platform_guard: str | None = None
+    # Registered with a framework object (`@app.task`, `@bus.on(...)`): called from
+    # outside the project's code, so its call sites do not tell where its arguments
+    # come from.
+    registered: bool = False
+
+
+@dataclass(frozen=True)
+class ArgFact:
+    """Where one argument of a call comes from, as the analysis knew it at the call."""
+
+    slot: str  # the keyword, or the position as digits ("0" = the first positional)
+    # "principal", "unverified" (the principal's `.get()`), "request:<kind>", "verified"
+    # (a scoped lookup of it found a row), "row" (read from a query's row), "literal",
+    # or None (unknown, or only computed from `params`).
+    origin: str | None = None
+    params: tuple[str, ...] = ()  # parameters of the calling function it comes from
+    # The lookup that verified it or whose row it was read from, copied here so that a
+    # summary judges it without the rest of its file.
+    lookup: Query | HelperCall | None = None
+
+
+@dataclass(frozen=True)
+class CallFact:
+    """A call that may reach a project function, with the provenance of its arguments."""
+
+    name: str  # the called name: `get_thread`, or the method of `self.store.get`
+    receiver: str  # dotted source text of the receiver, "" for a plain call
+    receiver_class: str | None  # the receiver's class when known (`self`, an instance)
+    args: tuple[ArgFact, ...]
+    starred: bool  # `*args` or `**kwargs`: which parameter gets what is not known
+    span: Span
+    function: str | None  # qualified name of the calling function
+    snippet: str = ""
 
 
 @dataclass(frozen=True)
@@ -202,6 +235,10 @@ class FileFacts:
     undefined_names: tuple[UndefinedName, ...] = ()
     constructions: tuple[ServiceConstruction, ...] = ()
     directives: tuple[Directive, ...] = ()
+    calls: tuple[CallFact, ...] = ()
+    # Names used other than by a call the analysis saw: passed as a value, or called in
+    # code it did not analyse. Call sites of such functions are not all known.
+    unseen_calls: tuple[str, ...] = ()
     error: FileError | None = None
     skipped: str | None = None  # why the file was not analysed (no DB-looking text)
     lines: int = 0

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from orgscope_lint.analysis import fresh_values
 from orgscope_lint.config import Config
-from orgscope_lint.facts import FileFacts, FunctionFact, KeyState, Shape
+from orgscope_lint.facts import CallFact, FileFacts, FunctionFact, KeyState, Query, Shape
 from orgscope_lint.key_inference import InferredKey, infer_key
 from orgscope_lint.schema import Schema
 
@@ -63,6 +63,17 @@ class Project:
     platform_guards: dict[str, str] = field(default_factory=dict)
     # Memo of tenancy.verdict by id(query): the facts it keys stay alive for the run.
     verdicts: dict[int, object] = field(default_factory=dict)
+    # The call graph `analysis/caller_proof` judges parameters by: calls by called name
+    # (with the file they are in), functions by (file, qualified name), and the names
+    # some call site of which is unseen (passed as a value, in code never analysed).
+    calls: dict[str, list[tuple[str, CallFact]]] = field(default_factory=dict)
+    function_at: dict[tuple[str, str], FunctionFact] = field(default_factory=dict)
+    unseen_calls: set[str] = field(default_factory=set)
+    classes: set[str] = field(default_factory=set)  # classes the project defines
+    file_facts: list[FileFacts] = field(default_factory=list)
+    # Memos of caller_proof: judgements by (file, function, parameter); leaks by file.
+    caller_proofs: dict[tuple[str, str, str], object] = field(default_factory=dict)
+    caller_leaks: dict[str, list] | None = None
 
     def key_for(self, table: str) -> str | None:
         """The tenant key that scopes `table`, or None when it is not a tenant table."""
@@ -174,7 +185,9 @@ class Project:
         facts = list(facts)
         if self.assume_all:
             self.inferred_key = infer_key(facts, self.config)
+        self.file_facts = facts
         for file_facts in facts:
+            self._add_calls(file_facts)
             for fn in file_facts.functions:
                 self.functions.setdefault(fn.name, []).append(fn)
                 self.principal_providers.update(fn.depends_on)
@@ -190,6 +203,15 @@ class Project:
             if cls is not None:
                 self._helpers_named.setdefault(method, []).append((cls, param))
         self._db_class_set = {fn.class_name for fn in self.db_methods.values() if fn.class_name}
+
+    def _add_calls(self, facts: FileFacts) -> None:
+        self.unseen_calls.update(facts.unseen_calls)
+        for call in facts.calls:
+            self.calls.setdefault(call.name, []).append((facts.path, call))
+        for fn in facts.functions:
+            self.function_at[(facts.path, fn.qualname)] = fn
+            if fn.class_name is not None:
+                self.classes.add(fn.class_name)
 
     def _infer_helpers(self, facts: FileFacts) -> None:
         for fn in facts.functions:
@@ -211,17 +233,10 @@ def summary_facts(facts: FileFacts, helpers: Collection[str] = ()) -> FileFacts:
     (dict builders, methods with an org parameter, DB-class methods), their queries,
     the definitions of the configured scoped `helpers` (`Project._accepts` reads them: a
     partial run must judge a helper call as the full run does), and what resolves or
-    guards the principal (`depends_on`, platform-role guards)."""
-    kept = tuple(
-        fn
-        for fn in facts.functions
-        if fn.returns
-        or fn.org_params
-        or fn.db_class
-        or fn.name in helpers
-        or fn.depends_on
-        or fn.platform_guard
-    )
+    guards the principal (`depends_on`, platform-role guards). For the call graph
+    (`analysis/caller_proof`): every call, every function a call may reach or be made
+    from, and the queries pinned by a parameter, which callers may prove or leak."""
+    kept = facts.functions
     # A route kept only for what it depends on needs no queries: they are most of a
     # summary's size, and every partial run reads every summary.
     names = {
@@ -232,8 +247,15 @@ def summary_facts(facts: FileFacts, helpers: Collection[str] = ()) -> FileFacts:
     return FileFacts(
         path=facts.path,
         functions=kept,
-        queries=tuple(q for q in facts.queries if q.function in names),
+        queries=tuple(q for q in facts.queries if q.function in names or _by_param(q)),
+        calls=facts.calls,
+        unseen_calls=facts.unseen_calls,
     )
+
+
+def _by_param(query: Query) -> bool:
+    """A filter pinned by a parameter of its function: its callers may prove or leak it."""
+    return any(fact.always and fact.params and not fact.origin for fact in query.shape.keys)
 
 
 def build_project(config: Config, schema: Schema) -> Project:

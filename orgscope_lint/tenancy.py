@@ -39,6 +39,9 @@ class Verdict(enum.Enum):
     UNTRUSTED = "tenant id from request input"  # ORG009
     UNVERIFIED = "tenant id may be missing"  # ORG008
     FOLLOWS = "judged by the earlier query whose row it uses"  # the root owns it
+    # Pinned by a parameter some caller fills from the request: reported at that call
+    # (ORG001, `analysis/caller_proof`), the leak's entry, not again here.
+    AT_CALLERS = "request input reaches it through a caller"
 
 
 def verdict(query: Query, facts: FileFacts, project: Project) -> Verdict:
@@ -136,7 +139,17 @@ def _absent_key_verdict(query: Query, facts: FileFacts, project: Project) -> Ver
         return Verdict.HELPER_DROPS
     if stale_key(query, project) is not None:
         return Verdict.STALE_KEY
-    return Verdict.MISSING
+    return _callers_verdict(query, facts, project)
+
+
+def _callers_verdict(query: Query, facts: FileFacts, project: Project) -> Verdict:
+    """A filter pinned only by parameters: as scoped as what every caller passes."""
+    from orgscope_lint.analysis.caller_proof import Proof, judge
+
+    proof = judge(query, facts.path, facts.function(query.function), project).proof
+    if proof is Proof.LEAK:
+        return Verdict.AT_CALLERS
+    return Verdict.MISSING if proof is Proof.UNPROVEN else Verdict.SCOPED
 
 
 def _child_verdict(query: Query, facts: FileFacts, project: Project) -> Verdict:
@@ -230,6 +243,16 @@ def verifying_lookup(query: Query, facts: FileFacts, project: Project) -> str | 
 
 def owner_scoped(query: Query, facts: FileFacts, project: Project) -> bool:
     return _owner_scoped(query, project, facts)
+
+
+def owner_key_pinned(query: Query, project: Project) -> bool:
+    """Owner-scoped as far as the query alone shows (no function to resolve the
+    principal in): for a query judged from another file's summary."""
+    return _owner_scoped(query, project)
+
+
+def scoped_helper_call(call: HelperCall, project: Project) -> bool:
+    return _scoped_helper_call(call, project)
 
 
 def root_scoped(ref: str, query: Query, facts: FileFacts, project: Project) -> bool:

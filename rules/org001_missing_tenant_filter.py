@@ -2,11 +2,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from orgscope_lint.analysis.caller_proof import Reached, leaks_in
 from orgscope_lint.facts import FileFacts, Query
-from orgscope_lint.findings import Finding, Severity
+from orgscope_lint.findings import Finding, Related, Severity, Span
 from orgscope_lint.project import Project
 from orgscope_lint.rule import Example, Rule
-from orgscope_lint.rules._common import call_text, query_findings
+from orgscope_lint.rules._common import call_text, query_findings, with_rls
 from orgscope_lint.tenancy import Verdict, follow_note, follow_related, rls_note
 
 
@@ -19,6 +20,14 @@ class MissingTenantFilter(Rule):
     ## What it does
     Reports a read, count, update or delete on a tenant-owned table whose filter carries
     the table's tenant key (`clerk_org_id` by default) on no path through the function.
+
+    A helper filtered only by its own parameters (`get_call(db, call_id)`) is judged by
+    its callers: where one passes an id taken from the request, that call is reported,
+    naming the helper, the parameter and the query the id reaches, and the helper's query
+    is not reported again. Where every caller passes the principal's own id, it is
+    silent; where every caller passes an id a tenant-scoped lookup checked or returned,
+    it is ORG013's. A helper with no caller, or with one the analysis cannot see, is
+    reported at its query.
 
     ## Why is this bad?
     A filter by `id` alone trusts that the id belongs to the caller's organization. Ids
@@ -111,6 +120,9 @@ class MissingTenantFilter(Rule):
         # The caller's own identity row: a unique identity column pinned to the principal.
         "def me(db, current_user):\n"
         '    return db.select_one("users", {"clerk_user_id": current_user["clerk_user_id"]})\n',
+        # A helper every caller gives the principal's own id: owner-scoped by its callers.
+        'def notes_of(db, user_id):\n    return db.select("notes", {"user_id": user_id})\n\n'
+        'def mine(db, current_user):\n    return notes_of(db, current_user["user_id"])\n',
         # A uniqueness probe of a code generated just before: no tenant read.
         "def f(db, org):\n    code = secrets.token_urlsafe(8)\n"
         '    if db.select_one("invites", {"code": code}):\n        raise ValueError(code)\n',
@@ -134,6 +146,10 @@ class MissingTenantFilter(Rule):
         '        self.update("calls", {"id": i}, {"archived": True})  # expect: ORG001\n',
         "class CallRepo:\n    def __init__(self):\n        self.store = DatabaseService()\n\n"
         '    def get(self, i):\n        return self.store.select_one("calls", {"id": i})  # expect: ORG001\n',
+        # The helper's id comes from the request path: reported where it enters.
+        'def get_call(db, call_id):\n    return db.select_one("calls", {"id": call_id})\n\n'
+        '@router.get("/calls/{call_id}")\ndef read(db, call_id: str, current_user):\n'
+        "    return get_call(db, call_id)  # expect: ORG001\n",
         # One root cause, one finding: the update uses the unscoped read's row.
         'def f(db, i):\n    row = db.select_one("calls", {"id": i})  # expect: ORG001\n'
         '    db.update("calls", {"id": row["id"]}, {"x": 1})\n',
@@ -171,3 +187,47 @@ class MissingTenantFilter(Rule):
             fixable=True,
             related=related,
         )
+        yield from self._at_callers(facts, project)
+
+    def _at_callers(self, facts: FileFacts, project: Project) -> Iterator[Finding]:
+        """Where request input enters a helper whose query it then pins unscoped: one
+        finding per call, naming the first query reached (the others are related)."""
+        by_call: dict[Span, list[Reached]] = {}
+        for reached in leaks_in(facts.path, project):
+            by_call.setdefault(reached.entry.site.call.span, []).append(reached)
+        for span, found in by_call.items():
+            first = found[0]
+            entry, query = first.entry, first.query
+            key = project.scoping_column(query.table) or ""
+            given = ", ".join(f"`{p}`" for p in dict.fromkeys(r.entry.param for r in found))
+            reached = dict.fromkeys((r.path, r.query.span.line) for r in found)
+            finding = self.finding(
+                facts,
+                span,
+                f"`{entry.callee}` is given {given} from {_source(entry.origin)} here; "
+                f"it reaches {call_text(query)} on tenant table `{query.table}` "
+                f"({first.path}:{query.span.line}), which does not filter by `{key}`"
+                f"{rls_note(query.receiver_class, project)}",
+                snippet=entry.site.call.snippet,
+                table=query.table,
+                operation=query.operation,
+                related=tuple(
+                    Related(path, line, "the unscoped query it reaches") for path, line in reached
+                ),
+            )
+            yield with_rls(finding, query, project)
+
+
+def _source(origin: str) -> str:
+    kind = origin.partition(":")[2]
+    return _SOURCES.get(kind, "the request")
+
+
+_SOURCES = {
+    "path": "the request path",
+    "query": "the query string",
+    "body": "the request body",
+    "header": "a request header",
+    "cookie": "a cookie",
+    "form": "a form field",
+}

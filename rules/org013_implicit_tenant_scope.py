@@ -1,10 +1,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 
-from orgscope_lint.analysis.implicit_scope import reliance
+from orgscope_lint.analysis.implicit_scope import related, reliance
 from orgscope_lint.facts import FileFacts
-from orgscope_lint.findings import Finding, Related, Severity
+from orgscope_lint.findings import Finding, Severity
 from orgscope_lint.project import Project
 from orgscope_lint.rule import Rule
 from orgscope_lint.rules._common import _add_key_fix, call_text
@@ -22,7 +23,8 @@ class ImplicitTenantScope(Rule):
     tenant-scoped lookup of the same id that raised or returned when nothing matched
     (check-then-act), an id read from the row of a tenant-scoped query (provenance), or
     a comparison of the fetched row's tenant key with the principal's right after the
-    fetch. The message names the line it relies on.
+    fetch, or, for a helper filtered by its own parameter, every caller passing an id
+    checked or returned that way. The message names the lines it relies on.
 
     ## Why is this bad?
     Nothing leaks today, which is why the error-severity rules stay silent. But the
@@ -89,6 +91,11 @@ class ImplicitTenantScope(Rule):
         'def f(db, i, current_user):\n    call = db.select_one("calls", {"id": i})  # expect: ORG013\n'
         '    if call["clerk_org_id"] != current_user["clerk_org_id"]:\n'
         "        raise PermissionError(i)\n    return call\n",
+        # Every caller of the helper checked the id first.
+        'def get_call(db, i):\n    return db.select_one("calls", {"id": i})  # expect: ORG013\n\n'
+        "def read(db, i, current_user):\n"
+        '    if db.select_one("calls", {"id": i, "clerk_org_id": current_user["org"]}) is None:\n'
+        "        raise LookupError(i)\n    return get_call(db, i)\n",
         # Query-builder style: the lookup's rows are tested before the write.
         "def f(sb, i, org):\n"
         '    found = sb.table("calls").select("id").eq("id", i).eq("clerk_org_id", org).execute()\n'
@@ -102,10 +109,8 @@ class ImplicitTenantScope(Rule):
             if relied is None:
                 continue
             key = project.key_for(query.table) or ""
-            related = (
-                (Related(facts.path, relied.span.line, "the lookup it relies on"),)
-                if relied.span is not None
-                else ()
+            where = tuple(
+                replace(found, path=found.path or facts.path) for found in related(relied, query)
             )
             yield self.finding(
                 facts,
@@ -116,5 +121,5 @@ class ImplicitTenantScope(Rule):
                 table=query.table,
                 operation=query.operation,
                 fix=_add_key_fix(query, key, project),
-                related=related,
+                related=where,
             )

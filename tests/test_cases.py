@@ -248,3 +248,18 @@ def test_precommit_run_on_callers_knows_unchanged_definitions(tmp_path: Path) ->
     _run(case, use_cache=True, cache_dir=cache)  # a full run warms the cache
     files = ["app/api/folders.py", "app/api/numbers.py"]
     _assert_matches(case, _run(case, files, use_cache=True, cache_dir=cache), only=files)
+
+
+# ------------------------------------------------------------------ parameters proven by callers
+
+
+def test_precommit_run_on_a_helper_is_judged_by_callers_in_other_files() -> None:
+    case = CASES / "precision_caller_proven_ids"
+    files = ["app/db/threads.py"]
+    _assert_matches(case, _run(case, files), only=files)
+
+
+def test_precommit_run_on_a_caller_reports_the_leak_it_passes() -> None:
+    case = CASES / "precision_caller_proven_owners"
+    files = ["app/api/projects.py"]
+    _assert_matches(case, _run(case, files), only=files)

@@ -94,13 +94,23 @@ def analyze_module(path: str, text: str, tree: ast.Module, config: Config) -> Fi
         undefined = interpreter.run(part.dropped_names if part else ())
     except RecursionError:
         return FileFacts(path=path, error=FileError("too deeply nested to analyse"))
+    from orgscope_lint.analysis.call_facts import with_lookups
+    from orgscope_lint.analysis.plain_calls import plain_calls
+
+    plain = plain_calls(part.dropped_statements if part else (), lines)
+    unseen = interpreter.escaped | plain.unseen
     return FileFacts(
         path=path,
         queries=tuple(interpreter.queries),
         helper_calls=tuple(interpreter.helper_calls),
-        functions=tuple(interpreter.functions),
+        functions=(*interpreter.functions, *plain.functions),
         undefined_names=tuple(undefined),
         constructions=tuple(interpreter.constructions),
+        calls=(
+            *with_lookups(interpreter.calls, interpreter.queries, interpreter.helper_calls),
+            *plain.calls,
+        ),
+        unseen_calls=tuple(sorted(unseen)),
         lines=len(lines) - 1 if lines[-1] == "" else len(lines),
     )
 

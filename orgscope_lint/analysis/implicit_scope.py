@@ -11,8 +11,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from orgscope_lint.analysis import caller_proof
 from orgscope_lint.facts import FileFacts, KeyState, Query, ShapeKind
-from orgscope_lint.findings import Span
+from orgscope_lint.findings import Related, Span
 from orgscope_lint.project import Project
 from orgscope_lint.tenancy import (
     Verdict,
@@ -27,12 +28,17 @@ from orgscope_lint.tenancy import (
 
 @dataclass(frozen=True)
 class Reliance:
-    kind: str  # "check" | "row" | "ownership"
+    kind: str  # "check" | "row" | "ownership" | "callers"
     ref: str | None  # the lookup relied on: "q3" = queries[3], "h1" = helper_calls[1]
     span: Span | None  # where that lookup is
+    # "callers": the call sites that pass a verified id, with the checks they rely on.
+    checks: tuple[caller_proof.Check, ...] = ()
 
     def describe(self) -> str:
         where = f" at line {self.span.line}" if self.span is not None else ""
+        if self.kind == "callers":
+            places = sorted({f"{c.site.path}:{c.lookup.line}" for c in self.checks})
+            return f"relies on what its callers checked before calling it ({', '.join(places)})"
         if self.kind == "check":
             return f"relies on the check{where}"
         if self.kind == "row":
@@ -58,7 +64,9 @@ def reliance(query: Query, facts: FileFacts, project: Project) -> Reliance | Non
         if owner_scoped(query, facts, project):
             return None  # pinned to the principal's own user: narrower, not implicit
         ref = verifying_lookup(query, facts, project)
-        if ref is None or _through_parent(query, ref, facts, project):
+        if ref is None:
+            return _callers(query, facts, project)
+        if _through_parent(query, ref, facts, project):
             return None
         if _by_identity(ref, facts, project):
             return None
@@ -71,6 +79,33 @@ def reliance(query: Query, facts: FileFacts, project: Project) -> Reliance | Non
             return None
         return Reliance("row", ref, _span(ref, facts))
     return None
+
+
+def _callers(query: Query, facts: FileFacts, project: Project) -> Reliance | None:
+    """Proven by callers that verified the id it is given (owner-scoped ones are not
+    implicit: the principal's own id is what narrows it)."""
+    judged = caller_proof.judge(query, facts.path, facts.function(query.function), project)
+    if judged.proof is not caller_proof.Proof.VERIFIED:
+        return None
+    return Reliance("callers", None, None, judged.checks)
+
+
+def related(relied: Reliance, query: Query) -> tuple[Related, ...]:
+    """Where the lines a query relies on are, for the finding's `related` locations."""
+    if relied.kind == "callers":
+        return tuple(
+            Related(
+                check.site.path,
+                check.site.call.span.line,
+                f"passes an id read from the scoped query at line {check.lookup.line}"
+                if check.row
+                else f"passes an id checked at line {check.lookup.line}",
+            )
+            for check in relied.checks
+        )
+    if relied.span is None:
+        return ()
+    return (Related("", relied.span.line, "the lookup it relies on"),)
 
 
 def _by_identity(ref: str, facts: FileFacts, project: Project) -> bool:

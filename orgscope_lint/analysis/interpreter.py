@@ -17,6 +17,7 @@ import libcst as cst
 
 from orgscope_lint.analysis import (
     builder_api,
+    call_facts,
     chains,
     fresh_values,
     guards,
@@ -47,6 +48,7 @@ from orgscope_lint.analysis.system_context import SystemContexts
 from orgscope_lint.analysis.values import Value
 from orgscope_lint.config import Config
 from orgscope_lint.facts import (
+    CallFact,
     FunctionFact,
     HelperCall,
     Query,
@@ -120,6 +122,9 @@ class ModuleInterpreter:
         self.helper_calls: list[HelperCall] = []
         self.functions: list[FunctionFact] = []
         self.constructions: list[ServiceConstruction] = []
+        self.calls: list[CallFact] = []
+        self.escaped: set[str] = set()  # functions passed as values: see call_facts
+        self._imported: set[str] = set()  # names bound by imports: modules among them
         self._uses: list[tuple[Scope, str, int, str | None]] = []
         self._ranks: dict[int, int] = {}
         self._counters: dict[object, int] = defaultdict(int)
@@ -288,9 +293,11 @@ class ModuleInterpreter:
             return
         for alias in node.names:
             if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
-                self.scope.bind(alias.asname.name.value)
+                bound = alias.asname.name.value
             else:
-                self.scope.bind(dotted_name(alias.name).split(".")[0])
+                bound = dotted_name(alias.name).split(".")[0]
+            self.scope.bind(bound)
+            self._imported.add(bound)
 
     def _exec_if(self, node: cst.If, env: Env) -> None:
         self.ev(node.test, env)
@@ -607,6 +614,7 @@ class ModuleInterpreter:
                 ),
                 system_context=detected.reason,
                 platform_guard=detected.platform_guard,
+                registered=call_facts.registered(node.decorators),
             )
         )
         saved = (self.scope, self._function, self._class)
@@ -1024,6 +1032,8 @@ class ModuleInterpreter:
         if not isinstance(func, cst.Name):
             self.ev(func, env)
         args = self._ev_args(node, env)
+        if site is not None and isinstance(func, cst.Name) and name not in env.vars:
+            self._record_call(name, "", None, args, site)
         if site is not None and name in self.db_class_names:
             return self._construction(name, args, env, site)
         if name == "dict" and "dict" not in env.vars:
@@ -1084,6 +1094,12 @@ class ModuleInterpreter:
         site = (key, self._rank(key, node))
         receiver = self.ev(func.value, env)
         args = self._ev_args(node, env)
+        if receiver.kind in (V.OBJECT, V.SERVICE) and receiver.text:
+            self._record_call(name, receiver_text, receiver.text, args, site)
+        elif receiver_text in self._imported:  # `thread_service.get_thread(...)`
+            self._record_call(name, receiver_text, None, args, site)
+        elif receiver.kind == V.UNKNOWN:
+            self.escaped.add(name)  # a receiver of unknown type: maybe a project class
         if name in self.db_class_names:  # `app.db.DatabaseService(...)`
             return self._construction(name, args, env, site)
         if name in _DICT_MUTATORS:
@@ -1101,6 +1117,33 @@ class ModuleInterpreter:
         if receiver.kind == V.OBJECT and receiver.text:
             return self._helper_call(node, name, receiver_text, receiver, args, site)
         return self._plain_method(name, receiver, args)
+
+    def _record_call(
+        self,
+        name: str,
+        receiver_text: str,
+        receiver_class: str | None,
+        args: CallArgs,
+        site: tuple,
+    ) -> None:
+        """A call that may reach a project function: where its arguments come from."""
+        if not call_facts.may_be_project_call(name) and not receiver_text:
+            return
+        span = self.positions.call(*site)
+        self.calls.append(
+            CallFact(
+                name=name,
+                receiver=receiver_text,
+                receiver_class=receiver_class,
+                args=call_facts.arg_facts(
+                    args, self._function.org_params if self._function else ()
+                ),
+                starred=args.starred,
+                span=span,
+                function=self.qualname,
+                snippet=self.positions.line_text(span.line),
+            )
+        )
 
     def _plain_method(self, name: str, receiver: Value, args: CallArgs) -> Value:
         if name == "get":
@@ -1124,6 +1167,7 @@ class ModuleInterpreter:
         positional: list[Value] = []
         keywords: dict[str, Value] = {}
         starred = False
+        self.escaped |= call_facts.escaped_names(node, env.vars)
         for arg in node.args:
             value = self.ev(arg.value, env)
             if value.kind == V.BUILDER:

@@ -12,6 +12,7 @@ code it would have seen, and positions still come from the full `ast` tree.
 from __future__ import annotations
 
 import ast
+import builtins
 import re
 from dataclasses import dataclass, field
 
@@ -20,6 +21,8 @@ _DEFINITIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
 # A function that builds and returns a dict may be a filter builder: its summary matters
 # wherever it is spread into a filter, whatever words it holds.
 _RETURNS_DICT = re.compile(r"\breturn\s*(?:\{|dict\()")
+# Never project functions: calling one tells nothing about a helper's parameters.
+_BUILTINS = frozenset(dir(builtins))
 
 
 @dataclass(frozen=True)
@@ -28,6 +31,8 @@ class Slice:
     statements: list[ast.stmt]
     # Top-level names bound by the left-out definitions: still bound for ORG006.
     dropped_names: set[str] = field(default_factory=set)
+    # The left-out definitions: their calls are read from the `ast` (`plain_calls`).
+    dropped_statements: list[ast.stmt] = field(default_factory=list)
 
 
 def relevant_slice(text: str, tree: ast.Module, relevant: re.Pattern[str]) -> Slice | None:
@@ -36,6 +41,7 @@ def relevant_slice(text: str, tree: ast.Module, relevant: re.Pattern[str]) -> Sl
     kept: list[ast.stmt] = []
     pieces: list[str] = []
     dropped: set[str] = set()
+    dropped_statements: list[ast.stmt] = []
     kept_classes: set[str] = set()
     previous_end = 0
     for stmt in tree.body:
@@ -52,6 +58,7 @@ def relevant_slice(text: str, tree: ast.Module, relevant: re.Pattern[str]) -> Sl
             and not _extends(stmt, kept_classes)
         ):
             dropped.add(stmt.name)
+            dropped_statements.append(stmt)
             continue
         if isinstance(stmt, ast.ClassDef):
             kept_classes.add(stmt.name)
@@ -59,7 +66,12 @@ def relevant_slice(text: str, tree: ast.Module, relevant: re.Pattern[str]) -> Sl
         pieces.append(segment if segment.endswith(("\n", "\r")) else segment + "\n")
     if not dropped:
         return None
-    return Slice("".join(pieces), kept, dropped)
+    return Slice("".join(pieces), kept, dropped, dropped_statements)
+
+
+def may_be_project_call(name: str) -> bool:
+    """A plain call that may be a project function (not a builtin, not a class)."""
+    return bool(name) and name not in _BUILTINS and not name[:1].isupper()
 
 
 def _extends(stmt: ast.stmt, kept: set[str]) -> bool:

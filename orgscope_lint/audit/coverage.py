@@ -27,6 +27,7 @@ _BY_VERDICT: dict[str, str | None] = {
     "STALE_KEY": "unscoped",  # ORG010
     "HELPER_DROPS": "unscoped",  # ORG005
     "UNTRUSTED": "unscoped",  # ORG009: the tenant id comes from the request
+    "AT_CALLERS": "unscoped",  # ORG001 at the call that passes request input
 }
 # A query that reuses the row of an earlier one is as scoped as that root.
 _FOLLOWS = "FOLLOWS"

@@ -1,0 +1,337 @@
+"""Queries proven by their callers: a helper that filters by its own parameter
+(`get_thread(client, thread_id)` reading `threads` by `thread_id` alone) is as scoped as
+the values every call site in the project passes for that parameter.
+
+- every caller passes the principal's own id (or a row of the principal's own): the
+  query is owner-scoped, silent;
+- every caller passes an id a tenant-scoped lookup verified or returned: safe because
+  of the callers' checks, a defense-in-depth warning (ORG013) naming them;
+- a caller passes request input: the leak enters there, reported at that call (ORG001),
+  and not again at the query;
+- anything else (no call site, a call the analysis cannot resolve, a value it does not
+  know): the query is judged alone, as without callers.
+
+A caller's own parameter is judged by that caller's call sites in turn, to a bounded
+depth; a cycle proves nothing.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+from orgscope_lint.analysis import fresh_values
+from orgscope_lint.facts import (
+    ArgFact,
+    CallFact,
+    FileFacts,
+    FunctionFact,
+    HelperCall,
+    KeyState,
+    Query,
+    ShapeKind,
+)
+from orgscope_lint.findings import Span
+from orgscope_lint.project import Project
+
+MAX_DEPTH = 4
+
+
+class Proof(enum.Enum):
+    OWNER = "owner"  # every caller passes the principal's own id
+    VERIFIED = "verified"  # every caller passes an id a scoped lookup verified
+    LEAK = "leak"  # some caller passes request input
+    UNPROVEN = "unproven"  # judged alone
+
+
+@dataclass(frozen=True)
+class Site:
+    path: str
+    call: CallFact
+    sure: bool = True  # surely reaches the function: only then is a leak reported there
+
+
+@dataclass(frozen=True)
+class Check:
+    """A call site that passes a verified id, and the lookup that verified it."""
+
+    site: Site
+    lookup: Span
+    row: bool = False  # the id was read from the lookup's row, not checked by it
+
+
+@dataclass(frozen=True)
+class Entry:
+    """Where request input enters: the call, what it calls, as which parameter."""
+
+    site: Site
+    callee: str
+    param: str
+    origin: str  # "request:path", ...
+
+
+@dataclass(frozen=True)
+class Judgement:
+    proof: Proof
+    checks: tuple[Check, ...] = ()
+    entries: tuple[Entry, ...] = ()
+
+
+UNPROVEN = Judgement(Proof.UNPROVEN)
+OWNER = Judgement(Proof.OWNER)
+
+
+@dataclass(frozen=True)
+class Reached:
+    """A query a leaking call site reaches, for the finding at that site."""
+
+    entry: Entry
+    path: str
+    query: Query
+
+
+def judge(query: Query, path: str, fn: FunctionFact | None, project: Project) -> Judgement:
+    """What the callers of `fn` prove about `query`, a query of `fn` in file `path`."""
+    params = proof_params(query, fn, project)
+    if fn is None or not params:
+        return UNPROVEN
+    sites = callers_of(fn, project)
+    here = frozenset((path, fn.qualname, param) for param in params)
+    # Per call site, the best-pinned parameter decides: a query pinned to the principal's
+    # own id is the principal's whatever else it is filtered by.
+    judged = _combine(
+        _best([_site(site, fn, param, project, 0, here) for param in params]) for site in sites
+    )
+    if judged.proof is Proof.LEAK and _told_who_asks(fn, path, params, project):
+        return UNPROVEN
+    return judged
+
+
+def _best(judged: list[Judgement]) -> Judgement:
+    for wanted in (Proof.OWNER, Proof.VERIFIED, Proof.UNPROVEN):
+        found = next((j for j in judged if j.proof is wanted), None)
+        if found is not None:
+            return found
+    return _combine(judged)  # request input in every parameter it is pinned by
+
+
+def _told_who_asks(fn: FunctionFact, path: str, pinning: list[str], project: Project) -> bool:
+    """Every caller also passes the principal's own id, which the query does not filter
+    by: the function decides access itself (`verify_access(thread_id, user_id)`), so
+    whether it admits too much is its own fault, judged inside, not its callers'."""
+    others = [p for p in fn.params if p not in pinning and p not in ("self", "cls")]
+    return any(
+        _param(fn, path, other, project, 0, frozenset()).proof is Proof.OWNER for other in others
+    )
+
+
+def leaks_in(path: str, project: Project) -> list[Reached]:
+    """The queries that request input passed at a call in `path` reaches unscoped."""
+    memo = project.caller_leaks
+    if memo is None:
+        memo = project.caller_leaks = _all_leaks(project)
+    return memo.get(path, [])
+
+
+def _all_leaks(project: Project) -> dict[str, list[Reached]]:
+    found: dict[str, list[Reached]] = {}
+    for facts in project.file_facts:
+        for query, fn in _judged_queries(facts):
+            judged = judge(query, facts.path, fn, project)
+            for entry in judged.entries if judged.proof is Proof.LEAK else ():
+                found.setdefault(entry.site.path, []).append(Reached(entry, facts.path, query))
+    return found
+
+
+def _judged_queries(facts: FileFacts) -> Iterator[tuple[Query, FunctionFact]]:
+    for query in facts.queries:
+        fn = facts.function(query.function)
+        if fn is not None:
+            yield query, fn
+
+
+def proof_params(query: Query, fn: FunctionFact | None, project: Project) -> list[str]:
+    """The parameters of `fn` the query's filter is pinned by, when it lacks the tenant
+    key and nothing inside `fn` scopes it (no row, no check, not the principal's)."""
+    if fn is None or fn.route or (fn.db_class and fn.org_params):
+        return []  # a route's callers are requests; a DB helper dropping its org is ORG005
+    key = project.key_for(query.table)
+    shape = query.shape
+    if key is None or query.operation == "insert" or shape.kind is not ShapeKind.DICT:
+        return []
+    if query.ownership_checked or project.state_for(shape, key) is not KeyState.ABSENT:
+        return []
+    if fresh_values.probes_fresh_value(shape) or _scoped_inside(query, fn, project):
+        return []
+    params: list[str] = []
+    for fact in shape.keys:
+        if fact.row or fact.origin:
+            return []  # a row, a check, the principal: judged inside the function
+        if fact.always and len(fact.params) == 1 and fact.params[0] in fn.params:
+            params.append(fact.params[0])
+    if fn.org_params and not set(params) & set(fn.org_params):
+        return []  # it is given the tenant and drops it: the fault is inside
+    return sorted(set(params))
+
+
+def _scoped_inside(query: Query, fn: FunctionFact, project: Project) -> bool:
+    from orgscope_lint.analysis import identity
+    from orgscope_lint.tenancy import owner_key_pinned, stale_key
+
+    if owner_key_pinned(query, project) or stale_key(query, project) is not None:
+        return True
+    return identity.pins_own_identity(query.shape, fn, project.principal_providers)
+
+
+def _param(
+    fn: FunctionFact,
+    path: str,
+    param: str,
+    project: Project,
+    depth: int,
+    visiting: frozenset[tuple[str, str, str]],
+) -> Judgement:
+    """What every call site of `fn` passes as `param`."""
+    here = (path, fn.qualname, param)
+    if depth > MAX_DEPTH or here in visiting:
+        return UNPROVEN
+    memo = project.caller_proofs.get(here)
+    if memo is not None:
+        return memo
+    sites = callers_of(fn, project)
+    if not sites:
+        return UNPROVEN  # no call site, or one the analysis cannot resolve
+    judged = [_site(site, fn, param, project, depth, visiting | {here}) for site in sites]
+    result = _combine(judged)
+    if not visiting:
+        project.caller_proofs[here] = result  # within a cycle a result may be partial
+    return result
+
+
+def _site(
+    site: Site,
+    fn: FunctionFact,
+    param: str,
+    project: Project,
+    depth: int,
+    visiting: frozenset[tuple[str, str, str]],
+) -> Judgement:
+    judged = _passed(site, fn, param, project, depth, visiting)
+    # A call that may reach something else proves the function nothing it would not
+    # prove anyway, and is no place to report a leak at.
+    return UNPROVEN if judged.proof is Proof.LEAK and not site.sure else judged
+
+
+def _passed(
+    site: Site,
+    fn: FunctionFact,
+    param: str,
+    project: Project,
+    depth: int,
+    visiting: frozenset[tuple[str, str, str]],
+) -> Judgement:
+    arg = argument(site.call, fn, param)
+    origin = (arg.origin or "") if arg is not None else ""
+    if arg is None or origin == "literal":
+        return UNPROVEN
+    if origin in ("principal", "unverified"):
+        return OWNER  # the principal's own id (or None: matches nothing)
+    if origin.startswith("request"):
+        return Judgement(Proof.LEAK, entries=(Entry(site, fn.qualname, param, origin),))
+    if origin in ("verified", "row"):
+        return _lookup(site, arg.lookup, origin == "row", project)
+    caller = project.function_at.get((site.path, site.call.function or ""))
+    if len(arg.params) != 1 or caller is None:
+        return UNPROVEN
+    return _param(caller, site.path, arg.params[0], project, depth + 1, visiting)
+
+
+def _lookup(
+    site: Site, lookup: Query | HelperCall | None, row: bool, project: Project
+) -> Judgement:
+    """An id a lookup verified or returned: as scoped as that lookup."""
+    from orgscope_lint.tenancy import owner_key_pinned, scoped_helper_call, tenant_origin
+
+    if isinstance(lookup, HelperCall):
+        if scoped_helper_call(lookup, project):
+            return Judgement(Proof.VERIFIED, checks=(Check(site, lookup.span, row),))
+        return UNPROVEN
+    if lookup is None:
+        return UNPROVEN
+    if owner_key_pinned(lookup, project):
+        return OWNER
+    key = project.key_for(lookup.table)
+    if key is None:
+        return UNPROVEN
+    scoped = lookup.ownership_checked or (
+        project.state_for(lookup.shape, key) is KeyState.PRESENT
+        and not tenant_origin(lookup, project).startswith(("request", "unverified"))
+    )
+    if not scoped:
+        return UNPROVEN
+    return Judgement(Proof.VERIFIED, checks=(Check(site, lookup.span, row),))
+
+
+def _combine(judged: Iterable[Judgement]) -> Judgement:
+    """All call sites together: one leak is enough to leak, one unknown to prove nothing."""
+    judged = list(judged)
+    entries = tuple(e for j in judged for e in j.entries)
+    if entries:
+        return Judgement(Proof.LEAK, entries=entries)
+    if any(j.proof is Proof.UNPROVEN for j in judged) or not judged:
+        return UNPROVEN
+    if all(j.proof is Proof.OWNER for j in judged):
+        return OWNER
+    return Judgement(Proof.VERIFIED, checks=tuple(c for j in judged for c in j.checks))
+
+
+def argument(call: CallFact, fn: FunctionFact, param: str) -> ArgFact | None:
+    """What `call` passes as `param` of `fn`; None for a default or a spread."""
+    by_slot = {arg.slot: arg for arg in call.args}
+    if param in by_slot:
+        return by_slot[param]
+    if call.starred:
+        return None
+    bound = 1 if fn.class_name and fn.params[:1] in (("self",), ("cls",)) else 0
+    index = fn.params.index(param) - bound
+    return by_slot.get(str(index)) if index >= 0 else None
+
+
+def callers_of(fn: FunctionFact, project: Project) -> list[Site]:
+    """Every call site of `fn`; empty when one may be unseen or cannot be resolved:
+    called by a framework, passed as a value, called in code never analysed, or a call
+    that may reach another function of the same name as well."""
+    if fn.route or fn.registered or fn.name in project.unseen_calls:
+        return []
+    if fn.name in project.principal_providers:
+        return []  # a dependency: FastAPI calls it
+    sites: list[Site] = []
+    for path, call in project.calls.get(fn.name, ()):
+        targets, sure = _targets(call, project)
+        if fn not in targets:
+            continue
+        if len(targets) > 1:
+            return []
+        sites.append(Site(path, call, sure))
+    return sites
+
+
+def _targets(call: CallFact, project: Project) -> tuple[list[FunctionFact], bool]:
+    """The project functions `call` may reach, and whether it surely reaches one."""
+    definitions = project.functions.get(call.name, [])
+    functions = [fn for fn in definitions if fn.class_name is None]
+    owner = call.receiver_class or _class_named(call.receiver)
+    if owner is None and (functions or not call.receiver):  # `f(...)`, `module.f(...)`
+        return functions, True
+    if owner is not None and owner not in project.classes:
+        return [], True  # a class from outside the project (`router.get(...)`)
+    exact = [fn for fn in definitions if fn.class_name == owner]
+    # An imported instance, a subclass or a base: a method of that name may be reached,
+    # or something outside the project.
+    return exact or [fn for fn in definitions if fn.class_name is not None], bool(exact)
+
+
+def _class_named(receiver: str) -> str | None:
+    last = receiver.rsplit(".", 1)[-1]
+    return last if last[:1].isupper() else None

@@ -1,0 +1,158 @@
+"""Calls in code LibCST never sees (functions with no database call and no tenant name,
+files with neither), read from the `ast` tree already parsed.
+
+Such a function can still sit between a route and a helper (`load(thread_id): return
+get_thread(thread_id)`): what it passes along is its own parameters, which the caller
+proof follows to its callers. Nothing else is known there, so every other argument is
+unknown, and a call on a receiver (whose class is not known) or inside a decorated
+function, a class or a nested function only makes its callee's call sites unseen.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from orgscope_lint.analysis.slicing import may_be_project_call
+from orgscope_lint.facts import ArgFact, CallFact, FunctionFact
+from orgscope_lint.findings import Span
+
+_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+
+
+def source_lines(text: str) -> list[str]:
+    """Python's own line breaks only: `str.splitlines()` also breaks at \\f."""
+    return _LINE_BREAK.split(text)
+
+
+@dataclass
+class PlainCalls:
+    functions: list[FunctionFact] = field(default_factory=list)
+    calls: list[CallFact] = field(default_factory=list)
+    unseen: set[str] = field(default_factory=set)
+
+
+def plain_calls(statements: Iterable[ast.stmt], lines: Sequence[str]) -> PlainCalls:
+    found = PlainCalls()
+    for stmt in statements:
+        plain = isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef))
+        if plain and not stmt.decorator_list:
+            _function(stmt, lines, found)  # type: ignore[arg-type]
+        else:
+            found.unseen |= _called(stmt)
+    return found
+
+
+def _function(
+    node: ast.FunctionDef | ast.AsyncFunctionDef, lines: Sequence[str], found: PlainCalls
+) -> None:
+    args = node.args
+    params = tuple(
+        a.arg
+        for a in (*args.posonlyargs, *args.args, args.vararg, *args.kwonlyargs, args.kwarg)
+        if a is not None
+    )
+    line = node.lineno
+    text = lines[line - 1] if line <= len(lines) else ""
+    indent = len(text) - len(text.lstrip())
+    found.functions.append(
+        FunctionFact(
+            qualname=node.name,
+            name=node.name,
+            class_name=None,
+            db_class=False,
+            params=params,
+            org_params=(),  # a tenant-like name would have kept it for LibCST
+            span=Span(line, indent + 1, line, len(text.rstrip("\r\n")) + 1),
+            end_line=node.end_lineno or line,
+        )
+    )
+    stack: list[ast.AST] = list(node.body)
+    while stack:
+        current = stack.pop()
+        if isinstance(current, _SCOPES):
+            found.unseen |= _called(current)
+            continue
+        if isinstance(current, ast.Call):
+            _call(current, node.name, params, lines, found)
+        stack.extend(ast.iter_child_nodes(current))
+
+
+def _call(
+    node: ast.Call,
+    function: str,
+    params: tuple[str, ...],
+    lines: Sequence[str],
+    found: PlainCalls,
+) -> None:
+    for value in (*node.args, *(k.value for k in node.keywords)):
+        if isinstance(value, ast.Name) and value.id not in params:
+            found.unseen.add(value.id)  # maybe a function handed over as a value
+    if not isinstance(node.func, ast.Name):
+        found.unseen |= _called(node.func) | _method_name(node)
+        return
+    name = node.func.id
+    if not may_be_project_call(name):
+        return
+    slots = [(str(i), a) for i, a in enumerate(node.args) if not isinstance(a, ast.Starred)]
+    slots += [(k.arg, k.value) for k in node.keywords if k.arg is not None]
+    starred = any(isinstance(a, ast.Starred) for a in node.args) or any(
+        k.arg is None for k in node.keywords
+    )
+    span = _span(node, lines)
+    found.calls.append(
+        CallFact(
+            name=name,
+            receiver="",
+            receiver_class=None,
+            args=tuple(_arg(slot, value, params) for slot, value in slots),
+            starred=starred,
+            span=span,
+            function=function,
+            snippet=lines[span.line - 1].strip() if span.line <= len(lines) else "",
+        )
+    )
+
+
+def _arg(slot: str, value: ast.expr, params: tuple[str, ...]) -> ArgFact:
+    if isinstance(value, ast.Name) and value.id in params:
+        return ArgFact(slot, None, (value.id,))
+    if isinstance(value, ast.Constant):
+        return ArgFact(slot, "literal")
+    return ArgFact(slot)
+
+
+def _called(tree: ast.AST) -> set[str]:
+    """Every name called anywhere below `tree`, methods included."""
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call):
+            func = node.func
+            if isinstance(func, ast.Name) and may_be_project_call(func.id):
+                names.add(func.id)
+            names |= _method_name(node)
+    return names
+
+
+def _method_name(node: ast.Call) -> set[str]:
+    return {node.func.attr} if isinstance(node.func, ast.Attribute) else set()
+
+
+def _span(node: ast.expr, lines: Sequence[str]) -> Span:
+    end_line = node.end_lineno or node.lineno
+    return Span(
+        node.lineno,
+        _column(lines, node.lineno, node.col_offset),
+        end_line,
+        _column(lines, end_line, node.end_col_offset or node.col_offset),
+    )
+
+
+def _column(lines: Sequence[str], line: int, byte_offset: int) -> int:
+    text = lines[line - 1] if 0 < line <= len(lines) else ""
+    if text.isascii():
+        return byte_offset + 1
+    return len(text.encode("utf-8")[:byte_offset].decode("utf-8", "replace")) + 1

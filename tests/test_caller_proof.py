@@ -1,0 +1,281 @@
+"""analysis/caller_proof: a query pinned by its function's parameters, judged by what
+every call site in the project passes (docs/architecture.md, "Parameters proven by
+their callers")."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from pathlib import Path
+
+from orgscope_lint.analysis.caller_proof import Proof, judge, leaks_in
+from orgscope_lint.config import load_config
+from orgscope_lint.engine import RunResult, run
+
+CASES = Path(__file__).resolve().parent.parent / "fixtures" / "cases"
+
+HELPER = """
+def get_call(db, call_id):
+    return db.select_one("calls", {"id": call_id})
+"""
+
+
+def _project(tmp_path: Path, files: dict[str, str]) -> Path:
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "p"\n', encoding="utf-8")
+    for name, text in files.items():
+        path = tmp_path / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    return tmp_path
+
+
+def _run(root: Path, files: tuple[str, ...] = (), **options: object) -> RunResult:
+    options.setdefault("use_cache", False)
+    paths = [root / name for name in files] or [root]
+    return run(paths, load_config(start=root), cwd=root, jobs=1, **options)  # type: ignore[arg-type]
+
+
+def _proof(result: RunResult, path: str, line: int) -> Proof:
+    for facts in result.facts:
+        for query in facts.queries:
+            if facts.path == path and query.span.line == line:
+                fn = facts.function(query.function)
+                return judge(query, path, fn, result.project).proof
+    raise AssertionError(f"no query at {path}:{line}")
+
+
+def _codes(result: RunResult) -> set[tuple[str, int, str]]:
+    return {(f.path, f.line, f.code) for f in result.active}
+
+
+def test_every_caller_passing_the_principals_id_makes_it_owner_scoped(tmp_path: Path) -> None:
+    root = _project(
+        tmp_path,
+        {
+            "notes.py": "def notes_of(db, user_id):\n"
+            '    return db.select("notes", {"user_id": user_id})\n',
+            "api.py": "from notes import notes_of\n\n"
+            '@router.get("/notes")\ndef mine(db, current_user):\n'
+            '    return notes_of(db, current_user["user_id"])\n',
+        },
+    )
+    result = _run(root)
+    assert _proof(result, "notes.py", 2) is Proof.OWNER
+    assert _codes(result) == set()
+
+
+def test_verified_ids_prove_it_with_a_warning_naming_the_check(tmp_path: Path) -> None:
+    root = _project(
+        tmp_path,
+        {
+            "calls.py": HELPER,
+            "api.py": "from calls import get_call\n\n"
+            '@router.get("/calls/{call_id}")\ndef read(db, call_id: str, current_user):\n'
+            '    org = current_user["clerk_org_id"]\n'
+            '    if db.select_one("calls", {"id": call_id, "clerk_org_id": org}) is None:\n'
+            "        raise LookupError(call_id)\n"
+            "    return get_call(db, call_id)\n",
+        },
+    )
+    result = _run(root)
+    assert _proof(result, "calls.py", 3) is Proof.VERIFIED
+    [warning] = result.active
+    assert (warning.path, warning.line, warning.code) == ("calls.py", 3, "ORG013")
+    assert "relies on what its callers checked before calling it (api.py:6)" in warning.message
+    assert [(r.path, r.line) for r in warning.related] == [("api.py", 8)]
+
+
+def test_a_request_id_is_reported_at_the_call_that_passes_it(tmp_path: Path) -> None:
+    root = _project(
+        tmp_path,
+        {
+            "calls.py": HELPER,
+            "api.py": "from calls import get_call\n\n"
+            '@router.get("/calls/{call_id}")\ndef read(db, call_id: str):\n'
+            "    return get_call(db, call_id)\n",
+        },
+    )
+    result = _run(root)
+    assert _proof(result, "calls.py", 3) is Proof.LEAK
+    [reached] = leaks_in("api.py", result.project)
+    assert (reached.path, reached.query.span.line, reached.entry.param) == (
+        "calls.py",
+        3,
+        "call_id",
+    )
+    [finding] = result.active
+    assert (finding.path, finding.line, finding.code) == ("api.py", 5, "ORG001")
+    assert "`get_call` is given `call_id` from the request path here" in finding.message
+    assert [(r.path, r.line) for r in finding.related] == [("calls.py", 3)]
+
+
+SERVICE = """
+class CallService:
+    def load(self, db, call_id):
+        return self._fetch(db, call_id)
+
+    def _fetch(self, db, call_id):
+        return db.select_one("calls", {"id": call_id})
+"""
+
+
+def test_a_caller_parameter_is_judged_by_that_callers_callers(tmp_path: Path) -> None:
+    root = _project(
+        tmp_path,
+        {
+            "calls.py": SERVICE,
+            "api.py": "from calls import CallService\n\n"
+            '@router.get("/calls/{call_id}")\ndef read(db, call_id: str, current_user):\n'
+            "    return CallService().load(db, call_id)\n",
+        },
+    )
+    result = _run(root)
+    assert _codes(result) == {("api.py", 5, "ORG001")}
+
+
+def test_a_pass_through_never_given_to_libcst_still_passes_its_parameters(
+    tmp_path: Path,
+) -> None:
+    """No database call and no tenant name: its calls are read from the `ast` tree."""
+    root = _project(
+        tmp_path,
+        {
+            "calls.py": HELPER + "\n\ndef load(db, call_id):\n    return get_call(db, call_id)\n",
+            "api.py": "from calls import load\n\n"
+            '@router.get("/calls/{call_id}")\ndef read(db, call_id: str, current_user):\n'
+            "    return load(db, call_id)\n",
+        },
+    )
+    assert _codes(_run(root)) == {("api.py", 5, "ORG001")}
+
+
+def test_a_route_never_analysed_leaves_its_callees_judged_alone(tmp_path: Path) -> None:
+    """Neither a query nor a principal: where its arguments come from is not known."""
+    root = _project(
+        tmp_path,
+        {
+            "calls.py": HELPER.replace("get_call", "load_call"),
+            "api.py": "from calls import load_call\n\n"
+            '@router.get("/calls/{call_id}")\ndef read(db, call_id: str):\n'
+            "    return load_call(db, call_id)\n",
+            "other.py": "def mine(db, current_user):\n"
+            '    return load_call(db, current_user["id"])\n',
+        },
+    )
+    assert _codes(_run(root)) == {("calls.py", 3, "ORG001")}
+
+
+def test_no_caller_leaves_it_judged_alone(tmp_path: Path) -> None:
+    result = _run(_project(tmp_path, {"calls.py": HELPER}))
+    assert _proof(result, "calls.py", 3) is Proof.UNPROVEN
+    assert _codes(result) == {("calls.py", 3, "ORG001")}
+
+
+def test_a_function_passed_as_a_value_has_callers_unseen(tmp_path: Path) -> None:
+    root = _project(
+        tmp_path,
+        {
+            "calls.py": HELPER,
+            "api.py": "from calls import get_call\n\n"
+            "def read(db, current_user, pool):\n"
+            '    pool.submit(get_call, db, "x")\n'
+            '    return get_call(db, current_user["user_id"])\n',
+        },
+    )
+    result = _run(root)
+    assert _proof(result, "calls.py", 3) is Proof.UNPROVEN
+
+
+CYCLE = """
+class CallService:
+    def a(self, db, call_id):
+        return self.b(db, call_id)
+
+    def b(self, db, call_id):
+        self.a(db, call_id)
+        return db.select_one("calls", {"id": call_id})
+"""
+
+
+def test_a_cycle_proves_nothing(tmp_path: Path) -> None:
+    root = _project(
+        tmp_path,
+        {
+            "calls.py": CYCLE,
+            "api.py": "def read(db, current_user):\n"
+            '    return CallService().a(db, current_user["user_id"])\n',
+        },
+    )
+    result = _run(root)
+    assert _proof(result, "calls.py", 8) is Proof.UNPROVEN
+
+
+def test_two_definitions_of_the_name_leave_calls_unresolved(tmp_path: Path) -> None:
+    other = HELPER.replace('"calls"', '"agents"')
+    root = _project(
+        tmp_path,
+        {
+            "calls.py": HELPER,
+            "agents.py": other,
+            "api.py": "def read(db, current_user):\n"
+            '    return get_call(db, current_user["user_id"])\n',
+        },
+    )
+    assert _proof(_run(root), "calls.py", 3) is Proof.UNPROVEN
+
+
+def test_a_helper_told_who_asks_decides_access_itself(tmp_path: Path) -> None:
+    root = _project(
+        tmp_path,
+        {
+            "calls.py": "def check_call(db, call_id, user_id):\n"
+            '    return db.select_one("calls", {"id": call_id})\n',
+            "api.py": '@router.get("/calls/{call_id}")\ndef read(db, call_id: str, current_user):\n'
+            '    return check_call(db, call_id, current_user["user_id"])\n',
+        },
+    )
+    result = _run(root)
+    assert _proof(result, "calls.py", 2) is Proof.UNPROVEN
+    assert _codes(result) == {("calls.py", 2, "ORG001")}
+
+
+def test_a_helper_that_drops_the_org_it_is_given_is_judged_inside(tmp_path: Path) -> None:
+    root = _project(
+        tmp_path,
+        {
+            "calls.py": "def by_title(db, org_id, title):\n"
+            '    return db.select_one("calls", {"title": title})\n',
+            "api.py": '@router.get("/calls/{title}")\ndef read(db, title: str, current_user):\n'
+            '    return by_title(db, current_user["clerk_org_id"], title)\n',
+        },
+    )
+    assert _codes(_run(root)) == {("calls.py", 2, "ORG001")}
+
+
+def test_a_hook_run_on_the_helper_rejudges_it_when_a_caller_changes(tmp_path: Path) -> None:
+    root = tmp_path / "case"
+    shutil.copytree(CASES / "precision_caller_proven_ids", root)
+    cache = tmp_path / "cache"
+    _age(root)
+    _run(root, use_cache=True, cache_dir=cache)  # a full run leaves the summaries
+    helper = ("app/db/threads.py",)
+    before = _codes(_run(root, helper, use_cache=True, cache_dir=cache))
+    assert ("app/db/threads.py", 9, "ORG013") in before
+    api = root / "app/api/threads.py"
+    text = api.read_text(encoding="utf-8")
+    api.write_text(
+        text.replace("return get_message(message_id)  #", "return get_thread(message_id)  #")
+    )
+    _age(root)
+    after = _codes(_run(root, helper, use_cache=True, cache_dir=cache))
+    assert ("app/db/threads.py", 9, "ORG013") not in after
+    assert ("app/api/threads.py", 39, "ORG001") not in after  # not a checked file
+
+
+def _age(root: Path, seconds: int = 60) -> None:
+    """Date every file back, out of the racy window: summaries are kept by stamp."""
+    past = time.time() - seconds
+    for path in root.rglob("*"):
+        if path.is_file():
+            os.utime(path, (past, past))
