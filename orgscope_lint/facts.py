@@ -154,6 +154,10 @@ class FunctionFact:
     # outside the project's code, so its call sites do not tell where its arguments
     # come from.
     registered: bool = False
+    # Parameters every normal exit leaves checked by a lookup that raised or returned
+    # when it found nothing (`slot` = the parameter; one fact per lookup relied on):
+    # what an access-check function such as a route dependency guarantees its caller.
+    verifies: tuple[ArgFact, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -74,6 +74,11 @@ class Project:
     # Memos of caller_proof: judgements by (file, function, parameter); leaks by file.
     caller_proofs: dict[tuple[str, str, str], object] = field(default_factory=dict)
     caller_leaks: dict[str, list] | None = None
+    # Memo of analysis/dependency_checks by (file, function, parameter).
+    dependency_checks: dict[tuple[str, str, str], object] = field(default_factory=dict)
+    # Calls by (file, calling function), and each function's file: built on first use.
+    _calls_in: dict[tuple[str, str], list[CallFact]] | None = None
+    _paths: dict[int, str] | None = None
 
     def key_for(self, table: str) -> str | None:
         """The tenant key that scopes `table`, or None when it is not a tenant table."""
@@ -203,6 +208,20 @@ class Project:
             if cls is not None:
                 self._helpers_named.setdefault(method, []).append((cls, param))
         self._db_class_set = {fn.class_name for fn in self.db_methods.values() if fn.class_name}
+
+    def calls_in(self, path: str, qualname: str) -> list[CallFact]:
+        """The calls the function `qualname` of file `path` makes."""
+        if self._calls_in is None:
+            self._calls_in = {}
+            for calls in self.calls.values():
+                for where, call in calls:
+                    self._calls_in.setdefault((where, call.function or ""), []).append(call)
+        return self._calls_in.get((path, qualname), [])
+
+    def path_of(self, fn: FunctionFact) -> str | None:
+        if self._paths is None:
+            self._paths = {id(f): path for (path, _), f in self.function_at.items()}
+        return self._paths.get(id(fn))
 
     def _add_calls(self, facts: FileFacts) -> None:
         self.unseen_calls.update(facts.unseen_calls)

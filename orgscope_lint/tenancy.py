@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import enum
 
-from orgscope_lint.analysis import fresh_values, identity
+from orgscope_lint.analysis import dependency_checks, fresh_values, identity
 from orgscope_lint.analysis.parent_scoping import ChildVerdict, judge_child
 from orgscope_lint.facts import (
     FileFacts,
@@ -135,6 +135,8 @@ def _absent_key_verdict(query: Query, facts: FileFacts, project: Project) -> Ver
         return Verdict.FOLLOWS
     if _verified_by_lookup(query, facts, project):
         return Verdict.SCOPED
+    if dependency_checks.query_check(query, facts.function(query.function), project):
+        return Verdict.SCOPED
     if drops_tenant(facts.function(query.function), facts, project):
         return Verdict.HELPER_DROPS
     if stale_key(query, project) is not None:
@@ -146,10 +148,10 @@ def _callers_verdict(query: Query, facts: FileFacts, project: Project) -> Verdic
     """A filter pinned only by parameters: as scoped as what every caller passes."""
     from orgscope_lint.analysis.caller_proof import Proof, judge
 
-    proof = judge(query, facts.path, facts.function(query.function), project).proof
-    if proof is Proof.LEAK:
-        return Verdict.AT_CALLERS
-    return Verdict.MISSING if proof is Proof.UNPROVEN else Verdict.SCOPED
+    judged = judge(query, facts.path, facts.function(query.function), project)
+    if judged.proof is Proof.LEAK:
+        return Verdict.MISSING if judged.partial else Verdict.AT_CALLERS
+    return Verdict.MISSING if judged.proof is Proof.UNPROVEN else Verdict.SCOPED
 
 
 def _child_verdict(query: Query, facts: FileFacts, project: Project) -> Verdict:

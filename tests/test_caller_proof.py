@@ -9,7 +9,7 @@ import shutil
 import time
 from pathlib import Path
 
-from orgscope_lint.analysis.caller_proof import Proof, judge, leaks_in
+from orgscope_lint.analysis.caller_proof import Judgement, Proof, judge, leaks_in
 from orgscope_lint.config import load_config
 from orgscope_lint.engine import RunResult, run
 
@@ -37,11 +37,15 @@ def _run(root: Path, files: tuple[str, ...] = (), **options: object) -> RunResul
 
 
 def _proof(result: RunResult, path: str, line: int) -> Proof:
+    return judge_at(result, path, line).proof
+
+
+def judge_at(result: RunResult, path: str, line: int) -> Judgement:
     for facts in result.facts:
         for query in facts.queries:
             if facts.path == path and query.span.line == line:
                 fn = facts.function(query.function)
-                return judge(query, path, fn, result.project).proof
+                return judge(query, path, fn, result.project)
     raise AssertionError(f"no query at {path}:{line}")
 
 
@@ -108,6 +112,29 @@ def test_a_request_id_is_reported_at_the_call_that_passes_it(tmp_path: Path) -> 
     assert (finding.path, finding.line, finding.code) == ("api.py", 5, "ORG001")
     assert "`get_call` is given `call_id` from the request path here" in finding.message
     assert [(r.path, r.line) for r in finding.related] == [("calls.py", 3)]
+
+
+def test_a_leak_at_one_call_leaves_the_query_judged_alone_for_unproven_others(
+    tmp_path: Path,
+) -> None:
+    # The route's path id is reported where it enters; the id from a payload the
+    # second caller gets is proven by nothing, so the query itself is reported too:
+    # that path is covered by no other finding.
+    root = _project(
+        tmp_path,
+        {
+            "calls.py": HELPER,
+            "api.py": "from calls import get_call\n\n"
+            '@router.get("/calls/{call_id}")\ndef read(db, call_id: str):\n'
+            "    return get_call(db, call_id)\n\n\n"
+            "def restore(db, payload):\n"
+            '    return get_call(db, payload["call_id"])\n',
+        },
+    )
+    result = _run(root)
+    judged = judge_at(result, "calls.py", 3)
+    assert judged.proof is Proof.LEAK and judged.partial
+    assert _codes(result) == {("api.py", 5, "ORG001"), ("calls.py", 3, "ORG001")}
 
 
 SERVICE = """

@@ -94,7 +94,7 @@ def analyze_module(path: str, text: str, tree: ast.Module, config: Config) -> Fi
         undefined = interpreter.run(part.dropped_names if part else ())
     except RecursionError:
         return FileFacts(path=path, error=FileError("too deeply nested to analyse"))
-    from orgscope_lint.analysis.call_facts import with_lookups
+    from orgscope_lint.analysis.call_facts import verifications_with_lookups, with_lookups
     from orgscope_lint.analysis.plain_calls import plain_calls
 
     plain = plain_calls(part.dropped_statements if part else (), lines)
@@ -103,7 +103,12 @@ def analyze_module(path: str, text: str, tree: ast.Module, config: Config) -> Fi
         path=path,
         queries=tuple(interpreter.queries),
         helper_calls=tuple(interpreter.helper_calls),
-        functions=(*interpreter.functions, *plain.functions),
+        functions=(
+            *verifications_with_lookups(
+                interpreter.functions, interpreter.queries, interpreter.helper_calls
+            ),
+            *plain.functions,
+        ),
         undefined_names=tuple(undefined),
         constructions=tuple(interpreter.constructions),
         calls=(

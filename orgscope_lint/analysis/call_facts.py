@@ -14,7 +14,7 @@ from orgscope_lint.analysis.service_api import CallArgs
 from orgscope_lint.analysis.slicing import may_be_project_call as may_be_project_call
 from orgscope_lint.analysis.syntax import dotted_name
 from orgscope_lint.analysis.values import Value
-from orgscope_lint.facts import ArgFact, CallFact, HelperCall, Query
+from orgscope_lint.facts import ArgFact, CallFact, FunctionFact, HelperCall, Query
 
 # Decorators that wrap a function without handing it to anything else to call.
 _WRAPPERS = frozenset({"functools", "staticmethod", "classmethod", "property", "abc"})
@@ -36,7 +36,10 @@ def _arg(slot: str, value: Value, org_params: frozenset[str]) -> ArgFact:
         # A tenant id "verified" by a lookup scoped by that same id proves nothing: it is
         # as good as what the function's callers pass, judged through `params` below.
         return ArgFact(slot, origin)
-    if origin and origin.split(":")[0] in ("principal", "unverified", "request"):
+    if origin and origin.startswith("request"):
+        # Its parameter too: a route dependency may have authorised that path parameter.
+        return ArgFact(slot, origin, tuple(sorted(value.params)))
+    if origin and origin.split(":")[0] in ("principal", "unverified"):
         return ArgFact(slot, origin)
     if value.row and not (origin or "").startswith("verified:"):
         return ArgFact(slot, f"row:{value.row}")
@@ -50,17 +53,34 @@ def with_lookups(
 ) -> tuple[CallFact, ...]:
     """The calls with each reference to a lookup replaced by the lookup's own fact, as it
     stands once the whole module is analysed (an ownership check after it included)."""
+    return tuple(
+        replace(call, args=tuple(_resolved(arg, queries, helper_calls) for arg in call.args))
+        for call in calls
+    )
 
-    def resolved(arg: ArgFact) -> ArgFact:
-        kind, _, ref = (arg.origin or "").partition(":")
-        if kind not in ("verified", "row") or not ref[1:].isdigit():
-            return arg
-        index = int(ref[1:])
-        found = queries if ref[0] == "q" else helper_calls
-        lookup = found[index] if index < len(found) else None
-        return replace(arg, origin=kind if lookup is not None else None, lookup=lookup)
 
-    return tuple(replace(call, args=tuple(resolved(arg) for arg in call.args)) for call in calls)
+def verifications_with_lookups(
+    functions: Iterable[FunctionFact], queries: Sequence[Query], helper_calls: Sequence[HelperCall]
+) -> tuple[FunctionFact, ...]:
+    """`FunctionFact.verifies` with its lookups resolved as `with_lookups` does."""
+    return tuple(
+        replace(fn, verifies=tuple(_resolved(v, queries, helper_calls) for v in fn.verifies))
+        if fn.verifies
+        else fn
+        for fn in functions
+    )
+
+
+def _resolved(
+    arg: ArgFact, queries: Sequence[Query], helper_calls: Sequence[HelperCall]
+) -> ArgFact:
+    kind, _, ref = (arg.origin or "").partition(":")
+    if kind not in ("verified", "row") or not ref[1:].isdigit():
+        return arg
+    index = int(ref[1:])
+    found = queries if ref[0] == "q" else helper_calls
+    lookup = found[index] if index < len(found) else None
+    return replace(arg, origin=kind if lookup is not None else None, lookup=lookup)
 
 
 def escaped_names(node: cst.Call, bound: Iterable[str]) -> set[str]:

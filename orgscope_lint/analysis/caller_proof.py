@@ -7,7 +7,8 @@ the values every call site in the project passes for that parameter.
 - every caller passes an id a tenant-scoped lookup verified or returned: safe because
   of the callers' checks, a defense-in-depth warning (ORG013) naming them;
 - a caller passes request input: the leak enters there, reported at that call (ORG001),
-  and not again at the query;
+  and not again at the query unless other callers pass values nothing proves (then the
+  query is judged alone as well: their paths are covered by no other finding);
 - anything else (no call site, a call the analysis cannot resolve, a value it does not
   know): the query is judged alone, as without callers.
 
@@ -59,6 +60,7 @@ class Check:
     site: Site
     lookup: Span
     row: bool = False  # the id was read from the lookup's row, not checked by it
+    lookup_path: str | None = None  # the lookup's file, when not the call site's
 
 
 @dataclass(frozen=True)
@@ -76,6 +78,9 @@ class Judgement:
     proof: Proof
     checks: tuple[Check, ...] = ()
     entries: tuple[Entry, ...] = ()
+    # LEAK only: other call sites pass values nothing proves, so the query is also
+    # judged alone; the findings at the leaking calls cover only their own paths.
+    partial: bool = False
 
 
 UNPROVEN = Judgement(Proof.UNPROVEN)
@@ -237,40 +242,61 @@ def _passed(
         return UNPROVEN
     if origin in ("principal", "unverified"):
         return OWNER  # the principal's own id (or None: matches nothing)
+    caller = project.function_at.get((site.path, site.call.function or ""))
     if origin.startswith("request"):
-        return Judgement(Proof.LEAK, entries=(Entry(site, fn.qualname, param, origin),))
+        return _request_input(site, fn, param, arg, caller, project)
     if origin in ("verified", "row"):
         return _lookup(site, arg.lookup, origin == "row", project)
-    caller = project.function_at.get((site.path, site.call.function or ""))
     if len(arg.params) != 1 or caller is None:
         return UNPROVEN
     return _param(caller, site.path, arg.params[0], project, depth + 1, visiting)
+
+
+def _request_input(
+    site: Site,
+    fn: FunctionFact,
+    param: str,
+    arg: ArgFact,
+    caller: FunctionFact | None,
+    project: Project,
+) -> Judgement:
+    """Request input, unless a dependency of the calling route authorised it."""
+    from orgscope_lint.analysis.dependency_checks import route_check
+
+    checked = route_check(caller, arg.params[0], project) if len(arg.params) == 1 else None
+    if checked is not None:
+        check = Check(site, checked.lookup, lookup_path=checked.path)
+        return Judgement(Proof.VERIFIED, checks=(check,))
+    return Judgement(Proof.LEAK, entries=(Entry(site, fn.qualname, param, arg.origin or ""),))
 
 
 def _lookup(
     site: Site, lookup: Query | HelperCall | None, row: bool, project: Project
 ) -> Judgement:
     """An id a lookup verified or returned: as scoped as that lookup."""
+    proof = lookup_proof(lookup, project) if lookup is not None else Proof.UNPROVEN
+    if proof is Proof.VERIFIED and lookup is not None:
+        return Judgement(Proof.VERIFIED, checks=(Check(site, lookup.span, row),))
+    return OWNER if proof is Proof.OWNER else UNPROVEN
+
+
+def lookup_proof(lookup: Query | HelperCall, project: Project) -> Proof:
+    """How an id a lookup verified or returned is scoped: by the principal's own id
+    (OWNER), by the tenant (VERIFIED), or not known to be (UNPROVEN)."""
     from orgscope_lint.tenancy import owner_key_pinned, scoped_helper_call, tenant_origin
 
     if isinstance(lookup, HelperCall):
-        if scoped_helper_call(lookup, project):
-            return Judgement(Proof.VERIFIED, checks=(Check(site, lookup.span, row),))
-        return UNPROVEN
-    if lookup is None:
-        return UNPROVEN
+        return Proof.VERIFIED if scoped_helper_call(lookup, project) else Proof.UNPROVEN
     if owner_key_pinned(lookup, project):
-        return OWNER
+        return Proof.OWNER
     key = project.key_for(lookup.table)
     if key is None:
-        return UNPROVEN
+        return Proof.UNPROVEN
     scoped = lookup.ownership_checked or (
         project.state_for(lookup.shape, key) is KeyState.PRESENT
         and not tenant_origin(lookup, project).startswith(("request", "unverified"))
     )
-    if not scoped:
-        return UNPROVEN
-    return Judgement(Proof.VERIFIED, checks=(Check(site, lookup.span, row),))
+    return Proof.VERIFIED if scoped else Proof.UNPROVEN
 
 
 def _combine(judged: Iterable[Judgement]) -> Judgement:
@@ -278,7 +304,8 @@ def _combine(judged: Iterable[Judgement]) -> Judgement:
     judged = list(judged)
     entries = tuple(e for j in judged for e in j.entries)
     if entries:
-        return Judgement(Proof.LEAK, entries=entries)
+        partial = any(j.proof is Proof.UNPROVEN or j.partial for j in judged)
+        return Judgement(Proof.LEAK, entries=entries, partial=partial)
     if any(j.proof is Proof.UNPROVEN for j in judged) or not judged:
         return UNPROVEN
     if all(j.proof is Proof.OWNER for j in judged):
@@ -308,16 +335,16 @@ def callers_of(fn: FunctionFact, project: Project) -> list[Site]:
         return []  # a dependency: FastAPI calls it
     sites: list[Site] = []
     for path, call in project.calls.get(fn.name, ()):
-        targets, sure = _targets(call, project)
-        if fn not in targets:
+        reached, sure = targets(call, project)
+        if fn not in reached:
             continue
-        if len(targets) > 1:
+        if len(reached) > 1:
             return []
         sites.append(Site(path, call, sure))
     return sites
 
 
-def _targets(call: CallFact, project: Project) -> tuple[list[FunctionFact], bool]:
+def targets(call: CallFact, project: Project) -> tuple[list[FunctionFact], bool]:
     """The project functions `call` may reach, and whether it surely reaches one."""
     definitions = project.functions.get(call.name, [])
     functions = [fn for fn in definitions if fn.class_name is None]

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from orgscope_lint.analysis import caller_proof
+from orgscope_lint.analysis import caller_proof, dependency_checks
 from orgscope_lint.facts import FileFacts, KeyState, Query, ShapeKind
 from orgscope_lint.findings import Related, Span
 from orgscope_lint.project import Project
@@ -28,17 +28,22 @@ from orgscope_lint.tenancy import (
 
 @dataclass(frozen=True)
 class Reliance:
-    kind: str  # "check" | "row" | "ownership" | "callers"
+    kind: str  # "check" | "row" | "ownership" | "callers" | "dependency"
     ref: str | None  # the lookup relied on: "q3" = queries[3], "h1" = helper_calls[1]
     span: Span | None  # where that lookup is
     # "callers": the call sites that pass a verified id, with the checks they rely on.
     checks: tuple[caller_proof.Check, ...] = ()
+    dependency: dependency_checks.DependencyCheck | None = None  # for "dependency"
 
     def describe(self) -> str:
         where = f" at line {self.span.line}" if self.span is not None else ""
         if self.kind == "callers":
-            places = sorted({f"{c.site.path}:{c.lookup.line}" for c in self.checks})
+            places = sorted(
+                {f"{c.lookup_path or c.site.path}:{c.lookup.line}" for c in self.checks}
+            )
             return f"relies on what its callers checked before calling it ({', '.join(places)})"
+        if self.dependency is not None:
+            return self.dependency.describe()
         if self.kind == "check":
             return f"relies on the check{where}"
         if self.kind == "row":
@@ -65,7 +70,7 @@ def reliance(query: Query, facts: FileFacts, project: Project) -> Reliance | Non
             return None  # pinned to the principal's own user: narrower, not implicit
         ref = verifying_lookup(query, facts, project)
         if ref is None:
-            return _callers(query, facts, project)
+            return _dependency(query, facts, project) or _callers(query, facts, project)
         if _through_parent(query, ref, facts, project):
             return None
         if _by_identity(ref, facts, project):
@@ -79,6 +84,14 @@ def reliance(query: Query, facts: FileFacts, project: Project) -> Reliance | Non
             return None
         return Reliance("row", ref, _span(ref, facts))
     return None
+
+
+def _dependency(query: Query, facts: FileFacts, project: Project) -> Reliance | None:
+    """Pinned by a path parameter the route's dependency checked."""
+    checked = dependency_checks.query_check(query, facts.function(query.function), project)
+    if checked is None or _references(query, checked.param, checked.table, project):
+        return None  # none, or rows of the very parent the dependency checked
+    return Reliance("dependency", None, checked.lookup, dependency=checked)
 
 
 def _callers(query: Query, facts: FileFacts, project: Project) -> Reliance | None:
@@ -99,13 +112,22 @@ def related(relied: Reliance, query: Query) -> tuple[Related, ...]:
                 check.site.call.span.line,
                 f"passes an id read from the scoped query at line {check.lookup.line}"
                 if check.row
-                else f"passes an id checked at line {check.lookup.line}",
+                else f"passes an id checked at {_place(check)}",
             )
             for check in relied.checks
         )
+    if relied.dependency is not None:
+        checked = relied.dependency
+        return (Related(checked.path, checked.lookup.line, f"`{checked.param}` checked here"),)
     if relied.span is None:
         return ()
     return (Related("", relied.span.line, "the lookup it relies on"),)
+
+
+def _place(check: caller_proof.Check) -> str:
+    if check.lookup_path is None:
+        return f"line {check.lookup.line}"
+    return f"{check.lookup_path}:{check.lookup.line}"
 
 
 def _by_identity(ref: str, facts: FileFacts, project: Project) -> bool:
@@ -118,6 +140,15 @@ def _by_identity(ref: str, facts: FileFacts, project: Project) -> bool:
     if root.ownership_checked:
         return False  # its own key was checked after the fetch: a tenant row after all
     return key is None or project.state_for(root.shape, key) is not KeyState.PRESENT
+
+
+def _references(query: Query, param: str, parent: str | None, project: Project) -> bool:
+    """The query pins its foreign key to `parent` by `param`."""
+    info = project.schema.tables.get(query.table)
+    if info is None or parent is None:
+        return False
+    linked = {column for column, table in info.references if table == parent}
+    return any(f.always and f.key in linked and f.params == (param,) for f in query.shape.keys)
 
 
 def _through_parent(query: Query, ref: str, facts: FileFacts, project: Project) -> bool:

@@ -48,6 +48,7 @@ from orgscope_lint.analysis.system_context import SystemContexts
 from orgscope_lint.analysis.values import Value
 from orgscope_lint.config import Config
 from orgscope_lint.facts import (
+    ArgFact,
     CallFact,
     FunctionFact,
     HelperCall,
@@ -102,6 +103,8 @@ class FunctionState:
     params: tuple[str, ...]
     org_params: tuple[str, ...]
     returns: list[Value] = field(default_factory=list)
+    # Per normal exit, the parameters a lookup had verified there: param -> "verified:q3".
+    exits: list[dict[str, str]] = field(default_factory=list)
 
 
 class ModuleInterpreter:
@@ -220,6 +223,7 @@ class ModuleInterpreter:
                 self._emit_builder(value)
             if self._function is not None:
                 self._function.returns.append(value)
+                self._function.exits.append(_verified_params(self._function.params, env))
             env.dead = True
         elif isinstance(node, cst.Assert):
             self.ev(node.test, env)
@@ -626,9 +630,12 @@ class ModuleInterpreter:
             self._exec_suite(node.body, body_env)
         finally:
             self.scope, self._function, self._class = saved
+        if not body_env.dead:
+            state.exits.append(_verified_params(params, body_env))
         returned = _returned_dict(state.returns)
-        if returned is not None:
-            self.functions[index] = replace(self.functions[index], returns=returned)
+        self.functions[index] = replace(
+            self.functions[index], returns=returned, verifies=_verified_on_exit(state.exits)
+        )
 
     def _enter_params(
         self, node: cst.FunctionDef, params: tuple[str, ...], method_of: ClassInfo | None, env: Env
@@ -1567,6 +1574,25 @@ def _literal_dict_arg(node: cst.Call, operation: str) -> bool:
     named = [a for a in node.args if a.keyword is not None and a.keyword.value in keywords]
     arg = named[0] if named else (positional[1] if len(positional) > 1 else None)
     return arg is not None and isinstance(arg.value, cst.Dict)
+
+
+def _verified_params(params: Sequence[str], env: Env) -> dict[str, str]:
+    found: dict[str, str] = {}
+    for name in params:
+        value = env.vars.get(name)
+        # Still the parameter's own value (not rebound to something else), now checked.
+        if value and name in value.params and (value.origin or "").startswith("verified:"):
+            found[name] = value.origin or ""
+    return found
+
+
+def _verified_on_exit(exits: Sequence[dict[str, str]]) -> tuple[ArgFact, ...]:
+    """The parameters verified on every normal exit, with each lookup relied on."""
+    if not exits:
+        return ()
+    common = set(exits[0]).intersection(*exits[1:])
+    refs = sorted({(name, exit[name]) for exit in exits for name in common})
+    return tuple(ArgFact(name, origin) for name, origin in refs)
 
 
 def _unverified(value: Value) -> Value:

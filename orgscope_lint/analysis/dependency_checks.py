@@ -1,0 +1,141 @@
+"""Path parameters a route's dependencies authorise.
+
+FastAPI fills a dependency's parameters from the same request as the route's, by name:
+with `auth = Depends(require_agent_access)` and `require_agent_access(agent_id, ...)`,
+both see the same `agent_id`. When that dependency returns only after a tenant-scoped
+lookup of its `agent_id` found a row (raising otherwise), in itself or in a function it
+passes the id to, the route's `agent_id` is verified before the route body runs: a query
+by it is safe because of that check (defense in depth, ORG013), not a leak.
+
+What counts as the check is what check-then-act counts inside one function (a lookup
+pinned by the id, the code raising or returning when it found nothing), recorded as
+`FunctionFact.verifies` on every normal exit; what does not: a check that admits public
+resources (an owned-or-public test on the row verifies no id), a lookup scoped by
+nothing but the id, a verifying call the analysis cannot resolve to one function. A
+verifying call made by a dependency counts wherever it stands in that dependency's body
+(the call facts do not say whether a branch skips it).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from orgscope_lint.facts import ArgFact, FunctionFact, HelperCall, Query
+from orgscope_lint.findings import Span
+from orgscope_lint.project import Project
+
+MAX_DEPTH = 4
+
+
+@dataclass(frozen=True)
+class DependencyCheck:
+    dependency: str  # the name the route `Depends(...)` on
+    param: str
+    path: str  # the file of the lookup that checks it
+    lookup: Span
+    table: str | None  # the table it looked the id up in (None: a scoped helper)
+
+    def describe(self) -> str:
+        return (
+            f"relies on the dependency `{self.dependency}`, which checks `{self.param}` "
+            f"({self.path}:{self.lookup.line})"
+        )
+
+
+def route_check(fn: FunctionFact | None, param: str, project: Project) -> DependencyCheck | None:
+    """The dependency of route `fn` that authorises its parameter `param`, if any."""
+    if fn is None or not fn.route or param not in fn.params:
+        return None
+    for name in fn.depends_on:
+        for path, dependency in _module_functions(name, project):
+            if param not in dependency.params:
+                continue
+            found = _verified(dependency, path, param, project, 0)
+            if found is not None:
+                return DependencyCheck(name, param, *found)
+    return None
+
+
+def _module_functions(name: str, project: Project) -> Iterator[tuple[str, FunctionFact]]:
+    """The one module-level function of that name, with its file: two would be ambiguous
+    (imports are not followed)."""
+    found = [
+        (path, fn)
+        for (path, _), fn in project.function_at.items()
+        if fn.name == name and fn.class_name is None and fn.qualname == name
+    ]
+    if len(found) == 1:
+        yield found[0]
+
+
+_Found = tuple[str, Span, str | None]  # the lookup's file, place and table
+
+
+def _verified(
+    fn: FunctionFact, path: str, param: str, project: Project, depth: int
+) -> _Found | None:
+    """Where `fn` checks its parameter `param` before returning: in itself, or in a
+    function it passes the parameter to."""
+    memo = project.dependency_checks
+    here = (path, fn.qualname, param)
+    if here in memo:
+        return memo[here]  # type: ignore[return-value]
+    memo[here] = None  # a cycle proves nothing
+    found = _checked_here(fn, path, param, project)
+    if found is None and depth < MAX_DEPTH:
+        found = _checked_by_callee(fn, path, param, project, depth)
+    memo[here] = found
+    return found
+
+
+def _checked_here(fn: FunctionFact, path: str, param: str, project: Project) -> _Found | None:
+    facts = [v for v in fn.verifies if v.slot == param]
+    if not facts or not all(_scoped(v.lookup, project) for v in facts):
+        return None
+    lookup = facts[0].lookup
+    if lookup is None:
+        return None
+    return path, lookup.span, lookup.table if isinstance(lookup, Query) else None
+
+
+def _scoped(lookup: Query | HelperCall | None, project: Project) -> bool:
+    from orgscope_lint.analysis.caller_proof import Proof, lookup_proof
+
+    return lookup is not None and lookup_proof(lookup, project) in (Proof.OWNER, Proof.VERIFIED)
+
+
+def _checked_by_callee(
+    fn: FunctionFact, path: str, param: str, project: Project, depth: int
+) -> _Found | None:
+    from orgscope_lint.analysis.caller_proof import argument, targets
+
+    for call in project.calls_in(path, fn.qualname):
+        callees, sure = targets(call, project)
+        if len(callees) != 1 or not sure:
+            continue
+        callee = callees[0]
+        callee_path = project.path_of(callee)
+        for slot in callee.params:
+            arg = argument(call, callee, slot)
+            if callee_path is None or not _passes_param(arg, param):
+                continue
+            found = _verified(callee, callee_path, slot, project, depth + 1)
+            if found is not None:
+                return found
+    return None
+
+
+def _passes_param(arg: ArgFact | None, param: str) -> bool:
+    return arg is not None and arg.params == (param,) and not (arg.origin or "").startswith("row")
+
+
+def query_check(query: Query, fn: FunctionFact | None, project: Project) -> DependencyCheck | None:
+    """The dependency that authorised a request id the query of route `fn` is pinned by."""
+    for fact in query.shape.keys:
+        origin = fact.origin or ""
+        if fact.always and origin.startswith("request") and len(fact.params) == 1:
+            found = route_check(fn, fact.params[0], project)
+            if found is not None:
+                return found
+    return None
