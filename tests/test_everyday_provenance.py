@@ -9,6 +9,7 @@ import pytest
 
 from orgscope_lint.analysis import analyze_module
 from orgscope_lint.config import Config
+from orgscope_lint.facts import FileFacts
 
 HEAD = """
 def f(org_id, other):
@@ -86,3 +87,61 @@ def test_a_plain_helper_result_is_its_row() -> None:
     (call,) = facts.helper_calls
     assert call.name == "task_by_id"
     assert facts.queries[0].shape.get("id").row == "h0"  # type: ignore[union-attr]
+
+
+def _facts(source: str) -> FileFacts:
+    text = textwrap.dedent(source)
+    facts = analyze_module("m.py", text, ast.parse(text), Config())
+    assert facts.error is None, facts.error
+    return facts
+
+
+GATHERED = """
+async def f(org_id, request):
+    tasks = [
+        sb.table("calls").select("*").eq("clerk_org_id", org_id).execute(),
+        request.json(),
+    ]
+    {extra}
+    {targets} = await asyncio.gather(*tasks)
+    sb.table("calls").delete().eq("id", rows.data[0]["id"]).execute()
+"""
+
+
+@pytest.mark.parametrize(
+    ("extra", "targets", "row"),
+    [
+        ("", "rows, body", "q0"),  # each result where it was given
+        ("", "body, rows", None),  # swapped: `rows` is the request body
+        ("tasks.append(other())", "rows, body, more", "q0"),  # appended: one more position
+        ("tasks.reverse()", "rows, body", None),  # reordered: positions lost, merged
+        ("", "rows, *rest", None),  # a starred target: positions not followed
+    ],
+    ids=["in-order", "swapped", "appended", "reordered", "starred"],
+)
+def test_gather_keeps_each_result_in_its_position(extra: str, targets: str, row: str) -> None:
+    facts = _facts(GATHERED.format(extra=extra, targets=targets))
+    fact = facts.queries[-1].shape.get("id")
+    assert fact is not None
+    assert fact.row == row
+
+
+INSERTED = """
+@router.post("/sessions")
+def create(org_id, payload: dict = Body(...)):
+    session = {{"id": payload["session_id"], "clerk_org_id": org_id}}
+    sb.table("sessions").{write}(session).execute()
+    sb.table("stats").insert({{"session_id": session["id"]}}).execute()
+"""
+
+
+@pytest.mark.parametrize(
+    ("write", "origin"),
+    [("insert", "verified:q0"), ("upsert", "request:body")],
+    ids=["insert-verifies-its-id", "upsert-may-overwrite"],
+)
+def test_an_inserted_rows_id_is_verified_by_the_insert(write: str, origin: str) -> None:
+    facts = _facts(INSERTED.format(write=write))
+    fact = facts.queries[-1].shape.get("session_id")
+    assert fact is not None
+    assert fact.origin == origin

@@ -80,6 +80,20 @@ def record_literal(chain: list[cst.Call]) -> tuple[int, cst.Dict] | None:
     return (index, first.value) if isinstance(first.value, cst.Dict) else None
 
 
+def inserted_name(chain: cst.BaseExpression) -> str | None:
+    """`sb.table("t").insert(record).execute()`: the variable holding the record, when
+    the chain is one expression with a plain `.insert(...)` (an upsert may overwrite a
+    row that exists, so what it wrote proves nothing of who owned it)."""
+    parts = links(chain)
+    inserts = [call for call in parts or () if method(call) == "insert"]
+    if len(inserts) != 1 or not inserts[0].args:
+        return None
+    first = inserts[0].args[0]
+    if first.keyword is not None or first.star or not isinstance(first.value, cst.Name):
+        return None
+    return first.value.value
+
+
 def fixable(chain: cst.BaseExpression, operation: str | None) -> bool:
     """Whether `--fix` can scope the chain below a `.execute()` call."""
     parts = links(chain)

@@ -58,6 +58,11 @@ from orgscope_lint.facts import (
     UndefinedName,
 )
 
+_GATHER = frozenset({"asyncio.gather", "gather"})
+ROW_ID = "id"  # the primary key an insert's record names the new row by
+_SEQ_MUTATORS = frozenset(
+    {"append", "extend", "insert", "pop", "remove", "clear", "sort", "reverse"}
+)
 _DICT_MUTATORS = frozenset({"update", "setdefault", "pop", "clear", "copy", "get"})
 _ORG_PARAM_WORDS = ("org_id", "organization_id", "tenant_id")
 
@@ -773,9 +778,12 @@ class ModuleInterpreter:
             env.vars[target.value] = value
         elif isinstance(target, (cst.Tuple, cst.List)):
             element = value.element or V.unknown_from((value,))
-            for item in target.elements:
-                inner = item.value
-                self.bind(inner, element, env)
+            items = value.items
+            starred = any(isinstance(item, cst.StarredElement) for item in target.elements)
+            if items is None or starred or len(items) != len(target.elements):
+                items = tuple(element for _ in target.elements)
+            for item, inner in zip(target.elements, items, strict=True):
+                self.bind(item.value, inner, env)
         elif isinstance(target, cst.StarredElement):
             self.bind(target.value, V.TOP, env)
         elif isinstance(target, cst.Subscript):
@@ -889,13 +897,22 @@ class ModuleInterpreter:
         return replace(d, entries=entries)
 
     def _ev_sequence(self, node: cst.List | cst.Tuple | cst.Set, env: Env) -> Value:
-        element: Value | None = None
-        for item in node.elements:
-            value = self.ev(item.value, env)
-            if isinstance(item, cst.StarredElement):
-                value = value.element or V.TOP
-            element = value if element is None else V.meet(element, value)
-        return Value(kind=V.SEQ, element=element)
+        values = [
+            (self.ev(item.value, env), isinstance(item, cst.StarredElement))
+            for item in node.elements
+        ]
+        return _sequence(values, positional=not isinstance(node, cst.Set))
+
+    def _ev_gather(self, node: cst.Call, env: Env) -> Value:
+        """`await asyncio.gather(q1, q2)`, `gather(*tasks)`: the results in the order
+        the awaitables were given."""
+        values = [
+            (self.ev(arg.value, env), arg.star == "*") for arg in node.args if arg.keyword is None
+        ]
+        for arg in node.args:
+            if arg.keyword is not None:
+                self.ev(arg.value, env)
+        return _sequence(values, positional=True)
 
     def _ev_comprehension(
         self, node: cst.ListComp | cst.SetComp | cst.GeneratorExp | cst.DictComp, env: Env
@@ -1031,6 +1048,8 @@ class ModuleInterpreter:
 
     def _ev_call(self, node: cst.Call, env: Env) -> Value:
         func = node.func
+        if dotted_name(func) in _GATHER and "asyncio" not in env.vars:
+            return self._ev_gather(node, env)
         if isinstance(func, cst.Attribute):
             return self._ev_method_call(node, func, env)
         name = dotted_name(func)
@@ -1115,6 +1134,16 @@ class ModuleInterpreter:
             return self._dict_method(func.value, receiver, name, args, env)
         if receiver.kind == V.BUILDER:
             return self._builder_call(node, receiver, name, args, env, func.value)
+        if receiver.kind == V.SEQ and name in _SEQ_MUTATORS and isinstance(func.value, cst.Name):
+            # `tasks.append(q)` adds a last position; any other change loses them.
+            added = [*args.positional, *args.keywords.values()]
+            element = receiver.element
+            for value in added if name in ("append", "insert") else ():
+                element = value if element is None else V.meet(element, value)
+            items = receiver.items
+            appended = name == "append" and items is not None and len(added) == 1
+            items = (*items, *added) if appended and items is not None else None
+            env.vars[func.value.value] = replace(receiver, element=element, items=items)
         if name in builder_api.STARTS and args.positional and args.positional[0].kind == V.STR:
             return builder_api.start(args.positional[0].text or "", site)
         if identity.verifies_token(f"{receiver_text}.{name}") and args.positional:
@@ -1265,8 +1294,21 @@ class ModuleInterpreter:
             if not ref:
                 return V.TOP
             row = self._call_rows[id(node)] = Value(kind=V.ROW, row=ref, verifies=builder.verifies)
+            if builder.operation == "insert":
+                self._inserted(chain, ref, env)
             return row
         return pin_names(builder_api.apply(builder, name, args), name, node, _names_in)
+
+    def _inserted(self, chain: cst.BaseExpression, ref: str, env: Env) -> None:
+        """After `insert(record)` ran, a row with `record["id"]` exists and it is the one
+        this insert wrote (a taken id raises): that id is as verified as the insert is
+        scoped, for the queries that follow it (a child row keyed by the new parent)."""
+        name = chains.inserted_name(chain)
+        record = env.vars.get(name) if name else None
+        entry = record.entries.get(ROW_ID) if record is not None and record.kind == V.DICT else None
+        if name is None or record is None or entry is None or not entry.always or entry.empty:
+            return
+        env.vars[name] = V.with_entry(record, ROW_ID, replace(entry, origin=f"verified:{ref}"))
 
     def _emit_builder(self, builder: Value, fix_var: str | None = None) -> str | None:
         """The chain's Query fact, once per chain and function, when it runs or escapes."""
@@ -1574,6 +1616,21 @@ def _literal_dict_arg(node: cst.Call, operation: str) -> bool:
     named = [a for a in node.args if a.keyword is not None and a.keyword.value in keywords]
     arg = named[0] if named else (positional[1] if len(positional) > 1 else None)
     return arg is not None and isinstance(arg.value, cst.Dict)
+
+
+def _sequence(values: Sequence[tuple[Value, bool]], positional: bool) -> Value:
+    """A SEQ of `(value, starred)` items: merged, and by position while every starred
+    item's own positions are known."""
+    element: Value | None = None
+    items: list[Value] | None = [] if positional else None
+    for value, starred in values:
+        part = (value.element or V.TOP) if starred else value
+        element = part if element is None else V.meet(element, part)
+        if items is not None and starred:
+            items = items + list(value.items) if value.items is not None else None
+        elif items is not None:
+            items.append(value)
+    return Value(kind=V.SEQ, element=element, items=tuple(items) if items is not None else None)
 
 
 def _verified_params(params: Sequence[str], env: Env) -> dict[str, str]:

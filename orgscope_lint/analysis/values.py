@@ -51,6 +51,9 @@ class Value:
     params: frozenset[str] = frozenset()  # parameters this value is computed from
     nullable: bool = False  # None on some path
     element: Value | None = None  # a SEQ's items, merged
+    # A SEQ's items by position, when a literal gave them (`[q1, q2]`, `gather(a, b)`):
+    # unpacking `a, b = ...` keeps which row is which.
+    items: tuple[Value, ...] | None = None
     origin: str | None = None  # see ORIGIN_RANK
     row: str | None = None  # ROW, or read from one: the fact behind it ("q3", "h1")
     # ROW: variables the query's filter pinned; a guard on the row verifies them.
