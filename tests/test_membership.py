@@ -118,3 +118,73 @@ def test_alias_sources(source: str, expected: str) -> None:
 @pytest.mark.parametrize("source", ["f(x)", "x + y", "x[0]", "str(x, y)"])
 def test_not_aliases(source: str) -> None:
     assert membership.alias_source(cst.parse_expression(source)) is None
+
+
+MEMBER_OF_ROW = """
+async def verify(client, sandbox_id, current_user):
+    result = client.table("projects").select("*").eq("sandbox_id", sandbox_id).execute()
+    project = result.data[0]
+    member = (
+        client.table("members").select("role")
+        .eq("user_id", current_user["id"]).eq("clerk_org_id", project["clerk_org_id"])
+        .execute()
+    )
+{check}
+"""
+
+
+@pytest.mark.parametrize(
+    ("check", "checked"),
+    [
+        ("    if not member.data:\n        raise Forbidden()\n    return project", True),
+        # the same check written the other way round: found, return; else raise
+        ("    if member.data:\n        return project\n    raise Forbidden()", True),
+        # found, return; otherwise the row is used anyway
+        ("    if member.data:\n        return project\n    return project", False),
+        ("    if member.data:\n        log(member)\n    return project", False),
+    ],
+    ids=["raise-if-absent", "return-if-found-then-raise", "no-raise", "no-exit"],
+)
+def test_a_membership_check_of_the_rows_tenant_checks_the_row(check: str, checked: bool) -> None:
+    text = MEMBER_OF_ROW.format(check=check)
+    config = Config(owner_keys=("user_id",))
+    facts = analyze_module("m.py", text, ast.parse(text), config)
+    assert facts.queries[0].table == "projects"
+    assert facts.queries[0].ownership_checked is checked
+
+
+def test_a_membership_check_after_an_earlier_exit_checks_nothing() -> None:
+    # The public project leaves before the check: the row is not the caller's on that path.
+    check = (
+        '    if project["is_public"]:\n        return project\n'
+        "    if not member.data:\n        raise Forbidden()\n    return project"
+    )
+    text = MEMBER_OF_ROW.format(check=check)
+    facts = analyze_module("m.py", text, ast.parse(text), Config(owner_keys=("user_id",)))
+    assert facts.queries[0].ownership_checked is False
+
+
+KEYED = """
+@router.post("/agents")
+async def f(request: Request):
+    api_key = request.headers.get("X-Api-Key")
+    sessions = sb.table("sessions").select("id").eq({column}, api_key).execute().data
+    data = await request.json()
+    session_ids = [s["id"] for s in sessions]
+    if data["session_id"] not in session_ids:
+        raise Forbidden()
+    sb.table("agents").upsert({{"session_id": data["session_id"]}}).execute()
+"""
+
+
+@pytest.mark.parametrize(
+    ("column", "origin"),
+    [('"api_key"', "principal"), ('"name"', "request:body")],
+    ids=["rows-of-the-presented-key", "rows-of-any-name"],
+)
+def test_membership_in_the_rows_of_the_presented_credential(column: str, origin: str) -> None:
+    text = KEYED.format(column=column)
+    facts = analyze_module("m.py", text, ast.parse(text), Config())
+    fact = facts.queries[-1].shape.get("session_id")
+    assert fact is not None
+    assert fact.origin == origin

@@ -61,6 +61,12 @@ def pins_own_identity(
     )
 
 
+def pins_presented_credential(shape: Shape) -> bool:
+    """A filter matching a credential column to the one the request presents: its rows
+    belong to whoever holds that key."""
+    return any(_is_credential_column(f.key) and _presented_credential(f) for f in shape.keys)
+
+
 def _is_credential_column(column: str) -> bool:
     return column in _CREDENTIAL_COLUMNS or column.endswith("_api_key")
 

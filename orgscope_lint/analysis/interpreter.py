@@ -147,6 +147,7 @@ class ModuleInterpreter:
         self._call_rows: dict[int, Value] = {}
         self._checked_expressions = False
         self._fresh_written = fresh_values.WrittenFresh()
+        self._raise_follows: set[int] = set()  # `if` statements the rest of whose block raises
 
     # ---------------------------------------------------------------- entry point
 
@@ -187,7 +188,9 @@ class ModuleInterpreter:
     # ---------------------------------------------------------------- statements
 
     def exec_block(self, body: Sequence[cst.CSTNode], env: Env) -> None:
-        for stmt in body:
+        for index, stmt in enumerate(body):
+            if isinstance(stmt, cst.If) and stmt.orelse is None and _raises(body[index + 1 :]):
+                self._raise_follows.add(id(stmt))
             self.exec_stmt(stmt, env)
 
     def exec_stmt(self, stmt: cst.CSTNode, env: Env) -> None:
@@ -313,7 +316,10 @@ class ModuleInterpreter:
         condition = self.code(node.test)
         # Inside each branch the test's outcome is known (`if org: ...` has an org)...
         then_env = env.copy()
-        self._assume(node.test, True, then_env, settled=False)
+        # `if member.data: return row` then `raise`: the test holds on every path that
+        # goes on, as surely as after `if not member.data: raise`.
+        settled = id(node) in self._raise_follows
+        self._assume(node.test, True, then_env, settled=settled)
         self._exec_suite(node.body, then_env)
         else_env = env.copy()
         self._assume(node.test, False, else_env, settled=False)
@@ -410,6 +416,8 @@ class ModuleInterpreter:
         membership, the code raising otherwise: the caller belongs to that row's tenant."""
         if lookup.kind != V.ROW or not lookup.row or lookup.row[0] != "q":
             return
+        if self._function is not None and self._function.exits:
+            return  # an earlier `return` (`if row["is_public"]: return row`) skipped it
         index = int(lookup.row[1:])
         if index >= len(self.queries):
             return
@@ -1616,6 +1624,21 @@ def _literal_dict_arg(node: cst.Call, operation: str) -> bool:
     named = [a for a in node.args if a.keyword is not None and a.keyword.value in keywords]
     arg = named[0] if named else (positional[1] if len(positional) > 1 else None)
     return arg is not None and isinstance(arg.value, cst.Dict)
+
+
+def _raises(rest: Sequence[cst.CSTNode]) -> bool:
+    """The statements left in a block end in a `raise`, with nothing on the way that
+    could leave it otherwise (only simple statements: a log line, an assignment)."""
+    smalls = [
+        small for stmt in rest if isinstance(stmt, cst.SimpleStatementLine) for small in stmt.body
+    ]
+    simple = all(isinstance(stmt, cst.SimpleStatementLine) for stmt in rest)
+    return (
+        simple
+        and bool(smalls)
+        and isinstance(smalls[-1], cst.Raise)
+        and not any(isinstance(small, cst.Return) for small in smalls)
+    )
 
 
 def _sequence(values: Sequence[tuple[Value, bool]], positional: bool) -> Value:

@@ -22,6 +22,7 @@ from collections.abc import Sequence
 
 import libcst as cst
 
+from orgscope_lint.analysis import identity
 from orgscope_lint.analysis import values as V
 from orgscope_lint.analysis.syntax import dotted_name
 from orgscope_lint.analysis.values import Value
@@ -61,7 +62,8 @@ def same_items(name: str, args: Sequence[Value]) -> Value | None:
 
 
 def trusted_collection(value: Value, queries: Sequence[Query]) -> bool:
-    """Built from the principal, or from rows of a query pinned to the principal."""
+    """Built from the principal, or from rows of a query pinned to the principal (or to
+    the credential the request presents: the key holder's own rows)."""
     for part in (value, value.element):
         if part is None:
             continue
@@ -76,9 +78,9 @@ def _pinned_to_principal(ref: str, queries: Sequence[Query]) -> bool:
     index = int(ref[1:])
     if index >= len(queries) or queries[index].operation == "insert":
         return False
-    return any(
-        fact.always and not fact.maybe_empty and fact.origin == "principal"
-        for fact in queries[index].shape.keys
+    shape = queries[index].shape
+    return identity.pins_presented_credential(shape) or any(
+        fact.always and not fact.maybe_empty and fact.origin == "principal" for fact in shape.keys
     )
 
 
