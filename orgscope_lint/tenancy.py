@@ -1,13 +1,15 @@
 """One verdict per query: the single place that decides which rule owns a faulty site.
 
 Each tenant rule reports one verdict, so a site never gets two findings, and the
-precedence (ORG009 over ORG008 over a present key, ORG002 and ORG010 over ORG001, ORG005
-over its own inner query, a follow-up query under its root) lives here and nowhere else.
+precedence (ORG204 over everything: a query naming a renamed tenant column cannot run;
+ORG009 over ORG008 over a present key, ORG002 and ORG010 over ORG001, ORG005 over its
+own inner query, a follow-up query under its root) lives here and nowhere else.
 """
 
 from __future__ import annotations
 
 import enum
+from dataclasses import dataclass
 
 from orgscope_lint.analysis import dependency_checks, fresh_values, identity
 from orgscope_lint.analysis.parent_scoping import ChildVerdict, judge_child
@@ -22,6 +24,7 @@ from orgscope_lint.facts import (
 )
 from orgscope_lint.findings import Related
 from orgscope_lint.project import Project
+from orgscope_lint.rls.model import Location
 
 TENANT_ROW_KEY = "id"
 _READS = ("read", "count")
@@ -32,6 +35,9 @@ class Verdict(enum.Enum):
     SCOPED = "scoped"
     UNFILTERED = "no filter at all"  # ORG002
     STALE_KEY = "legacy key only"  # ORG010
+    # A filter or record naming a tenant column a migration renamed: it no longer
+    # exists, so the query fails whatever else it holds (ORG204, at the code).
+    RENAMED_KEY = "a tenant column renamed away"
     MISSING = "tenant key missing"  # ORG001 / ORG003
     CONDITIONAL = "tenant key on some paths"  # ORG007
     UNKNOWN = "cannot see into"  # ORG012
@@ -53,6 +59,8 @@ def verdict(query: Query, facts: FileFacts, project: Project) -> Verdict:
 
 
 def _verdict(query: Query, facts: FileFacts, project: Project) -> Verdict:
+    if renamed_column(query, project) is not None:
+        return Verdict.RENAMED_KEY  # before any other: the query cannot run at all
     key = project.key_for(query.table)
     if key is None:
         return _child_verdict(query, facts, project)
@@ -303,6 +311,35 @@ def follow_related(ref: str, facts: FileFacts, project: Project) -> tuple[Relate
         Related(facts.path, q.span.line, f"`{q.method}` on `{q.table}` uses its rows")
         for q in follower_queries(ref, facts, project)
     )
+
+
+@dataclass(frozen=True, slots=True)
+class RenamedColumn:
+    old: str
+    new: str
+    location: Location  # the RENAME COLUMN statement
+
+
+def renamed_column(query: Query, project: Project) -> RenamedColumn | None:
+    """A tenant column the query's filter (or record) names that a migration renamed,
+    with no column by that name at the end of the history. In scope are renames of a
+    tenant key, a candidate or a legacy key, and renames to one: the tenant column."""
+    model = project.schema.rls
+    table = model.tables.get(query.table) if model is not None else None
+    if table is None or not table.renamed:
+        return None
+    config = project.config
+    tenant_names = {
+        config.tenant_key,
+        *config.tenant_key_candidates,
+        *config.legacy_keys,
+        config.table_keys.get(query.table),
+    }
+    for name in query.shape.key_names:
+        found = table.renamed.get(name)
+        if found is not None and {name, found[0]} & tenant_names:
+            return RenamedColumn(name, found[0], found[1])
+    return None
 
 
 def stale_key(query: Query, project: Project) -> str | None:

@@ -10,7 +10,8 @@ from orgscope_lint.facts import FileFacts
 from orgscope_lint.findings import Finding, Span
 from orgscope_lint.project import Project
 from orgscope_lint.rls.model import API_ROLES, Location, Policy, RlsModel, TableRls
-from orgscope_lint.rls.policies import COMMANDS, Context, Scope, caller_settings, judge_command
+from orgscope_lint.rls.policies import COMMANDS, Context, Scope, judge_command
+from orgscope_lint.rls.writable import model_context
 from orgscope_lint.rule import Example, Rule
 
 
@@ -67,11 +68,11 @@ def context_for(table: str, model: RlsModel, project: Project) -> Context | None
     if key is None:
         return None
     config = project.config
-    return Context(
-        key=key,
+    return model_context(
+        model,
+        key,
         legacy=frozenset(k for k in config.legacy_keys if k != key),
         owners=frozenset(config.owner_keys),
-        caller_settings=caller_settings(model),
     )
 
 

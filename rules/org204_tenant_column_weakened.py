@@ -2,10 +2,17 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from orgscope_lint.findings import Finding, Severity
+from orgscope_lint.facts import FileFacts, Query
+from orgscope_lint.findings import Finding, Related, Severity
 from orgscope_lint.project import Project
 from orgscope_lint.rls.model import RlsModel, Weakening
+from orgscope_lint.rule import Example
+from orgscope_lint.rules._common import call_text, query_findings
 from orgscope_lint.rules._schema import SchemaRule, sql_example
+from orgscope_lint.tenancy import Verdict, renamed_column
+
+_PROJECTS = "create table projects (id int, client_id text not null);\n"
+_RENAME = "alter table projects rename column client_id to clerk_org_id;\n"
 
 
 class TenantColumnWeakened(SchemaRule):
@@ -20,24 +27,74 @@ class TenantColumnWeakened(SchemaRule):
     tenant key while row-level-security policies of the table use it, unless a later
     migration puts it back.
 
+    Also reports code that still uses the old name after a rename of the tenant column
+    (the tenant key, a `tenant-key-candidates` column or a legacy key, or a rename to
+    one: `rename column client_id to clerk_org_id`): a query whose filter, or an insert
+    whose record, names a column the migrations renamed and never brought back. That
+    finding is at the query, like every finding about code, and names the migration
+    line; it depends only on the file and the migrations, so a pre-commit run on that
+    file reports it as a full run does.
+
     ## Why is this bad?
     Dropping the column (with `CASCADE`) silently drops the policies that scoped the
     table by it; a nullable tenant column lets rows that belong to no tenant in, which a
     policy such as `clerk_org_id = ... or clerk_org_id is null` then shows to everyone;
-    a rename leaves the application filtering by a column that no longer exists.
+    a rename leaves the application filtering by a column that no longer exists: the
+    query fails for every tenant, and code that falls back to an unfiltered query on
+    that error leaks.
 
     ## Example
     ```sql
     alter table calls alter column clerk_org_id drop not null;
+    alter table projects rename column client_id to clerk_org_id;
+    ```
+    ```python
+    sb.table("projects").select("*").eq("client_id", org).execute()
     ```
 
     ## Use instead
     Keep the tenant column `NOT NULL`; backfill before tightening, never loosen it.
+    Rename the tenant column in the code in the same change as the migration.
+
+    ## Known limits
+    A rename of a column that is no tenant column is not followed: a query by it fails
+    loudly and crosses no tenant. Only the names a filter or record holds are read,
+    not selected or ordered columns. In diff mode (`--diff-base`) the code's finding
+    shows when its line changed, as every finding does: a change that only adds the
+    migration is caught by a full run or the pre-commit hook on the code.
 
     ## Options
-    `tenant-key`, `table-keys`, `tenant-key-candidates`.
+    `tenant-key`, `table-keys`, `tenant-key-candidates`, `legacy-keys`.
     """
     valid = (
+        # The code moved with the migration.
+        Example(
+            "def f(sb, org):\n"
+            '    sb.table("projects").select("*").eq("clerk_org_id", org).execute()\n',
+            migrations=(("001_schema.sql", _PROJECTS + _RENAME),),
+        ),
+        # Renamed, then renamed back.
+        Example(
+            'def f(db, org):\n    db.select("projects", {"client_id": org})\n',
+            migrations=(
+                ("001_schema.sql", _PROJECTS + _RENAME),
+                (
+                    "002_revert.sql",
+                    "alter table projects rename column clerk_org_id to client_id;\n",
+                ),
+            ),
+        ),
+        # No tenant column: the rename of a plain column is out of scope.
+        Example(
+            'def f(db, org):\n    db.select("projects", {"clerk_org_id": org, "title": "x"})\n',
+            migrations=(
+                (
+                    "001_schema.sql",
+                    "create table projects (id int, title text, clerk_org_id text not null);\n"
+                    "alter table projects rename column title to name;\n",
+                ),
+            ),
+        ),
         sql_example(
             "create table calls (id int, clerk_org_id text not null);\n"
             "alter table calls alter column clerk_org_id set not null;\n"
@@ -65,6 +122,18 @@ class TenantColumnWeakened(SchemaRule):
         ),
     )
     invalid = (
+        # The code still filters by the old name of the tenant column.
+        Example(
+            "def f(sb, org):\n"
+            '    sb.table("projects").select("*").eq("client_id", org).execute()'
+            "  # expect: ORG204\n",
+            migrations=(("001_schema.sql", _PROJECTS + _RENAME),),
+        ),
+        Example(
+            "def f(db, org):\n"
+            '    db.insert("projects", {"id": 1, "client_id": org})  # expect: ORG204\n',
+            migrations=(("001_schema.sql", _PROJECTS + _RENAME),),
+        ),
         sql_example(
             "create table calls (id int, clerk_org_id text not null);\n"
             "create policy p on calls using (clerk_org_id = auth.jwt() ->> 'org_id');\n"
@@ -82,6 +151,28 @@ class TenantColumnWeakened(SchemaRule):
             "alter table calls rename column clerk_org_id to owner_ref;  -- expect: ORG204\n"
         ),
     )
+
+    def check(self, facts: FileFacts, project: Project) -> Iterator[Finding]:
+        """The code's half: queries that still name a renamed tenant column."""
+
+        def message(query: Query, key: str) -> str:
+            renamed = renamed_column(query, project)
+            assert renamed is not None  # the verdict says so
+            where = f"{renamed.location.source}:{renamed.location.line}"
+            return (
+                f"{call_text(query)} on `{query.table}` uses `{renamed.old}`, which {where} "
+                f"renamed to `{renamed.new}`: the column no longer exists and the query fails"
+            )
+
+        def related(query: Query) -> tuple[Related, ...]:
+            renamed = renamed_column(query, project)
+            assert renamed is not None
+            where = renamed.location
+            return (Related(where.source, where.line, f"renames `{renamed.old}`"),)
+
+        yield from query_findings(
+            self, facts, project, Verdict.RENAMED_KEY, message, related=related
+        )
 
     def check_model(self, model: RlsModel, project: Project) -> Iterator[Finding]:
         for weakening in model.weakenings:

@@ -1,7 +1,7 @@
 """The RLS replay against a real PostgreSQL: apply each migration history of the corpus
 to a throwaway server and compare the replayed model with the database's own catalog
 (`pg_class.relrowsecurity`/`relforcerowsecurity`, `pg_policies`, column nullability,
-table and function privileges, views' `security_invoker`). Any disagreement is a bug in
+table, column and function privileges, views' `security_invoker`). Any disagreement is a bug in
 the replay.
 
 The server comes from `pgserver` (PostgreSQL binaries in a wheel; built for Linux and
@@ -165,6 +165,17 @@ from pg_class c join pg_namespace n on n.oid = c.relnamespace,
 where n.nspname = 'public' and c.relkind in ('r', 'p', 'v', 'm')
   and r.rolname in ('anon', 'authenticated')
 """
+# What the API roles may do to each column: table-level privileges, column-level ones
+# and PUBLIC's, as PostgreSQL itself decides.
+COLUMN_PRIVILEGES = """
+select lower(c.relname), a.attname, r.role, p.privilege,
+       has_column_privilege(r.role, c.oid, a.attnum, p.privilege)
+from pg_class c join pg_namespace n on n.oid = c.relnamespace
+join pg_attribute a on a.attrelid = c.oid and a.attnum > 0 and not a.attisdropped,
+     (values ('anon'), ('authenticated')) r(role),
+     (values ('SELECT'), ('INSERT'), ('UPDATE')) p(privilege)
+where n.nspname = 'public' and c.relkind in ('r', 'p')
+"""
 VIEWS = """
 select lower(c.relname), c.relkind = 'm',
        coalesce(c.reloptions::text[] && array['security_invoker=true', 'security_invoker=on',
@@ -250,6 +261,12 @@ def _disagreements(model: RlsModel, connection: Any) -> tuple[list[str], int]:
                 sorted(relation.grants.get(role, ())),
                 sorted(catalog_grants.get((name, role), ())),
             )
+
+    for table_name, column, role, privilege, held in connection.run(COLUMN_PRIVILEGES):
+        table = model.tables.get(table_name)
+        if table is not None and column in table.columns:
+            holders = table.roles_holding(privilege, column, (role, "public"))
+            same(f"{table_name}.{column} {privilege} of {role}", bool(holders), held)
 
     views = {r[0]: (r[1], r[2]) for r in connection.run(VIEWS)}
     same("views", sorted(model.views), sorted(views))

@@ -255,3 +255,44 @@ def test_schema_carries_the_rls_model(tmp_path: Path) -> None:
     assert schema.rls is not None
     assert schema.rls.tables["a"].enabled is True
     assert schema.rls.tables["a"].switched.source == "migrations/001.sql"  # type: ignore[union-attr]
+
+
+def test_column_privileges_beside_the_table_ones() -> None:
+    model = replay(
+        "create table p (id uuid, org_id text, name text);\n"
+        "revoke update (org_id) on p from authenticated;\n"  # the table-level UPDATE stays
+        "create table q (id uuid, org_id text, name text);\n"
+        "revoke update on q from anon, authenticated;\n"
+        'grant update (name), select (id, "name") on q to authenticated;\n'
+        "create table r (id uuid, org_id text);\n"
+        "grant insert (org_id) on r to anon;\n"
+        "revoke insert on r from anon;\n"  # takes the column privilege with it
+    )
+    api = ("anon", "authenticated", "public")
+    assert model.tables["p"].roles_holding("UPDATE", "org_id", api) == {"anon", "authenticated"}
+    q = model.tables["q"]
+    assert q.roles_holding("UPDATE", "org_id", api) == set()
+    assert q.roles_holding("UPDATE", "name", api) == {"authenticated"}
+    assert q.column_grants["authenticated"]["SELECT"] == frozenset({"id", "name"})
+    assert model.tables["r"].roles_holding("INSERT", "org_id", ("anon",)) == set()
+
+
+def test_renamed_columns_are_remembered_until_the_name_is_back() -> None:
+    model = replay(
+        "create table t (id uuid, client_id text, note text);\n"
+        "grant update (note) on t to anon;\n"
+        "alter table t rename column client_id to org_id;\n"
+        "alter table t rename column note to body;\n"
+        "alter table t rename column body to note;\n"
+        "create table u (id uuid, a text);\n"
+        "alter table u rename column a to b;\n"
+        "alter table u rename column b to c;\n"
+    )
+    t = model.tables["t"]
+    assert {old: new for old, (new, _) in t.renamed.items()} == {
+        "client_id": "org_id",
+        "body": "note",
+    }
+    assert t.renamed["client_id"][1].line == 3
+    assert t.column_grants["anon"]["UPDATE"] == frozenset({"note"})
+    assert {old: new for old, (new, _) in model.tables["u"].renamed.items()} == {"a": "c", "b": "c"}

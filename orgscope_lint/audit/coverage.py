@@ -25,6 +25,7 @@ _BY_VERDICT: dict[str, str | None] = {
     "MISSING": "unscoped",  # ORG001 / ORG003
     "UNFILTERED": "unscoped",  # ORG002
     "STALE_KEY": "unscoped",  # ORG010
+    "RENAMED_KEY": "unscoped",  # ORG204: filters by a tenant column renamed away
     "HELPER_DROPS": "unscoped",  # ORG005
     "UNTRUSTED": "unscoped",  # ORG009: the tenant id comes from the request
     "AT_CALLERS": "unscoped",  # ORG001 at the call that passes request input

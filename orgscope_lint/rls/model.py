@@ -6,8 +6,8 @@ configuration: which column is the tenant key is decided later, by the rules.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass, field
 
 # Table privileges PostgreSQL grants and reports (`GRANT ALL` stands for these).
 TABLE_PRIVILEGES: frozenset[str] = frozenset(
@@ -57,9 +57,23 @@ class TableRls:
     not_null: frozenset[str]
     # False when some statement made columns this replay could not read (CREATE ... AS).
     columns_known: bool = True
+    # Column privileges per role (`GRANT UPDATE (name) ...`): privilege -> columns.
+    column_grants: Mapping[str, Mapping[str, frozenset[str]]] = field(default_factory=dict)
+    # Columns renamed away and not back: old name -> (name now, the RENAME statement).
+    renamed: Mapping[str, tuple[str, Location]] = field(default_factory=dict)
 
     def reachable_by_api(self) -> bool:
         return any(self.grants.get(role) for role in API_ROLES)
+
+    def roles_holding(self, privilege: str, column: str, roles: Collection[str]) -> set[str]:
+        """Which of `roles` hold `privilege` on `column`: on the whole table (which
+        covers every column) or on that column."""
+        return {
+            role
+            for role in roles
+            if privilege in self.grants.get(role, ())
+            or column in self.column_grants.get(role, {}).get(privilege, ())
+        }
 
 
 @dataclass(frozen=True, slots=True)

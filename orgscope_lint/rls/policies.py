@@ -5,7 +5,8 @@ its strongest side (one scoping conjunct scopes the rows), `OR` as weak as its w
 (a disjunct that lets every row through lets every row through). `key = <value>` scopes
 when the value comes from the authenticated identity (a function such as `auth.jwt()`,
 `auth.uid()`, a membership subquery) and not from something the caller writes
-(`user_metadata`, request headers, a setting a callable function sets).
+(`user_metadata`, request headers, a setting a callable function sets, a column of
+another table the caller may write: `rls/writable.py`).
 """
 
 from __future__ import annotations
@@ -40,6 +41,9 @@ class Context:
     owners: frozenset[str]
     # Session settings a function the API roles may call sets: caller-controlled.
     caller_settings: frozenset[str]
+    # Columns (table, column) the API roles may set on some row: a subquery that takes
+    # the tenant id from one of them takes it from the caller.
+    writable: frozenset[tuple[str, str]] = frozenset()
 
 
 COMMANDS = ("SELECT", "INSERT", "UPDATE", "DELETE")
@@ -113,6 +117,7 @@ def _judge_text(expression: str, context: Context) -> Scope:
     return _judge(tree, context)
 
 
+@functools.lru_cache(maxsize=4096)  # the trees are only read, never changed
 def _parse(expression: str) -> exp.Expression | None:
     import sqlglot
     from sqlglot.errors import ErrorLevel
@@ -180,6 +185,8 @@ def _source(value: exp.Expression, context: Context) -> str:
         m.group("name").lower() in context.caller_settings for m in _SETTING.finditer(text)
     ):
         return "caller"
+    if context.writable and tenant_sources(value, context.key) & context.writable:
+        return "caller"
     columns = {c.name.lower() for c in value.find_all(exp.Column)}
     # `coalesce(current_setting(...), clerk_org_id)` passes when the setting is unset.
     if context.key in columns and not isinstance(value, (exp.Subquery, exp.Select)):
@@ -207,3 +214,81 @@ def _opaque(node: exp.Expression, context: Context) -> Scope:
     if isinstance(node, (exp.Exists, exp.Anonymous, exp.Dot, exp.Subquery)) and calls:
         return Scope.SCOPED if scoped else Scope.LEGACY
     return Scope.UNKNOWN
+
+
+def expression_sources(expression: str, key: str | None) -> set[tuple[str, str]]:
+    """`tenant_sources` of a policy expression's text (nothing when it does not parse)."""
+    tree = _parse(expression)
+    return tenant_sources(tree, key) if tree is not None else set()
+
+
+def tenant_sources(node: exp.Expression, key: str | None) -> set[tuple[str, str]]:
+    """The columns (table, column) the outermost subqueries in `node` (a policy
+    expression or part of one) take a tenant id from: the column one selects (`org_id =
+    (select org_id from profiles where ...)`), or the inner column it compares with the
+    outer row's `key` (`exists (select 1 from members m where m.org_id = calls.org_id
+    ...)`). `key` None: compared with any outer column."""
+    from sqlglot import exp
+
+    found: set[tuple[str, str]] = set()
+    for select in node.find_all(exp.Select):
+        if select.parent_select is None:  # a nested one picks rows, not the tenant id
+            found |= _select_sources(select, key)
+    return found
+
+
+def _select_sources(select: exp.Select, key: str | None) -> set[tuple[str, str]]:
+    from sqlglot import exp
+
+    aliases = _aliases(select)
+    if not aliases:
+        return set()
+    found = {pair for e in select.expressions for pair in _resolve(e.unalias(), aliases)}
+    for condition in select.find_all(exp.EQ):
+        if condition.parent_select is select:
+            found |= _correlated(condition, aliases, key)
+    return found
+
+
+def _aliases(select: exp.Select) -> dict[str, str]:
+    """The tables a SELECT reads directly, by the name or alias its columns use. Only
+    tables of the migrated schema count: `auth.users` is Supabase's, not a project's."""
+    from sqlglot import exp
+
+    return {
+        table.alias_or_name.lower(): table.name.lower()
+        for table in select.find_all(exp.Table)
+        if table.parent_select is select and table.db.lower() in ("", "public")
+    }
+
+
+def _resolve(node: exp.Expression, aliases: dict[str, str]) -> set[tuple[str, str]]:
+    from sqlglot import exp
+
+    while isinstance(node, (exp.Paren, exp.Cast)):
+        node = node.this
+    if not isinstance(node, exp.Column):
+        return set()
+    qualifier = node.table.lower()
+    if qualifier:
+        return {(aliases[qualifier], node.name.lower())} if qualifier in aliases else set()
+    # Unqualified in a join: any of its tables may hold it (each is checked for it).
+    return {(table, node.name.lower()) for table in set(aliases.values())}
+
+
+def _correlated(
+    condition: exp.EQ, aliases: dict[str, str], key: str | None
+) -> set[tuple[str, str]]:
+    from sqlglot import exp
+
+    found: set[tuple[str, str]] = set()
+    for inner, outer in ((condition.left, condition.right), (condition.right, condition.left)):
+        if not (isinstance(inner, exp.Column) and isinstance(outer, exp.Column)):
+            continue
+        # Only an outer column named by its table is surely the policy's row: an
+        # unqualified one inside the subquery resolves to the subquery's own tables.
+        qualifier = outer.table.lower()
+        outside = bool(qualifier) and qualifier not in aliases
+        if outside and key in (None, outer.name.lower()):
+            found |= _resolve(inner, aliases)
+    return found

@@ -42,6 +42,9 @@ class _Table:
     switched: Location | None = None
     policies: dict[str, Policy] = field(default_factory=dict)
     grants: dict[str, set[str]] = field(default_factory=dict)
+    # role -> privilege -> columns: column privileges, apart from the table-level ones.
+    column_grants: dict[str, dict[str, set[str]]] = field(default_factory=dict)
+    renamed: dict[str, tuple[str, Location]] = field(default_factory=dict)
 
 
 @dataclass
@@ -128,6 +131,7 @@ class RlsReplay:
                 column = action[1]
                 assert isinstance(column, st.Column)
                 table.columns.setdefault(column.name, column.not_null)
+                table.renamed.pop(column.name, None)  # the old name is back
             elif kind == "drop":
                 self._drop_column(name, table, str(action[1]), bool(action[2]), where)
             elif kind == "rename":
@@ -156,6 +160,9 @@ class RlsReplay:
     ) -> None:
         self._weaken(name, table, column, "drop", None, where)
         table.columns.pop(column, None)
+        for by_privilege in table.column_grants.values():
+            for columns in by_privilege.values():
+                columns.discard(column)
         if cascade:  # the policies that used the column go with it
             table.policies = {
                 key: p for key, p in table.policies.items() if not _mentions(p, column)
@@ -165,6 +172,7 @@ class RlsReplay:
         self._weaken(name, table, old, "rename", new, where)
         if old in table.columns:
             table.columns[new] = table.columns.pop(old)
+        _follow_rename(table, old, new, where)
         # PostgreSQL stores policies by column number: they follow the rename.
         for key, policy in list(table.policies.items()):
             table.policies[key] = _replace(
@@ -228,6 +236,8 @@ class RlsReplay:
             return
         names = [*self.tables, *self.views] if op.every_object else list(op.objects)
         for name in names:
+            if name in self.tables:
+                _column_privileges(self.tables[name], op)
             grants = (
                 self.views[name].grants
                 if name in self.views
@@ -337,7 +347,48 @@ class RlsReplay:
             columns=tuple(table.columns),
             not_null=frozenset(c for c, nn in table.columns.items() if nn),
             columns_known=table.columns_known,
+            column_grants={
+                role: {p: frozenset(cs) for p, cs in sorted(by.items()) if cs}
+                for role, by in sorted(table.column_grants.items())
+                if any(by.values())
+            },
+            renamed={
+                old: (new, where)
+                for old, (new, where) in table.renamed.items()
+                if old not in table.columns
+            },
         )
+
+
+def _column_privileges(table: _Table, op: st.Privileges) -> None:
+    """Column privileges live beside the table's: a column REVOKE leaves a table-level
+    privilege in place, and a table-level REVOKE takes the column ones with it."""
+    for role in op.roles:
+        held = table.column_grants.setdefault(role, {})
+        if not op.grant:
+            for privilege in op.privileges:
+                held.pop(privilege, None)
+        for privilege, columns in op.columns:
+            current = held.setdefault(privilege, set())
+            if op.grant:
+                current.update(columns)
+            else:
+                current.difference_update(columns)
+
+
+def _follow_rename(table: _Table, old: str, new: str, where: Location) -> None:
+    """PostgreSQL keeps column privileges by column number; the old name is remembered
+    until a column by that name exists again (a rename back, an ADD COLUMN)."""
+    for by_privilege in table.column_grants.values():
+        for columns in by_privilege.values():
+            if old in columns:
+                columns.discard(old)
+                columns.add(new)
+    for earlier, (now, at) in list(table.renamed.items()):
+        if now == old:
+            table.renamed[earlier] = (new, at)
+    table.renamed.pop(new, None)
+    table.renamed[old] = (new, where)
 
 
 def _shows_rls(op: st.Operation) -> bool:

@@ -83,6 +83,9 @@ class Privileges:
     every_object: bool  # ON ALL TABLES / FUNCTIONS IN SCHEMA
     roles: tuple[str, ...]
     default: bool = False  # ALTER DEFAULT PRIVILEGES
+    # Column privileges, `UPDATE (name, bio)`: (privilege, columns) pairs. A table-level
+    # privilege of the same statement is in `privileges`.
+    columns: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -498,25 +501,41 @@ def _privileges(statement: str, default: bool = False) -> list[Operation]:
             _unqualify(_strip_arguments(n)) for n in _split_top_level(text)[0] if n.strip()
         )
         every = False
-    privileges = _privilege_set(match.group("privileges"), kind)
-    if privileges is None:
-        return []  # column privileges: the table-level ones stay as they were
-    return [
-        Privileges(grant, privileges, kind, names, every, _roles(match.group("roles")), default)
-    ]
+    privileges, columns = _privilege_set(match.group("privileges"), kind)
+    if columns and (kind != "table" or every or default):
+        return []  # column privileges exist for named tables only
+    roles = _roles(match.group("roles"))
+    return [Privileges(grant, privileges, kind, names, every, roles, default, columns)]
 
 
 def _strip_arguments(name: str) -> str:
     return name.split("(", 1)[0]
 
 
-def _privilege_set(text: str, kind: str) -> frozenset[str] | None:
-    if "(" in text:
-        return None
-    words = {" ".join(p.upper().split()) for p in text.split(",") if p.strip()}
+_COLUMN_PRIVILEGE = re.compile(r"(?P<privilege>[A-Za-z ]+?)\s*\((?P<columns>[^)]*)\)\s*\Z")
+# What `ALL (columns)` grants: the privileges PostgreSQL keeps per column.
+_COLUMN_PRIVILEGES = ("SELECT", "INSERT", "UPDATE", "REFERENCES")
+
+
+def _privilege_set(
+    text: str, kind: str
+) -> tuple[frozenset[str], tuple[tuple[str, tuple[str, ...]], ...]]:
+    """The table-level privileges of a GRANT or REVOKE, and its column privileges."""
+    words: set[str] = set()
+    columns: list[tuple[str, tuple[str, ...]]] = []
+    for part in _split_top_level(text)[0]:
+        column_match = _COLUMN_PRIVILEGE.match(part.strip())
+        if column_match is not None:
+            names = tuple(_unquote(c.strip()) for c in column_match.group("columns").split(","))
+            word = " ".join(column_match.group("privilege").upper().split())
+            expanded = _COLUMN_PRIVILEGES if word in ("ALL", "ALL PRIVILEGES") else (word,)
+            columns.extend((privilege, names) for privilege in expanded)
+        elif part.strip():
+            words.add(" ".join(part.upper().split()))
     if words & {"ALL", "ALL PRIVILEGES"}:
-        return TABLE_PRIVILEGE_SET if kind == "table" else frozenset({"EXECUTE"})
-    return frozenset(words)
+        every = TABLE_PRIVILEGE_SET if kind == "table" else frozenset({"EXECUTE"})
+        return every, tuple(columns)
+    return frozenset(words), tuple(columns)
 
 
 TABLE_PRIVILEGE_SET = TABLE_PRIVILEGES

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from orgscope_lint.project import Project
 from orgscope_lint.rls.model import Policy, TableRls
-from orgscope_lint.rls.policies import COMMANDS, Context, Scope, caller_settings, judge_policy
+from orgscope_lint.rls.policies import COMMANDS, Context, Scope, judge_policy
+from orgscope_lint.rls.writable import model_context
 
 _SCOPE_WORDS = {
     Scope.NONE: "nothing",
@@ -24,11 +25,11 @@ def rls_summary(table_name: str, project: Project) -> str:
     if model is None or table is None or key is None:
         return ""
     config = project.config
-    context = Context(
+    context = model_context(
+        model,
         key,
         frozenset(k for k in config.legacy_keys if k != key),
         frozenset(config.owner_keys),
-        caller_settings(model),
     )
     status = _status(table)
     policies = [_policy(policy, context) for policy in _by_command(table.policies)]
