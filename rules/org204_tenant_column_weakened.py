@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 
 from orgscope_lint.facts import FileFacts, Query
 from orgscope_lint.findings import Finding, Related, Severity
@@ -33,7 +34,8 @@ class TenantColumnWeakened(SchemaRule):
     whose record, names a column the migrations renamed and never brought back. That
     finding is at the query, like every finding about code, and names the migration
     line; it depends only on the file and the migrations, so a pre-commit run on that
-    file reports it as a full run does.
+    file reports it as a full run does. It is a warning: the query fails for every
+    tenant rather than reaching another's rows (the migration-side findings stay errors).
 
     ## Why is this bad?
     Dropping the column (with `CASCADE`) silently drops the policies that scoped the
@@ -170,9 +172,12 @@ class TenantColumnWeakened(SchemaRule):
             where = renamed.location
             return (Related(where.source, where.line, f"renames `{renamed.old}`"),)
 
-        yield from query_findings(
+        # A query by a column that no longer exists fails for every tenant: a bug to fix
+        # with the migration, not a leak by itself, so it is a warning (errors mean leaks).
+        for finding in query_findings(
             self, facts, project, Verdict.RENAMED_KEY, message, related=related
-        )
+        ):
+            yield replace(finding, severity=Severity.WARNING)
 
     def check_model(self, model: RlsModel, project: Project) -> Iterator[Finding]:
         for weakening in model.weakenings:
