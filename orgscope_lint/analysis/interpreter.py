@@ -20,14 +20,14 @@ from orgscope_lint.analysis import (
     call_facts,
     chains,
     fresh_values,
-    guards,
     identity,
     membership,
     origins,
 )
 from orgscope_lint.analysis import values as V
 from orgscope_lint.analysis.attributes import string_attributes
-from orgscope_lint.analysis.parent_scoping import pin_names, row_found, rows_of, rows_or_empty
+from orgscope_lint.analysis.parent_scoping import pin_names, rows_of, rows_or_empty
+from orgscope_lint.analysis.path_checks import EXPRESSION, PathChecks, unverified
 from orgscope_lint.analysis.positions import PositionIndex, call_key_parts
 from orgscope_lint.analysis.scopes import Scope
 from orgscope_lint.analysis.service_api import (
@@ -112,7 +112,7 @@ class FunctionState:
     exits: list[dict[str, str]] = field(default_factory=list)
 
 
-class ModuleInterpreter:
+class ModuleInterpreter(PathChecks):
     def __init__(
         self,
         module: cst.Module,
@@ -334,166 +334,6 @@ class ModuleInterpreter:
             self._assume(node.test, True, then_env)
         joined = join_envs([(then_env, condition), (else_env, f"not ({condition})")])
         env.vars, env.dead = joined.vars, joined.dead
-
-    def _assume(
-        self, test: cst.BaseExpression, truth: bool, env: Env, *, settled: bool = True
-    ) -> None:
-        """Record what `test` being `truth` proves on this path. Only a `settled` test
-        (the other outcome returned or raised) counts as an ownership check of a row."""
-        for fact in guards.established(test, truth):
-            if isinstance(fact, guards.Truthy):
-                self._assume_set(fact.node, env, settled)
-            elif isinstance(fact, guards.Member):
-                self._assume_member(fact.element, fact.collection, env)
-            elif fact.unless_public is not None:
-                self._assume_owned_or_public(fact.left, fact.right, env, settled)
-            else:
-                self._assume_equal(fact.left, fact.right, env, settled)
-                self._assume_equal(fact.right, fact.left, env, settled)
-
-    def _assume_member(
-        self, element: cst.BaseExpression, collection: cst.BaseExpression, env: Env
-    ) -> None:
-        """`x in allowed`, where `allowed` holds the principal's own tenants: x is one."""
-        if membership.trusted_collection(self._peek(collection, env), self.queries):
-            self._mark_principal(element, env)
-            if isinstance(element, cst.Name):
-                source = env.vars.get(membership.ALIAS + element.value)
-                if source is not None and source.text:
-                    self._mark_principal(cst.Name(source.text), env)
-
-    def _assume_set(self, node: cst.BaseExpression, env: Env, settled: bool = True) -> None:
-        matched = membership.any_match(node) if isinstance(node, cst.Call) else None
-        if matched is not None:
-            self._assume_member(*matched, env)
-            return
-        if isinstance(node, cst.Call):  # `if db.select_one(...) is None: raise`
-            row = self._call_rows.get(id(node))
-            if row is not None:
-                self._verify_pinned(row, env)
-                if settled:
-                    self._verify_member_of_row(row)
-            return
-        found = row_found(node, env.vars)  # `if not result.data: raise`
-        if found is not None:
-            self._verify_pinned(found, env)
-            if settled:
-                self._verify_member_of_row(found)
-            return
-        if not isinstance(node, cst.Name) or node.value not in env.vars:
-            return
-        value = env.vars[node.value]
-        origin = "principal" if value.origin == "unverified" else value.origin
-        env.vars[node.value] = replace(value, nullable=False, origin=origin)
-        self._verify_pinned(value, env)
-
-    def _verify_pinned(self, row: Value, env: Env) -> None:
-        """Check-then-act: the lookup's filter pinned these names, and it found a row."""
-        if row.kind != V.ROW or not row.row:
-            return
-        for name in row.verifies & env.vars.keys():
-            pinned = env.vars[name]
-            if pinned.origin is None or pinned.origin.startswith("request"):
-                env.vars[name] = replace(pinned, origin=f"verified:{row.row}")
-
-    def _compared_rows(self, node: cst.BaseExpression, other: Value, env: Env) -> None:
-        """`session["project_id"] != project["id"]`, raising: the first row is checked
-        against the second, which the verdict may find to be the caller's own (a
-        credential or identity lookup)."""
-        looked = self._peek(node, env)
-        column = guards.field_name(node)
-        if column is None or not looked.row or not other.row or looked.row == other.row:
-            return
-        if looked.row[0] == "q" and other.row[0] == "q":
-            index = int(looked.row[1:])
-            if index < len(self.queries):
-                checked = (other.row, column)
-                self.queries[index] = replace(self.queries[index], checked_against=checked)
-
-    def _verify_member_of_row(self, lookup: Value) -> None:
-        """A lookup pinned to the principal's own user and to the tenant read from an
-        earlier row (`account_user` by `user_id` and `row["account_id"]`) found a
-        membership, the code raising otherwise: the caller belongs to that row's tenant."""
-        if lookup.kind != V.ROW or not lookup.row or lookup.row[0] != "q":
-            return
-        if self._function is not None and self._function.exits:
-            return  # an earlier `return` (`if row["is_public"]: return row`) skipped it
-        index = int(lookup.row[1:])
-        if index >= len(self.queries):
-            return
-        pinned = {fact.key: fact for fact in self.queries[index].shape.keys if fact.always}
-        owner = (pinned.get(key) for key in self.config.owner_keys)
-        if not any(fact is not None and fact.origin == "principal" for fact in owner):
-            return
-        for key, fact in pinned.items():
-            row = fact.row or ""
-            if self._is_org_param(key) and row.startswith("q") and row != lookup.row:
-                self._mark_ownership_checked(row)
-
-    def _assume_equal(
-        self, node: cst.BaseExpression, other: cst.BaseExpression, env: Env, settled: bool
-    ) -> None:
-        trusted = self._peek(other, env)
-        if settled and trusted.origin != "principal":
-            self._compared_rows(node, trusted, env)
-        if trusted.origin != "principal" and not (
-            isinstance(other, cst.Name) and self._is_org_param(other.value)
-        ):
-            return
-        self._mark_principal(node, env)
-        looked = self._peek(node, env)
-        if settled and looked.row and isinstance(node, (cst.Subscript, cst.Attribute, cst.Call)):
-            # The row's tenant key matched the principal's: the row, and the id it was
-            # fetched by, belong to the caller.
-            self._mark_ownership_checked(looked.row)
-            base = _row_base(node)
-            if base is not None:
-                self._verify_pinned(self._peek(base, env), env)
-
-    def _assume_owned_or_public(
-        self, field: cst.BaseExpression, other: cst.BaseExpression, env: Env, settled: bool
-    ) -> None:
-        """The row is the caller's or public: reading it is safe, but neither the row's
-        key nor the id it was fetched by is the caller's (a write by it stays judged)."""
-        trusted = self._peek(other, env)
-        if trusted.origin != "principal" and not (
-            isinstance(other, cst.Name) and self._is_org_param(other.value)
-        ):
-            return
-        looked = self._peek(field, env)
-        if settled and looked.row and looked.row[0] == "q":
-            index = int(looked.row[1:])
-            if index < len(self.queries):
-                self.queries[index] = replace(self.queries[index], public_checked=True)
-
-    def _mark_principal(self, node: cst.BaseExpression, env: Env) -> None:
-        if isinstance(node, cst.Name) and node.value in env.vars:
-            env.vars[node.value] = replace(env.vars[node.value], origin="principal")
-        elif isinstance(node, (cst.Attribute, cst.Subscript)):
-            # `body.clerk_org_id` checked against the principal: that expression is safe.
-            env.vars[_EXPRESSION + self.code(node)] = Value(origin="principal")
-            self._checked_expressions = True
-
-    def _peek(self, node: cst.BaseExpression, env: Env) -> Value:
-        """A value without evaluating (no facts, no name ranks): names and their parts."""
-        if isinstance(node, cst.Name):
-            value = env.vars.get(node.value, V.TOP)
-            if node.value in self.config.principal_names and value.origin is None:
-                return replace(value, origin="principal")
-            return value
-        if isinstance(node, (cst.Subscript, cst.Attribute)):
-            return V.derived(self._peek(node.value, env))
-        if isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute):
-            base = self._peek(node.func.value, env)
-            return _unverified(V.derived(base)) if base.origin == "principal" else V.derived(base)
-        return V.TOP
-
-    def _mark_ownership_checked(self, ref: str) -> None:
-        index = int(ref[1:])
-        if ref[0] == "q" and index < len(self.queries):
-            self.queries[index] = replace(self.queries[index], ownership_checked=True)
-        elif ref[0] == "h" and index < len(self.helper_calls):
-            self.helper_calls[index] = replace(self.helper_calls[index], ownership_checked=True)
 
     def _exec_loop(self, node: cst.For | cst.While, env: Env) -> None:
         body_env = env.copy()
@@ -997,7 +837,7 @@ class ModuleInterpreter:
     def _checked(self, node: cst.BaseExpression, env: Env) -> Value | None:
         if not self._checked_expressions:
             return None
-        return env.vars.get(_EXPRESSION + self.code(node))
+        return env.vars.get(EXPRESSION + self.code(node))
 
     def _ev_binary(self, node: cst.BinaryOperation, env: Env) -> Value:
         left, right = self.ev(node.left, env), self.ev(node.right, env)
@@ -1073,7 +913,7 @@ class ModuleInterpreter:
         if name == "dict" and "dict" not in env.vars:
             return _dict_call(args)
         if name == "getattr" and len(args.positional) == 3:
-            return _unverified(V.derived(args.positional[0]))
+            return unverified(V.derived(args.positional[0]))
         if name not in env.vars:
             same = membership.same_items(name, args.positional)
             if same is not None:
@@ -1192,7 +1032,7 @@ class ModuleInterpreter:
     def _plain_method(self, name: str, receiver: Value, args: CallArgs) -> Value:
         if name == "get":
             part = V.derived(receiver)
-            return _unverified(part) if receiver.origin == "principal" else part
+            return unverified(part) if receiver.origin == "principal" else part
         if name in origins.REQUEST_BODY_METHODS and receiver.kind == V.UNKNOWN:
             return Value(origin="request:body") if receiver.text == "Request" else V.TOP
         if name in builder_api.RUNS:
@@ -1462,6 +1302,9 @@ _register()
 # -------------------------------------------------------------------- module-level helpers
 
 
+_BUILTIN_NAMES = frozenset(dir(__import__("builtins")))
+
+
 def _module_constants(module: cst.Module, db_classes: frozenset[str]) -> dict[str, Value]:
     """Top-level `NAME = "literal"` (table names and keys spelled through a constant) and
     `db = DatabaseService()`: module names a function may use wherever they are bound."""
@@ -1575,11 +1418,6 @@ def _returned_dict(returns: list[Value]) -> Shape | None:
     return V.to_shape(joined)
 
 
-_BUILTIN_NAMES = frozenset(dir(__import__("builtins")))
-# Environment keys for checked expressions: no Python name can start with this.
-_EXPRESSION = "·"
-
-
 def _as_dict(value: Value) -> Value:
     """`filters = by_id(i)`: a project function's result is a dict its summary resolves."""
     if value.kind != V.DICT and value.from_call:
@@ -1601,15 +1439,6 @@ def _mapped_row(args: CallArgs) -> Value | None:
         return None
     (only,) = args.positional
     return V.derived(only) if only.row and only.row.startswith("q") else None
-
-
-def _row_base(node: cst.BaseExpression) -> cst.BaseExpression | None:
-    """`row` in `row["k"]`, `row.k` or `row.get("k")`."""
-    if isinstance(node, (cst.Subscript, cst.Attribute)):
-        return node.value
-    if isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute):
-        return node.func.value
-    return None
 
 
 def _may_be_helper(name: str) -> bool:
@@ -1673,11 +1502,6 @@ def _verified_on_exit(exits: Sequence[dict[str, str]]) -> tuple[ArgFact, ...]:
     common = set(exits[0]).intersection(*exits[1:])
     refs = sorted({(name, exit[name]) for exit in exits for name in common})
     return tuple(ArgFact(name, origin) for name, origin in refs)
-
-
-def _unverified(value: Value) -> Value:
-    """`current_user.get("org")`: the principal's, but may be missing and never checked."""
-    return replace(value, origin="unverified", nullable=True)
 
 
 def _row(ref: str, node: cst.Call) -> Value:
