@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 
 import libcst as cst
 
@@ -25,9 +25,16 @@ from orgscope_lint.analysis import (
     origins,
 )
 from orgscope_lint.analysis import values as V
-from orgscope_lint.analysis.attributes import string_attributes
+from orgscope_lint.analysis.definitions import (
+    ClassInfo,
+    Definitions,
+    FunctionState,
+    param_names,
+    verified_params,
+)
 from orgscope_lint.analysis.parent_scoping import pin_names, rows_of, rows_or_empty
 from orgscope_lint.analysis.path_checks import EXPRESSION, PathChecks, unverified
+from orgscope_lint.analysis.paths import Env, join_envs
 from orgscope_lint.analysis.positions import PositionIndex, call_key_parts
 from orgscope_lint.analysis.scopes import Scope
 from orgscope_lint.analysis.service_api import (
@@ -38,8 +45,6 @@ from orgscope_lint.analysis.service_api import (
     query_from_call,
 )
 from orgscope_lint.analysis.syntax import (
-    annotated_classes,
-    annotation_names,
     dotted_name,
     first_arg_key,
     string_literal,
@@ -48,13 +53,11 @@ from orgscope_lint.analysis.system_context import SystemContexts
 from orgscope_lint.analysis.values import Value
 from orgscope_lint.config import Config
 from orgscope_lint.facts import (
-    ArgFact,
     CallFact,
     FunctionFact,
     HelperCall,
     Query,
     ServiceConstruction,
-    Shape,
     UndefinedName,
 )
 
@@ -64,55 +67,9 @@ _SEQ_MUTATORS = frozenset(
     {"append", "extend", "insert", "pop", "remove", "clear", "sort", "reverse"}
 )
 _DICT_MUTATORS = frozenset({"update", "setdefault", "pop", "clear", "copy", "get"})
-_ORG_PARAM_WORDS = ("org_id", "organization_id", "tenant_id")
 
 
-@dataclass
-class Env:
-    """The abstract state of one path through a function."""
-
-    vars: dict[str, Value] = field(default_factory=dict)
-    dead: bool = False  # the path returned or raised
-
-    def copy(self) -> Env:
-        return Env(dict(self.vars), self.dead)
-
-
-def join_envs(branches: Sequence[tuple[Env, str | None]]) -> Env:
-    live = [(env, cond) for env, cond in branches if not env.dead]
-    if not live:
-        return Env(dict(branches[0][0].vars), dead=True)
-    result, cond = live[0]
-    merged = dict(result.vars)
-    for env, other_cond in live[1:]:
-        for name in merged.keys() | env.vars.keys():
-            a, b = merged.get(name), env.vars.get(name)
-            if a is None or b is None:
-                merged[name] = a if a is not None else b  # type: ignore[assignment]
-            else:
-                merged[name] = V.join(a, b, cond, other_cond)
-        cond = None
-    return Env(merged)
-
-
-@dataclass
-class ClassInfo:
-    name: str
-    is_db: bool
-    attributes: dict[str, Value]
-
-
-@dataclass
-class FunctionState:
-    qualname: str
-    params: tuple[str, ...]
-    org_params: tuple[str, ...]
-    returns: list[Value] = field(default_factory=list)
-    # Per normal exit, the parameters a lookup had verified there: param -> "verified:q3".
-    exits: list[dict[str, str]] = field(default_factory=list)
-
-
-class ModuleInterpreter(PathChecks):
+class ModuleInterpreter(Definitions, PathChecks):
     def __init__(
         self,
         module: cst.Module,
@@ -231,7 +188,7 @@ class ModuleInterpreter(PathChecks):
                 self._emit_builder(value)
             if self._function is not None:
                 self._function.returns.append(value)
-                self._function.exits.append(_verified_params(self._function.params, env))
+                self._function.exits.append(verified_params(self._function.params, env))
             env.dead = True
         elif isinstance(node, cst.Assert):
             self.ev(node.test, env)
@@ -432,194 +389,6 @@ class ModuleInterpreter(PathChecks):
 
     # ---------------------------------------------------------------- functions and classes
 
-    def _exec_function(self, node: cst.FunctionDef, env: Env) -> None:
-        for decorator in node.decorators:
-            self.ev(decorator.decorator, env)
-        self._param_loads(node.params, env)
-        if node.returns is not None:
-            self.ev(node.returns.annotation, env)
-        self.scope.bind(node.name.value)
-        method_of = self._class if self.scope.kind == "class" else None
-        qualname = node.name.value
-        if method_of is not None:
-            qualname = f"{method_of.name}.{qualname}"
-        elif self._function is not None:
-            qualname = f"{self._function.qualname}.{qualname}"
-        span = self.positions.definition(
-            node.name.value, self._rank(("def", node.name.value), node)
-        )
-        params = _param_names(node.params)
-        org_params = tuple(p for p in params if self._is_org_param(p))
-        body_env = self._enter_params(node, params, method_of, env)
-        detected = self.system.at(span.line)
-        self.functions.append(
-            FunctionFact(
-                qualname=qualname,
-                name=node.name.value,
-                class_name=method_of.name if method_of else None,
-                db_class=bool(method_of and method_of.is_db),
-                params=params,
-                org_params=org_params,
-                span=span,
-                end_line=self.positions.definition_end(span),
-                system_dependency=origins.declared_dependency(
-                    node.decorators, _all_params(node.params), self.config.system_dependencies
-                ),
-                route=origins.route_path_params(node.decorators) is not None,
-                depends_on=tuple(
-                    sorted(set(origins.dependency_names(node.decorators, _all_params(node.params))))
-                ),
-                system_context=detected.reason,
-                platform_guard=detected.platform_guard,
-                registered=call_facts.registered(node.decorators),
-            )
-        )
-        saved = (self.scope, self._function, self._class)
-        self.scope = Scope("function", parent=self.scope, bindings=set(params))
-        state = self._function = FunctionState(qualname, params, org_params)
-        self._class = None
-        index = len(self.functions) - 1
-        try:
-            self._exec_suite(node.body, body_env)
-        finally:
-            self.scope, self._function, self._class = saved
-        if not body_env.dead:
-            state.exits.append(_verified_params(params, body_env))
-        returned = _returned_dict(state.returns)
-        self.functions[index] = replace(
-            self.functions[index], returns=returned, verifies=_verified_on_exit(state.exits)
-        )
-
-    def _enter_params(
-        self, node: cst.FunctionDef, params: tuple[str, ...], method_of: ClassInfo | None, env: Env
-    ) -> Env:
-        body_env = Env({k: v for k, v in env.vars.items() if k not in params})
-        route = origins.route_path_params(node.decorators)
-        declared = {p.name.value: p for p in _all_params(node.params)}
-        annotated = _param_annotations(node.params)
-        is_static = any(
-            dotted_name(d.decorator) in ("staticmethod", "classmethod") for d in node.decorators
-        )
-        for index, name in enumerate(params):
-            if index == 0 and method_of is not None and not is_static:
-                kind = V.SERVICE if method_of.is_db else V.OBJECT
-                body_env.vars[name] = Value(kind=kind, text=method_of.name)
-            elif annotated_classes(annotated.get(name)) & self.db_class_names:
-                cls = sorted(annotated_classes(annotated[name]) & self.db_class_names)[0]
-                body_env.vars[name] = Value(kind=V.SERVICE, text=cls)
-            else:
-                body_env.vars[name] = self._param_value(declared.get(name), name, route)
-        return body_env
-
-    def _param_value(self, param: cst.Param | None, name: str, route: set[str] | None) -> Value:
-        origin = (
-            origins.param_origin(param, route, self.config.principal_names)
-            if param is not None and name not in self.config.db_receivers
-            else None
-        )
-        annotation = param.annotation.annotation if param and param.annotation else None
-        if "Request" in annotation_names(annotation):
-            return Value(text="Request", params=frozenset({name}), origin=origin)
-        classes = sorted(c for c in annotated_classes(annotation) if c[:1].isupper())
-        if classes and classes != ["None"] and origin is None:
-            # `repo: CallRepository = Depends(...)`: calls of its methods may be helpers.
-            cls = next(c for c in classes if c != "None")
-            return Value(kind=V.OBJECT, text=cls, params=frozenset({name}))
-        return Value(params=frozenset({name}), origin=origin)
-
-    def _param_loads(self, params: cst.Parameters, env: Env) -> None:
-        ordered: list[cst.Param] = [*params.posonly_params, *params.params]
-        if isinstance(params.star_arg, cst.Param):
-            ordered.append(params.star_arg)
-        ordered.extend(params.kwonly_params)
-        if params.star_kwarg is not None:
-            ordered.append(params.star_kwarg)
-        for param in ordered:
-            if param.annotation is not None:
-                self.ev(param.annotation.annotation, env)
-            if param.default is not None:
-                self.ev(param.default, env)
-
-    def _is_org_param(self, name: str) -> bool:
-        return name in self.watched or name.endswith(_ORG_PARAM_WORDS)
-
-    def _exec_class(self, node: cst.ClassDef, env: Env) -> None:
-        for decorator in node.decorators:
-            self.ev(decorator.decorator, env)
-        base_names: set[str] = set()
-        for arg in node.bases:
-            self.ev(arg.value, env)
-            base_names.add(dotted_name(arg.value).rsplit(".", 1)[-1])
-        for arg in node.keywords:
-            self.ev(arg.value, env)
-        self.scope.bind(node.name.value)
-        name = node.name.value
-        inherited: dict[str, Value] = {}
-        for base in sorted(base_names & self._classes.keys()):
-            inherited.update(self._classes[base].attributes)
-        info = ClassInfo(
-            name=name,
-            is_db=name in self.db_classes or bool(base_names & self.db_class_names),
-            attributes={**inherited, **self._class_attributes(node)},
-        )
-        self._classes[name] = info
-        saved = (self.scope, self._class)
-        self.scope = Scope("class", parent=self.scope)
-        self._class = info
-        try:
-            self._exec_suite(node.body, env.copy())
-        finally:
-            self.scope, self._class = saved
-
-    def _class_attributes(self, node: cst.ClassDef) -> dict[str, Value]:
-        """`self.x = DatabaseService(...)`, `self.x = param: DatabaseService`, or
-        `x: DatabaseService`, anywhere in the class."""
-        found: dict[str, Value] = {}
-        classes = self.db_class_names
-        for stmt in _walk_statements(node.body):
-            if isinstance(stmt, cst.AnnAssign):
-                cls = annotated_classes(stmt.annotation.annotation) & classes
-                attr = _self_attribute(stmt.target) or (
-                    stmt.target.value if isinstance(stmt.target, cst.Name) else None
-                )
-                if cls and attr:
-                    found[attr] = Value(kind=V.SERVICE, text=sorted(cls)[0])
-            elif isinstance(stmt, cst.FunctionDef):
-                found.update(self._attributes_from_params(stmt, classes))
-            elif isinstance(stmt, cst.Assign) and isinstance(stmt.value, cst.Call):
-                cls_name = dotted_name(stmt.value.func).rsplit(".", 1)[-1]
-                if cls_name in classes:
-                    for target in stmt.targets:
-                        attr = _self_attribute(target.target)
-                        if attr:
-                            found[attr] = Value(kind=V.SERVICE, text=cls_name)
-        # `table = "projects"` / `self.table = PROJECTS`: a service attribute wins.
-        strings = string_attributes(node, _walk_statements(node.body), self._constants)
-        return {**strings, **found}
-
-    def _attributes_from_params(
-        self, method: cst.FunctionDef, classes: frozenset[str]
-    ) -> dict[str, Value]:
-        """`def __init__(self, store: DatabaseService): self.store = store`."""
-        typed = {
-            name: sorted(annotated_classes(annotation) & classes)[0]
-            for name, annotation in _param_annotations(method.params).items()
-            if annotated_classes(annotation) & classes
-        }
-        found: dict[str, Value] = {}
-        if not typed:
-            return found
-        for stmt in _walk_statements(method.body):
-            if isinstance(stmt, cst.Assign) and isinstance(stmt.value, cst.Name):
-                cls = typed.get(stmt.value.value)
-                for target in stmt.targets:
-                    attr = _self_attribute(target.target)
-                    if cls and attr:
-                        found[attr] = Value(kind=V.SERVICE, text=cls)
-        return found
-
-    # ---------------------------------------------------------------- binding
-
     def bind(self, target: cst.BaseExpression, value: Value, env: Env) -> None:
         if isinstance(target, cst.Name):
             self.scope.bind(target.value)
@@ -794,7 +563,7 @@ class ModuleInterpreter(PathChecks):
 
     def _ev_lambda(self, node: cst.Lambda, env: Env) -> Value:
         self._param_loads(node.params, env)
-        params = _param_names(node.params)
+        params = param_names(node.params)
         saved = self.scope
         self.scope = Scope("function", parent=saved, bindings=set(params))
         inner = Env({k: v for k, v in env.vars.items() if k not in params})
@@ -1341,81 +1110,8 @@ def _constant_value(node: cst.BaseExpression, db_classes: frozenset[str]) -> Val
     return None
 
 
-def _param_names(params: cst.Parameters) -> tuple[str, ...]:
-    names = [p.name.value for p in (*params.posonly_params, *params.params)]
-    if isinstance(params.star_arg, cst.Param):
-        names.append(params.star_arg.name.value)
-    names.extend(p.name.value for p in params.kwonly_params)
-    if params.star_kwarg is not None:
-        names.append(params.star_kwarg.name.value)
-    return tuple(names)
-
-
-def _all_params(params: cst.Parameters) -> list[cst.Param]:
-    found = [*params.posonly_params, *params.params, *params.kwonly_params]
-    for extra in (params.star_arg, params.star_kwarg):
-        if isinstance(extra, cst.Param):
-            found.append(extra)
-    return found
-
-
-def _param_annotations(params: cst.Parameters) -> dict[str, cst.BaseExpression]:
-    everything = [*params.posonly_params, *params.params, *params.kwonly_params]
-    return {p.name.value: p.annotation.annotation for p in everything if p.annotation is not None}
-
-
-def _self_attribute(node: cst.BaseExpression) -> str | None:
-    if (
-        isinstance(node, cst.Attribute)
-        and isinstance(node.value, cst.Name)
-        and node.value.value == "self"
-    ):
-        return node.attr.value
-    return None
-
-
-def _walk_statements(body: cst.BaseSuite) -> Iterable[cst.CSTNode]:
-    """Every small or compound statement below a suite, without entering expressions."""
-    stack: list[cst.CSTNode] = [body]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, (cst.SimpleStatementLine, cst.SimpleStatementSuite)):
-            yield from node.body
-        elif isinstance(node, (cst.IndentedBlock, cst.Else, cst.Finally)):
-            stack.extend(node.body if isinstance(node, cst.IndentedBlock) else [node.body])
-        elif isinstance(node, cst.BaseCompoundStatement):
-            yield node
-            stack.extend(
-                child
-                for child in node.children
-                if isinstance(
-                    child,
-                    (
-                        cst.BaseSuite,
-                        cst.Else,
-                        cst.Finally,
-                        cst.ExceptHandler,
-                        cst.If,
-                        cst.MatchCase,
-                    ),
-                )
-            )
-        elif isinstance(node, (cst.ExceptHandler, cst.MatchCase)):
-            stack.append(node.body)
-
-
 def _irrefutable(pattern: cst.MatchPattern) -> bool:
     return isinstance(pattern, cst.MatchAs) and pattern.pattern is None
-
-
-def _returned_dict(returns: list[Value]) -> Shape | None:
-    """The summary of a function that returns a dict on every path, else None."""
-    if not returns or any(r.kind != V.DICT for r in returns):
-        return None
-    joined = returns[0]
-    for value in returns[1:]:
-        joined = V.join(joined, value)
-    return V.to_shape(joined)
 
 
 def _as_dict(value: Value) -> Value:
@@ -1483,25 +1179,6 @@ def _sequence(values: Sequence[tuple[Value, bool]], positional: bool) -> Value:
         elif items is not None:
             items.append(value)
     return Value(kind=V.SEQ, element=element, items=tuple(items) if items is not None else None)
-
-
-def _verified_params(params: Sequence[str], env: Env) -> dict[str, str]:
-    found: dict[str, str] = {}
-    for name in params:
-        value = env.vars.get(name)
-        # Still the parameter's own value (not rebound to something else), now checked.
-        if value and name in value.params and (value.origin or "").startswith("verified:"):
-            found[name] = value.origin or ""
-    return found
-
-
-def _verified_on_exit(exits: Sequence[dict[str, str]]) -> tuple[ArgFact, ...]:
-    """The parameters verified on every normal exit, with each lookup relied on."""
-    if not exits:
-        return ()
-    common = set(exits[0]).intersection(*exits[1:])
-    refs = sorted({(name, exit[name]) for exit in exits for name in common})
-    return tuple(ArgFact(name, origin) for name, origin in refs)
 
 
 def _row(ref: str, node: cst.Call) -> Value:

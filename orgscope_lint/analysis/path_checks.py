@@ -21,7 +21,8 @@ from orgscope_lint.analysis.parent_scoping import row_found
 from orgscope_lint.analysis.values import Value
 
 if TYPE_CHECKING:
-    from orgscope_lint.analysis.interpreter import Env, FunctionState
+    from orgscope_lint.analysis.definitions import FunctionState
+    from orgscope_lint.analysis.paths import Env
     from orgscope_lint.config import Config
     from orgscope_lint.facts import HelperCall, Query
 
