@@ -158,6 +158,8 @@ class FunctionFact:
     # when it found nothing (`slot` = the parameter; one fact per lookup relied on):
     # what an access-check function such as a route dependency guarantees its caller.
     verifies: tuple[ArgFact, ...] = ()
+    # The read whose rows it returns on every path (`return sb.table(...)...execute()`).
+    returns_query: Span | None = None
 
 
 @dataclass(frozen=True)
@@ -187,6 +189,9 @@ class CallFact:
     span: Span
     function: str | None  # qualified name of the calling function
     snippet: str = ""
+    # The caller compared the row it got back with the principal right after the call,
+    # raising otherwise (`if item["org_id"] != me: raise`).
+    result_checked: bool = False
 
 
 @dataclass(frozen=True)

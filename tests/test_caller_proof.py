@@ -9,6 +9,8 @@ import shutil
 import time
 from pathlib import Path
 
+import pytest
+
 from orgscope_lint.analysis.caller_proof import Judgement, Proof, judge, leaks_in
 from orgscope_lint.config import load_config
 from orgscope_lint.engine import RunResult, run
@@ -306,3 +308,64 @@ def _age(root: Path, seconds: int = 60) -> None:
     for path in root.rglob("*"):
         if path.is_file():
             os.utime(path, (past, past))
+
+
+GET_ITEM = """
+def get_item(item_id):
+    return sb.table("items").select("*").eq("id", item_id).single().execute().data
+"""
+
+ROUTE_CHECKING = """from repo import get_item
+
+@router.get("/items/{{item_id}}")
+def read(item_id: str, current_user=Depends(get_current_user)):
+    item = get_item(item_id)
+{check}
+    return item
+"""
+
+ITEMS = "create table items (id uuid primary key, clerk_org_id text not null);\n"
+
+
+def _items_project(tmp_path: Path, check: str, helper: str = GET_ITEM) -> Path:
+    root = _project(tmp_path, {"repo.py": helper, "api.py": ROUTE_CHECKING.format(check=check)})
+    (root / "migrations").mkdir()
+    (root / "migrations" / "001.sql").write_text(ITEMS, encoding="utf-8")
+    return root
+
+
+RAISES = (
+    '    if item["clerk_org_id"] != current_user["clerk_org_id"]:\n        raise HTTPException(403)'
+)
+
+
+def test_a_caller_checking_the_returned_row_proves_the_read(tmp_path: Path) -> None:
+    result = _run(_items_project(tmp_path, RAISES))
+    assert _proof(result, "repo.py", 3) is Proof.VERIFIED
+    [warning] = result.active
+    assert (warning.path, warning.line, warning.code) == ("repo.py", 3, "ORG013")
+    assert "relies on its callers checking the row it returns (api.py:5)" in warning.message
+
+
+@pytest.mark.parametrize(
+    ("check", "helper"),
+    [
+        ("    log(item)", GET_ITEM),  # no check: the path id is the leak
+        (  # compared, but nothing raises
+            '    ok = item["clerk_org_id"] == current_user["clerk_org_id"]',
+            GET_ITEM,
+        ),
+        (  # compared with another request value, not the principal
+            '    if item["clerk_org_id"] != item_id:\n        raise HTTPException(403)',
+            GET_ITEM,
+        ),
+        (  # the helper writes before handing the row back: the check comes too late
+            RAISES,
+            GET_ITEM.replace('.select("*")', '.update({"seen": True})'),
+        ),
+    ],
+    ids=["no-check", "no-raise", "not-the-principal", "a-write"],
+)
+def test_what_a_returned_row_check_does_not_prove(tmp_path: Path, check: str, helper: str) -> None:
+    result = _run(_items_project(tmp_path, check, helper))
+    assert ("api.py", 5, "ORG001") in _codes(result)

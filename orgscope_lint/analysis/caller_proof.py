@@ -61,6 +61,7 @@ class Check:
     lookup: Span
     row: bool = False  # the id was read from the lookup's row, not checked by it
     lookup_path: str | None = None  # the lookup's file, when not the call site's
+    after: bool = False  # the caller checked the row it got back, right after the call
 
 
 @dataclass(frozen=True)
@@ -106,11 +107,22 @@ def judge(query: Query, path: str, fn: FunctionFact | None, project: Project) ->
     # Per call site, the best-pinned parameter decides: a query pinned to the principal's
     # own id is the principal's whatever else it is filtered by.
     judged = _combine(
-        _best([_site(site, fn, param, project, 0, here) for param in params]) for site in sites
+        _checked_after(site, fn, query)
+        or _best([_site(site, fn, param, project, 0, here) for param in params])
+        for site in sites
     )
     if judged.proof is Proof.LEAK and _told_who_asks(fn, path, params, project):
         return UNPROVEN
     return judged
+
+
+def _checked_after(site: Site, fn: FunctionFact, query: Query) -> Judgement | None:
+    """The function returns this read's rows, and the caller compared the row it got
+    back with the principal right after the call, raising otherwise: a post-fetch check
+    one call away. Whatever id it passed, nothing of another tenant's row is used."""
+    if not site.call.result_checked or fn.returns_query != query.span:
+        return None
+    return Judgement(Proof.VERIFIED, checks=(Check(site, site.call.span, after=True),))
 
 
 def _best(judged: list[Judgement]) -> Judgement:

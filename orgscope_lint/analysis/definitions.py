@@ -18,7 +18,8 @@ from orgscope_lint.analysis.paths import Env
 from orgscope_lint.analysis.scopes import Scope
 from orgscope_lint.analysis.syntax import annotated_classes, annotation_names, dotted_name
 from orgscope_lint.analysis.values import Value
-from orgscope_lint.facts import ArgFact, FunctionFact, Shape
+from orgscope_lint.facts import ArgFact, FunctionFact, Query, Shape
+from orgscope_lint.findings import Span
 
 # Parameter names that hold a tenant id whatever the configured key is called.
 _ORG_PARAM_WORDS = ("org_id", "organization_id", "tenant_id")
@@ -54,6 +55,7 @@ class Definitions:
     positions: PositionIndex
     system: SystemContexts
     functions: list[FunctionFact]
+    queries: list[Query]
     scope: Scope
     _function: FunctionState | None
     _class: ClassInfo | None
@@ -126,9 +128,22 @@ class Definitions:
         if not body_env.dead:
             state.exits.append(verified_params(params, body_env))
         returned = _returned_dict(state.returns)
+        rows_of = None if not body_env.dead else self._returned_read(state.returns)
         self.functions[index] = replace(
-            self.functions[index], returns=returned, verifies=_verified_on_exit(state.exits)
+            self.functions[index],
+            returns=returned,
+            verifies=_verified_on_exit(state.exits),
+            returns_query=rows_of,
         )
+
+    def _returned_read(self, returns: Sequence[Value]) -> Span | None:
+        """The read whose rows every `return` hands back, if one does."""
+        refs = {value.row for value in returns}
+        ref = refs.pop() if len(refs) == 1 else None
+        if not ref or ref[0] != "q" or int(ref[1:]) >= len(self.queries):
+            return None
+        query = self.queries[int(ref[1:])]
+        return query.span if query.operation in ("read", "count") else None
 
     def _enter_params(
         self, node: cst.FunctionDef, params: tuple[str, ...], method_of: ClassInfo | None, env: Env

@@ -41,6 +41,8 @@ class Reliance:
             places = sorted(
                 {f"{c.lookup_path or c.site.path}:{c.lookup.line}" for c in self.checks}
             )
+            if all(c.after for c in self.checks):
+                return f"relies on its callers checking the row it returns ({', '.join(places)})"
             return f"relies on what its callers checked before calling it ({', '.join(places)})"
         if self.dependency is not None:
             return self.dependency.describe()
@@ -110,9 +112,7 @@ def related(relied: Reliance, query: Query) -> tuple[Related, ...]:
             Related(
                 check.site.path,
                 check.site.call.span.line,
-                f"passes an id read from the scoped query at line {check.lookup.line}"
-                if check.row
-                else f"passes an id checked at {_place(check)}",
+                _passes(check),
             )
             for check in relied.checks
         )
@@ -122,6 +122,14 @@ def related(relied: Reliance, query: Query) -> tuple[Related, ...]:
     if relied.span is None:
         return ()
     return (Related("", relied.span.line, "the lookup it relies on"),)
+
+
+def _passes(check: caller_proof.Check) -> str:
+    if check.after:
+        return "checks the row it gets back against the caller"
+    if check.row:
+        return f"passes an id read from the scoped query at line {check.lookup.line}"
+    return f"passes an id checked at {_place(check)}"
 
 
 def _place(check: caller_proof.Check) -> str:

@@ -675,8 +675,9 @@ class ModuleInterpreter(Definitions, PathChecks):
         if not isinstance(func, cst.Name):
             self.ev(func, env)
         args = self._ev_args(node, env)
+        recorded = None
         if site is not None and isinstance(func, cst.Name) and name not in env.vars:
-            self._record_call(name, "", None, args, site)
+            recorded = self._record_call(name, "", None, args, site)
         if site is not None and name in self.db_class_names:
             return self._construction(name, args, env, site)
         if name == "dict" and "dict" not in env.vars:
@@ -712,8 +713,8 @@ class ModuleInterpreter(Definitions, PathChecks):
         if row is not None and short:
             # What the helper returned: its row if it is a scoped helper (provenance, and a
             # guard on it verifies the ids it was given), a spread dict if it builds one.
-            return replace(row, from_call=short, params=params)
-        return Value(from_call=short, params=params) if short else V.TOP
+            return replace(row, from_call=short, params=params, call=recorded)
+        return Value(from_call=short, params=params, call=recorded) if short else V.TOP
 
     def _tenant_var(self, env: Env) -> str | None:
         """The variable provably holding the principal's tenant id, if exactly one does."""
@@ -737,10 +738,11 @@ class ModuleInterpreter(Definitions, PathChecks):
         site = (key, self._rank(key, node))
         receiver = self.ev(func.value, env)
         args = self._ev_args(node, env)
+        recorded = None
         if receiver.kind in (V.OBJECT, V.SERVICE) and receiver.text:
-            self._record_call(name, receiver_text, receiver.text, args, site)
+            recorded = self._record_call(name, receiver_text, receiver.text, args, site)
         elif receiver_text in self._imported:  # `thread_service.get_thread(...)`
-            self._record_call(name, receiver_text, None, args, site)
+            recorded = self._record_call(name, receiver_text, None, args, site)
         elif receiver.kind == V.UNKNOWN:
             self.escaped.add(name)  # a receiver of unknown type: maybe a project class
         if name in self.db_class_names:  # `app.db.DatabaseService(...)`
@@ -768,8 +770,10 @@ class ModuleInterpreter(Definitions, PathChecks):
         if self._is_db_receiver(func.value, receiver):
             return self._db_call(node, name, receiver_text, receiver, args, site, env)
         if receiver.kind == V.OBJECT and receiver.text:
-            return self._helper_call(node, name, receiver_text, receiver, args, site)
-        return self._plain_method(name, receiver, args)
+            found = self._helper_call(node, name, receiver_text, receiver, args, site)
+            return replace(found, call=recorded)
+        result = self._plain_method(name, receiver, args)
+        return replace(result, call=recorded) if recorded is not None else result
 
     def _record_call(
         self,
@@ -778,10 +782,11 @@ class ModuleInterpreter(Definitions, PathChecks):
         receiver_class: str | None,
         args: CallArgs,
         site: tuple,
-    ) -> None:
-        """A call that may reach a project function: where its arguments come from."""
+    ) -> int | None:
+        """A call that may reach a project function: where its arguments come from (its
+        index among the call facts)."""
         if not call_facts.may_be_project_call(name) and not receiver_text:
-            return
+            return None
         span = self.positions.call(*site)
         self.calls.append(
             CallFact(
@@ -797,6 +802,7 @@ class ModuleInterpreter(Definitions, PathChecks):
                 snippet=self.positions.line_text(span.line),
             )
         )
+        return len(self.calls) - 1
 
     def _plain_method(self, name: str, receiver: Value, args: CallArgs) -> Value:
         if name == "get":

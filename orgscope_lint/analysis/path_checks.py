@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from orgscope_lint.analysis.definitions import FunctionState
     from orgscope_lint.analysis.paths import Env
     from orgscope_lint.config import Config
-    from orgscope_lint.facts import HelperCall, Query
+    from orgscope_lint.facts import CallFact, HelperCall, Query
 
 # Environment keys for checked expressions: no Python name can start with this.
 EXPRESSION = "·"
@@ -49,6 +49,7 @@ class PathChecks:
     shares the interpreter's state, declared here)."""
 
     queries: list[Query]
+    calls: list[CallFact]
     helper_calls: list[HelperCall]
     config: Config
     _call_rows: dict[int, Value]
@@ -167,6 +168,8 @@ class PathChecks:
         ):
             return
         self._mark_principal(node, env)
+        if settled:
+            self._result_checked(node, env)
         looked = self._peek(node, env)
         if settled and looked.row and isinstance(node, (cst.Subscript, cst.Attribute, cst.Call)):
             # The row's tenant key matched the principal's: the row, and the id it was
@@ -175,6 +178,14 @@ class PathChecks:
             base = _row_base(node)
             if base is not None:
                 self._verify_pinned(self._peek(base, env), env)
+
+    def _result_checked(self, node: cst.BaseExpression, env: Env) -> None:
+        """`item = get_item(item_id)` then `if item["org_id"] != me: raise`: the caller
+        checked the row the function returned, which its summary may be proven by."""
+        base = _row_base(node)
+        index = self._peek(base, env).call if base is not None else None
+        if index is not None and index < len(self.calls):
+            self.calls[index] = replace(self.calls[index], result_checked=True)
 
     def _assume_owned_or_public(
         self, field: cst.BaseExpression, other: cst.BaseExpression, env: Env, settled: bool

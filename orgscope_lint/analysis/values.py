@@ -54,6 +54,9 @@ class Value:
     # A SEQ's items by position, when a literal gave them (`[q1, q2]`, `gather(a, b)`):
     # unpacking `a, b = ...` keeps which row is which.
     items: tuple[Value, ...] | None = None
+    # The result of a call that may reach a project function: its index among the
+    # module's call facts, so a check of the result can be recorded on that call.
+    call: int | None = None
     origin: str | None = None  # see ORIGIN_RANK
     row: str | None = None  # ROW, or read from one: the fact behind it ("q3", "h1")
     # ROW: variables the query's filter pinned; a guard on the row verifies them.
