@@ -209,23 +209,30 @@ class FactsCache:
     def store_schema(self, schema: Schema) -> None:
         self._write_entry(self._schema_path(schema.fingerprint), schema)
 
-    def load_context(self, key: str) -> dict | None:
-        """The project's summary index (see `context`) stored under `key`."""
-        stored = self._read_entry(self._beside("context") / key)
-        if not isinstance(stored, dict):
+    def load_context(self, key: str) -> tuple[dict, dict] | None:
+        """The project's summary index (see `context`) stored under `key`, and its
+        overlay: the entries changed since the index was last written whole. None when
+        there is no usable index; a damaged or refused overlay is an empty one (its
+        entries are then summarised again, and it is rewritten)."""
+        index = _index_or_none(self._read_entry(self._context_path(key)))
+        if index is None:
             return None
-        for shown, entry in stored.items():
-            if not (
-                isinstance(shown, str)
-                and isinstance(entry, tuple)
-                and len(entry) == 3
-                and isinstance(entry[2], FileFacts)
-            ):
-                return None
-        return stored
+        overlay = _index_or_none(self._read_entry(self._context_path(key, overlay=True)))
+        return index, overlay or {}
 
     def store_context(self, key: str, index: dict) -> None:
-        self._write_entry(self._beside("context") / key, index)
+        """The whole index; the overlay it absorbs is removed."""
+        self._write_entry(self._context_path(key), index)
+        _unlink_quietly(str(self._context_path(key, overlay=True)))
+
+    def store_context_overlay(self, key: str, overlay: dict) -> None:
+        """Only the entries that differ from the stored index: a hook run that changed
+        a few of them does not rewrite (and re-pickle) the index of the whole project."""
+        self._write_entry(self._context_path(key, overlay=True), overlay)
+
+    def _context_path(self, key: str, *, overlay: bool = False) -> Path:
+        # Each layer is signed with its own name: one cannot pass for the other.
+        return self._beside("context") / (f"{key}.overlay" if overlay else key)
 
     def load_findings(self, key: str) -> list[Finding] | None:
         """The findings of an earlier run with exactly these inputs (see engine._run_key)."""
@@ -534,6 +541,22 @@ class _SafeUnpickler(pickle.Unpickler):
             if isinstance(found, type) and (is_dataclass(found) or issubclass(found, enum.Enum)):
                 return found
         raise pickle.UnpicklingError(f"refused to load {module}.{name} from the cache")
+
+
+def _index_or_none(stored: object) -> dict | None:
+    """A summary index as `context` stores it (display path -> (stamp, digest, summary
+    facts)), or None for anything else."""
+    if not isinstance(stored, dict):
+        return None
+    for shown, entry in stored.items():
+        if not (
+            isinstance(shown, str)
+            and isinstance(entry, tuple)
+            and len(entry) == 3
+            and isinstance(entry[2], FileFacts)
+        ):
+            return None
+    return stored
 
 
 def _list_of(stored: object, kind: type) -> list | None:
