@@ -230,12 +230,26 @@ class FactsCache:
         a few of them does not rewrite (and re-pickle) the index of the whole project."""
         self._write_entry(self._context_path(key, overlay=True), overlay)
 
-    def _context_path(self, key: str, *, overlay: bool = False) -> Path:
+    def load_digests(self, key: str) -> dict[str, tuple[tuple[int, int] | None, str]] | None:
+        """The stamp and digest of every file the index under `key` holds: a few hundred
+        kilobytes where the index is tens of megabytes."""
+        stored = self._read_entry(self._context_path(key, suffix=".digests"))
+        if not isinstance(stored, dict):
+            return None
+        for shown, entry in stored.items():
+            if not (isinstance(shown, str) and _is_stamped_digest(entry)):
+                return None
+        return stored
+
+    def store_digests(self, key: str, table: dict) -> None:
+        self._write_entry(self._context_path(key, suffix=".digests"), table)
+
+    def _context_path(self, key: str, *, overlay: bool = False, suffix: str = "") -> Path:
         # Each layer is signed with its own name: one cannot pass for the other.
-        return self._beside("context") / (f"{key}.overlay" if overlay else key)
+        return self._beside("context") / (f"{key}.overlay" if overlay else f"{key}{suffix}")
 
     def load_findings(self, key: str) -> list[Finding] | None:
-        """The findings of an earlier run with exactly these inputs (see engine._run_key)."""
+        """The findings of an earlier run with exactly these inputs (see engine._state_of)."""
         return _list_of(self._read_entry(self._beside("runs") / key), Finding)
 
     def store_findings(self, key: str, findings: list[Finding]) -> None:
@@ -557,6 +571,16 @@ def _index_or_none(stored: object) -> dict | None:
         ):
             return None
     return stored
+
+
+def _is_stamped_digest(entry: object) -> bool:
+    """(stamp or None, hex digest), a stamp being (mtime in nanoseconds, size)."""
+    if not (isinstance(entry, tuple) and len(entry) == 2 and isinstance(entry[1], str)):
+        return False
+    stamp = entry[0]
+    return stamp is None or (
+        isinstance(stamp, tuple) and len(stamp) == 2 and all(type(n) is int for n in stamp)
+    )
 
 
 def _list_of(stored: object, kind: type) -> list | None:

@@ -89,7 +89,7 @@ def context_summaries(
         stamp = rest_stamps.get(shown)
         if entry is not None and stamp is not None and entry[0] == stamp:
             updated[shown] = entry
-        elif entry is not None and _digest(path) == entry[1]:
+        elif entry is not None and file_digest(path) == entry[1]:
             updated[shown] = (stamp, entry[1], entry[2])
         else:
             misses.append((path, shown))
@@ -121,6 +121,7 @@ def persist(
     cache, key = store
     if base is None:
         cache.store_context(key, updated)
+        cache.store_digests(key, _keys_of(updated))
         return
     base_keys = _keys_of(base)
     changed = {
@@ -135,9 +136,15 @@ def persist(
         cache.store_context(key, updated)
     elif _keys_of(changed) != _keys_of(overlay):
         cache.store_context_overlay(key, changed)
+    else:
+        return
+    # What a later run needs to tell whether the project is as a complete run saw it
+    # (`engine._state_key`), without unpickling the summaries.
+    cache.store_digests(key, _keys_of(updated))
 
 
-def _digest(path: Path) -> str | None:
+def file_digest(path: Path) -> str | None:
+    """The SHA-256 of the file's bytes, as the facts cache keys them; None if unreadable."""
     try:
         return hashlib.sha256(path.read_bytes()).hexdigest()
     except OSError:
