@@ -248,6 +248,26 @@ class FactsCache:
         # Each layer is signed with its own name: one cannot pass for the other.
         return self._beside("context") / (f"{key}.overlay" if overlay else f"{key}{suffix}")
 
+    def load_edits(self, shown: str, digest: str, wanted: tuple) -> dict | None:
+        """The text edits of the `wanted` fixes in this file, computed from these bytes
+        (see `fix_edits`); one entry per file, overwritten when either changes."""
+        stored = self._read_entry(self._edits_path(shown))
+        if not (isinstance(stored, tuple) and len(stored) == 4):
+            return None
+        path, stored_digest, stored_wanted, edits = stored
+        if (path, stored_digest, stored_wanted) != (shown, digest, wanted):
+            return None
+        if not (isinstance(edits, dict) and set(edits) == set(wanted)):
+            return None
+        return edits if all(e is None or isinstance(e, dict) for e in edits.values()) else None
+
+    def store_edits(self, shown: str, digest: str, wanted: tuple, edits: dict) -> None:
+        self._write_entry(self._edits_path(shown), (shown, digest, wanted, edits))
+
+    def _edits_path(self, shown: str) -> Path:
+        key = hashlib.sha256(shown.encode("utf-8", "surrogateescape")).hexdigest()
+        return self._beside("edits") / key[:2] / key[2:]
+
     def load_findings(self, key: str) -> list[Finding] | None:
         """The findings of an earlier run with exactly these inputs (see engine._state_of)."""
         return _list_of(self._read_entry(self._beside("runs") / key), Finding)

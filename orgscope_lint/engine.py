@@ -37,6 +37,8 @@ class RunResult:
     files_checked: int
     project: Project
     facts: list[FileFacts] = field(default_factory=list)
+    # The cache the run used, for what the caller derives from its findings (fix edits).
+    cache: FactsCache | None = None
 
     @property
     def active(self) -> list[Finding]:
@@ -111,7 +113,7 @@ def run(
         known = cache.load_findings(state) if state is not None else None
         if known is not None:
             own = _own_findings(known, paths, checked, found.problems, project, cwd)
-            return RunResult(own, len(found.files), project, [])
+            return RunResult(own, len(found.files), project, [], cache)
     checked_stamps = stamps(checked) if cache is not None else {}
     digests: dict[str, str] = {}
     facts = collect_facts(
@@ -160,7 +162,7 @@ def run(
         complete = _state_of(everything, walk[1], project, rules, cwd, digests)
         if complete is not None:
             cache.store_findings(complete, findings)
-    return RunResult(findings, len(found.files), project, facts)
+    return RunResult(findings, len(found.files), project, facts, cache)
 
 
 def _whole_project(paths: Sequence[Path], config: Config) -> bool:

@@ -10,12 +10,22 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from orgscope_lint.findings import Finding
-from orgscope_lint.fix import Change, Edit, changes
+
+if TYPE_CHECKING:
+    from orgscope_lint.cache import FactsCache
+    from orgscope_lint.fix import Change, Edit
+    from orgscope_lint.sources import SourceText, Unreadable
+
+# (line, column, kind, name, var): the fields of `fix.Edit`, as plain data a cache
+# entry can hold.
+EditKey = tuple[int, int, str, str, str]
+TextEdit = dict[str, object]
 
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 _FIX_KEYS = frozenset({"kind", "name", "var"})
@@ -30,32 +40,64 @@ def describe(kind: str, name: str, var: str, operation: str | None) -> str:
     return f'Add `"{name}": {var}` to the {target}'
 
 
-def with_edits(findings: Iterable[Finding], cwd: Path) -> list[Finding]:
+def with_edits(
+    findings: Iterable[Finding], cwd: Path, cache: FactsCache | None = None
+) -> list[Finding]:
     """The findings, each fix carrying its `message` and `edits`; a fix `--fix` would not
-    make on the file as it is now (edited since, unreadable) is dropped."""
-    from orgscope_lint.sources import SourceText, read_source
+    make on the file as it is now (edited since, unreadable) is dropped. With a `cache`,
+    the edits of a file whose bytes and wanted fixes are unchanged are read from it:
+    computing them parses the file with LibCST twice."""
+    from orgscope_lint.sources import read_source
 
     findings = list(findings)
-    by_path: dict[str, dict[Edit, int]] = defaultdict(dict)
+    by_path: dict[str, dict[EditKey, int]] = defaultdict(dict)
     for index, finding in enumerate(findings):
         fix = finding.fix
         if fix and not finding.suppressed and fix.keys() >= _FIX_KEYS:
             kind, name, var = (str(fix[key]) for key in ("kind", "name", "var"))
-            by_path[finding.path][Edit(finding.line, finding.column, kind, name, var)] = index
+            by_path[finding.path][(finding.line, finding.column, kind, name, var)] = index
     for path, wanted in by_path.items():
-        source = read_source(cwd / path)
-        text = source.text if isinstance(source, SourceText) else ""
-        made = {change.edit: change for change in changes(text, list(wanted))} if text else {}
-        for edit, index in wanted.items():
+        made = file_edits(path, read_source(cwd / path), sorted(wanted), cache)
+        for key, index in wanted.items():
             finding = findings[index]
-            change = made.get(edit)
-            edits = _text_edit(text, change) if change is not None else None
+            edit = made.get(key)
             fix = None
-            if edits is not None:
-                message = describe(edit.kind, edit.name, edit.var, finding.operation)
-                fix = {**(finding.fix or {}), "message": message, "edits": [edits]}
+            if edit is not None:
+                message = describe(key[2], key[3], key[4], finding.operation)
+                fix = {**(finding.fix or {}), "message": message, "edits": [edit]}
             findings[index] = replace(finding, fix=fix)
     return findings
+
+
+def file_edits(
+    shown: str,
+    source: SourceText | Unreadable,
+    wanted: Sequence[EditKey],
+    cache: FactsCache | None,
+) -> dict[EditKey, TextEdit | None]:
+    """The text edit of each wanted fix in the file (None: `--fix` would not make it)."""
+    from orgscope_lint.sources import SourceText
+
+    if not isinstance(source, SourceText) or not source.text:
+        return {}
+    wanted = tuple(wanted)
+    if cache is not None:
+        known = cache.load_edits(shown, source.digest, wanted)
+        if known is not None:
+            return known
+    # Imported here: LibCST is a fifth of a hook run's start-up, needed only on a miss.
+    from orgscope_lint.fix import Edit, changes
+
+    text = source.text
+    made = {_key_of(change.edit): change for change in changes(text, [Edit(*k) for k in wanted])}
+    edits = {key: _text_edit(text, made[key]) if key in made else None for key in wanted}
+    if cache is not None:
+        cache.store_edits(shown, source.digest, wanted, edits)
+    return edits
+
+
+def _key_of(edit: Edit) -> EditKey:
+    return (edit.line, edit.column, edit.kind, edit.name, edit.var)
 
 
 def _text_edit(text: str, change: Change) -> dict[str, object] | None:
