@@ -268,6 +268,21 @@ class FactsCache:
         key = hashlib.sha256(shown.encode("utf-8", "surrogateescape")).hexdigest()
         return self._beside("edits") / key[:2] / key[2:]
 
+    def load_judgements(self, fingerprint: str) -> dict | None:
+        """The row-level-security judgements (`rls.policies.judge`) earlier runs made on
+        the migrations with this fingerprint."""
+        stored = self._read_entry(self._beside("rls") / fingerprint)
+        if not isinstance(stored, dict):
+            return None
+        for key, scope in stored.items():
+            if not (_is_judgement_key(key) and type(scope) is int):
+                return None
+        return stored
+
+    def store_judgements(self, fingerprint: str, judgements: dict) -> None:
+        # One entry at a time: judgements on other migrations are not looked up again.
+        self._store_latest("rls", fingerprint, judgements)
+
     def load_findings(self, key: str) -> list[Finding] | None:
         """The findings of an earlier run with exactly these inputs (see engine._state_of)."""
         return _list_of(self._read_entry(self._beside("runs") / key), Finding)
@@ -601,6 +616,17 @@ def _is_stamped_digest(entry: object) -> bool:
     return stamp is None or (
         isinstance(stamp, tuple) and len(stamp) == 2 and all(type(n) is int for n in stamp)
     )
+
+
+def _is_judgement_key(key: object) -> bool:
+    """(expression, tenant key, legacy keys, owner columns, caller settings)."""
+    if not (isinstance(key, tuple) and len(key) == 5):
+        return False
+    expression, tenant_key, *sets = key
+    names_ok = all(
+        isinstance(names, tuple) and all(isinstance(n, str) for n in names) for names in sets
+    )
+    return isinstance(expression, str) and isinstance(tenant_key, str) and names_ok
 
 
 def _list_of(stored: object, kind: type) -> list | None:

@@ -115,6 +115,7 @@ def run(
             own = _own_findings(known, paths, checked, found.problems, project, cwd)
             return RunResult(own, len(found.files), project, [], cache)
     checked_stamps = stamps(checked) if cache is not None else {}
+    known_judgements = _remember_judgements(project, cache)
     digests: dict[str, str] = {}
     facts = collect_facts(
         checked,
@@ -156,6 +157,7 @@ def run(
             raise InternalError.during(file_facts.path, exc) from None
     findings.extend(schema_findings(project, rules, paths, cwd))
     findings.sort(key=Finding.sort_key)
+    _store_judgements(project, cache, known_judgements)
     if cache is not None and not need_facts and whole and report_only is None:
         # A complete run: keyed by the bytes it read, so that a partial run over the
         # same project can take its findings.
@@ -284,6 +286,26 @@ def _schema(config: Config, cache: FactsCache | None) -> Schema:
         if cache is not None:
             cache.store_schema(schema)
     return schema
+
+
+def _remember_judgements(project: Project, cache: FactsCache | None) -> int:
+    """Seed the row-level-security judgements with those earlier runs made on these
+    migrations; how many there were."""
+    from orgscope_lint.rls import policies
+
+    known = cache.load_judgements(project.schema.fingerprint) if cache is not None else None
+    if known:
+        policies.remember(known)
+    return len(known or ())
+
+
+def _store_judgements(project: Project, cache: FactsCache | None, known: int) -> None:
+    """Leave the judgements of this run to the next one, if it made new ones."""
+    from orgscope_lint.rls import policies
+
+    made = policies.judgements()
+    if cache is not None and len(made) > known:
+        cache.store_judgements(project.schema.fingerprint, made)
 
 
 def _reported(files: Sequence[Path], report_only: Collection[str] | None) -> list[Path]:

@@ -265,3 +265,56 @@ def test_a_tampered_digest_table_is_refused(layered: Path, monkeypatch, damage: 
     # Without a table it can trust, the run analyses and rules run; its result is right.
     findings, checked = _run(monkeypatch, "routes.py")
     assert (findings, checked > 0) == ([("routes.py", 3, "ORG004")], True)
+
+
+# --- row-level-security judgements are remembered per migrations ---
+
+
+def _new_process(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Forget the judgements this process made, as a new run would; count the policy
+    expressions parsed from then on."""
+    from orgscope_lint.rls import policies
+
+    monkeypatch.setattr(policies, "_judged", {})
+    policies._judge_text.cache_clear()
+    parsed: list[str] = []
+    real = getattr(policies._parse, "counted", policies._parse)
+
+    def counting(expression: str):
+        parsed.append(expression)
+        return real(expression)
+
+    counting.counted = real  # type: ignore[attr-defined]
+    monkeypatch.setattr(policies, "_parse", counting)
+    return parsed
+
+
+def test_rls_judgements_are_remembered_across_runs(layered: Path, monkeypatch) -> None:
+    parsed = _new_process(monkeypatch)
+    first = _run(monkeypatch, "api.py")  # a partial run: its rules run
+    assert parsed, "the finding's message judges the policy"
+    parsed = _new_process(monkeypatch)
+    assert _run(monkeypatch, "api.py")[0] == first[0]
+    assert parsed == []
+    # Other migrations: judged anew.
+    (layered / "migrations" / "003.sql").write_text("create policy q on calls using (1 = 1);\n")
+    _age(layered, seconds=30)
+    parsed = _new_process(monkeypatch)
+    _run(monkeypatch, "api.py")
+    assert parsed
+
+
+@pytest.mark.parametrize("damage", ["flip", "plant"])
+def test_a_tampered_rls_entry_is_refused(layered: Path, monkeypatch, damage: str) -> None:
+    _new_process(monkeypatch)
+    first = _run(monkeypatch, "api.py")
+    (entry,) = [p for p in (layered / ".orgscope_cache" / "rls").rglob("*") if p.is_file()]
+    data = bytearray(entry.read_bytes())
+    if damage == "flip":
+        data[len(data) // 2] ^= 1
+    else:
+        data[10:42] = bytes(32)  # a well-formed entry, signed with another key
+    entry.write_bytes(bytes(data))
+    parsed = _new_process(monkeypatch)
+    assert _run(monkeypatch, "api.py")[0] == first[0]
+    assert parsed, "judged again from the policies"
