@@ -67,6 +67,7 @@ import importlib
 import io
 import os
 import pickle
+import re
 import secrets
 import shutil
 import stat
@@ -84,6 +85,8 @@ from orgscope_lint.findings import Finding
 from orgscope_lint.schema import Schema
 
 CACHE_DIR_NAME = ".orgscope_cache"
+# `__version__ = version = '1.8.6'` in a generated `_version.py`.
+_VERSION_LINE = re.compile(r"""^__version__\s*=\s*(?:version\s*=\s*)?['"]([^'"]+)['"]""", re.M)
 # Bump when the layout or the pickled payload changes shape.
 FORMAT = 2
 # The first bytes of every entry, then its 32-byte signature, then the pickled payload.
@@ -548,6 +551,19 @@ def _code_digest() -> str:
 
 @lru_cache(maxsize=1)
 def _libcst_version() -> str:
+    """LibCST's version as its own `_version.py` states it: found without importing
+    LibCST (a fifth of a hook run's start-up) or `importlib.metadata` (which scans the
+    installed distributions)."""
+    from importlib.util import find_spec
+
+    with contextlib.suppress(ImportError, OSError, ValueError):
+        spec = find_spec("libcst")
+        locations = spec.submodule_search_locations if spec is not None else None
+        if locations:
+            text = (Path(next(iter(locations))) / "_version.py").read_text(encoding="utf-8")
+            found = _VERSION_LINE.search(text)
+            if found is not None:
+                return found.group(1)
     from importlib.metadata import PackageNotFoundError, version
 
     try:

@@ -93,9 +93,7 @@ def run(
         respect_gitignore=config.respect_gitignore,
         force_exclude=force_exclude,
     )
-    # Imported here: the worker processes import `parallel`, which imports this module.
     from orgscope_lint.cache import FactsCache, cache_location
-    from orgscope_lint.parallel import collect_facts
 
     where = cache_location(config, cache_dir) if use_cache else None
     cache = FactsCache.open(where[0], config, chosen=where[1]) if where is not None else None
@@ -116,6 +114,10 @@ def run(
             return RunResult(own, len(found.files), project, [], cache)
     checked_stamps = stamps(checked) if cache is not None else {}
     known_judgements = _remember_judgements(project, cache)
+    # Imported here: the worker processes import `parallel`, which imports this module;
+    # and a run answered by the shortcut above needs no multiprocessing.
+    from orgscope_lint.parallel import collect_facts
+
     digests: dict[str, str] = {}
     facts = collect_facts(
         checked,
