@@ -2,10 +2,13 @@
 
 What is cached, and keyed by what
 ---------------------------------
-Only per-file *facts* are cached, never findings. Facts depend on the file's bytes, on
-the path shown for it (`FileFacts.path` carries it), on the configuration and on the
-code that produced them; findings also depend on the schema and on every other file
-(project-wide summaries), and are cheap to recompute from facts. So:
+Mostly per-file *facts*. Facts depend on the file's bytes, on the path shown for it
+(`FileFacts.path` carries it), on the configuration and on the code that produced
+them; findings also depend on the schema and on every other file (project-wide
+summaries), so they are kept only for a complete run, keyed by every file's digest
+(`engine._state_of`). The other entries (the replayed schema, row-level-security
+judgements, the summary index and its overlay, fix edits) are listed in
+`docs/architecture.md`; all of them are signed and loaded as below. For facts:
 
 - the *namespace* (one directory) is a hash of the entry format, the tool's version, a
   hash of the package's own source (an edited analysis must not serve stale facts,
