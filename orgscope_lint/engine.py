@@ -16,7 +16,7 @@ from orgscope_lint.analysis import analyze_module, relevance_pattern
 from orgscope_lint.config import Config
 from orgscope_lint.context import Stamp, context_summaries, file_digest, stamps
 from orgscope_lint.crash import InternalError
-from orgscope_lint.discovery import discover
+from orgscope_lint.discovery import Discovered, discover
 from orgscope_lint.facts import FileError, FileFacts
 from orgscope_lint.findings import Finding, Span
 from orgscope_lint.paths import resolved
@@ -80,7 +80,8 @@ def run(
     report_only: Collection[str] | None = None,
 ) -> RunResult:
     """Check `paths`. Without `need_facts` (the `check` command: only findings count) a
-    run whose files, schema and settings are all unchanged reuses the last findings.
+    run over a project whose files, schema and settings are all as the last complete
+    run saw them reuses that run's findings on its own files.
     With `report_only` (real absolute paths: a pull request's changed files) only those
     files are checked; the others count as the project around them."""
     cwd = cwd or Path.cwd()
@@ -102,16 +103,12 @@ def run(
     walk = (found.files, found.problems) if whole else _walk_project(config)
     everything = [(path, display_path(path, cwd)) for path in walk[0]]
     checked = [(path, display_path(path, cwd)) for path in _reported(found.files, report_only)]
-    # A path named on the command line can be a problem only for this run (a `.sql`
-    # file is not Python): the complete run never reported on it.
-    if cache is not None and not need_facts and set(found.problems) <= set(walk[1]):
-        # Every file as a complete run saw it: that run's findings on this run's files
-        # are this run's findings, without loading a summary or running a rule.
-        state = _state_key(everything, walk[1], project, rules, cwd, cache)
-        known = cache.load_findings(state) if state is not None else None
+    if cache is not None and not need_facts:
+        known = _from_complete_run(
+            paths, found, walk, everything, checked, project, rules, cwd, cache
+        )
         if known is not None:
-            own = _own_findings(known, paths, checked, found.problems, project, cwd)
-            return RunResult(own, len(found.files), project, [], cache)
+            return RunResult(known, len(found.files), project, [], cache)
     checked_stamps = stamps(checked) if cache is not None else {}
     known_judgements = _remember_judgements(project, cache)
     # Imported here: the worker processes import `parallel`, which imports this module;
@@ -172,6 +169,31 @@ def run(
 def _whole_project(paths: Sequence[Path], config: Config) -> bool:
     root = resolved(config.root)
     return any(resolved(path) == root for path in paths)  # a few paths: resolving is cheap
+
+
+def _from_complete_run(
+    paths: Sequence[Path],
+    found: Discovered,
+    walk: tuple[Sequence[Path], Sequence[tuple[Path, str]]],
+    everything: Sequence[tuple[Path, str]],
+    checked: Sequence[tuple[Path, str]],
+    project: Project,
+    rules: Sequence[type[Rule]],
+    cwd: Path,
+    cache: FactsCache,
+) -> list[Finding] | None:
+    """This run's findings, when every file of the project is as a complete run saw it:
+    that run's findings on this run's files, without a summary read or a rule run.
+    None when there is no such run (the caller then analyses)."""
+    # A path named on the command line can be a problem only for this run (a `.sql`
+    # file is not Python): the complete run never reported on it.
+    if not set(found.problems) <= set(walk[1]):
+        return None
+    state = _state_key(everything, walk[1], project, rules, cwd, cache)
+    known = cache.load_findings(state) if state is not None else None
+    if known is None:
+        return None
+    return _own_findings(known, paths, checked, found.problems, project, cwd)
 
 
 def _walk_project(config: Config) -> tuple[Sequence[Path], Sequence[tuple[Path, str]]]:
