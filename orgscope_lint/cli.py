@@ -517,4 +517,7 @@ def init(path: Path, print_only: bool) -> None:
 
 
 def main() -> None:
+    from orgscope_lint.engine import tune_collector
+
+    tune_collector()
     cli(prog_name="orgscope-lint")

@@ -220,6 +220,7 @@ _worker_cache: FactsCache | None = None
 def _start_worker(config: Config, cache: FactsCache | None) -> None:
     global _worker_config, _worker_cache
     _worker_config, _worker_cache = config, cache
+    engine.tune_collector()
     parent = multiprocessing.parent_process()
     if parent is not None and parent.sentinel is not None:
         watch = threading.Thread(target=_exit_with, args=(parent.sentinel,), daemon=True)
