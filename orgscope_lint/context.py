@@ -75,9 +75,9 @@ def context_summaries(
 ) -> list[FileFacts]:
     """Summaries of the `rest` of the project: from the index where a file's stamp is
     unchanged, or else its bytes (a fresh checkout dates every file anew); through
-    `collect` otherwise. `store` is the cache and the index's key there; the index is
-    then rewritten to hold exactly the files of this run (`rest` and the `checked` ones,
-    whose stamps and digests come in `checked_known`), if anything in it changed."""
+    `collect` otherwise. `store` is the cache and the index's key there; the index (or
+    its overlay, see `persist`) then holds exactly the files of this run (`rest` and the
+    `checked` ones, whose stamps and digests come in `checked_known`)."""
     layers = store[0].load_context(store[1]) if store is not None else None
     base, overlay = layers if layers is not None else ({}, {})
     index: Index = {**base, **overlay} if overlay else base
