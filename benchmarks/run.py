@@ -469,14 +469,19 @@ class ScenarioRepo:
     other: str
     originals: dict[str, bytes]
     tables: list[str]  # tenant tables the new queries read
+    # Every edit of `changed` is new, whichever build's run makes it: with the same bytes
+    # as an earlier edit (the other build's run of the same number), a run could be
+    # answered by the findings of a full check made since, and time nothing.
+    edits: int = 0
 
     def edit_changed(self, number: int) -> None:
+        self.edits += 1
         for index, rel in enumerate(self.changed):
             table = self.tables[index % len(self.tables)] if self.tables else "calls"
             added = (
                 f"\n\ndef branch_change_{index}(db, item_id):\n"
                 f'    return db.select_one("{table}", {{"id": item_id}})\n'
-                f"# revision {number}\n"
+                f"# revision {number}, edit {self.edits}\n"
             )
             (self.root / rel).write_bytes(self.originals[rel] + added.encode("utf-8"))
 

@@ -2,10 +2,13 @@
 
 What is cached, and keyed by what
 ---------------------------------
-Only per-file *facts* are cached, never findings. Facts depend on the file's bytes, on
-the path shown for it (`FileFacts.path` carries it), on the configuration and on the
-code that produced them; findings also depend on the schema and on every other file
-(project-wide summaries), and are cheap to recompute from facts. So:
+Mostly per-file *facts*. Facts depend on the file's bytes, on the path shown for it
+(`FileFacts.path` carries it), on the configuration and on the code that produced
+them; findings also depend on the schema and on every other file (project-wide
+summaries), so they are kept only for a complete run, keyed by every file's digest
+(`engine._state_of`). The other entries (the replayed schema, row-level-security
+judgements, the summary index and its overlay, fix edits) are listed in
+`docs/architecture.md`; all of them are signed and loaded as below. For facts:
 
 - the *namespace* (one directory) is a hash of the entry format, the tool's version, a
   hash of the package's own source (an edited analysis must not serve stale facts,
@@ -60,12 +63,14 @@ from __future__ import annotations
 
 import contextlib
 import enum
+import gc
 import hashlib
 import hmac
 import importlib
 import io
 import os
 import pickle
+import re
 import secrets
 import shutil
 import stat
@@ -83,6 +88,8 @@ from orgscope_lint.findings import Finding
 from orgscope_lint.schema import Schema
 
 CACHE_DIR_NAME = ".orgscope_cache"
+# `__version__ = version = '1.8.6'` in a generated `_version.py`.
+_VERSION_LINE = re.compile(r"""^__version__\s*=\s*(?:version\s*=\s*)?['"]([^'"]+)['"]""", re.M)
 # Bump when the layout or the pickled payload changes shape.
 FORMAT = 2
 # The first bytes of every entry, then its 32-byte signature, then the pickled payload.
@@ -91,6 +98,8 @@ SIGNATURE_BYTES = 32
 # No entry is read past this: the facts of the largest file analysed are far smaller.
 MAX_ENTRY_BYTES = 256 * 1024 * 1024
 KEY_BYTES = 32
+# Payloads this large (a project's summary index) are kept out of the collector's walks.
+FREEZE_ABOVE_BYTES = 1024 * 1024
 # Where the cache goes when neither --cache-dir nor the configuration says.
 CACHE_DIR_ENV = "ORGSCOPE_LINT_CACHE_DIR"
 NO_CACHE_ENV = "ORGSCOPE_LINT_NO_CACHE"
@@ -206,26 +215,82 @@ class FactsCache:
     def store_schema(self, schema: Schema) -> None:
         self._write_entry(self._schema_path(schema.fingerprint), schema)
 
-    def load_context(self, key: str) -> dict | None:
-        """The project's summary index (see `context`) stored under `key`."""
-        stored = self._read_entry(self._beside("context") / key)
+    def load_context(self, key: str) -> tuple[dict, dict] | None:
+        """The project's summary index (see `context`) stored under `key`, and its
+        overlay: the entries changed since the index was last written whole. None when
+        there is no usable index; a damaged or refused overlay is an empty one (its
+        entries are then summarised again, and it is rewritten)."""
+        index = _index_or_none(self._read_entry(self._context_path(key)))
+        if index is None:
+            return None
+        overlay = _index_or_none(self._read_entry(self._context_path(key, overlay=True)))
+        return index, overlay or {}
+
+    def store_context(self, key: str, index: dict) -> None:
+        """The whole index; the overlay it absorbs is removed."""
+        self._write_entry(self._context_path(key), index)
+        _unlink_quietly(str(self._context_path(key, overlay=True)))
+
+    def store_context_overlay(self, key: str, overlay: dict) -> None:
+        """Only the entries that differ from the stored index: a hook run that changed
+        a few of them does not rewrite (and re-pickle) the index of the whole project."""
+        self._write_entry(self._context_path(key, overlay=True), overlay)
+
+    def load_digests(self, key: str) -> dict[str, tuple[tuple[int, int] | None, str]] | None:
+        """The stamp and digest of every file the index under `key` holds: a few hundred
+        kilobytes where the index is tens of megabytes."""
+        stored = self._read_entry(self._context_path(key, suffix=".digests"))
         if not isinstance(stored, dict):
             return None
         for shown, entry in stored.items():
-            if not (
-                isinstance(shown, str)
-                and isinstance(entry, tuple)
-                and len(entry) == 3
-                and isinstance(entry[2], FileFacts)
-            ):
+            if not (isinstance(shown, str) and _is_stamped_digest(entry)):
                 return None
         return stored
 
-    def store_context(self, key: str, index: dict) -> None:
-        self._write_entry(self._beside("context") / key, index)
+    def store_digests(self, key: str, table: dict) -> None:
+        self._write_entry(self._context_path(key, suffix=".digests"), table)
+
+    def _context_path(self, key: str, *, overlay: bool = False, suffix: str = "") -> Path:
+        # Each layer is signed with its own name: one cannot pass for the other.
+        return self._beside("context") / (f"{key}.overlay" if overlay else f"{key}{suffix}")
+
+    def load_edits(self, shown: str, digest: str, wanted: tuple) -> dict | None:
+        """The text edits of the `wanted` fixes in this file, computed from these bytes
+        (see `fix_edits`); one entry per file, overwritten when either changes."""
+        stored = self._read_entry(self._edits_path(shown))
+        if not (isinstance(stored, tuple) and len(stored) == 4):
+            return None
+        path, stored_digest, stored_wanted, edits = stored
+        if (path, stored_digest, stored_wanted) != (shown, digest, wanted):
+            return None
+        if not (isinstance(edits, dict) and set(edits) == set(wanted)):
+            return None
+        return edits if all(e is None or isinstance(e, dict) for e in edits.values()) else None
+
+    def store_edits(self, shown: str, digest: str, wanted: tuple, edits: dict) -> None:
+        self._write_entry(self._edits_path(shown), (shown, digest, wanted, edits))
+
+    def _edits_path(self, shown: str) -> Path:
+        key = hashlib.sha256(shown.encode("utf-8", "surrogateescape")).hexdigest()
+        return self._beside("edits") / key[:2] / key[2:]
+
+    def load_judgements(self, fingerprint: str) -> dict | None:
+        """The row-level-security judgements (`rls.policies.judge`) earlier runs made on
+        the migrations with this fingerprint."""
+        stored = self._read_entry(self._beside("rls") / fingerprint)
+        if not isinstance(stored, dict):
+            return None
+        for key, scope in stored.items():
+            if not (_is_judgement_key(key) and type(scope) is int):
+                return None
+        return stored
+
+    def store_judgements(self, fingerprint: str, judgements: dict) -> None:
+        # One entry at a time: judgements on other migrations are not looked up again.
+        self._store_latest("rls", fingerprint, judgements)
 
     def load_findings(self, key: str) -> list[Finding] | None:
-        """The findings of an earlier run with exactly these inputs (see engine._run_key)."""
+        """The findings of an earlier run with exactly these inputs (see engine._state_of)."""
         return _list_of(self._read_entry(self._beside("runs") / key), Finding)
 
     def store_findings(self, key: str, findings: list[Finding]) -> None:
@@ -242,7 +307,7 @@ class FactsCache:
         if not hmac.compare_digest(signature, self._sign(path, payload)):
             return None
         try:
-            return _SafeUnpickler(io.BytesIO(payload)).load()
+            return safe_loads(payload)
         except Exception:  # refused class, or a payload this build cannot rebuild
             return None
 
@@ -489,12 +554,47 @@ def _code_digest() -> str:
 
 @lru_cache(maxsize=1)
 def _libcst_version() -> str:
+    """LibCST's version as its own `_version.py` states it: found without importing
+    LibCST (a fifth of a hook run's start-up) or `importlib.metadata` (which scans the
+    installed distributions)."""
+    from importlib.util import find_spec
+
+    with contextlib.suppress(ImportError, OSError, ValueError):
+        spec = find_spec("libcst")
+        locations = spec.submodule_search_locations if spec is not None else None
+        if locations:
+            text = (Path(next(iter(locations))) / "_version.py").read_text(encoding="utf-8")
+            found = _VERSION_LINE.search(text)
+            if found is not None:
+                return found.group(1)
     from importlib.metadata import PackageNotFoundError, version
 
     try:
         return version("libcst")
     except PackageNotFoundError:  # pragma: no cover - vendored or unusual installs
         return "unknown"
+
+
+def safe_loads(payload: bytes) -> object:
+    """A payload rebuilt by `_SafeUnpickler`, with the cyclic garbage collector paused.
+
+    Unpickling the project's summary index allocates hundreds of thousands of small
+    objects, none of them garbage; each allocation threshold crossed starts a
+    collection, and the full ones walk every object built so far: the collector cost
+    more than the unpickling itself. The objects stay alive after the load, so they are
+    moved out of the collector's sight (`gc.freeze`) too: the collections of the rest
+    of the run then only walk what the run allocates afterwards.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        value = _SafeUnpickler(io.BytesIO(payload)).load()
+        if len(payload) >= FREEZE_ABOVE_BYTES:
+            gc.freeze()
+        return value
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 class _SafeUnpickler(pickle.Unpickler):
@@ -509,6 +609,43 @@ class _SafeUnpickler(pickle.Unpickler):
             if isinstance(found, type) and (is_dataclass(found) or issubclass(found, enum.Enum)):
                 return found
         raise pickle.UnpicklingError(f"refused to load {module}.{name} from the cache")
+
+
+def _index_or_none(stored: object) -> dict | None:
+    """A summary index as `context` stores it (display path -> (stamp, digest, summary
+    facts)), or None for anything else."""
+    if not isinstance(stored, dict):
+        return None
+    for shown, entry in stored.items():
+        if not (
+            isinstance(shown, str)
+            and isinstance(entry, tuple)
+            and len(entry) == 3
+            and isinstance(entry[2], FileFacts)
+        ):
+            return None
+    return stored
+
+
+def _is_stamped_digest(entry: object) -> bool:
+    """(stamp or None, hex digest), a stamp being (mtime in nanoseconds, size)."""
+    if not (isinstance(entry, tuple) and len(entry) == 2 and isinstance(entry[1], str)):
+        return False
+    stamp = entry[0]
+    return stamp is None or (
+        isinstance(stamp, tuple) and len(stamp) == 2 and all(type(n) is int for n in stamp)
+    )
+
+
+def _is_judgement_key(key: object) -> bool:
+    """(expression, tenant key, legacy keys, owner columns, caller settings)."""
+    if not (isinstance(key, tuple) and len(key) == 5):
+        return False
+    expression, tenant_key, *sets = key
+    names_ok = all(
+        isinstance(names, tuple) and all(isinstance(n, str) for n in names) for names in sets
+    )
+    return isinstance(expression, str) and isinstance(tenant_key, str) and names_ok
 
 
 def _list_of(stored: object, kind: type) -> list | None:

@@ -9,20 +9,23 @@ from collections.abc import Callable
 from dataclasses import replace
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from orgscope_lint import __version__
-from orgscope_lint.baseline import Baseline, BaselineError, load_baseline, write_baseline
 from orgscope_lint.config import Config, ConfigError, load_config
-from orgscope_lint.diff import Changes, DiffError, changes_since
 from orgscope_lint.engine import RunResult, run, select_rules
 from orgscope_lint.findings import Finding
 from orgscope_lint.paths import printable
 from orgscope_lint.reporters import FORMATS, Report, get_renderer
 from orgscope_lint.rules import ALL_RULES, get_rule
 from orgscope_lint.suppressions import SYSTEM_CONTEXT
+
+if TYPE_CHECKING:
+    # Imported where used: a hook run needs neither, and start-up is most of its time.
+    from orgscope_lint.baseline import Baseline
+    from orgscope_lint.diff import Changes
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
@@ -202,7 +205,7 @@ def check(
     if output_format in ("json", "sarif"):  # so that code-review tools can offer each fix
         from orgscope_lint.fix_edits import with_edits
 
-        findings = with_edits(findings, Path.cwd())
+        findings = with_edits(findings, Path.cwd(), result.cache, jobs)
     # Reports are text: a file name that is not UTF-8 is shown with its bytes escaped.
     report = Report(
         findings=tuple(replace(f, path=printable(f.path)) for f in findings),
@@ -234,6 +237,8 @@ def _apply_fixes(findings: list[Finding], dry_run: bool, exit_zero: bool) -> int
 
 
 def _changes(diff_base: str, first: Path) -> Changes:
+    from orgscope_lint.diff import DiffError, changes_since
+
     try:
         # The repository is the one holding what is checked, wherever the tool runs from.
         return changes_since(diff_base, first if first.exists() else Path.cwd())
@@ -243,6 +248,8 @@ def _changes(diff_base: str, first: Path) -> Changes:
 
 
 def _baseline(path: Path) -> Baseline:
+    from orgscope_lint.baseline import BaselineError, load_baseline
+
     try:
         return load_baseline(path)
     except BaselineError as exc:
@@ -251,6 +258,8 @@ def _baseline(path: Path) -> Baseline:
 
 
 def _record_baseline(path: Path, findings: list[Finding]) -> None:
+    from orgscope_lint.baseline import BaselineError, write_baseline
+
     try:
         count = write_baseline(path, findings, Path.cwd())
     except BaselineError as exc:
@@ -508,4 +517,7 @@ def init(path: Path, print_only: bool) -> None:
 
 
 def main() -> None:
+    from orgscope_lint.engine import tune_collector
+
+    tune_collector()
     cli(prog_name="orgscope-lint")

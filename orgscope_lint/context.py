@@ -10,6 +10,13 @@ file whose stamp no longer matches is hashed and its summary kept if its bytes a
 those indexed (a fresh checkout dates every file anew); only a changed file is
 analysed again (from the facts cache when its bytes are known).
 
+A run that changes a few entries (a hook re-stamping the files edited since the full
+run) writes them to an *overlay* beside the index instead of rewriting the index: on
+a 400k-line project the index is 20 MB, and pickling and writing it again cost more
+than the rest of the hook run. Past one changed entry in `COMPACT_EVERY`, the index
+is rewritten whole and the overlay dropped. Both are signed cache entries (`cache`):
+a planted or damaged one is refused, its files' summaries then come from their bytes.
+
 A stamp is taken before the file is read, and a file changed in the last two seconds is
 never stamped (its entry is then checked by its bytes): it may change again within the
 clock's granularity keeping its size and mtime (git's "racy" case), and a stale summary
@@ -36,6 +43,9 @@ Stamp = tuple[int, int]
 Index = dict[str, tuple[Stamp | None, str, FileFacts]]
 
 RACY_NS = 2_000_000_000
+# The overlay of changed entries is folded into the index once it holds more than one
+# entry in this many: reading it costs little until then, rewriting the index a lot.
+COMPACT_EVERY = 50
 
 # Facts for (path, display path) pairs; fills the digests of what it read, by display path.
 Collect = Callable[[Sequence[tuple[Path, str]], dict[str, str]], list[FileFacts]]
@@ -65,10 +75,12 @@ def context_summaries(
 ) -> list[FileFacts]:
     """Summaries of the `rest` of the project: from the index where a file's stamp is
     unchanged, or else its bytes (a fresh checkout dates every file anew); through
-    `collect` otherwise. `store` is the cache and the index's key there; the index is
-    then rewritten to hold exactly the files of this run (`rest` and the `checked` ones,
-    whose stamps and digests come in `checked_known`), if anything in it changed."""
-    index: Index = (store[0].load_context(store[1]) if store is not None else None) or {}
+    `collect` otherwise. `store` is the cache and the index's key there; the index (or
+    its overlay, see `persist`) then holds exactly the files of this run (`rest` and the
+    `checked` ones, whose stamps and digests come in `checked_known`)."""
+    layers = store[0].load_context(store[1]) if store is not None else None
+    base, overlay = layers if layers is not None else ({}, {})
+    index: Index = {**base, **overlay} if overlay else base
     rest_stamps = stamps(rest) if store is not None else {}
     updated: Index = {}
     misses: list[tuple[Path, str]] = []
@@ -77,7 +89,7 @@ def context_summaries(
         stamp = rest_stamps.get(shown)
         if entry is not None and stamp is not None and entry[0] == stamp:
             updated[shown] = entry
-        elif entry is not None and _digest(path) == entry[1]:
+        elif entry is not None and file_digest(path) == entry[1]:
             updated[shown] = (stamp, entry[1], entry[2])
         else:
             misses.append((path, shown))
@@ -94,12 +106,45 @@ def context_summaries(
     if store is not None:
         _add(updated, fresh, rest_stamps, digests)
         _add(updated, [summarise(facts) for facts in checked], *checked_known)
-        if _keys_of(updated) != _keys_of(index):
-            store[0].store_context(store[1], updated)
+        persist(store, base if layers is not None else None, overlay, updated)
     return summaries
 
 
-def _digest(path: Path) -> str | None:
+def persist(
+    store: tuple[FactsCache, str], base: Index | None, overlay: Index, updated: Index
+) -> None:
+    """Leave `updated` behind as the stored index (`base`) and its overlay: the entries
+    that differ from `base` go to the overlay while they are at most one in
+    `COMPACT_EVERY` of the index (a hook run that re-stamped a few files), otherwise
+    the index is rewritten whole and the overlay dropped. Nothing is written when
+    nothing changed."""
+    cache, key = store
+    if base is None:
+        cache.store_context(key, updated)
+        cache.store_digests(key, _keys_of(updated))
+        return
+    base_keys = _keys_of(base)
+    changed = {
+        shown: entry
+        for shown, entry in updated.items()
+        if base_keys.get(shown) != (entry[0], entry[1])
+    }
+    # Files gone from the project only weigh in the decision: their entries are never
+    # looked up again, and the next rewrite leaves them out.
+    gone = len(base_keys.keys() - updated.keys())
+    if len(changed) + gone > len(updated) // COMPACT_EVERY:
+        cache.store_context(key, updated)
+    elif _keys_of(changed) != _keys_of(overlay):
+        cache.store_context_overlay(key, changed)
+    else:
+        return
+    # What a later run needs to tell whether the project is as a complete run saw it
+    # (`engine._state_key`), without unpickling the summaries.
+    cache.store_digests(key, _keys_of(updated))
+
+
+def file_digest(path: Path) -> str | None:
+    """The SHA-256 of the file's bytes, as the facts cache keys them; None if unreadable."""
     try:
         return hashlib.sha256(path.read_bytes()).hexdigest()
     except OSError:

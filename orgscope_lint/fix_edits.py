@@ -13,9 +13,18 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from orgscope_lint.findings import Finding
-from orgscope_lint.fix import Change, Edit, changes
+
+if TYPE_CHECKING:
+    from orgscope_lint.cache import FactsCache
+    from orgscope_lint.fix import Change, Edit
+
+# (line, column, kind, name, var): the fields of `fix.Edit`, as plain data a cache
+# entry can hold.
+EditKey = tuple[int, int, str, str, str]
+TextEdit = dict[str, object]
 
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 _FIX_KEYS = frozenset({"kind", "name", "var"})
@@ -30,32 +39,86 @@ def describe(kind: str, name: str, var: str, operation: str | None) -> str:
     return f'Add `"{name}": {var}` to the {target}'
 
 
-def with_edits(findings: Iterable[Finding], cwd: Path) -> list[Finding]:
+def with_edits(
+    findings: Iterable[Finding],
+    cwd: Path,
+    cache: FactsCache | None = None,
+    jobs: int | None = None,
+) -> list[Finding]:
     """The findings, each fix carrying its `message` and `edits`; a fix `--fix` would not
-    make on the file as it is now (edited since, unreadable) is dropped."""
-    from orgscope_lint.sources import SourceText, read_source
-
+    make on the file as it is now (edited since, unreadable) is dropped. With a `cache`,
+    the edits of a file whose bytes and wanted fixes are unchanged are read from it:
+    computing them parses the file with LibCST twice. The others are computed in `jobs`
+    processes when there are many files (a cold report on a large project)."""
     findings = list(findings)
-    by_path: dict[str, dict[Edit, int]] = defaultdict(dict)
+    by_path: dict[str, dict[EditKey, int]] = defaultdict(dict)
     for index, finding in enumerate(findings):
         fix = finding.fix
         if fix and not finding.suppressed and fix.keys() >= _FIX_KEYS:
             kind, name, var = (str(fix[key]) for key in ("kind", "name", "var"))
-            by_path[finding.path][Edit(finding.line, finding.column, kind, name, var)] = index
+            by_path[finding.path][(finding.line, finding.column, kind, name, var)] = index
+    made = _edits_by_path(
+        {path: sorted(wanted) for path, wanted in by_path.items()}, cwd, cache, jobs
+    )
     for path, wanted in by_path.items():
-        source = read_source(cwd / path)
-        text = source.text if isinstance(source, SourceText) else ""
-        made = {change.edit: change for change in changes(text, list(wanted))} if text else {}
-        for edit, index in wanted.items():
+        for key, index in wanted.items():
             finding = findings[index]
-            change = made.get(edit)
-            edits = _text_edit(text, change) if change is not None else None
+            edit = made[path].get(key)
             fix = None
-            if edits is not None:
-                message = describe(edit.kind, edit.name, edit.var, finding.operation)
-                fix = {**(finding.fix or {}), "message": message, "edits": [edits]}
+            if edit is not None:
+                message = describe(key[2], key[3], key[4], finding.operation)
+                fix = {**(finding.fix or {}), "message": message, "edits": [edit]}
             findings[index] = replace(finding, fix=fix)
     return findings
+
+
+def _edits_by_path(
+    wanted: dict[str, list[EditKey]],
+    cwd: Path,
+    cache: FactsCache | None,
+    jobs: int | None,
+) -> dict[str, dict[EditKey, TextEdit | None]]:
+    """Each file's edits: from the cache, else computed (and then stored)."""
+    from orgscope_lint.sources import SourceText, read_source
+
+    made: dict[str, dict[EditKey, TextEdit | None]] = {}
+    pending: list[tuple[str, str, str, tuple[EditKey, ...]]] = []
+    for path, keys in wanted.items():
+        source = read_source(cwd / path)
+        if not isinstance(source, SourceText) or not source.text:
+            made[path] = {}
+            continue
+        known = cache.load_edits(path, source.digest, tuple(keys)) if cache else None
+        if known is not None:
+            made[path] = known
+        else:
+            pending.append((path, source.digest, source.text, tuple(keys)))
+    from orgscope_lint.parallel import map_files
+
+    for (path, digest, _, keys), edits in zip(
+        pending, map_files(_compute_edits, pending, jobs=jobs), strict=True
+    ):
+        made[path] = edits
+        if cache is not None:
+            cache.store_edits(path, digest, keys, edits)
+    return made
+
+
+def _compute_edits(
+    job: tuple[str, str, str, tuple[EditKey, ...]],
+) -> dict[EditKey, TextEdit | None]:
+    """The text edit of each wanted fix in the file's text (None: `--fix` would not make
+    it). Module-level: it runs in worker processes."""
+    # Imported here: LibCST is a fifth of a hook run's start-up, needed only on a miss.
+    from orgscope_lint.fix import Edit, changes
+
+    _, _, text, wanted = job
+    done = {_key_of(change.edit): change for change in changes(text, [Edit(*k) for k in wanted])}
+    return {key: _text_edit(text, done[key]) if key in done else None for key in wanted}
+
+
+def _key_of(edit: Edit) -> EditKey:
+    return (edit.line, edit.column, edit.kind, edit.name, edit.var)
 
 
 def _text_edit(text: str, change: Change) -> dict[str, object] | None:

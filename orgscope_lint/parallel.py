@@ -35,6 +35,7 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from multiprocessing.context import BaseContext
 from pathlib import Path
+from typing import TypeVar
 
 from orgscope_lint import engine
 from orgscope_lint.cache import FactsCache
@@ -53,6 +54,8 @@ CHUNKS_PER_WORKER = 4
 
 
 Progress = Callable[[int, int], None]
+T = TypeVar("T")
+R = TypeVar("R")
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,6 +128,27 @@ def analyse(
                 results = pool.map(_work, pending, chunksize=chunksize)
             # `map` yields in submission order: the result does not depend on scheduling.
             yield from results
+
+
+def map_files(
+    function: Callable[[T], R], items: Sequence[T], *, jobs: int | None = None
+) -> list[R]:
+    """`function` over `items` (one per file), in order, in worker processes when there
+    are enough of them to repay starting the workers: for work on files other than the
+    analysis (the fix edits of a JSON report). `function` must be a module-level one."""
+    workers = min(jobs or default_jobs(), len(items))
+    if workers < 2 or len(items) < MIN_FILES_FOR_POOL:
+        return [function(item) for item in items]
+    chunksize = max(1, -(-len(items) // (workers * CHUNKS_PER_WORKER)))
+    with _empty_directory() as empty:
+        with isolated_children(empty):
+            pool = ProcessPoolExecutor(
+                max_workers=workers, mp_context=_context(), initializer=_start_helper
+            )
+        with pool:
+            with isolated_children(empty):
+                results = pool.map(function, items, chunksize=chunksize)
+            return list(results)
 
 
 def default_jobs() -> int:
@@ -220,6 +244,11 @@ _worker_cache: FactsCache | None = None
 def _start_worker(config: Config, cache: FactsCache | None) -> None:
     global _worker_config, _worker_cache
     _worker_config, _worker_cache = config, cache
+    _start_helper()
+
+
+def _start_helper() -> None:
+    engine.tune_collector()
     parent = multiprocessing.parent_process()
     if parent is not None and parent.sentinel is not None:
         watch = threading.Thread(target=_exit_with, args=(parent.sentinel,), daemon=True)

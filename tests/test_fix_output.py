@@ -227,3 +227,65 @@ def test_json_edits_equal_what_fix_writes_on_the_seed_fixture(tmp_path: Path, mo
     by_json = after_all(work, by_path)
     CliRunner().invoke(cli, ["check", ".", "--no-cache", "--fix"])
     assert by_json == {path: (work / path).read_text() for path in by_path}
+
+
+def _cached_check(counter: list[int], monkeypatch) -> dict:
+    """`check . --output-format json` with the cache, counting the files `--fix` edits
+    are computed for."""
+    from orgscope_lint import fix
+
+    real = getattr(fix.changes, "counted", fix.changes)
+
+    def counting(source, edits):
+        counter.append(len(edits))
+        return real(source, edits)
+
+    counting.counted = real  # type: ignore[attr-defined]
+    monkeypatch.setattr(fix, "changes", counting)
+    result = CliRunner().invoke(cli, ["check", ".", "--output-format", "json"])
+    assert result.exit_code == 1, result.output
+    return json.loads(result.stdout)
+
+
+def _edits_entries(root: Path) -> list[Path]:
+    return [path for path in (root / ".orgscope_cache" / "edits").rglob("*") if path.is_file()]
+
+
+def test_fix_edits_of_unchanged_files_come_from_the_cache(backend: Path, monkeypatch) -> None:
+    computed: list[int] = []
+    first = _cached_check(computed, monkeypatch)
+    assert computed, "the fixture has fixes"
+    computed.clear()
+    assert _cached_check(computed, monkeypatch) == first
+    assert computed == []
+    assert first == check("json"), "the same edits as computed without a cache"
+
+
+def test_an_edited_file_has_its_fix_edits_computed_again(backend: Path, monkeypatch) -> None:
+    computed: list[int] = []
+    first = _cached_check(computed, monkeypatch)
+    path = next(r["path"] for r in first["findings"] if r.get("fix") and r["fix"].get("edits"))
+    edited = backend / path
+    edited.write_text("\n" + edited.read_text())  # every line moves down by one
+    computed.clear()
+    second = _cached_check(computed, monkeypatch)
+    assert computed, "the edited file's edits are computed again"
+    assert second == check("json")
+
+
+@pytest.mark.parametrize("damage", ["flip", "plant"])
+def test_a_tampered_fix_edits_entry_is_refused(backend: Path, monkeypatch, damage: str) -> None:
+    computed: list[int] = []
+    first = _cached_check(computed, monkeypatch)
+    entries = _edits_entries(backend)
+    assert entries
+    for entry in entries:
+        data = bytearray(entry.read_bytes())
+        if damage == "flip":
+            data[len(data) // 2] ^= 1
+        else:
+            data[10:42] = bytes(32)  # well-formed, signed with another key
+        entry.write_bytes(bytes(data))
+    computed.clear()
+    assert _cached_check(computed, monkeypatch) == first
+    assert len(computed) == len(entries), "every refused entry is computed again"

@@ -3,6 +3,7 @@ when there is enough to analyse."""
 
 from __future__ import annotations
 
+import json
 import multiprocessing
 import pickle
 import shutil
@@ -79,7 +80,10 @@ def test_two_jobs_report_exactly_what_one_job_reports(tree, pools, monkeypatch):
     two = check_json(tree, monkeypatch, "--jobs", "2", "--no-cache")
 
     files = len(list(tree.rglob("*.py")))
-    assert pools.started == [{"workers": 2, "jobs": files}]
+    fixed = len({f["path"] for f in json.loads(one)["findings"] if f.get("fix")})
+    assert fixed >= parallel.MIN_FILES_FOR_POOL, "the JSON fix edits are computed in a pool too"
+    # The analysis, then the fix edits of the JSON report: both the same as in one process.
+    assert pools.started == [{"workers": 2, "jobs": files}, {"workers": 2, "jobs": fixed}]
     assert two == one
     assert '"code": "ORG001"' in one
 
@@ -109,7 +113,7 @@ def test_progress_counts_every_file_once_in_order(tree, pools):
 
 def test_workers_fill_the_cache_and_a_warm_run_starts_no_pool(tree, pools, monkeypatch):
     cold = check_json(tree, monkeypatch, "--jobs", "2")
-    assert len(pools.started) == 1
+    assert len(pools.started) == 2  # the analysis, the JSON report's fix edits
     analysed: list[str] = []
     real = engine.analyze_source
     monkeypatch.setattr(
@@ -120,7 +124,7 @@ def test_workers_fill_the_cache_and_a_warm_run_starts_no_pool(tree, pools, monke
 
     assert warm == cold
     assert analysed == []
-    assert len(pools.started) == 1, "nothing to analyse: no pool"
+    assert len(pools.started) == 2, "nothing to analyse, the fix edits cached: no pool"
 
 
 def test_a_few_changed_files_are_analysed_in_process(tree, pools, monkeypatch):
@@ -131,7 +135,9 @@ def test_a_few_changed_files_are_analysed_in_process(tree, pools, monkeypatch):
 
     check_json(tree, monkeypatch, "--jobs", "2")
 
-    assert len(pools.started) == 1, "two misses do not repay starting workers"
+    # The first run's two pools (analysis, fix edits), no third: two misses of either
+    # kind do not repay starting workers.
+    assert len(pools.started) == 2, "two misses do not repay starting workers"
 
 
 def test_spawned_workers_import_everything_they_need(tree, pools, monkeypatch):

@@ -34,9 +34,13 @@ def project(tmp_path: Path) -> Path:
 
 def _age(root: Path, seconds: int = 60) -> None:
     """Date files back: the stat-keyed summaries ignore files changed in the last seconds."""
-    when = time.time_ns() - seconds * 1_000_000_000
     for path in root.glob("*.py"):
-        os.utime(path, ns=(when, when))
+        _age_file(path, seconds)
+
+
+def _age_file(path: Path, seconds: int) -> None:
+    when = time.time_ns() - seconds * 1_000_000_000
+    os.utime(path, ns=(when, when))
 
 
 def _hook_run(root: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[list[str], int]:
@@ -190,3 +194,158 @@ def test_a_partial_run_joins_the_files_in_the_project_order(tmp_path: Path, monk
     kept = [run.project.db_methods["get_story"].params for run in (full, partial)]
     assert kept == [("self", "story_id", "org_id")] * 2
     assert partial.findings == [f for f in full.findings if f.path == "z.py"]
+
+
+# --- the overlay: a partial run re-stamping a few entries does not rewrite the index ---
+
+FILLERS = 60  # more files than `context.COMPACT_EVERY`: one changed entry stays an overlay
+
+
+@pytest.fixture()
+def large_project(project: Path) -> Path:
+    for number in range(FILLERS):
+        (project / f"util_{number}.py").write_text(f"def util_{number}(x):\n    return x\n")
+    _age(project)
+    return project
+
+
+def _context_files(root: Path) -> dict[str, Path]:
+    """The stored index, its overlay and the table of digests, by kind."""
+    found = sorted((root / ".cache" / "context").rglob("*"))
+    return {(path.suffix[1:] or "index"): path for path in found if path.is_file()}
+
+
+def test_a_helper_edited_after_the_full_run_goes_to_the_overlay(
+    large_project: Path, monkeypatch
+) -> None:
+    _full_run(large_project)
+    index = _context_files(large_project)["index"]
+    written = index.read_bytes()
+    (large_project / "db.py").write_text(HELPERS.replace(', "clerk_org_id": org_id', ""))
+    _age_file(large_project / "db.py", seconds=30)
+    # A file not given to the hook changed its summary: the hook still sees the change.
+    assert _hook_run(large_project, monkeypatch) == ([], 1)
+    stored = _context_files(large_project)
+    assert index.read_bytes() == written, "one changed entry does not rewrite the index"
+    assert "overlay" in stored
+    # The next hook run reads the changed summary from the overlay, analysing nothing.
+    read = _files_read(monkeypatch)
+    assert _hook_run(large_project, monkeypatch) == ([], 0)
+    assert read == ["routes.py"]
+    # Edited back: the overlay follows, and the finding returns.
+    (large_project / "db.py").write_text(HELPERS)
+    _age_file(large_project / "db.py", seconds=20)
+    assert _hook_run(large_project, monkeypatch)[0] == ["routes.py:3:ORG004"]
+    assert _hook_run(large_project, monkeypatch) == (["routes.py:3:ORG004"], 0)
+
+
+@pytest.mark.parametrize("damage", ["flip", "plant", "truncate"])
+def test_a_tampered_overlay_is_rejected_and_rebuilt(
+    large_project: Path, monkeypatch, damage: str
+) -> None:
+    _full_run(large_project)
+    (large_project / "db.py").write_text(HELPERS.replace(', "clerk_org_id": org_id', ""))
+    _age_file(large_project / "db.py", seconds=30)
+    assert _hook_run(large_project, monkeypatch) == ([], 1)
+    overlay = _context_files(large_project)["overlay"]
+    data = overlay.read_bytes()
+    if damage == "flip":
+        middle = len(data) // 2
+        data = data[:middle] + bytes([data[middle] ^ 1]) + data[middle + 1 :]
+    elif damage == "plant":
+        # A well-formed overlay signed with another key: it would restore the old,
+        # scoping summary of db.py and so a finding that is no longer true.
+        data = data[:10] + bytes(32) + data[42:]
+    else:
+        data = data[: len(data) // 3]
+    overlay.write_bytes(data)
+    read = _files_read(monkeypatch)
+    # Refused: db.py's index entry is stale, so its summary comes from its bytes again
+    # (its facts cache entry, written by the run before).
+    assert _hook_run(large_project, monkeypatch) == ([], 0)
+    assert sorted(read) == ["db.py", "routes.py"]
+    read.clear()
+    # ... and the overlay written anew is trusted by the next run.
+    assert _hook_run(large_project, monkeypatch) == ([], 0)
+    assert read == ["routes.py"]
+
+
+def test_a_tampered_index_is_rejected_and_rebuilt(large_project: Path, monkeypatch) -> None:
+    _full_run(large_project)
+    index = _context_files(large_project)["index"]
+    data = bytearray(index.read_bytes())
+    data[len(data) // 2] ^= 1
+    index.write_bytes(bytes(data))
+    read = _files_read(monkeypatch)
+    # Every other file's summary comes from its facts cache entry, none is analysed.
+    assert _hook_run(large_project, monkeypatch) == (["routes.py:3:ORG004"], 0)
+    assert len(read) == FILLERS + 2
+    read.clear()
+    assert _hook_run(large_project, monkeypatch) == (["routes.py:3:ORG004"], 0)
+    assert read == ["routes.py"], "the index was rewritten whole"
+
+
+class _Store:
+    """Records what `context.persist` writes."""
+
+    def __init__(self) -> None:
+        self.written: list[tuple[str, int]] = []
+
+    def store_context(self, key: str, index: dict) -> None:
+        self.written.append(("index", len(index)))
+
+    def store_context_overlay(self, key: str, overlay: dict) -> None:
+        self.written.append(("overlay", len(overlay)))
+
+    def store_digests(self, key: str, table: dict) -> None:
+        pass  # written with either, checked in test_run_cache
+
+
+def _entries(count: int, stamp: int = 1) -> dict:
+    from orgscope_lint.facts import FileFacts
+
+    return {
+        f"f{n}.py": ((stamp, 10), f"digest{n}", FileFacts(path=f"f{n}.py")) for n in range(count)
+    }
+
+
+@pytest.mark.parametrize(
+    ("changed", "expected"),
+    [
+        (0, []),
+        (1, [("overlay", 1)]),
+        (2, [("overlay", 2)]),  # 2 of 100: at the threshold, still an overlay
+        (3, [("index", 100)]),  # past it: the index is rewritten whole
+    ],
+)
+def test_the_overlay_is_folded_into_the_index_past_one_entry_in_fifty(
+    changed: int, expected: list
+) -> None:
+    from orgscope_lint import context
+
+    assert context.COMPACT_EVERY == 50
+    base = _entries(100)
+    updated = {**base, **dict(list(_entries(100, stamp=2).items())[:changed])}
+    store = _Store()
+    context.persist((store, "key"), base, {}, updated)  # type: ignore[arg-type]
+    assert store.written == expected
+
+
+def test_an_unchanged_overlay_is_not_rewritten_and_an_emptied_one_is() -> None:
+    from orgscope_lint import context
+
+    base = _entries(100)
+    overlay = dict(list(_entries(100, stamp=2).items())[:1])
+    store = _Store()
+    context.persist((store, "key"), base, overlay, {**base, **overlay})  # type: ignore[arg-type]
+    context.persist((store, "key"), base, overlay, base)  # type: ignore[arg-type]
+    assert store.written == [("overlay", 0)]
+
+
+def test_files_gone_from_the_project_count_towards_a_rewrite() -> None:
+    from orgscope_lint import context
+
+    base = _entries(100)
+    store = _Store()
+    context.persist((store, "key"), base, {}, dict(list(base.items())[3:]))  # type: ignore[arg-type]
+    assert store.written == [("index", 97)]

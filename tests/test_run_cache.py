@@ -155,3 +155,166 @@ def _hook_run() -> list[tuple[str, int, str]]:
     """Check routes.py alone, as a pre-commit hook would."""
     result = CliRunner().invoke(cli, ["check", "routes.py", "--output-format", "json"])
     return [(f["path"], f["line"], f["code"]) for f in json.loads(result.output)["findings"]]
+
+
+# --- a partial run over a project as a complete run left it takes that run's findings ---
+
+
+@pytest.fixture()
+def layered(project: Path) -> Path:
+    """Helpers, a route, a migration with a policy and one that cannot be replayed."""
+    (project / "db.py").write_text(HELPERS)
+    (project / "routes.py").write_text(ROUTE)
+    (project / "migrations" / "002.sql").write_text(
+        "alter table calls enable row level security;\n"
+        "create policy p on calls using (true);\n"
+        "create table broken (;\n"
+    )
+    _age(project)
+    return project
+
+
+def _run(monkeypatch: pytest.MonkeyPatch, *args: str) -> tuple[list[tuple[str, int, str]], int]:
+    """Findings of `check ARGS` (JSON), and how many files the rules ran on."""
+    checked = []
+    real = engine.check_file
+
+    def counting(facts, *rest):
+        checked.append(facts.path)
+        return real(facts, *rest)
+
+    monkeypatch.setattr(engine, "check_file", counting)
+    result = CliRunner().invoke(cli, ["check", "--output-format", "json", *args])
+    findings = [(f["path"], f["line"], f["code"]) for f in json.loads(result.output)["findings"]]
+    return findings, len(checked)
+
+
+@pytest.mark.parametrize(
+    ("paths", "reused"),
+    [
+        (["routes.py"], True),
+        (["routes.py", "db.py"], True),
+        (["migrations"], True),
+        # Not Python: an ORG000 of this run's own, which the complete run never had.
+        (["migrations/002.sql"], False),
+        (["."], True),
+    ],
+)
+def test_after_a_complete_run_a_partial_run_reports_what_it_would_compute(
+    layered: Path, monkeypatch, paths: list[str], reused: bool
+) -> None:
+    uncached = _run(monkeypatch, "--no-cache", *paths)[0]
+    assert uncached, "the case has findings to compare"
+    _run(monkeypatch, ".")
+    findings, checked = _run(monkeypatch, *paths)
+    assert (findings, checked == 0) == (uncached, reused)
+
+
+def test_a_file_not_given_that_changed_since_the_complete_run_is_seen(
+    layered: Path, monkeypatch
+) -> None:
+    assert ("routes.py", 3, "ORG004") in _run(monkeypatch, ".")[0]
+    # get_call no longer takes the org: calling it without one is no finding any more.
+    (layered / "db.py").write_text(HELPERS.replace("org_id", "org_xx"))
+    _age(layered, seconds=30)
+    findings, checked = _run(monkeypatch, "routes.py")
+    assert ("routes.py", 3, "ORG004") not in findings
+    assert checked > 0
+
+
+def test_a_file_not_given_changed_in_the_racy_window_is_seen(layered: Path, monkeypatch) -> None:
+    helpers = layered / "db.py"
+    os.utime(helpers)  # fresh: the complete run cannot trust its stamp
+    _clock_at(monkeypatch, helpers, seconds_later=1.0)
+    assert ("routes.py", 3, "ORG004") in _run(monkeypatch, ".")[0]
+    _rewrite_keeping_stat(helpers, HELPERS.replace("org_id", "org_xx"))
+    assert ("routes.py", 3, "ORG004") not in _run(monkeypatch, "routes.py")[0]
+
+
+def test_a_diff_run_after_a_complete_run_reports_only_the_changed_files(
+    layered: Path, monkeypatch
+) -> None:
+    from orgscope_lint.config import load_config
+
+    _run(monkeypatch, ".")
+    only = frozenset({os.path.realpath(layered / "routes.py")})
+    config = load_config(start=layered)
+
+    def diff_run(**cache: object) -> list[tuple[str, int, str]]:
+        result = engine.run(
+            [layered], config, cwd=layered, need_facts=False, report_only=only, **cache
+        )
+        return [(f.path, f.line, f.code) for f in result.findings]
+
+    uncached = diff_run(use_cache=False)
+    assert ("routes.py", 3, "ORG004") in uncached
+    assert not any(path == "api.py" for path, _, _ in uncached)
+    assert diff_run() == uncached
+
+
+@pytest.mark.parametrize("damage", ["flip", "plant"])
+def test_a_tampered_digest_table_is_refused(layered: Path, monkeypatch, damage: str) -> None:
+    _run(monkeypatch, ".")
+    (table,) = (layered / ".orgscope_cache" / "context").rglob("*.digests")
+    data = bytearray(table.read_bytes())
+    if damage == "flip":
+        data[len(data) // 2] ^= 1
+    else:
+        data[10:42] = bytes(32)  # a well-formed entry, signed with another key
+    table.write_bytes(bytes(data))
+    # Without a table it can trust, the run analyses and rules run; its result is right.
+    findings, checked = _run(monkeypatch, "routes.py")
+    assert (findings, checked > 0) == ([("routes.py", 3, "ORG004")], True)
+
+
+# --- row-level-security judgements are remembered per migrations ---
+
+
+def _new_process(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Forget the judgements this process made, as a new run would; count the policy
+    expressions parsed from then on."""
+    from orgscope_lint.rls import policies
+
+    monkeypatch.setattr(policies, "_judged", {})
+    policies._judge_text.cache_clear()
+    parsed: list[str] = []
+    real = getattr(policies._parse, "counted", policies._parse)
+
+    def counting(expression: str):
+        parsed.append(expression)
+        return real(expression)
+
+    counting.counted = real  # type: ignore[attr-defined]
+    monkeypatch.setattr(policies, "_parse", counting)
+    return parsed
+
+
+def test_rls_judgements_are_remembered_across_runs(layered: Path, monkeypatch) -> None:
+    parsed = _new_process(monkeypatch)
+    first = _run(monkeypatch, "api.py")  # a partial run: its rules run
+    assert parsed, "the finding's message judges the policy"
+    parsed = _new_process(monkeypatch)
+    assert _run(monkeypatch, "api.py")[0] == first[0]
+    assert parsed == []
+    # Other migrations: judged anew.
+    (layered / "migrations" / "003.sql").write_text("create policy q on calls using (1 = 1);\n")
+    _age(layered, seconds=30)
+    parsed = _new_process(monkeypatch)
+    _run(monkeypatch, "api.py")
+    assert parsed
+
+
+@pytest.mark.parametrize("damage", ["flip", "plant"])
+def test_a_tampered_rls_entry_is_refused(layered: Path, monkeypatch, damage: str) -> None:
+    _new_process(monkeypatch)
+    first = _run(monkeypatch, "api.py")
+    (entry,) = [p for p in (layered / ".orgscope_cache" / "rls").rglob("*") if p.is_file()]
+    data = bytearray(entry.read_bytes())
+    if damage == "flip":
+        data[len(data) // 2] ^= 1
+    else:
+        data[10:42] = bytes(32)  # a well-formed entry, signed with another key
+    entry.write_bytes(bytes(data))
+    parsed = _new_process(monkeypatch)
+    assert _run(monkeypatch, "api.py")[0] == first[0]
+    assert parsed, "judged again from the policies"

@@ -105,8 +105,40 @@ def table_scope(table: TableRls, command: str, context: Context) -> CommandScope
     return CommandScope(weakest, tuple(p for scope, p in judged if scope is weakest))
 
 
+# Judgements carried over from earlier runs (`remember`, `judgements`): one depends on
+# the expression and the context alone, and parsing it with sqlglot (and importing
+# sqlglot) costs more than every other check of a warm partial run. Keyed by
+# `_memo_key`, plain data a cache entry can hold; values are `Scope` values.
+JudgementKey = tuple[str, str, tuple[str, ...], tuple[str, ...], tuple[str, ...]]
+_judged: dict[JudgementKey, int] = {}
+
+
 def judge(expression: str, context: Context) -> Scope:
-    return _judge_text(expression, context)
+    key = _memo_key(expression, context)
+    known = _judged.get(key)
+    if known is None:
+        known = _judged[key] = int(_judge_text(expression, context))
+    return Scope(known)
+
+
+def remember(judgements: dict[JudgementKey, int]) -> None:
+    """Take over judgements an earlier run made (read back from the cache)."""
+    _judged.update(judgements)
+
+
+def judgements() -> dict[JudgementKey, int]:
+    """Every judgement known to this process, for the next run."""
+    return dict(_judged)
+
+
+def _memo_key(expression: str, context: Context) -> JudgementKey:
+    return (
+        expression,
+        context.key,
+        tuple(sorted(context.legacy)),
+        tuple(sorted(context.owners)),
+        tuple(sorted(context.caller_settings)),
+    )
 
 
 @functools.lru_cache(maxsize=4096)
