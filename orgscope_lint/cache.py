@@ -638,14 +638,19 @@ def _is_stamped_digest(entry: object) -> bool:
 
 
 def _is_judgement_key(key: object) -> bool:
-    """(expression, tenant key, legacy keys, owner columns, caller settings)."""
-    if not (isinstance(key, tuple) and len(key) == 5):
+    """(expression, tenant key, legacy keys, owner columns, caller settings, writable
+    (table, column) pairs): `rls.policies._memo_key`."""
+    if not (isinstance(key, tuple) and len(key) == 6):
         return False
-    expression, tenant_key, *sets = key
+    expression, tenant_key, *sets, writable = key
     names_ok = all(
         isinstance(names, tuple) and all(isinstance(n, str) for n in names) for names in sets
     )
-    return isinstance(expression, str) and isinstance(tenant_key, str) and names_ok
+    pairs_ok = isinstance(writable, tuple) and all(
+        isinstance(pair, tuple) and len(pair) == 2 and all(isinstance(n, str) for n in pair)
+        for pair in writable
+    )
+    return isinstance(expression, str) and isinstance(tenant_key, str) and names_ok and pairs_ok
 
 
 def _list_of(stored: object, kind: type) -> list | None:

@@ -223,3 +223,17 @@ def test_the_policy_no_longer_counts_as_scoping_for_the_code(tmp_path: Path) -> 
     safe = PROFILES + RLS_ON + "create policy own on profiles for select using (id = auth.uid());\n"
     (tmp_path / "migrations" / "001.sql").write_text(safe)
     assert severity() == "warning"
+
+
+def test_a_remembered_judgement_depends_on_the_writable_columns() -> None:
+    # Judgements are memoised per process and cached per migrations: a key without the
+    # writable columns once served one project's verdict to another.
+    from dataclasses import replace
+
+    from orgscope_lint.rls.policies import Context, Scope, judge
+
+    expression = "clerk_org_id = (select clerk_org_id from profiles where id = auth.uid())"
+    closed = Context("clerk_org_id", frozenset(), frozenset(), frozenset())
+    open_ = replace(closed, writable=frozenset({("profiles", "clerk_org_id")}))
+    assert judge(expression, closed) is not Scope.CALLER
+    assert judge(expression, open_) is Scope.CALLER

@@ -109,7 +109,9 @@ def table_scope(table: TableRls, command: str, context: Context) -> CommandScope
 # the expression and the context alone, and parsing it with sqlglot (and importing
 # sqlglot) costs more than every other check of a warm partial run. Keyed by
 # `_memo_key`, plain data a cache entry can hold; values are `Scope` values.
-JudgementKey = tuple[str, str, tuple[str, ...], tuple[str, ...], tuple[str, ...]]
+JudgementKey = tuple[
+    str, str, tuple[str, ...], tuple[str, ...], tuple[str, ...], tuple[tuple[str, str], ...]
+]
 _judged: dict[JudgementKey, int] = {}
 
 
@@ -138,6 +140,7 @@ def _memo_key(expression: str, context: Context) -> JudgementKey:
         tuple(sorted(context.legacy)),
         tuple(sorted(context.owners)),
         tuple(sorted(context.caller_settings)),
+        tuple(sorted(context.writable)),  # every field of the context decides a judgement
     )
 
 
