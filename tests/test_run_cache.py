@@ -37,8 +37,8 @@ def _age(root: Path, seconds: int = 60) -> None:
             os.utime(path, ns=(when, when))
 
 
-def _check(monkeypatch: pytest.MonkeyPatch, *args: str) -> tuple[list[tuple[str, int, str]], int]:
-    """Findings of a CLI run, and how many files the rules ran on (0: reused)."""
+def _run(monkeypatch: pytest.MonkeyPatch, *args: str) -> tuple[list[tuple[str, int, str]], int]:
+    """Findings of `check ARGS` (JSON), and how many files the rules ran on (0: reused)."""
     checked = []
     real = engine.check_file
 
@@ -47,9 +47,14 @@ def _check(monkeypatch: pytest.MonkeyPatch, *args: str) -> tuple[list[tuple[str,
         return real(facts, *rest)
 
     monkeypatch.setattr(engine, "check_file", counting)
-    result = CliRunner().invoke(cli, ["check", ".", "--output-format", "json", *args])
+    result = CliRunner().invoke(cli, ["check", "--output-format", "json", *args])
     findings = [(f["path"], f["line"], f["code"]) for f in json.loads(result.output)["findings"]]
     return findings, len(checked)
+
+
+def _check(monkeypatch: pytest.MonkeyPatch, *args: str) -> tuple[list[tuple[str, int, str]], int]:
+    """The same for `check . ARGS`: the whole project."""
+    return _run(monkeypatch, ".", *args)
 
 
 def test_an_unchanged_project_reuses_the_findings(project: Path, monkeypatch) -> None:
@@ -172,21 +177,6 @@ def layered(project: Path) -> Path:
     )
     _age(project)
     return project
-
-
-def _run(monkeypatch: pytest.MonkeyPatch, *args: str) -> tuple[list[tuple[str, int, str]], int]:
-    """Findings of `check ARGS` (JSON), and how many files the rules ran on."""
-    checked = []
-    real = engine.check_file
-
-    def counting(facts, *rest):
-        checked.append(facts.path)
-        return real(facts, *rest)
-
-    monkeypatch.setattr(engine, "check_file", counting)
-    result = CliRunner().invoke(cli, ["check", "--output-format", "json", *args])
-    findings = [(f["path"], f["line"], f["code"]) for f in json.loads(result.output)["findings"]]
-    return findings, len(checked)
 
 
 @pytest.mark.parametrize(
