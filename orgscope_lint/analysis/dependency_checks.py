@@ -60,13 +60,11 @@ def route_check(fn: FunctionFact | None, param: str, project: Project) -> Depend
 def _module_functions(name: str, project: Project) -> Iterator[tuple[str, FunctionFact]]:
     """The one module-level function of that name, with its file: two would be ambiguous
     (imports are not followed)."""
-    found = [
-        (path, fn)
-        for (path, _), fn in project.function_at.items()
-        if fn.name == name and fn.class_name is None and fn.qualname == name
-    ]
-    if len(found) == 1:
-        yield found[0]
+    named = project.functions.get(name, ())
+    found = [fn for fn in named if fn.class_name is None and fn.qualname == name]
+    path = project.path_of(found[0]) if len(found) == 1 else None
+    if path is not None:
+        yield path, found[0]
 
 
 _Found = tuple[str, Span, str | None]  # the lookup's file, place and table
