@@ -54,9 +54,8 @@ def pins_own_identity(
 ) -> bool:
     """A filter that pins an identity column to the authenticated identity on every path."""
     providing = function is not None and function.name in principal_providers
-    return any(
-        (is_identity_column(fact.key) and _authenticated(fact, function if providing else None))
-        or (_is_credential_column(fact.key) and _presented_credential(fact))
+    return pins_presented_credential(shape) or any(
+        is_identity_column(fact.key) and _authenticated(fact, function if providing else None)
         for fact in shape.keys
     )
 

@@ -152,11 +152,16 @@ def _by_identity(ref: str, facts: FileFacts, project: Project) -> bool:
 
 def _references(query: Query, param: str, parent: str | None, project: Project) -> bool:
     """The query pins its foreign key to `parent` by `param`."""
+    linked = _foreign_keys(query, parent, project)
+    return any(f.always and f.key in linked and f.params == (param,) for f in query.shape.keys)
+
+
+def _foreign_keys(query: Query, parent: str | None, project: Project) -> set[str]:
+    """The columns of the query's table that reference `parent`, from the migrations."""
     info = project.schema.tables.get(query.table)
     if info is None or parent is None:
-        return False
-    linked = {column for column, table in info.references if table == parent}
-    return any(f.always and f.key in linked and f.params == (param,) for f in query.shape.keys)
+        return set()
+    return {column for column, table in info.references if table == parent}
 
 
 def _through_parent(query: Query, ref: str, facts: FileFacts, project: Project) -> bool:
@@ -165,11 +170,7 @@ def _through_parent(query: Query, ref: str, facts: FileFacts, project: Project) 
     (adding the key would not narrow anything)."""
     if not ref.startswith("q"):
         return False
-    parent = facts.queries[int(ref[1:])].table
-    info = project.schema.tables.get(query.table)
-    if info is None:
-        return False
-    linked = {column for column, table in info.references if table == parent}
+    linked = _foreign_keys(query, facts.queries[int(ref[1:])].table, project)
     return any(
         fact.always and fact.key in linked and (fact.row == ref or fact.origin == f"verified:{ref}")
         for fact in query.shape.keys

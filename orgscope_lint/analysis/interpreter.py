@@ -1159,17 +1159,17 @@ def _literal_dict_arg(node: cst.Call, operation: str) -> bool:
 
 def _raises(rest: Sequence[cst.CSTNode]) -> bool:
     """The statements left in a block end in a `raise`, with nothing on the way that
-    could leave it otherwise (only simple statements: a log line, an assignment)."""
-    smalls = [
-        small for stmt in rest if isinstance(stmt, cst.SimpleStatementLine) for small in stmt.body
-    ]
-    simple = all(isinstance(stmt, cst.SimpleStatementLine) for stmt in rest)
-    return (
-        simple
-        and bool(smalls)
-        and isinstance(smalls[-1], cst.Raise)
-        and not any(isinstance(small, cst.Return) for small in smalls)
-    )
+    could leave it otherwise (only simple statements: a log line, an assignment).
+    Stops at the first compound statement, so a block of many `if`s stays linear."""
+    last: cst.BaseSmallStatement | None = None
+    for stmt in rest:
+        if not isinstance(stmt, cst.SimpleStatementLine):
+            return False
+        for small in stmt.body:
+            if isinstance(small, cst.Return):
+                return False
+            last = small
+    return isinstance(last, cst.Raise)
 
 
 def _sequence(values: Sequence[tuple[Value, bool]], positional: bool) -> Value:
