@@ -17,7 +17,7 @@ from orgscope_lint.analysis import analyze_module, relevance_pattern
 from orgscope_lint.config import Config
 from orgscope_lint.context import Stamp, context_summaries, file_digest, stamps
 from orgscope_lint.crash import InternalError
-from orgscope_lint.discovery import Discovered, discover
+from orgscope_lint.discovery import Discovered, discover_configured
 from orgscope_lint.facts import FileError, FileFacts
 from orgscope_lint.findings import Finding, Span
 from orgscope_lint.paths import resolved
@@ -104,14 +104,7 @@ def run(
     files are checked; the others count as the project around them."""
     cwd = cwd or Path.cwd()
     rules = tuple(rules if rules is not None else select_rules(config.select, config.ignore))
-    found = discover(
-        paths,
-        root=config.root,
-        exclude=config.exclude,
-        extend_exclude=config.extend_exclude,
-        respect_gitignore=config.respect_gitignore,
-        force_exclude=force_exclude,
-    )
+    found = discover_configured(config, paths, force_exclude=force_exclude)
     from orgscope_lint.cache import FactsCache, cache_location
 
     where = cache_location(config, cache_dir) if use_cache else None
@@ -207,6 +200,10 @@ def _from_complete_run(
     # file is not Python): the complete run never reported on it.
     if not set(found.problems) <= set(walk[1]):
         return None
+    # A file named on the command line that the project's walk leaves out (excluded,
+    # ignored, outside the root) was never part of the complete run.
+    if not {shown for _, shown in checked} <= {shown for _, shown in everything}:
+        return None
     state = _state_key(everything, walk[1], project, rules, cwd, cache)
     known = cache.load_findings(state) if state is not None else None
     if known is None:
@@ -218,13 +215,7 @@ def _walk_project(config: Config) -> tuple[Sequence[Path], Sequence[tuple[Path, 
     """Every file of the project, and the paths it could not walk, as `check .` sees
     them from the project root."""
     root = resolved(config.root)
-    walked = discover(
-        [root],
-        root=root,
-        exclude=config.exclude,
-        extend_exclude=config.extend_exclude,
-        respect_gitignore=config.respect_gitignore,
-    )
+    walked = discover_configured(config, root=root)
     return walked.files, walked.problems
 
 

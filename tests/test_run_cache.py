@@ -175,6 +175,10 @@ def layered(project: Path) -> Path:
         "create policy p on calls using (true);\n"
         "create table broken (;\n"
     )
+    # Generated code the project's walk leaves out, checked only when named.
+    (project / ".gitignore").write_text("build/\n")
+    (project / "build").mkdir()
+    (project / "build" / "gen.py").write_text(ROUTE)
     _age(project)
     return project
 
@@ -187,6 +191,8 @@ def layered(project: Path) -> Path:
         (["migrations"], True),
         # Not Python: an ORG000 of this run's own, which the complete run never had.
         (["migrations/002.sql"], False),
+        # Named, but left out of the project's walk: the complete run never saw it.
+        (["build/gen.py"], False),
         (["."], True),
     ],
 )
