@@ -32,8 +32,12 @@ import stat
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pathspec
+
+if TYPE_CHECKING:
+    from orgscope_lint.config import Config
 
 DEFAULT_EXCLUDES: tuple[str, ...] = (
     ".git",
@@ -87,6 +91,27 @@ def discover(
     for path in paths:
         walker.add_explicit(_absolute(path))
     return walker.result()
+
+
+def discover_configured(
+    config: Config,
+    paths: Sequence[Path] | None = None,
+    *,
+    root: Path | None = None,
+    force_exclude: bool = False,
+) -> Discovered:
+    """`discover` with the project's own settings; without `paths`, the whole project
+    as `check .` from its root sees it. `root`: the root as spelled for this walk
+    (the configuration's by default)."""
+    root = root or config.root
+    return discover(
+        paths if paths is not None else [root],
+        root=root,
+        exclude=config.exclude,
+        extend_exclude=config.extend_exclude,
+        respect_gitignore=config.respect_gitignore,
+        force_exclude=force_exclude,
+    )
 
 
 def is_excluded(path: Path, root: Path, patterns: Sequence[str]) -> bool:

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from orgscope_lint.config import SECTION, Config
-from orgscope_lint.discovery import discover
+from orgscope_lint.discovery import discover_configured
 from orgscope_lint.project import tenant_row_tables
 from orgscope_lint.schema import Schema, load_schema
 
@@ -69,7 +69,7 @@ def propose(root: Path) -> Proposal:
     columns = {name: info.columns for name, info in schema.tables.items()}
     key, counts = choose_key(columns, candidates, defaults.tenant_key)
     scoping = (key, *candidates, *defaults.legacy_keys)
-    classes = scan_classes(root, defaults)
+    classes = scan_classes(defaults)
     db = db_classes(classes)
     return Proposal(
         tenant_key=key,
@@ -142,16 +142,10 @@ class ClassInfo:
     bypasses_rls: bool
 
 
-def scan_classes(root: Path, config: Config) -> list[ClassInfo]:
+def scan_classes(config: Config) -> list[ClassInfo]:
     """Classes of every Python file that defines a query method, and of the files whose
     classes may subclass one of those (they mention it in a `class` line)."""
-    found = discover(
-        [root],
-        root=root,
-        exclude=config.exclude,
-        extend_exclude=config.extend_exclude,
-        respect_gitignore=config.respect_gitignore,
-    )
+    found = discover_configured(config)
     texts = [text for path in found.files if (text := _read(path)) is not None]
     classes = [c for text in texts if _DEFINES_QUERY_METHOD.search(text) for c in _classes(text)]
     names = {c.name for c in db_classes(classes)}
