@@ -272,7 +272,6 @@ def _new_process(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     from orgscope_lint.rls import policies
 
     monkeypatch.setattr(policies, "_judged", {})
-    policies._judge_text.cache_clear()
     parsed: list[str] = []
     real = getattr(policies._parse, "counted", policies._parse)
 

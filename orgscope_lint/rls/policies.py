@@ -144,7 +144,6 @@ def _memo_key(expression: str, context: Context) -> JudgementKey:
     )
 
 
-@functools.lru_cache(maxsize=4096)
 def _judge_text(expression: str, context: Context) -> Scope:
     tree = _parse(expression)
     if tree is None:
