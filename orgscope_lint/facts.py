@@ -160,6 +160,9 @@ class FunctionFact:
     verifies: tuple[ArgFact, ...] = ()
     # The read whose rows it returns on every path (`return sb.table(...)...execute()`).
     returns_query: Span | None = None
+    # The one class its return annotation names (`-> TemplateService`): a factory, whose
+    # result's methods are that class's.
+    returns_class: str | None = None
 
 
 @dataclass(frozen=True)
@@ -192,6 +195,12 @@ class CallFact:
     # The caller compared the row it got back with the principal right after the call,
     # raising otherwise (`if item["org_id"] != me: raise`).
     result_checked: bool = False
+    # The same against a parameter of the caller instead (`(param, column)`): the
+    # caller proof decides whether that parameter is the principal's own id.
+    result_checked_against: tuple[str, str] | None = None
+    # The receiver is what this project function returned (`svc = get_service(db)`):
+    # its class is the factory's annotated return class, once the project is joined.
+    receiver_factory: str | None = None
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ where that was learned) joined with the facts every file contributed."""
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from orgscope_lint.analysis import fresh_values
 from orgscope_lint.config import Config
@@ -202,6 +202,7 @@ class Project:
                     self.db_methods.setdefault(fn.name, fn)
                 if fn.returns is not None:
                     self.returns.setdefault(fn.name, []).append(fn.returns)
+        self._resolve_factories()
         for file_facts in facts:
             self._infer_helpers(file_facts)
         for (cls, method), param in self.inferred_helpers.items():
@@ -231,6 +232,25 @@ class Project:
             self.function_at[(facts.path, fn.qualname)] = fn
             if fn.class_name is not None:
                 self.classes.add(fn.class_name)
+
+    def _resolve_factories(self) -> None:
+        """`svc = get_service(db)` then `svc.create(...)`: the call reaches the class the
+        factory's return annotation names, when one module-level function of that name
+        names a project class; otherwise the method's call sites are not all known."""
+        for name, sites in self.calls.items():
+            for index, (path, call) in enumerate(sites):
+                if call.receiver_factory is None:
+                    continue
+                made = self._factory_class(call.receiver_factory)
+                if made is None:
+                    self.unseen_calls.add(name)
+                else:
+                    sites[index] = (path, replace(call, receiver_class=made))
+
+    def _factory_class(self, factory: str) -> str | None:
+        found = [fn for fn in self.functions.get(factory, []) if fn.class_name is None]
+        made = found[0].returns_class if len(found) == 1 else None
+        return made if made in self.classes else None
 
     def _infer_helpers(self, facts: FileFacts) -> None:
         for fn in facts.functions:

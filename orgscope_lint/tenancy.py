@@ -11,7 +11,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
-from orgscope_lint.analysis import dependency_checks, fresh_values, identity
+from orgscope_lint.analysis import dependency_checks, execution_context, fresh_values, identity
 from orgscope_lint.analysis.parent_scoping import ChildVerdict, judge_child
 from orgscope_lint.facts import (
     FileFacts,
@@ -149,6 +149,8 @@ def _absent_key_verdict(query: Query, facts: FileFacts, project: Project) -> Ver
         return Verdict.HELPER_DROPS
     if stale_key(query, project) is not None:
         return Verdict.STALE_KEY
+    if execution_context.context_pin(query) is not None:
+        return Verdict.SCOPED  # the run's own row: defense in depth (ORG013)
     return _callers_verdict(query, facts, project)
 
 

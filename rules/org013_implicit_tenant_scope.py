@@ -24,7 +24,9 @@ class ImplicitTenantScope(Rule):
     (check-then-act), an id read from the row of a tenant-scoped query (provenance), or
     a comparison of the fetched row's tenant key with the principal's right after the
     fetch, or, for a helper filtered by its own parameter, every caller passing an id
-    checked or returned that way. The message names the lines it relies on.
+    checked or returned that way; or an id read back from the execution context (a
+    `ContextVar`, `structlog`'s context variables) that a worker bound for the task in
+    progress. The message names the lines it relies on.
 
     ## Why is this bad?
     Nothing leaks today, which is why the error-severity rules stay silent. But the
@@ -96,6 +98,11 @@ class ImplicitTenantScope(Rule):
         "def read(db, i, current_user):\n"
         '    if db.select_one("calls", {"id": i, "clerk_org_id": current_user["org"]}) is None:\n'
         "        raise LookupError(i)\n    return get_call(db, i)\n",
+        # The run's own thread, read back from the execution context.
+        "import structlog\n\n"
+        "def f(sb):\n"
+        '    thread_id = structlog.contextvars.get_contextvars().get("thread_id")\n'
+        '    return sb.table("threads").select("*").eq("id", thread_id).execute()  # expect: ORG013\n',
         # Query-builder style: the lookup's rows are tested before the write.
         "def f(sb, i, org):\n"
         '    found = sb.table("calls").select("id").eq("id", i).eq("clerk_org_id", org).execute()\n'

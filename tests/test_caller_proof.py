@@ -369,3 +369,51 @@ def test_a_caller_checking_the_returned_row_proves_the_read(tmp_path: Path) -> N
 def test_what_a_returned_row_check_does_not_prove(tmp_path: Path, check: str, helper: str) -> None:
     result = _run(_items_project(tmp_path, check, helper))
     assert ("api.py", 5, "ORG001") in _codes(result)
+
+
+NOTES_SERVICE = """
+class NoteService:
+    def mine(self, db, user_id):
+        return db.select("notes", {"user_id": user_id})
+"""
+
+
+def _factory_project(tmp_path: Path, factory: str) -> RunResult:
+    root = _project(
+        tmp_path,
+        {
+            "notes.py": NOTES_SERVICE + factory,
+            "api.py": "from notes import get_notes\n\n"
+            '@router.get("/notes")\ndef mine(db, current_user):\n'
+            "    service = get_notes()\n"
+            '    return service.mine(db, current_user["user_id"])\n',
+        },
+    )
+    return _run(root)
+
+
+@pytest.mark.parametrize(
+    "annotation", ["NoteService", '"NoteService"', "Optional[NoteService]", "NoteService | None"]
+)
+def test_a_factory_annotated_with_a_project_class_resolves_its_calls(
+    tmp_path: Path, annotation: str
+) -> None:
+    result = _factory_project(tmp_path, f"\ndef get_notes() -> {annotation}:\n    return x\n")
+    assert _proof(result, "notes.py", 4) is Proof.OWNER
+
+
+@pytest.mark.parametrize(
+    "factory",
+    [
+        "\ndef get_notes():\n    return NoteService()\n",  # no annotation
+        "\ndef get_notes() -> dict:\n    return {}\n",  # not a project class
+        "\ndef get_notes() -> Union[NoteService, Other]:\n    return x\n",  # one of two
+        "\ndef get_notes() -> NoteService:\n    return x\n\n"
+        "def get_notes() -> NoteService:\n    return y\n",  # defined twice
+    ],
+    ids=["unannotated", "foreign class", "two classes", "two definitions"],
+)
+def test_a_factory_that_names_no_one_project_class_leaves_the_calls_unseen(
+    tmp_path: Path, factory: str
+) -> None:
+    assert _proof(_factory_project(tmp_path, factory), "notes.py", 4) is Proof.UNPROVEN

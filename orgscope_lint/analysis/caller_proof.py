@@ -107,7 +107,7 @@ def judge(query: Query, path: str, fn: FunctionFact | None, project: Project) ->
     # Per call site, the best-pinned parameter decides: a query pinned to the principal's
     # own id is the principal's whatever else it is filtered by.
     judged = _combine(
-        _checked_after(site, fn, query)
+        _checked_after(site, fn, query, project)
         or _best([_site(site, fn, param, project, 0, here) for param in params])
         for site in sites
     )
@@ -116,13 +116,30 @@ def judge(query: Query, path: str, fn: FunctionFact | None, project: Project) ->
     return judged
 
 
-def _checked_after(site: Site, fn: FunctionFact, query: Query) -> Judgement | None:
+def _checked_after(
+    site: Site, fn: FunctionFact, query: Query, project: Project
+) -> Judgement | None:
     """The function returns this read's rows, and the caller compared the row it got
     back with the principal right after the call, raising otherwise: a post-fetch check
     one call away. Whatever id it passed, nothing of another tenant's row is used."""
-    if not site.call.result_checked or fn.returns_query != query.span:
+    if fn.returns_query != query.span:
         return None
-    return Judgement(Proof.VERIFIED, checks=(Check(site, site.call.span, after=True),))
+    if site.call.result_checked or _checked_against_owner(site, query, project):
+        return Judgement(Proof.VERIFIED, checks=(Check(site, site.call.span, after=True),))
+    return None
+
+
+def _checked_against_owner(site: Site, query: Query, project: Project) -> bool:
+    """The caller compared the row's tenant or owner column with its own parameter, and
+    every caller of its own passes the principal's id there."""
+    against = site.call.result_checked_against
+    caller = project.function_at.get((site.path, site.call.function or ""))
+    if against is None or caller is None:
+        return False
+    param, column = against
+    if column != project.scoping_column(query.table) and column not in project.config.owner_keys:
+        return False
+    return _param(caller, site.path, param, project, 1, frozenset()).proof is Proof.OWNER
 
 
 def _best(judged: list[Judgement]) -> Judgement:

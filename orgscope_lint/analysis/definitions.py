@@ -16,7 +16,12 @@ from orgscope_lint.analysis import values as V
 from orgscope_lint.analysis.attributes import string_attributes
 from orgscope_lint.analysis.paths import Env
 from orgscope_lint.analysis.scopes import Scope
-from orgscope_lint.analysis.syntax import annotated_classes, annotation_names, dotted_name
+from orgscope_lint.analysis.syntax import (
+    annotated_classes,
+    annotation_names,
+    dotted_name,
+    returned_class,
+)
 from orgscope_lint.analysis.values import Value
 from orgscope_lint.facts import ArgFact, FunctionFact, Query, Shape
 from orgscope_lint.findings import Span
@@ -114,6 +119,7 @@ class Definitions:
                 system_context=detected.reason,
                 platform_guard=detected.platform_guard,
                 registered=call_facts.registered(node.decorators),
+                returns_class=returned_class(node.returns.annotation) if node.returns else None,
             )
         )
         saved = (self.scope, self._function, self._class)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from orgscope_lint.analysis import caller_proof, dependency_checks
+from orgscope_lint.analysis import caller_proof, dependency_checks, execution_context
 from orgscope_lint.facts import FileFacts, KeyState, Query, ShapeKind
 from orgscope_lint.findings import Related, Span
 from orgscope_lint.project import Project
@@ -28,12 +28,13 @@ from orgscope_lint.tenancy import (
 
 @dataclass(frozen=True)
 class Reliance:
-    kind: str  # "check" | "row" | "ownership" | "callers" | "dependency"
+    kind: str  # "check" | "row" | "ownership" | "callers" | "dependency" | "context"
     ref: str | None  # the lookup relied on: "q3" = queries[3], "h1" = helper_calls[1]
     span: Span | None  # where that lookup is
     # "callers": the call sites that pass a verified id, with the checks they rely on.
     checks: tuple[caller_proof.Check, ...] = ()
     dependency: dependency_checks.DependencyCheck | None = None  # for "dependency"
+    column: str | None = None  # for "context": the column pinned by a context value
 
     def describe(self) -> str:
         where = f" at line {self.span.line}" if self.span is not None else ""
@@ -46,6 +47,11 @@ class Reliance:
             return f"relies on what its callers checked before calling it ({', '.join(places)})"
         if self.dependency is not None:
             return self.dependency.describe()
+        if self.kind == "context":
+            return (
+                f"relies on the execution context's `{self.column}` (a contextvar bound"
+                " elsewhere, not checked here)"
+            )
         if self.kind == "check":
             return f"relies on the check{where}"
         if self.kind == "row":
@@ -72,7 +78,11 @@ def reliance(query: Query, facts: FileFacts, project: Project) -> Reliance | Non
             return None  # pinned to the principal's own user: narrower, not implicit
         ref = verifying_lookup(query, facts, project)
         if ref is None:
-            return _dependency(query, facts, project) or _callers(query, facts, project)
+            return (
+                _dependency(query, facts, project)
+                or _from_context(query)
+                or _callers(query, facts, project)
+            )
         if _through_parent(query, ref, facts, project):
             return None
         if _by_identity(ref, facts, project):
@@ -94,6 +104,11 @@ def _dependency(query: Query, facts: FileFacts, project: Project) -> Reliance | 
     if checked is None or _references(query, checked.param, checked.table, project):
         return None  # none, or rows of the very parent the dependency checked
     return Reliance("dependency", None, checked.lookup, dependency=checked)
+
+
+def _from_context(query: Query) -> Reliance | None:
+    pin = execution_context.context_pin(query)
+    return Reliance("context", None, None, column=pin.key) if pin is not None else None
 
 
 def _callers(query: Query, facts: FileFacts, project: Project) -> Reliance | None:

@@ -19,6 +19,7 @@ from orgscope_lint.analysis import (
     builder_api,
     call_facts,
     chains,
+    execution_context,
     fresh_values,
     identity,
     membership,
@@ -665,11 +666,14 @@ class ModuleInterpreter(Definitions, PathChecks):
 
     def _ev_call(self, node: cst.Call, env: Env) -> Value:
         func = node.func
-        if dotted_name(func) in _GATHER and "asyncio" not in env.vars:
+        called = dotted_name(func)
+        if called in _GATHER and "asyncio" not in env.vars:
             return self._ev_gather(node, env)
+        if execution_context.creates_variable(called):
+            return execution_context.CONTEXT_VALUE  # its `.get()` reads the context
         if isinstance(func, cst.Attribute):
             return self._ev_method_call(node, func, env)
-        name = dotted_name(func)
+        name = called
         key = call_key_parts(name, "", first_arg_key(node))
         site = (key, self._rank(key, node)) if name else None
         if not isinstance(func, cst.Name):
@@ -682,6 +686,8 @@ class ModuleInterpreter(Definitions, PathChecks):
             return self._construction(name, args, env, site)
         if name == "dict" and "dict" not in env.vars:
             return _dict_call(args)
+        if execution_context.reads_context(name) and name in self._imported:
+            return execution_context.CONTEXT_VALUE  # `from structlog.contextvars import ...`
         if name == "getattr" and len(args.positional) == 3:
             return unverified(V.derived(args.positional[0]))
         if name not in env.vars:
@@ -743,6 +749,10 @@ class ModuleInterpreter(Definitions, PathChecks):
             recorded = self._record_call(name, receiver_text, receiver.text, args, site)
         elif receiver_text in self._imported:  # `thread_service.get_thread(...)`
             recorded = self._record_call(name, receiver_text, None, args, site)
+        elif receiver.kind == V.UNKNOWN and receiver.from_call:  # `svc = get_service(db)`
+            # Its class is the factory's return annotation, or unknown (then the
+            # callee's call sites are unseen): decided once the project is joined.
+            recorded = self._record_call(name, receiver_text, None, args, site, receiver.from_call)
         elif receiver.kind == V.UNKNOWN:
             self.escaped.add(name)  # a receiver of unknown type: maybe a project class
         if name in self.db_class_names:  # `app.db.DatabaseService(...)`
@@ -763,6 +773,8 @@ class ModuleInterpreter(Definitions, PathChecks):
             appended = name == "append" and items is not None and len(added) == 1
             items = (*items, *added) if appended and items is not None else None
             env.vars[func.value.value] = replace(receiver, element=element, items=items)
+        if execution_context.reads_context(f"{receiver_text}.{name}"):
+            return execution_context.CONTEXT_VALUE  # `structlog.contextvars.get_contextvars()`
         if name in builder_api.STARTS and args.positional and args.positional[0].kind == V.STR:
             return builder_api.start(args.positional[0].text or "", site)
         if identity.verifies_token(f"{receiver_text}.{name}") and args.positional:
@@ -782,6 +794,7 @@ class ModuleInterpreter(Definitions, PathChecks):
         receiver_class: str | None,
         args: CallArgs,
         site: tuple,
+        factory: str | None = None,
     ) -> int | None:
         """A call that may reach a project function: where its arguments come from (its
         index among the call facts)."""
@@ -800,6 +813,7 @@ class ModuleInterpreter(Definitions, PathChecks):
                 span=span,
                 function=self.qualname,
                 snippet=self.positions.line_text(span.line),
+                receiver_factory=factory,
             )
         )
         return len(self.calls) - 1
@@ -1113,6 +1127,8 @@ def _constant_value(node: cst.BaseExpression, db_classes: frozenset[str]) -> Val
         cls = dotted_name(node.func).rsplit(".", 1)[-1]
         if cls in db_classes:
             return Value(kind=V.SERVICE, text=cls)
+        if execution_context.creates_variable(dotted_name(node.func)):
+            return execution_context.CONTEXT_VALUE  # its `.get()` reads the context
     return None
 
 

@@ -166,6 +166,8 @@ class PathChecks:
         if trusted.origin != "principal" and not (
             isinstance(other, cst.Name) and self._is_org_param(other.value)
         ):
+            if settled:
+                self._result_checked_against(node, other, trusted, env)
             return
         self._mark_principal(node, env)
         if settled:
@@ -186,6 +188,22 @@ class PathChecks:
         index = self._peek(base, env).call if base is not None else None
         if index is not None and index < len(self.calls):
             self.calls[index] = replace(self.calls[index], result_checked=True)
+
+    def _result_checked_against(
+        self, node: cst.BaseExpression, other: cst.BaseExpression, trusted: Value, env: Env
+    ) -> None:
+        """`agent = get_agent(agent_id)` then `if agent["account_id"] != creator_id:
+        raise`, `creator_id` being this function's own parameter: the returned row is
+        checked against whatever the callers pass as `creator_id`, which the caller proof
+        follows (the principal's own id makes it a post-fetch ownership check)."""
+        if not isinstance(other, cst.Name) or trusted.origin or trusted.params != {other.value}:
+            return
+        base = _row_base(node)
+        column = guards.field_name(node)
+        index = self._peek(base, env).call if base is not None else None
+        if column is not None and index is not None and index < len(self.calls):
+            checked = (other.value, column)
+            self.calls[index] = replace(self.calls[index], result_checked_against=checked)
 
     def _assume_owned_or_public(
         self, field: cst.BaseExpression, other: cst.BaseExpression, env: Env, settled: bool

@@ -68,6 +68,7 @@ def _function(
             org_params=(),  # a tenant-like name would have kept it for LibCST
             span=Span(line, indent + 1, line, len(text.rstrip("\r\n")) + 1),
             end_line=node.end_lineno or line,
+            returns_class=_returned_class(node.returns),
         )
     )
     stack: list[ast.AST] = list(node.body)
@@ -79,6 +80,15 @@ def _function(
         if isinstance(current, ast.Call):
             _call(current, node.name, params, lines, found)
         stack.extend(ast.iter_child_nodes(current))
+
+
+def _returned_class(annotation: ast.expr | None) -> str | None:
+    if annotation is None:
+        return None
+    # Imported here: this module reads files LibCST is never loaded for.
+    from orgscope_lint.analysis.syntax import returned_class
+
+    return returned_class(ast.unparse(annotation))
 
 
 def _call(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import libcst as cst
 
 
@@ -107,3 +109,18 @@ def annotated_classes(node: cst.BaseExpression | None) -> set[str]:
                 found |= annotated_classes(element.slice.value)
         return found
     return set()
+
+
+def returned_class(annotation: cst.BaseExpression | str | None) -> str | None:
+    """The one class a function's return annotation names (`-> TemplateService`,
+    `-> Optional["TemplateService"]`): a factory, whose result's methods are that
+    class's. Source text (from the `ast` side) is parsed only when it may name one."""
+    if isinstance(annotation, str):
+        if not any(part[:1].isupper() for part in re.split(r"\W+", annotation)):
+            return None
+        try:
+            annotation = cst.parse_expression(annotation)
+        except cst.ParserSyntaxError:
+            return None
+    found = {n for n in annotated_classes(annotation) if n[:1].isupper() and n != "None"}
+    return found.pop() if len(found) == 1 else None

@@ -23,7 +23,7 @@ BUILDER = "builder"  # a Supabase query-builder chain: `client.table("t").select
 
 # Where a value comes from, when that matters for a tenant id. Worst first: a merge of
 # two paths keeps the worse origin, since one bad path is enough for a leak.
-ORIGIN_RANK = ("request", "unverified", "row", "verified", "principal")
+ORIGIN_RANK = ("request", "unverified", "row", "context", "verified", "principal")
 _WORSE_THAN_UNKNOWN = frozenset({"request", "unverified"})
 
 

@@ -1,0 +1,49 @@
+"""Values read from the execution context: server state, not request input.
+
+Background workers and agent runtimes rarely pass the id of the run's own resource down
+every call; they bind it once to the execution context and read it back where needed:
+
+```python
+structlog.contextvars.bind_contextvars(thread_id=thread_id)   # once, at the run's start
+...
+thread_id = structlog.contextvars.get_contextvars().get("thread_id")
+client.table("threads").select("account_id").eq("thread_id", thread_id).execute()
+```
+
+A `ContextVar(...)`'s `.get()` and `structlog`'s `get_contextvars()` return what the
+server's own code bound for the task in progress; no request can set them here. A query
+pinned by such a value reaches the run's own row as long as whoever bound it had checked
+it, which this analysis does not follow across the binding: the query is not reported as
+a leak, but as defense in depth (ORG013, "relies on the execution context"), since the
+tenant key would keep it scoped if the binding ever took an unchecked id.
+"""
+
+from __future__ import annotations
+
+from orgscope_lint.analysis.values import Value
+from orgscope_lint.facts import KeyFact, Query
+
+CONTEXT = "context"
+CONTEXT_VALUE = Value(origin=CONTEXT)
+_READERS = frozenset({"get_contextvars"})  # structlog.contextvars.get_contextvars()
+_VARIABLE_CLASSES = frozenset({"ContextVar"})
+
+
+def reads_context(name: str) -> bool:
+    """`structlog.contextvars.get_contextvars()`, or the same imported by name."""
+    return name.rsplit(".", 1)[-1] in _READERS
+
+
+def creates_variable(called: str) -> bool:
+    """`ContextVar("thread_id")` or `contextvars.ContextVar(...)` (`called` is the dotted
+    name called): a module-level name bound to one holds per-task server state, and its
+    `.get()` is a context value."""
+    return called.rsplit(".", 1)[-1] in _VARIABLE_CLASSES
+
+
+def context_pin(query: Query) -> KeyFact | None:
+    """The key the query is pinned by on every path with a value from the execution
+    context, when nothing else pins it."""
+    pins = [fact for fact in query.shape.keys if fact.always and not fact.empty]
+    found = [fact for fact in pins if (fact.origin or "") == CONTEXT]
+    return found[0] if found and len(found) == len(pins) else None
