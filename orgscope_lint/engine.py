@@ -409,6 +409,7 @@ def check_file(facts: FileFacts, project: Project, rules: Iterable[type[Rule]]) 
         ran=frozenset(rule.code for rule in ran),
         require_reason=project.config.require_suppression_reason,
         platform_guards=project.platform_guards,
+        enqueued=project.enqueued,
     )
 
 

@@ -163,6 +163,9 @@ class FunctionFact:
     # The one class its return annotation names (`-> TemplateService`): a factory, whose
     # result's methods are that class's.
     returns_class: str | None = None
+    # The task-queue actors its system context comes from (itself when it is one, or
+    # those it is reached only from): lifted when the project enqueues any of them.
+    tasks: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -201,6 +204,9 @@ class CallFact:
     # The receiver is what this project function returned (`svc = get_service(db)`):
     # its class is the factory's annotated return class, once the project is joined.
     receiver_factory: str | None = None
+    # A task queue will make this call (`task.send(...)`, `add_task(task, ...)`): it
+    # counts as a call site of a task that is otherwise called by its framework.
+    enqueued: bool = False
 
 
 @dataclass(frozen=True)

@@ -69,6 +69,9 @@ class Project:
     calls: dict[str, list[tuple[str, CallFact]]] = field(default_factory=dict)
     function_at: dict[tuple[str, str], FunctionFact] = field(default_factory=dict)
     unseen_calls: set[str] = field(default_factory=set)
+    # Tasks the project's own code hands to a queue (`task.send(...)`): called by their
+    # framework, but with the arguments those enqueues give.
+    enqueued: set[str] = field(default_factory=set)
     classes: set[str] = field(default_factory=set)  # classes the project defines
     file_facts: list[FileFacts] = field(default_factory=list)
     # Memos of caller_proof: judgements by (file, function, parameter); leaks by file.
@@ -228,6 +231,8 @@ class Project:
         self.unseen_calls.update(facts.unseen_calls)
         for call in facts.calls:
             self.calls.setdefault(call.name, []).append((facts.path, call))
+            if call.enqueued:
+                self.enqueued.add(call.name)
         for fn in facts.functions:
             self.function_at[(facts.path, fn.qualname)] = fn
             if fn.class_name is not None:

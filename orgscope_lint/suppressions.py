@@ -138,13 +138,14 @@ def apply_suppressions(
     ran: Collection[str] = (),
     require_reason: bool = False,
     platform_guards: Mapping[str, str] | None = None,
+    enqueued: Collection[str] = (),
 ) -> list[Finding]:
     """Mark the findings a directive covers as suppressed (they stay, for SARIF).
 
     `ran` holds the codes of the rules that ran on this file; when ORG100 is among them,
     one ORG100 finding is added for each directive that suppressed nothing.
     """
-    ledger = _Ledger.of(facts, require_reason, platform_guards or {})
+    ledger = _Ledger.of(facts, require_reason, platform_guards or {}, enqueued)
     result = [ledger.apply(finding) for finding in findings]
     if UNUSED_SUPPRESSION in ran and facts.error is None:
         from orgscope_lint.rules.org100_unused_suppression import UnusedSuppression
@@ -166,8 +167,12 @@ def _dependency_context(line: int, dependency: str) -> Directive:
     )
 
 
-def _detected_reason(fn: FunctionFact, platform_guards: Mapping[str, str]) -> str | None:
-    if fn.system_context:
+def _detected_reason(
+    fn: FunctionFact, platform_guards: Mapping[str, str], enqueued: Collection[str]
+) -> str | None:
+    if fn.system_context and not set(fn.tasks) & set(enqueued):
+        # A task the project's own code enqueues runs on a request's behalf, on the
+        # arguments the caller proof follows: not a scheduled job.
         return fn.system_context
     guard = next((name for name in fn.depends_on if name in platform_guards), None)
     if guard is None:
@@ -193,7 +198,11 @@ class _Ledger:
 
     @classmethod
     def of(
-        cls, facts: FileFacts, require_reason: bool, platform_guards: Mapping[str, str]
+        cls,
+        facts: FileFacts,
+        require_reason: bool,
+        platform_guards: Mapping[str, str],
+        enqueued: Collection[str] = (),
     ) -> _Ledger:
         defs = {fn.span.line: fn.end_line for fn in facts.functions}
         return cls(
@@ -214,7 +223,7 @@ class _Ledger:
                 # route behind a platform-role guard.
                 (fn.span.line, fn.end_line, _detected_context(fn.span.line, reason))
                 for fn in facts.functions
-                if (reason := _detected_reason(fn, platform_guards))
+                if (reason := _detected_reason(fn, platform_guards, enqueued))
             ],
             require_reason=require_reason,
         )

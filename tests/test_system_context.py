@@ -265,3 +265,44 @@ def test_cli_commands_only_in_a_module_using_a_cli_framework() -> None:
     """
     assert reason_of("import typer\n" + textwrap.dedent(commands), "mine")
     assert reason_of("import discord\n" + textwrap.dedent(commands), "mine") is None
+
+
+TASKS = """
+@dramatiq.actor
+def export(report_id):
+    return _step(report_id)
+
+def _step(report_id):
+    return report_id
+
+@scheduler.scheduled_job("cron", hour=1)
+def rollup():
+    return _tally()
+
+def _tally():
+    return 1
+
+def _shared(x):
+    return x
+
+@app.task
+def a(x):
+    return _shared(x)
+
+@router.post("/hook")
+def b(body, sig):
+    event = stripe.Webhook.construct_event(body, sig, secret)
+    return _shared(event)
+"""
+
+
+def test_system_context_names_the_tasks_it_comes_from() -> None:
+    """Lifted when the project enqueues one of them (`suppressions`): a scheduler's own
+    registration is never enqueued, so it names none."""
+    found = detected(TASKS)
+    assert found["export"].tasks == {"export"}
+    assert found["_step"].tasks == {"export"}
+    assert found["rollup"].reason and not found["rollup"].tasks
+    assert found["_tally"].reason and not found["_tally"].tasks
+    assert found["b"].reason and not found["b"].tasks
+    assert found["_shared"].tasks == {"a"}  # a webhook's step too: the task decides

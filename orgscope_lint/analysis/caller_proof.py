@@ -358,8 +358,10 @@ def callers_of(fn: FunctionFact, project: Project) -> list[Site]:
     """Every call site of `fn`; empty when one may be unseen or cannot be resolved:
     called by a framework, passed as a value, called in code never analysed, or a call
     that may reach another function of the same name as well."""
-    if fn.route or fn.registered or fn.name in project.unseen_calls:
+    if fn.route or fn.name in project.unseen_calls:
         return []
+    if fn.registered and fn.name not in project.enqueued:
+        return []  # called by its framework only: arguments not seen
     if fn.name in project.principal_providers:
         return []  # a dependency: FastAPI calls it
     sites: list[Site] = []

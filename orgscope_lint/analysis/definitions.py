@@ -118,6 +118,7 @@ class Definitions:
                 ),
                 system_context=detected.reason,
                 platform_guard=detected.platform_guard,
+                tasks=tuple(sorted(detected.tasks)),
                 registered=call_facts.registered(node.decorators),
                 returns_class=returned_class(node.returns.annotation) if node.returns else None,
             )

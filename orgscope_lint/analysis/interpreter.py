@@ -24,6 +24,7 @@ from orgscope_lint.analysis import (
     identity,
     membership,
     origins,
+    task_queues,
 )
 from orgscope_lint.analysis import values as V
 from orgscope_lint.analysis.definitions import (
@@ -743,7 +744,12 @@ class ModuleInterpreter(Definitions, PathChecks):
         key = call_key_parts(name, receiver_text, first_arg_key(node))
         site = (key, self._rank(key, node))
         receiver = self.ev(func.value, env)
-        args = self._ev_args(node, env)
+        enqueue = task_queues.enqueue_of(name, receiver_text, _first_positional(node))
+        if enqueue is not None and enqueue.task in env.vars:
+            enqueue = None  # a local value, not a project task
+        args = self._ev_args(node, env, handed=enqueue.task if enqueue else None)
+        if enqueue is not None:
+            self._record_enqueue(enqueue, args, site)
         recorded = None
         if receiver.kind in (V.OBJECT, V.SERVICE) and receiver.text:
             recorded = self._record_call(name, receiver_text, receiver.text, args, site)
@@ -818,6 +824,13 @@ class ModuleInterpreter(Definitions, PathChecks):
         )
         return len(self.calls) - 1
 
+    def _record_enqueue(self, enqueue: task_queues.Enqueue, args: CallArgs, site: tuple) -> None:
+        """`task.send(a, b)`: a call of `task(a, b)` the queue makes later."""
+        passed = _enqueued_args(args, enqueue)
+        index = self._record_call(enqueue.task, "", None, passed, site)
+        if index is not None:
+            self.calls[index] = replace(self.calls[index], enqueued=True)
+
     def _plain_method(self, name: str, receiver: Value, args: CallArgs) -> Value:
         if name == "get":
             part = V.derived(receiver)
@@ -836,11 +849,12 @@ class ModuleInterpreter(Definitions, PathChecks):
         # `jwt.decode(token, ...)`: computed from its arguments, with no origin of its own.
         return V.unknown_from(args.positional)
 
-    def _ev_args(self, node: cst.Call, env: Env) -> CallArgs:
+    def _ev_args(self, node: cst.Call, env: Env, handed: str | None = None) -> CallArgs:
+        """`handed`: a function given to a queue to call, whose call sites stay known."""
         positional: list[Value] = []
         keywords: dict[str, Value] = {}
         starred = False
-        self.escaped |= call_facts.escaped_names(node, env.vars)
+        self.escaped |= call_facts.escaped_names(node, env.vars) - {handed}
         for arg in node.args:
             value = self.ev(arg.value, env)
             if value.kind == V.BUILDER:
@@ -1148,6 +1162,30 @@ def _removed(d: Value, key: str) -> Value:
     if d.merged:
         return V.with_entry(d, key, V.Entry(empty=True, maybe_empty=True))
     return V.without_entry(d, key)
+
+
+def _first_positional(node: cst.Call) -> str | None:
+    first = node.args[0] if node.args else None
+    if first is None or first.keyword is not None or first.star:
+        return None
+    return dotted_name(first.value) or None
+
+
+def _enqueued_args(args: CallArgs, enqueue: task_queues.Enqueue) -> CallArgs:
+    """The arguments the task will be called with: after the function a queue is given,
+    or unpacked from literal `args=(...)` and `kwargs={...}`; unknown (starred) else."""
+    if not enqueue.packed:
+        return CallArgs(args.positional[enqueue.skip :], args.keywords, args.starred)
+    packed = args.keywords.get("args")
+    named = args.keywords.get("kwargs")
+    known_args = packed is None or packed.items is not None
+    known_kwargs = named is None or (named.kind == V.DICT and not named.open)
+    positional = list(packed.items or ()) if packed is not None else []
+    keywords = {
+        key: Value(params=entry.params, origin=entry.origin, row=entry.row)
+        for key, entry in (named.entries.items() if named is not None else ())
+    }
+    return CallArgs(positional, keywords, not (known_args and known_kwargs) or args.starred)
 
 
 def _mapped_row(args: CallArgs) -> Value | None:

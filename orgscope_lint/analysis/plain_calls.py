@@ -13,9 +13,10 @@ from __future__ import annotations
 import ast
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from orgscope_lint.analysis.slicing import may_be_project_call
+from orgscope_lint.analysis.task_queues import Enqueue, enqueue_of
 from orgscope_lint.facts import ArgFact, CallFact, FunctionFact
 from orgscope_lint.findings import Span
 
@@ -98,9 +99,15 @@ def _call(
     lines: Sequence[str],
     found: PlainCalls,
 ) -> None:
+    enqueue = _enqueue(node, params)
+    handed = enqueue.task if enqueue is not None else None
     for value in (*node.args, *(k.value for k in node.keywords)):
-        if isinstance(value, ast.Name) and value.id not in params:
+        if isinstance(value, ast.Name) and value.id not in params and value.id != handed:
             found.unseen.add(value.id)  # maybe a function handed over as a value
+    if enqueue is not None:
+        _record(node, enqueue.task, *_enqueued_args(node, enqueue), function, params, lines, found)
+        found.calls[-1] = replace(found.calls[-1], enqueued=True)
+        return
     if not isinstance(node.func, ast.Name):
         found.unseen |= _called(node.func) | _method_name(node)
         return
@@ -112,6 +119,19 @@ def _call(
     starred = any(isinstance(a, ast.Starred) for a in node.args) or any(
         k.arg is None for k in node.keywords
     )
+    _record(node, name, slots, starred, function, params, lines, found)
+
+
+def _record(
+    node: ast.Call,
+    name: str,
+    slots: list[tuple[str, ast.expr]],
+    starred: bool,
+    function: str,
+    params: tuple[str, ...],
+    lines: Sequence[str],
+    found: PlainCalls,
+) -> None:
     span = _span(node, lines)
     found.calls.append(
         CallFact(
@@ -125,6 +145,38 @@ def _call(
             snippet=lines[span.line - 1].strip() if span.line <= len(lines) else "",
         )
     )
+
+
+def _enqueue(node: ast.Call, params: tuple[str, ...]) -> Enqueue | None:
+    func = node.func
+    if not isinstance(func, ast.Attribute):
+        return None
+    receiver = func.value.id if isinstance(func.value, ast.Name) else ""
+    first = node.args[0] if node.args and not isinstance(node.args[0], ast.Starred) else None
+    first_name = first.id if isinstance(first, ast.Name) else None
+    enqueue = enqueue_of(func.attr, receiver, first_name)
+    return None if enqueue is None or enqueue.task in params else enqueue
+
+
+def _enqueued_args(node: ast.Call, enqueue: Enqueue) -> tuple[list[tuple[str, ast.expr]], bool]:
+    """As `interpreter._enqueued_args`, on the `ast`: (slots, starred)."""
+    keywords = {k.arg: k.value for k in node.keywords}
+    starred = any(isinstance(a, ast.Starred) for a in node.args) or None in keywords
+    if not enqueue.packed:
+        positional = node.args[enqueue.skip :]
+        slots = [(str(i), a) for i, a in enumerate(positional)]
+        return slots + [(k, v) for k, v in keywords.items() if k is not None], starred
+    packed, named = keywords.get("args"), keywords.get("kwargs")
+    slots: list[tuple[str, ast.expr]] = []
+    if isinstance(packed, (ast.Tuple, ast.List)):
+        slots += [(str(i), a) for i, a in enumerate(packed.elts)]
+    elif packed is not None:
+        starred = True
+    if isinstance(named, ast.Dict) and all(isinstance(k, ast.Constant) for k in named.keys):
+        slots += [(str(k.value), v) for k, v in zip(named.keys, named.values, strict=True)]  # type: ignore[union-attr]
+    elif named is not None:
+        starred = True
+    return slots, starred
 
 
 def _arg(slot: str, value: ast.expr, params: tuple[str, ...]) -> ArgFact:

@@ -31,6 +31,9 @@ _JOB_DECORATORS = frozenset(
     {"scheduled_job", "shared_task", "periodic_task", "task", "actor", "cron", "crontab"}
 )
 _JOB_DECORATORS_CALLED = frozenset({"repeat_every", "repeat_at"})
+# Job decorators that make an enqueueable task (`actor.send(...)`, `task.delay(...)`),
+# unlike a scheduler's own registration (`scheduled_job`, `periodic_task`, `cron`).
+TASK_DECORATORS = frozenset({"actor", "task", "shared_task", "job"})
 _CLI_FRAMEWORKS = frozenset({"click", "typer"})
 _JOB_REGISTRATIONS = frozenset({"add_job", "add_periodic_task"})
 _ROUTE_METHODS = frozenset(
@@ -54,6 +57,10 @@ class Detected:
 
     reason: str | None = None  # system context: why
     platform_guard: str | None = None  # a dependency admitting only platform staff: why
+    # The task-queue actors (`@dramatiq.actor`, `@app.task`) the context comes from: the
+    # function itself, or those it is reached only from. A task the project's own code
+    # enqueues runs on a request's behalf, not on a schedule (`task_queues`).
+    tasks: frozenset[str] = frozenset()
 
 
 @dataclass
@@ -90,21 +97,30 @@ def detect(tree: ast.Module) -> SystemContexts:
                 jobs.setdefault(name, "script entry point (`__main__`)")
     cli = _imports_cli_framework(tree)
     reasons = {id(fn): _reason(fn, verifiers, jobs, cli) for fn in functions}
-    _reached_only_from_system(functions, reasons, script)
+    tasks = {id(fn): _task_of(fn, reasons[id(fn)]) for fn in functions}
+    _reached_only_from_system(functions, reasons, tasks, script)
     found = SystemContexts()
     for fn in functions:
         guard = _platform_guard(fn)
         reason = reasons[id(fn)]
         if reason is None and guard is not None and _is_route(fn):
             reason = f"route {guard}"  # checked inline: `if not is_super_admin(...): raise`
-        detected = Detected(reason, None if _is_route(fn) else guard)
+        detected = Detected(reason, None if _is_route(fn) else guard, tasks[id(fn)])
         if detected != _NOTHING:
             found.by_line[fn.lineno] = detected
     return found
 
 
+def _task_of(fn: _Function, reason: str | None) -> frozenset[str]:
+    job = _job_decorator(fn) if reason and reason.startswith("scheduled job (`@") else None
+    return frozenset({fn.name}) if job and _last_of(job) in TASK_DECORATORS else frozenset()
+
+
 def _reached_only_from_system(
-    functions: list[_Function], reasons: dict[int, str | None], script: bool
+    functions: list[_Function],
+    reasons: dict[int, str | None],
+    tasks: dict[int, frozenset[str]],
+    script: bool,
 ) -> None:
     """A function this module alone calls (a private one, or any in a script), and only
     from system code, runs only there: a verified webhook's event handlers, a job's steps."""
@@ -124,6 +140,7 @@ def _reached_only_from_system(
             if who and all(any(reasons[id(g)] for g in by_name[c]) for c in who):
                 origin = next(g for g in by_name[who[0]] if reasons[id(g)])
                 reasons[id(fn)] = f"called only from `{who[0]}` ({reasons[id(origin)]})"
+                tasks[id(fn)] = frozenset().union(*(tasks[id(g)] for c in who for g in by_name[c]))
                 changed = True
 
 
@@ -322,6 +339,10 @@ def _dotted(node: ast.AST) -> str:
         base = _dotted(node.value)
         return f"{base}.{node.attr}" if base else node.attr
     return ""
+
+
+def _last_of(dotted: str) -> str:
+    return dotted.rsplit(".", 1)[-1]
 
 
 def _last(node: ast.AST) -> str:
