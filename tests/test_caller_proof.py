@@ -417,3 +417,52 @@ def test_a_factory_that_names_no_one_project_class_leaves_the_calls_unseen(
     tmp_path: Path, factory: str
 ) -> None:
     assert _proof(_factory_project(tmp_path, factory), "notes.py", 4) is Proof.UNPROVEN
+
+
+CLOSURE = """
+def memberships(db, user_id, org_id=None):
+    def fetch():
+        return db.select("members", {"user_id": user_id})
+    return run_with_retries(fetch)
+"""
+
+
+def test_a_closure_is_proven_by_its_enclosing_functions_callers(tmp_path: Path) -> None:
+    """Also when the enclosing function takes an org it does not use: pinned to the
+    principal's own user by every caller, the rows are the caller's own."""
+    root = _project(
+        tmp_path,
+        {
+            "members.py": CLOSURE,
+            "api.py": '@router.get("/mine")\ndef mine(db, current_user):\n'
+            '    return memberships(db, current_user["user_id"])\n',
+        },
+    )
+    result = _run(root)
+    assert _proof(result, "members.py", 4) is Proof.OWNER
+    assert _codes(result) == set()
+
+
+def test_a_closure_given_request_input_is_reported_where_it_enters(tmp_path: Path) -> None:
+    root = _project(
+        tmp_path,
+        {
+            "members.py": CLOSURE.replace(", org_id=None", ""),
+            "api.py": '@router.get("/users/{user_id}/orgs")\n'
+            "def theirs(db, user_id: str, current_user):\n"
+            "    return memberships(db, user_id)\n",
+        },
+    )
+    assert _codes(_run(root)) == {("api.py", 3, "ORG001")}
+
+
+def test_an_org_dropped_and_nothing_proven_stays_judged_inside(tmp_path: Path) -> None:
+    root = _project(
+        tmp_path,
+        {
+            "members.py": CLOSURE,
+            "api.py": '@router.get("/mine")\ndef mine(db, current_user, some_id):\n'
+            "    return memberships(db, lookup(some_id))\n",
+        },
+    )
+    assert _proof(_run(root), "members.py", 4) is Proof.UNPROVEN

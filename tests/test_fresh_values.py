@@ -35,6 +35,19 @@ PROBES = {
         code = uuid.uuid4().hex[:10]
         sb.table("projects").select("id").eq("code", code).execute()
         """,
+    "f-string of a random number": """
+        candidate = f"T{random.randint(0, 10**6 - 1):0{6}d}"
+        sb.table("tasks").select("task_id").eq("task_id", candidate).limit(1).execute()
+        """,
+    "prefix added to a token": """
+        db.select_one("invites", {"code": "INV-" + secrets.token_hex(4)})
+        """,
+    "a closure handed to a retry helper": """
+        candidate = f"T{random.randint(0, 999999):06d}"
+        def op():
+            return sb.table("tasks").select("task_id").eq("task_id", candidate).execute()
+        run_safely(op)
+        """,
     "joined picks from an alphabet": """
         code = "".join(secrets.choice(ALPHABET) for _ in range(8))
         db.select_one("projects", {"code": code.upper()})
@@ -50,6 +63,12 @@ def test_probes(body: str) -> None:
 NOT_PROBES = {
     "value from the caller": """
         db.select_one("projects", {"code": given})
+        """,
+    "an f-string with a caller's value in it": """
+        db.select_one("projects", {"code": f"{given}-{random.randint(0, 99)}"})
+        """,
+    "a caller's value added to a constant": """
+        db.select_one("projects", {"code": "P-" + given})
         """,
     "fresh and a caller's value": """
         code = random_code()

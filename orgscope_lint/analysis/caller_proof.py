@@ -99,6 +99,7 @@ class Reached:
 
 def judge(query: Query, path: str, fn: FunctionFact | None, project: Project) -> Judgement:
     """What the callers of `fn` prove about `query`, a query of `fn` in file `path`."""
+    fn = _closure_owner(query, fn, path, project)
     params = proof_params(query, fn, project)
     if fn is None or not params:
         return UNPROVEN
@@ -113,7 +114,26 @@ def judge(query: Query, path: str, fn: FunctionFact | None, project: Project) ->
     )
     if judged.proof is Proof.LEAK and _told_who_asks(fn, path, params, project):
         return UNPROVEN
+    if judged.proof is not Proof.OWNER and fn.org_params and not set(params) & set(fn.org_params):
+        # Given the tenant and dropping it: the fault is inside (ORG005), unless every
+        # caller pins the query to the principal's own rows anyway.
+        return UNPROVEN
     return judged
+
+
+def _closure_owner(
+    query: Query, fn: FunctionFact | None, path: str, project: Project
+) -> FunctionFact | None:
+    """A closure pinned by its enclosing function's parameter (`def op(): return
+    sb.table("members").select().eq("user_id", user_id)`, handed to a retry helper) is
+    as scoped as what that function's callers pass: the value is fixed when it runs."""
+    if fn is None or "." not in fn.qualname:
+        return fn
+    pinned = {fact.params[0] for fact in query.shape.keys if fact.always and len(fact.params) == 1}
+    if not pinned or pinned & set(fn.params):
+        return fn
+    outer = project.function_at.get((path, fn.qualname.rsplit(".", 1)[0]))
+    return outer if outer is not None and pinned <= set(outer.params) else fn
 
 
 def _checked_after(
@@ -204,8 +224,6 @@ def proof_params(query: Query, fn: FunctionFact | None, project: Project) -> lis
             return []  # a row, a check, the principal: judged inside the function
         if fact.always and len(fact.params) == 1 and fact.params[0] in fn.params:
             params.append(fact.params[0])
-    if fn.org_params and not set(params) & set(fn.org_params):
-        return []  # it is given the tenant and drops it: the fault is inside
     return sorted(set(params))
 
 

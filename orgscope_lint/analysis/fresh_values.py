@@ -56,6 +56,17 @@ def call_origin(name: str, inputs: Iterable[Value]) -> str | None:
     return None
 
 
+def respelled(parts: Iterable[Value]) -> Value | None:
+    """An f-string or a `+` of strings with a fresh part (`f"T{randint(0, 999999):06d}"`):
+    as fresh as the value it spells, the rest being literal text or other fresh parts."""
+    parts = list(parts)
+    if any(_fresh(part) for part in parts) and all(
+        _fresh(part) or not (part.row or part.params or part.origin) for part in parts
+    ):
+        return Value(origin=FRESH)
+    return None
+
+
 class WrittenFresh:
     """Functions that inserted a fresh value: a later read by it is no uniqueness probe,
     it reads back the row just written (a read the tenant key should still scope)."""

@@ -614,6 +614,10 @@ class ModuleInterpreter(Definitions, PathChecks):
         left, right = self.ev(node.left, env), self.ev(node.right, env)
         if isinstance(node.operator, cst.BitOr) and left.kind == V.DICT:
             return V.merge_dicts(left, right)
+        if isinstance(node.operator, cst.Add):
+            fresh = fresh_values.respelled((left, right))  # `"T" + token_hex(4)`
+            if fresh is not None:
+                return fresh
         return V.unknown_from((left, right))
 
     def _ev_boolean(self, node: cst.BooleanOperation, env: Env) -> Value:
@@ -641,14 +645,15 @@ class ModuleInterpreter(Definitions, PathChecks):
         return V.TOP
 
     def _ev_fstring(self, node: cst.FormattedString, env: Env) -> Value:
+        parts: list[Value] = []
         for part in node.parts:
             if isinstance(part, cst.FormattedStringExpression):
-                self.ev(part.expression, env)
+                parts.append(self.ev(part.expression, env))
                 if part.format_spec:
                     for spec in part.format_spec:
                         if isinstance(spec, cst.FormattedStringExpression):
-                            self.ev(spec.expression, env)
-        return V.TOP
+                            parts.append(self.ev(spec.expression, env))
+        return fresh_values.respelled(parts) or V.TOP
 
     def _ev_await(self, node: cst.Await, env: Env) -> Value:
         return self.ev(node.expression, env)
