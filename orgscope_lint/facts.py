@@ -207,6 +207,9 @@ class CallFact:
     # A task queue will make this call (`task.send(...)`, `add_task(task, ...)`): it
     # counts as a call site of a task that is otherwise called by its framework.
     enqueued: bool = False
+    # Its result decides whether the caller goes on (`if not role: raise` after
+    # `role = project_role(...)`): an access check, when it is handed the principal.
+    guards: bool = False
 
 
 @dataclass(frozen=True)

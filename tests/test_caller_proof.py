@@ -466,3 +466,61 @@ def test_an_org_dropped_and_nothing_proven_stays_judged_inside(tmp_path: Path) -
         },
     )
     assert _proof(_run(root), "members.py", 4) is Proof.UNPROVEN
+
+
+ROLE_CHECK = """
+def org_of(db, project_id):
+    return db.select_one("projects", {"id": project_id})
+
+def project_role(db, user_id, project_id):
+    project = org_of(db, project_id)
+    return member_role(db, user_id, project["org_id"])
+"""
+
+
+def test_a_function_handed_the_principal_decides_access_itself(tmp_path: Path) -> None:
+    """The path id it also gets is not a leak where it enters: whatever the function
+    reads to decide is judged inside, once, not at every route that asks it."""
+    root = _project(
+        tmp_path,
+        {
+            "rbac.py": ROLE_CHECK,
+            "api.py": '@router.get("/projects/{project_id}/tasks")\n'
+            "def tasks(db, project_id: str, current_user):\n"
+            '    if not project_role(db, current_user["user_id"], project_id):\n'
+            "        raise PermissionError(project_id)\n",
+        },
+    )
+    assert _codes(_run(root)) == {("rbac.py", 3, "ORG001")}
+
+
+def test_the_same_function_handed_no_principal_is_a_leak_where_the_id_enters(
+    tmp_path: Path,
+) -> None:
+    root = _project(
+        tmp_path,
+        {
+            "rbac.py": ROLE_CHECK,
+            "api.py": '@router.get("/projects/{project_id}/tasks")\n'
+            "def tasks(db, project_id: str, someone: str, current_user):\n"
+            "    return project_role(db, someone, project_id)\n",
+        },
+    )
+    assert _codes(_run(root)) == {("api.py", 3, "ORG001")}
+
+
+def test_a_function_handed_the_principal_but_not_guarding_is_no_access_check(
+    tmp_path: Path,
+) -> None:
+    """Its result is returned, not tested: the principal may only be the new row's
+    owner (`import_json(body, user_id)`), so the path id is a leak where it enters."""
+    root = _project(
+        tmp_path,
+        {
+            "rbac.py": ROLE_CHECK,
+            "api.py": '@router.get("/projects/{project_id}/tasks")\n'
+            "def tasks(db, project_id: str, current_user):\n"
+            '    return project_role(db, current_user["user_id"], project_id)\n',
+        },
+    )
+    assert _codes(_run(root)) == {("api.py", 3, "ORG001")}

@@ -314,7 +314,23 @@ def _request_input(
     if checked is not None:
         check = Check(site, checked.lookup, lookup_path=checked.path)
         return Judgement(Proof.VERIFIED, checks=(check,))
+    if site.call.guards and _told_at(site, fn, param):
+        # `if not project_role(user["id"], project_id): raise`: an access check, handed
+        # the principal; what it reads to decide is judged inside it.
+        return UNPROVEN
     return Judgement(Proof.LEAK, entries=(Entry(site, fn.qualname, param, arg.origin or ""),))
+
+
+def _told_at(site: Site, fn: FunctionFact, param: str) -> bool:
+    """This call also hands `fn` the principal's own id, in another parameter (and the
+    caller goes on only if its result is truthy: `CallFact.guards`)."""
+    for other in fn.params:
+        if other in (param, "self", "cls"):
+            continue
+        arg = argument(site.call, fn, other)
+        if arg is not None and arg.origin in ("principal", "unverified"):
+            return True
+    return False
 
 
 def _lookup(

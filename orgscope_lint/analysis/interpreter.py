@@ -104,6 +104,7 @@ class ModuleInterpreter(Definitions, PathChecks):
         self._emitted: dict[tuple, str] = {}
         # Rows returned by DB calls, by call node: a guard may test the call itself.
         self._call_rows: dict[int, Value] = {}
+        self._call_index: dict[int, int] = {}  # call node -> its index among the call facts
         self._checked_expressions = False
         self._fresh_written = fresh_values.WrittenFresh()
         self._raise_follows: set[int] = set()  # `if` statements the rest of whose block raises
@@ -688,6 +689,8 @@ class ModuleInterpreter(Definitions, PathChecks):
         recorded = None
         if site is not None and isinstance(func, cst.Name) and name not in env.vars:
             recorded = self._record_call(name, "", None, args, site)
+            if recorded is not None:
+                self._call_index[id(node)] = recorded
         if site is not None and name in self.db_class_names:
             return self._construction(name, args, env, site)
         if name == "dict" and "dict" not in env.vars:
@@ -766,6 +769,8 @@ class ModuleInterpreter(Definitions, PathChecks):
             recorded = self._record_call(name, receiver_text, None, args, site, receiver.from_call)
         elif receiver.kind == V.UNKNOWN:
             self.escaped.add(name)  # a receiver of unknown type: maybe a project class
+        if recorded is not None:
+            self._call_index[id(node)] = recorded
         if name in self.db_class_names:  # `app.db.DatabaseService(...)`
             return self._construction(name, args, env, site)
         if name in _DICT_MUTATORS:

@@ -53,6 +53,7 @@ class PathChecks:
     helper_calls: list[HelperCall]
     config: Config
     _call_rows: dict[int, Value]
+    _call_index: dict[int, int]
     _function: FunctionState | None
     _checked_expressions: bool
 
@@ -90,6 +91,8 @@ class PathChecks:
                     self._mark_principal(cst.Name(source.text), env)
 
     def _assume_set(self, node: cst.BaseExpression, env: Env, settled: bool = True) -> None:
+        if settled:
+            self._guarding_call(node, env)
         matched = membership.any_match(node) if isinstance(node, cst.Call) else None
         if matched is not None:
             self._assume_member(*matched, env)
@@ -113,6 +116,20 @@ class PathChecks:
         origin = "principal" if value.origin == "unverified" else value.origin
         env.vars[node.value] = replace(value, nullable=False, origin=origin)
         self._verify_pinned(value, env)
+
+    def _guarding_call(self, node: cst.BaseExpression, env: Env) -> None:
+        """`if not role: raise` after `role = project_role(...)`, or `if not await
+        allowed(...): raise`: the call's result decides whether this code goes on."""
+        if isinstance(node, cst.Await):
+            node = node.expression
+        if isinstance(node, cst.Call):
+            index = self._call_index.get(id(node))
+        elif isinstance(node, cst.Name) and node.value in env.vars:
+            index = env.vars[node.value].call
+        else:
+            index = None
+        if index is not None and index < len(self.calls):
+            self.calls[index] = replace(self.calls[index], guards=True)
 
     def _verify_pinned(self, row: Value, env: Env) -> None:
         """Check-then-act: the lookup's filter pinned these names, and it found a row."""
