@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -370,3 +371,31 @@ def test_python_scripts_named_explicitly_are_still_checked(
     result = run_cli(["check", name, "--output-format", "json", "--no-cache"], tmp_path)
 
     assert codes(result) == ["ORG001"]
+
+
+_NESTED = "[" * 3000 + "Service" + "]" * 3000
+_ANNOTATED = {
+    # A parameter of a function LibCST analyses: read for the classes it may hold.
+    "parameter": f'def get_call(db, call_id: "{_NESTED}"):\n'
+    '    return db.select("calls", {"id": call_id})\n',
+    # A return of a function only the `ast` reads: read for a factory's class.
+    "return": f'def make() -> "{_NESTED}":\n    return 1\n\n' + FAULTY,
+}
+
+
+@pytest.mark.parametrize("source", _ANNOTATED.values(), ids=_ANNOTATED.keys())
+def test_a_deeply_nested_string_annotation_is_never_parsed(tmp_path: Path, source: str) -> None:
+    """CPython accepts it (a string), LibCST's native parser would crash the process on
+    it: in a child process, so that a crash fails this test instead of the run."""
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "p"\n', encoding="utf-8")
+    (tmp_path / "calls.py").write_text(source, encoding="utf-8")
+    command = [sys.executable, "-m", "orgscope_lint", "check", ".", "--no-cache"]
+    done = subprocess.run(
+        [*command, "--output-format", "json"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 1, done.stderr
+    assert [f["code"] for f in json.loads(done.stdout)["findings"]] == ["ORG001"]

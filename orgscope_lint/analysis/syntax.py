@@ -89,11 +89,8 @@ def annotated_classes(node: cst.BaseExpression | None) -> set[str]:
     if node is None:
         return set()
     if isinstance(node, (cst.SimpleString, cst.ConcatenatedString)):
-        literal = string_literal(node)
-        try:
-            return annotated_classes(cst.parse_expression(literal)) if literal else set()
-        except cst.ParserSyntaxError:
-            return set()
+        parsed = _annotation_text(string_literal(node))
+        return annotated_classes(parsed) if parsed is not None else set()
     if isinstance(node, (cst.Name, cst.Attribute)):
         name = dotted_name(node)
         return {name.rsplit(".", 1)[-1]} if name else set()
@@ -118,9 +115,33 @@ def returned_class(annotation: cst.BaseExpression | str | None) -> str | None:
     if isinstance(annotation, str):
         if not any(part[:1].isupper() for part in re.split(r"\W+", annotation)):
             return None
-        try:
-            annotation = cst.parse_expression(annotation)
-        except cst.ParserSyntaxError:
-            return None
+        annotation = _annotation_text(annotation)
     found = {n for n in annotated_classes(annotation) if n[:1].isupper() and n != "None"}
     return found.pop() if len(found) == 1 else None
+
+
+# A string annotation is parsed by LibCST itself, past the gate that keeps deeply nested
+# source away from it (`sources.parse_python`): its native parser can crash the process
+# on a few thousand brackets. Real annotations are short and shallow.
+_MAX_ANNOTATION = 500
+_MAX_BRACKETS = 20
+
+
+def _annotation_text(text: str | None) -> cst.BaseExpression | None:
+    if not text or len(text) > _MAX_ANNOTATION or _bracket_depth(text) > _MAX_BRACKETS:
+        return None
+    try:
+        return cst.parse_expression(text)
+    except (cst.ParserSyntaxError, RecursionError, ValueError):
+        return None
+
+
+def _bracket_depth(text: str) -> int:
+    depth = deepest = 0
+    for char in text:
+        if char in "([{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char in ")]}":
+            depth -= 1
+    return deepest
