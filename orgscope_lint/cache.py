@@ -85,6 +85,7 @@ from orgscope_lint import __version__
 from orgscope_lint.config import Config
 from orgscope_lint.facts import FileFacts
 from orgscope_lint.findings import Finding
+from orgscope_lint.rls.model import Writer
 from orgscope_lint.schema import Schema
 
 CACHE_DIR_NAME = ".orgscope_cache"
@@ -209,8 +210,10 @@ class FactsCache:
         the largest cost of a warm run otherwise."""
         stored = self._read_entry(self._schema_path(fingerprint))
         ok = isinstance(stored, Schema) and stored.fingerprint == fingerprint
-        # An entry written before row-level security was replayed lacks it: a miss.
-        return stored if ok and getattr(stored, "rls", None) is not None else None
+        # An entry written before row-level security (and the columns the caller may
+        # write) was replayed lacks it: a miss.
+        rls = getattr(stored, "rls", None) if ok else None
+        return stored if rls is not None and _is_writable_table(rls.writable) else None
 
     def store_schema(self, schema: Schema) -> None:
         self._write_entry(self._schema_path(schema.fingerprint), schema)
@@ -634,6 +637,17 @@ def _is_stamped_digest(entry: object) -> bool:
     stamp = entry[0]
     return stamp is None or (
         isinstance(stamp, tuple) and len(stamp) == 2 and all(type(n) is int for n in stamp)
+    )
+
+
+def _is_writable_table(writable: object) -> bool:
+    """(table, column) -> `Writer`, as `rls.writable.find_writable` returns it."""
+    return isinstance(writable, dict) and all(
+        isinstance(pair, tuple)
+        and len(pair) == 2
+        and all(isinstance(n, str) for n in pair)
+        and isinstance(writer, Writer)
+        for pair, writer in writable.items()
     )
 
 

@@ -12,6 +12,7 @@ import random
 import shutil
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -136,6 +137,47 @@ def test_entries_of_another_tool_version_are_misses(
     monkeypatch.setattr(cache_module, "__version__", "0.0.0-newer")
     findings(tree)
     assert sorted(calls) == python_files(tree)
+
+
+# A policy that takes its tenant id from a column the caller may write (ORG203): which
+# columns those are is stored with the replayed schema.
+WRITABLE_SQL = (
+    "create table profiles (id uuid primary key, org_id text not null);\n"
+    "create table invoices (id uuid, org_id text not null);\n"
+    "alter table invoices enable row level security;\n"
+    "create policy member on invoices\n"
+    "  using (org_id = (select org_id from profiles where id = auth.uid()));\n"
+    "alter table profiles enable row level security;\n"
+    "create policy own on profiles for update to authenticated using (id = auth.uid());\n"
+)
+
+
+@pytest.mark.parametrize("damage", ["flip", "plant"])
+def test_a_tampered_schema_entry_does_not_hide_a_writable_column(
+    tmp_path: Path, damage: str
+) -> None:
+    (tmp_path / "migrations").mkdir()
+    (tmp_path / "migrations" / "001.sql").write_text(WRITABLE_SQL)
+    (tmp_path / "orgscope.toml").write_text('tenant-key = "org_id"\n')
+    cold = findings(tmp_path)
+    assert ("migrations/001.sql", 4, "ORG203") in cold
+    (entry,) = [p for p in entries(tmp_path) if "schema" in p.parts]
+    data = bytearray(entry.read_bytes())
+    if damage == "flip":
+        data[len(data) // 2] ^= 1
+    else:  # the same schema, with no column the caller may write, signed without the key
+        schema = pickle.loads(data[42:])
+        emptied = replace(schema, rls=replace(schema.rls, writable={}))
+        data = bytearray(data[:10] + bytes(32) + pickle.dumps(emptied))
+    entry.write_bytes(bytes(data))
+
+    assert findings(tmp_path) == cold
+    config = load_config(start=tmp_path)
+    cache = FactsCache.open(tmp_path / CACHE_DIR_NAME, config)
+    assert cache is not None
+    stored = cache.load_schema(entry.name)
+    assert stored is not None and stored.rls is not None, "the entry was rewritten"
+    assert set(stored.rls.writable or ()) == {("profiles", "org_id")}
 
 
 # -- special files -----------------------------------------------------------------------------

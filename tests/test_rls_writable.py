@@ -4,6 +4,8 @@ changing that column."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -237,3 +239,37 @@ def test_a_remembered_judgement_depends_on_the_writable_columns() -> None:
     open_ = replace(closed, writable=frozenset({("profiles", "clerk_org_id")}))
     assert judge(expression, closed) is not Scope.CALLER
     assert judge(expression, open_) is Scope.CALLER
+
+
+# --- what the caller may write is stored with the schema ---
+
+# Prints whether a run imported sqlglot, after `check` has run in this process.
+_IMPORTS_SQLGLOT = (
+    "import sys\n"
+    "from orgscope_lint.cli import cli\n"
+    "try:\n"
+    "    cli(sys.argv[1:], standalone_mode=False)\n"
+    "finally:\n"
+    "    print('sqlglot' in sys.modules, file=sys.stderr)\n"
+)
+
+
+def _imports_sqlglot(root: Path, *args: str) -> bool:
+    command = [sys.executable, "-c", _IMPORTS_SQLGLOT, "check", *args]
+    done = subprocess.run(command, cwd=root, capture_output=True, text=True, timeout=120)
+    return done.stderr.strip().splitlines()[-1] == "True"
+
+
+def test_a_warm_run_never_imports_sqlglot(tmp_path: Path) -> None:
+    """Which columns the caller may write depends on the migrations alone: a run whose
+    schema comes from the cache neither parses a policy again nor imports sqlglot."""
+    (tmp_path / "migrations").mkdir()
+    (tmp_path / "migrations" / "001.sql").write_text(PROFILES + RLS_ON + OWN_UPDATE)
+    (tmp_path / "orgscope.toml").write_text('tenant-key = "org_id"\n')
+    api = tmp_path / "api.py"
+    api.write_text('def f(db, i):\n    db.delete("invoices", {"id": i})\n')
+    assert _imports_sqlglot(tmp_path, "."), "the first run replays the migrations"
+    # Edited since the complete run: the rules run on it and judge the table's policies.
+    api.write_text(api.read_text() + "# edited\n")
+    _imports_sqlglot(tmp_path, "api.py")
+    assert not _imports_sqlglot(tmp_path, "api.py")

@@ -117,6 +117,21 @@ class Problem:
 
 
 @dataclass(frozen=True, slots=True)
+class Writer:
+    """How the caller writes `table.column`: the policy that lets them, or RLS off
+    (`rls/writable.py` finds them)."""
+
+    table: str
+    column: str
+    how: str
+    location: Location | None
+
+    def describe(self) -> str:
+        where = f" ({self.location.source}:{self.location.line})" if self.location else ""
+        return f"{self.how}{where}"
+
+
+@dataclass(frozen=True, slots=True)
 class RlsModel:
     tables: Mapping[str, TableRls]
     views: Mapping[str, View]
@@ -130,3 +145,8 @@ class RlsModel:
     # RLS switch, a grant to `anon`/`authenticated`): a plain PostgreSQL schema does
     # not, and a table without RLS there is exposed to no Data API.
     uses_rls: bool = False
+    # The columns some policy takes a tenant id from that the caller may write
+    # (`rls/writable.py`). They depend on the migrations alone, so they are found once
+    # with the replay and cached with it: judging them needs sqlglot, which a warm run
+    # otherwise never imports. None: not found yet.
+    writable: Mapping[tuple[str, str], Writer] | None = None

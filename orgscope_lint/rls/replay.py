@@ -302,7 +302,11 @@ class RlsReplay:
     # --- the final state ----------------------------------------------------------------
 
     def result(self) -> RlsModel:
-        return RlsModel(
+        """The final state, with the columns the caller may write found (they depend on
+        nothing else, and the schema cache keeps them with it)."""
+        from orgscope_lint.rls.writable import with_writable
+
+        model = RlsModel(
             tables={name: self._table_result(name, t) for name, t in sorted(self.tables.items())},
             views={
                 name: View(
@@ -333,6 +337,7 @@ class RlsReplay:
             unknown=tuple(self.unknown),
             uses_rls=self.uses_rls,
         )
+        return with_writable(model)
 
     @staticmethod
     def _table_result(name: str, table: _Table) -> TableRls:

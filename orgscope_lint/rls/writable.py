@@ -16,29 +16,15 @@ not writable: the policy reading the column is then trusted, never guessed about
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import replace
 
-from orgscope_lint.rls.model import Location, Policy, RlsModel, TableRls
+from orgscope_lint.rls.model import Policy, RlsModel, TableRls, Writer
 from orgscope_lint.rls.policies import Context, Scope, caller_settings, expression_sources, judge
 
 _WRITES = ("UPDATE", "INSERT")
 _CALLERS = ("anon", "authenticated")
 # What a write policy's check leaves the column: anything, or a value the caller picks.
 _FREE = (Scope.NONE, Scope.CALLER)
-
-
-@dataclass(frozen=True, slots=True)
-class Writer:
-    """How the caller writes `table.column`: the policy that lets them, or RLS off."""
-
-    table: str
-    column: str
-    how: str
-    location: Location | None
-
-    def describe(self) -> str:
-        where = f" ({self.location.source}:{self.location.line})" if self.location else ""
-        return f"{self.how}{where}"
 
 
 def model_context(
@@ -48,16 +34,19 @@ def model_context(
     return Context(key, legacy, owners, caller_settings(model), frozenset(caller_writable(model)))
 
 
-# One model per run (and a handful per test): remembered by identity, with the model
-# itself kept so that its id cannot be reused by another.
-_MEMO: dict[int, tuple[RlsModel, Mapping[tuple[str, str], Writer]]] = {}
+def with_writable(model: RlsModel) -> RlsModel:
+    """The model with its caller-writable columns found: what the replay returns."""
+    return replace(model, writable=find_writable(model))
 
 
 def caller_writable(model: RlsModel) -> Mapping[tuple[str, str], Writer]:
     """The columns some policy reads a tenant id from that the caller may write."""
-    known = _MEMO.get(id(model))
-    if known is not None and known[0] is model:
-        return known[1]
+    if model.writable is not None:
+        return model.writable
+    return find_writable(model)  # a model built by hand, not by the replay
+
+
+def find_writable(model: RlsModel) -> dict[tuple[str, str], Writer]:
     candidates = {
         pair
         for table in model.tables.values()
@@ -71,9 +60,6 @@ def caller_writable(model: RlsModel) -> Mapping[tuple[str, str], Writer]:
         writer = column_writer(model, table, column)
         if writer is not None:
             found[(table, column)] = writer
-    if len(_MEMO) >= 8:
-        _MEMO.clear()
-    _MEMO[id(model)] = (model, found)
     return found
 
 
