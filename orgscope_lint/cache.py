@@ -87,6 +87,7 @@ from orgscope_lint.facts import FileFacts
 from orgscope_lint.findings import Finding
 from orgscope_lint.rls.model import Writer
 from orgscope_lint.schema import Schema
+from orgscope_lint.sharing import shared
 
 CACHE_DIR_NAME = ".orgscope_cache"
 # `__version__ = version = '1.8.6'` in a generated `_version.py`.
@@ -230,14 +231,15 @@ class FactsCache:
         return index, overlay or {}
 
     def store_context(self, key: str, index: dict) -> None:
-        """The whole index; the overlay it absorbs is removed."""
-        self._write_entry(self._context_path(key), index)
+        """The whole index; the overlay it absorbs is removed. Its equal strings and leaf
+        records are written once (`sharing`): every partial run unpickles it."""
+        self._write_entry(self._context_path(key), shared(index))
         _unlink_quietly(str(self._context_path(key, overlay=True)))
 
     def store_context_overlay(self, key: str, overlay: dict) -> None:
         """Only the entries that differ from the stored index: a hook run that changed
         a few of them does not rewrite (and re-pickle) the index of the whole project."""
-        self._write_entry(self._context_path(key, overlay=True), overlay)
+        self._write_entry(self._context_path(key, overlay=True), shared(overlay))
 
     def load_digests(self, key: str) -> dict[str, tuple[tuple[int, int] | None, str]] | None:
         """The stamp and digest of every file the index under `key` holds: a few hundred
