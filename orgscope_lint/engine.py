@@ -114,9 +114,10 @@ def run(
     walk = (found.files, found.problems) if whole else _walk_project(config)
     everything = [(path, display_path(path, cwd)) for path in walk[0]]
     checked = [(path, display_path(path, cwd)) for path in _reported(found.files, report_only)]
+    migrations = _reported_migrations(project, paths, report_only)
     if cache is not None and not need_facts:
         known = _from_complete_run(
-            paths, found, walk, everything, checked, project, rules, cwd, cache
+            migrations, found, walk, everything, checked, project, rules, cwd, cache
         )
         if known is not None:
             return RunResult(known, len(found.files), project, [], cache)
@@ -165,7 +166,7 @@ def run(
             findings.extend(check_file(file_facts, project, rules))
         except Exception as exc:  # a bug of a rule: named after the file, exit code 2
             raise InternalError.during(file_facts.path, exc) from None
-    findings.extend(schema_findings(project, rules, paths, cwd))
+    findings.extend(schema_findings(project, rules, migrations, cwd))
     findings.sort(key=Finding.sort_key)
     _store_judgements(project, cache, known_judgements)
     if cache is not None and not need_facts and whole and report_only is None:
@@ -183,7 +184,7 @@ def _whole_project(paths: Sequence[Path], config: Config) -> bool:
 
 
 def _from_complete_run(
-    paths: Sequence[Path],
+    migrations: Collection[str],
     found: Discovered,
     walk: tuple[Sequence[Path], Sequence[tuple[Path, str]]],
     everything: Sequence[tuple[Path, str]],
@@ -208,7 +209,7 @@ def _from_complete_run(
     known = cache.load_findings(state) if state is not None else None
     if known is None:
         return None
-    return _own_findings(known, paths, checked, found.problems, project, cwd)
+    return _own_findings(known, migrations, checked, found.problems, project, cwd)
 
 
 def _walk_project(config: Config) -> tuple[Sequence[Path], Sequence[tuple[Path, str]]]:
@@ -290,7 +291,7 @@ def _state_of(
 
 def _own_findings(
     known: Sequence[Finding],
-    paths: Sequence[Path],
+    migrations: Collection[str],
     checked: Sequence[tuple[Path, str]],
     problems: Sequence[tuple[Path, str]],
     project: Project,
@@ -298,17 +299,32 @@ def _own_findings(
 ) -> list[Finding]:
     """Of a complete run's findings, those this run reports: on its files (or the paths
     it could not read), on the migrations that could not be replayed (every run reports
-    those), and the schema's on the migrations among its paths (`schema_findings`)."""
+    those), and the schema's on its `migrations` (`schema_findings`)."""
     root = project.config.root
     shown = {display for _, display in checked}
     shown.update(display_path(path, cwd) for path, _ in problems)
     shown.update(display_path(root / relative, cwd) for relative, _ in project.schema.unreadable)
+    shown.update(display_path(Path(full), cwd) for full in migrations)
+    return [finding for finding in known if finding.path in shown]
+
+
+def _reported_migrations(
+    project: Project, paths: Sequence[Path], report_only: Collection[str] | None
+) -> set[str]:
+    """The migrations whose findings (ORG2xx) a run reports, by absolute path: those
+    among its `paths`, and with `report_only` only the ones it names (a pull request's
+    changed migrations: the others' findings would be dropped, and judging every
+    policy costs a `--diff-base` run more than the rest of its rules)."""
+    root = project.config.root
     wanted = [os.path.abspath(path) for path in paths]
+    found = set()
     for relative in project.schema.files:
         full = os.path.abspath(root / relative)
-        if any(_covers(path, full) for path in wanted):
-            shown.add(display_path(Path(full), cwd))
-    return [finding for finding in known if finding.path in shown]
+        if not any(_covers(path, full) for path in wanted):
+            continue
+        if report_only is None or os.path.realpath(full) in report_only:
+            found.add(full)
+    return found
 
 
 def _schema(config: Config, cache: FactsCache | None) -> Schema:
@@ -414,23 +430,22 @@ def check_file(facts: FileFacts, project: Project, rules: Iterable[type[Rule]]) 
 
 
 def schema_findings(
-    project: Project, rules: Iterable[type[Rule]], paths: Sequence[Path], cwd: Path
+    project: Project, rules: Iterable[type[Rule]], migrations: Collection[str], cwd: Path
 ) -> list[Finding]:
-    """The migrations' findings (ORG2xx), on the `.sql` files among the checked paths."""
+    """The migrations' findings (ORG2xx), on the `migrations` a run reports on (absolute
+    paths: `_reported_migrations`)."""
     from dataclasses import replace
 
     from orgscope_lint.sql_suppressions import suppress_sql
 
-    root = project.config.root
-    wanted = [os.path.abspath(path) for path in paths]
-    files = project.schema.files
-    if not any(_covers(p, os.path.abspath(root / f)) for p in wanted for f in files):
+    if not migrations:
         return []  # a hook run on Python files: judging the policies would be wasted
+    root = project.config.root
     found: list[Finding] = []
     for rule in rules:
         for finding in rule().check_schema(project):
             full = os.path.abspath(root / finding.path)
-            if not any(_covers(p, full) for p in wanted):
+            if full not in migrations:
                 continue
             shown = display_path(Path(full), cwd)
             if rule.code not in per_file_ignores(shown, project.config):

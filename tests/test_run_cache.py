@@ -248,6 +248,30 @@ def test_a_diff_run_after_a_complete_run_reports_only_the_changed_files(
     assert diff_run() == uncached
 
 
+@pytest.mark.parametrize("cached", [False, True])
+def test_a_diff_run_reports_the_policies_of_its_changed_migrations_only(
+    layered: Path, monkeypatch, cached: bool
+) -> None:
+    """The migrations' findings of a run given `report_only` are those on the files it
+    names; the policies of the others are not judged (they would be dropped)."""
+    from orgscope_lint.config import load_config
+
+    if cached:
+        _run(monkeypatch, ".")  # then answered from the complete run's findings
+    config = load_config(start=layered)
+
+    def diff_run(*changed: str) -> list[tuple[str, int, str]]:
+        only = frozenset(os.path.realpath(layered / path) for path in changed)
+        result = engine.run(
+            [layered], config, cwd=layered, need_facts=False, report_only=only, use_cache=cached
+        )
+        return [(f.path, f.line, f.code) for f in result.findings if f.code.startswith("ORG2")]
+
+    assert ("migrations/002.sql", 2, "ORG202") in _run(monkeypatch, "--no-cache", ".")[0]
+    assert diff_run("routes.py") == []
+    assert diff_run("routes.py", "migrations/002.sql") == [("migrations/002.sql", 2, "ORG202")]
+
+
 @pytest.mark.parametrize("damage", ["flip", "plant"])
 def test_a_tampered_digest_table_is_refused(layered: Path, monkeypatch, damage: str) -> None:
     _run(monkeypatch, ".")
