@@ -70,6 +70,9 @@ NOT_PYTHON = (
 class Discovered:
     files: tuple[Path, ...]  # sorted, unique by resolved path, absolute
     problems: tuple[tuple[Path, str], ...]  # each path once, sorted
+    # The resolved path of each of `files`, in the same order: the walk knows it
+    # without asking the file system again.
+    real: tuple[str, ...] = ()
 
 
 def discover(
@@ -172,12 +175,14 @@ class _Walker:
 
     def result(self) -> Discovered:
         chosen = [
-            min(spellings, key=lambda p: (p != real, p)) for real, spellings in self._found.items()
+            (min(spellings, key=lambda p: (p != real, p)), real)
+            for real, spellings in self._found.items()
         ]
         # Sorting by components groups a directory's files before its sibling `a-b/`.
-        files = tuple(Path(p) for p in sorted(chosen, key=lambda p: p.split(os.sep)))
+        chosen.sort(key=lambda pair: pair[0].split(os.sep))
+        files = tuple(Path(path) for path, _ in chosen)
         problems = tuple(sorted((Path(p), message) for p, message in self._problems.items()))
-        return Discovered(files=files, problems=problems)
+        return Discovered(files=files, problems=problems, real=tuple(real for _, real in chosen))
 
     # -- the walk ---------------------------------------------------------------------
 

@@ -113,7 +113,7 @@ def run(
     whole = _whole_project(paths, config) and len(paths) == 1
     walk = (found.files, found.problems) if whole else _walk_project(config)
     everything = [(path, display_path(path, cwd)) for path in walk[0]]
-    checked = [(path, display_path(path, cwd)) for path in _reported(found.files, report_only)]
+    checked = [(path, display_path(path, cwd)) for path in _reported(found, report_only)]
     migrations = _reported_migrations(project, paths, report_only)
     if cache is not None and not need_facts:
         known = _from_complete_run(
@@ -357,17 +357,12 @@ def _store_judgements(project: Project, cache: FactsCache | None, known: int) ->
         cache.store_judgements(project.schema.fingerprint, made)
 
 
-def _reported(files: Sequence[Path], report_only: Collection[str] | None) -> list[Path]:
+def _reported(found: Discovered, report_only: Collection[str] | None) -> list[Path]:
     if report_only is None:
-        return list(files)
-    # Resolving every path of a large project costs more than the rest of a warm diff
-    # run: only a file named like a reported one, or a link, can resolve to one.
-    names = {os.path.basename(path) for path in report_only}
-    return [
-        path
-        for path in files
-        if (path.name in names or path.is_symlink()) and os.path.realpath(path) in report_only
-    ]
+        return list(found.files)
+    # By the resolved paths the walk found: resolving (or even testing for a link) every
+    # path of a large project again costs more than the rest of a warm diff run.
+    return [path for path, real in zip(found.files, found.real, strict=True) if real in report_only]
 
 
 def _with_rest_of_project(
