@@ -149,6 +149,21 @@ def test_report_only_checks_those_files_with_the_rest_as_context(project: Path) 
         assert [f"{f.path}:{f.line}:{f.code}" for f in result.findings] == ["routes.py:3:ORG004"]
 
 
+@pytest.mark.skipif(not hasattr(os, "symlink"), reason="needs symbolic links")
+def test_report_only_finds_a_linked_file_by_its_target(project: Path, tmp_path: Path) -> None:
+    """A pull request changes the file a link in the project points to: the link is
+    checked (by the resolved path the walk found for it)."""
+    outside = tmp_path.parent / f"{tmp_path.name}-shared"
+    outside.mkdir()
+    (outside / "leak.py").write_text('def leak(db, call_id):\n    return db.select("calls", {})\n')
+    os.symlink(outside / "leak.py", project / "linked.py")
+    only = frozenset({os.path.realpath(project / "linked.py")})
+    result = engine.run(
+        [project], load_config(start=project), cwd=project, use_cache=False, report_only=only
+    )
+    assert [f"{f.path}:{f.line}:{f.code}" for f in result.findings] == ["linked.py:2:ORG002"]
+
+
 def test_files_dated_anew_with_the_same_bytes_keep_their_summaries(
     project: Path, monkeypatch
 ) -> None:
