@@ -28,7 +28,7 @@ from __future__ import annotations
 import hashlib
 import os
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -51,11 +51,17 @@ COMPACT_EVERY = 50
 Collect = Callable[[Sequence[tuple[Path, str]], dict[str, str]], list[FileFacts]]
 
 
-def stamps(files: Iterable[tuple[Path, str]]) -> dict[str, Stamp]:
-    """The stamp of each file that can be trusted, by display path."""
+def stamps(
+    files: Iterable[tuple[Path, str]], taken: Mapping[str, Stamp] | None = None
+) -> dict[str, Stamp]:
+    """The stamp of each file that can be trusted, by display path; those in `taken`
+    (earlier in this run, before the file was read) are not taken again."""
     recent = time.time_ns() - RACY_NS
     found: dict[str, Stamp] = {}
     for path, shown in files:
+        if taken is not None and shown in taken:
+            found[shown] = taken[shown]
+            continue
         try:
             stat = os.stat(path)
         except OSError:
@@ -68,7 +74,7 @@ def stamps(files: Iterable[tuple[Path, str]]) -> dict[str, Stamp]:
 def context_summaries(
     rest: Sequence[tuple[Path, str]],
     checked: Sequence[FileFacts],
-    checked_known: tuple[dict[str, Stamp], dict[str, str]],
+    known: tuple[dict[str, Stamp], dict[str, str]],
     store: tuple[FactsCache, str] | None,
     collect: Collect,
     summarise: Callable[[FileFacts], FileFacts],
@@ -77,11 +83,12 @@ def context_summaries(
     unchanged, or else its bytes (a fresh checkout dates every file anew); through
     `collect` otherwise. `store` is the cache and the index's key there; the index (or
     its overlay, see `persist`) then holds exactly the files of this run (`rest` and the
-    `checked` ones, whose stamps and digests come in `checked_known`)."""
+    `checked` ones). `known`: the stamps this run took before reading its files (those
+    of the rest are taken now when missing) and the digests of the checked files."""
     layers = store[0].load_context(store[1]) if store is not None else None
     base, overlay = layers if layers is not None else ({}, {})
     index: Index = {**base, **overlay} if overlay else base
-    rest_stamps = stamps(rest) if store is not None else {}
+    rest_stamps = stamps(rest, known[0]) if store is not None else {}
     updated: Index = {}
     misses: list[tuple[Path, str]] = []
     for path, shown in rest:
@@ -105,7 +112,7 @@ def context_summaries(
     ]
     if store is not None:
         _add(updated, fresh, rest_stamps, digests)
-        _add(updated, [summarise(facts) for facts in checked], *checked_known)
+        _add(updated, [summarise(facts) for facts in checked], *known)
         persist(store, base if layers is not None else None, overlay, updated)
     return summaries
 

@@ -111,17 +111,22 @@ def run(
     cache = FactsCache.open(where[0], config, chosen=where[1]) if where is not None else None
     project = build_project(config, _schema(config, cache))
     whole = _whole_project(paths, config) and len(paths) == 1
-    walk = (found.files, found.problems) if whole else _walk_project(config)
-    everything = [(path, display_path(path, cwd)) for path in walk[0]]
-    checked = [(path, display_path(path, cwd)) for path in _reported(found, report_only)]
+    # Every file of the project, as `check .` from its root walks it.
+    walk = found if whole else discover_configured(config, root=resolved(config.root))
+    everything = [(path, display_path(path, cwd)) for path in walk.files]
+    files = RunFiles(
+        checked=[(path, display_path(path, cwd)) for path in _reported(found, report_only)],
+        problems=found.problems,
+        everything=everything,
+        walk_problems=walk.problems,
+        stamps=stamps(everything) if cache is not None else {},
+    )
     migrations = _reported_migrations(project, paths, report_only)
     if cache is not None and not need_facts:
-        known = _from_complete_run(
-            migrations, found, walk, everything, checked, project, rules, cwd, cache
-        )
+        known = _from_complete_run(files, migrations, project, rules, cwd, cache)
         if known is not None:
             return RunResult(known, len(found.files), project, [], cache)
-    checked_stamps = stamps(checked) if cache is not None else {}
+    checked = files.checked
     known_judgements = _remember_judgements(project, cache)
     # Imported here: the worker processes import `parallel`, which imports this module;
     # and a run answered by the shortcut above needs no multiprocessing.
@@ -149,16 +154,7 @@ def run(
         )
         for relative, problem in project.schema.unreadable
     )
-    joined = _with_rest_of_project(
-        everything,
-        checked,
-        facts,
-        (checked_stamps, digests),
-        config,
-        cwd,
-        jobs=jobs,
-        cache=cache,
-    )
+    joined = _with_rest_of_project(files, facts, digests, config, cwd, jobs=jobs, cache=cache)
     project.add_facts(joined)
     findings: list[Finding] = []
     for file_facts in facts:
@@ -172,10 +168,23 @@ def run(
     if cache is not None and not need_facts and whole and report_only is None:
         # A complete run: keyed by the bytes it read, so that a partial run over the
         # same project can take its findings.
-        complete = _state_of(everything, walk[1], project, rules, cwd, digests)
+        complete = _state_of(everything, walk.problems, project, rules, cwd, digests)
         if complete is not None:
             cache.store_findings(complete, findings)
     return RunResult(findings, len(found.files), project, facts, cache)
+
+
+@dataclass(frozen=True)
+class RunFiles:
+    """The files of one run, each with its display path."""
+
+    checked: list[tuple[Path, str]]  # the files it reports on
+    problems: tuple[tuple[Path, str], ...]  # the paths it could not read
+    everything: list[tuple[Path, str]]  # every file of the project, as `check .` walks it
+    walk_problems: tuple[tuple[Path, str], ...]  # the paths that walk could not read
+    # The stamps of `everything`, taken once before any of them is read (none without a
+    # cache): the complete run's key and the summary index both compare them.
+    stamps: dict[str, Stamp]
 
 
 def _whole_project(paths: Sequence[Path], config: Config) -> bool:
@@ -184,11 +193,8 @@ def _whole_project(paths: Sequence[Path], config: Config) -> bool:
 
 
 def _from_complete_run(
+    files: RunFiles,
     migrations: Collection[str],
-    found: Discovered,
-    walk: tuple[Sequence[Path], Sequence[tuple[Path, str]]],
-    everything: Sequence[tuple[Path, str]],
-    checked: Sequence[tuple[Path, str]],
     project: Project,
     rules: Sequence[type[Rule]],
     cwd: Path,
@@ -199,25 +205,17 @@ def _from_complete_run(
     None when there is no such run (the caller then analyses)."""
     # A path named on the command line can be a problem only for this run (a `.sql`
     # file is not Python): the complete run never reported on it.
-    if not set(found.problems) <= set(walk[1]):
+    if not set(files.problems) <= set(files.walk_problems):
         return None
     # A file named on the command line that the project's walk leaves out (excluded,
     # ignored, outside the root) was never part of the complete run.
-    if not {shown for _, shown in checked} <= {shown for _, shown in everything}:
+    if not {shown for _, shown in files.checked} <= {shown for _, shown in files.everything}:
         return None
-    state = _state_key(everything, walk[1], project, rules, cwd, cache)
+    state = _state_key(files, project, rules, cwd, cache)
     known = cache.load_findings(state) if state is not None else None
     if known is None:
         return None
-    return _own_findings(known, migrations, checked, found.problems, project, cwd)
-
-
-def _walk_project(config: Config) -> tuple[Sequence[Path], Sequence[tuple[Path, str]]]:
-    """Every file of the project, and the paths it could not walk, as `check .` sees
-    them from the project root."""
-    root = resolved(config.root)
-    walked = discover_configured(config, root=root)
-    return walked.files, walked.problems
+    return _own_findings(known, migrations, files.checked, files.problems, project, cwd)
 
 
 # A partial run hashes at most this many files (or one in 50) whose stamps changed since
@@ -226,8 +224,7 @@ MAX_HASHED = 50
 
 
 def _state_key(
-    files: Sequence[tuple[Path, str]],
-    problems: Sequence[tuple[Path, str]],
+    files: RunFiles,
     project: Project,
     rules: Sequence[type[Rule]],
     cwd: Path,
@@ -239,24 +236,23 @@ def _state_key(
     table = cache.load_digests(_context_key(cwd))
     if table is None:
         return None
-    now = stamps(files)
     digests: dict[str, str] = {}
     unsure = []
-    for path, shown in files:
+    for path, shown in files.everything:
         entry = table.get(shown)
-        stamp = now.get(shown)
+        stamp = files.stamps.get(shown)
         if entry is not None and stamp is not None and entry[0] == stamp:
             digests[shown] = entry[1]
         else:
             unsure.append((path, shown))
-    if len(unsure) > max(MAX_HASHED, len(files) // 50):
+    if len(unsure) > max(MAX_HASHED, len(files.everything) // 50):
         return None
     for path, shown in unsure:
         digest = file_digest(path)
         if digest is None:
             return None
         digests[shown] = digest
-    return _state_of(files, problems, project, rules, cwd, digests)
+    return _state_of(files.everything, files.walk_problems, project, rules, cwd, digests)
 
 
 def _state_of(
@@ -366,10 +362,9 @@ def _reported(found: Discovered, report_only: Collection[str] | None) -> list[Pa
 
 
 def _with_rest_of_project(
-    everything: Sequence[tuple[Path, str]],
-    checked: Sequence[tuple[Path, str]],
+    files: RunFiles,
     checked_facts: Sequence[FileFacts],
-    checked_known: tuple[dict[str, Stamp], dict[str, str]],
+    digests: dict[str, str],
     config: Config,
     cwd: Path,
     *,
@@ -383,6 +378,7 @@ def _with_rest_of_project(
     the next partial run reads them from one index instead of every file's cache entry
     (see `context`). In the project's file order, as a full run joins them: where two
     files define the same helper, the first one's summary is the one kept."""
+    everything, checked = files.everything, files.checked
     seen = {os.path.abspath(path) for path, _ in checked}
     rest = [(path, shown) for path, shown in everything if os.path.abspath(path) not in seen]
     from orgscope_lint.parallel import collect_facts
@@ -395,7 +391,10 @@ def _with_rest_of_project(
     def summarise(facts: FileFacts) -> FileFacts:
         return summary_facts(facts, config.scoped_helpers)
 
-    summaries = context_summaries(rest, checked_facts, checked_known, store, collect, summarise)
+    # Every file's stamp, taken once before any file was read (a checked file the walk
+    # of the project leaves out is stamped now, before the index records it).
+    taken = {**files.stamps, **stamps(checked, files.stamps)} if cache is not None else {}
+    summaries = context_summaries(rest, checked_facts, (taken, digests), store, collect, summarise)
     rank = {os.path.abspath(path): index for index, (path, _) in enumerate(everything)}
     last = len(rank)  # files that could not be read come after the others, as they did
     order = {shown: rank.get(os.path.abspath(path), last) for path, shown in [*checked, *rest]}

@@ -107,6 +107,31 @@ def test_a_hook_run_right_after_a_full_run_reads_only_its_files(project: Path, m
     assert read == ["routes.py"]  # db.py's summary came from the index the full run left
 
 
+def test_a_run_the_complete_run_cannot_answer_stats_each_file_once(
+    project: Path, monkeypatch
+) -> None:
+    from orgscope_lint import context
+
+    config = load_config(start=project)
+    engine.run([project], config, cwd=project, cache_dir=project / ".cache", need_facts=False)
+    (project / "routes.py").write_text(ROUTE + "# edited\n")
+    _age(project, seconds=30)
+    stats: list[str] = []
+    real = os.stat
+
+    def counting(path, *args, **kwargs):
+        stats.append(os.path.basename(path))
+        return real(path, *args, **kwargs)
+
+    monkeypatch.setattr(context.os, "stat", counting)
+    # A hook run on routes.py: the complete run's findings are for other bytes.
+    result = engine.run(
+        [project / "routes.py"], config, cwd=project, cache_dir=project / ".cache", need_facts=False
+    )
+    assert [f"{f.path}:{f.line}:{f.code}" for f in result.findings] == ["routes.py:3:ORG004"]
+    assert stats.count("db.py") == 1, "stamped for the complete run's key and the index at once"
+
+
 def test_a_file_changed_in_the_last_seconds_is_checked_by_its_bytes(
     project: Path, monkeypatch
 ) -> None:
