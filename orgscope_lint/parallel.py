@@ -108,26 +108,11 @@ def analyse(
     pending: Sequence[Job], config: Config, *, jobs: int | None, cache: FactsCache | None
 ) -> Iterator[FileFacts]:
     """Facts for each job, in order and as they come, stored in the cache on the way."""
-    workers = min(jobs or default_jobs(), len(pending))
-    if workers < 2 or len(pending) < MIN_FILES_FOR_POOL:
+    workers = _workers(jobs, len(pending))
+    if workers < 2:
         yield from (_analyse_job(job, config, cache) for job in pending)
         return
-    chunksize = max(1, -(-len(pending) // (workers * CHUNKS_PER_WORKER)))
-    # The pool's queues start the resource tracker, `map` (which submits eagerly) the
-    # fork server and every worker: all of them start isolated.
-    with _empty_directory() as empty:
-        with isolated_children(empty):
-            pool = ProcessPoolExecutor(
-                max_workers=workers,
-                mp_context=_context(),
-                initializer=_start_worker,
-                initargs=(config, cache),
-            )
-        with pool:
-            with isolated_children(empty):
-                results = pool.map(_work, pending, chunksize=chunksize)
-            # `map` yields in submission order: the result does not depend on scheduling.
-            yield from results
+    yield from _in_pool(_work, pending, workers, _start_worker, (config, cache))
 
 
 def map_files(
@@ -136,19 +121,43 @@ def map_files(
     """`function` over `items` (one per file), in order, in worker processes when there
     are enough of them to repay starting the workers: for work on files other than the
     analysis (the fix edits of a JSON report). `function` must be a module-level one."""
-    workers = min(jobs or default_jobs(), len(items))
-    if workers < 2 or len(items) < MIN_FILES_FOR_POOL:
+    workers = _workers(jobs, len(items))
+    if workers < 2:
         return [function(item) for item in items]
+    return list(_in_pool(function, items, workers, _start_helper))
+
+
+def _workers(jobs: int | None, items: int) -> int:
+    """How many worker processes `items` files get; below 2, they stay in this one."""
+    workers = min(jobs or default_jobs(), items)
+    return workers if items >= MIN_FILES_FOR_POOL else 1
+
+
+def _in_pool(
+    function: Callable[[T], R],
+    items: Sequence[T],
+    workers: int,
+    initializer: Callable[..., None],
+    initargs: tuple = (),
+) -> Iterator[R]:
+    """`function` over `items` in `workers` isolated worker processes, each started by
+    `initializer(*initargs)`; the results in order, as they come."""
     chunksize = max(1, -(-len(items) // (workers * CHUNKS_PER_WORKER)))
+    # The pool's queues start the resource tracker, `map` (which submits eagerly) the
+    # fork server and every worker: all of them start isolated.
     with _empty_directory() as empty:
         with isolated_children(empty):
             pool = ProcessPoolExecutor(
-                max_workers=workers, mp_context=_context(), initializer=_start_helper
+                max_workers=workers,
+                mp_context=_context(),
+                initializer=initializer,
+                initargs=initargs,
             )
         with pool:
             with isolated_children(empty):
                 results = pool.map(function, items, chunksize=chunksize)
-            return list(results)
+            # `map` yields in submission order: the result does not depend on scheduling.
+            yield from results
 
 
 def default_jobs() -> int:
