@@ -12,9 +12,10 @@ analysed again (from the facts cache when its bytes are known).
 
 A run that changes a few entries (a hook re-stamping the files edited since the full
 run) writes them to an *overlay* beside the index instead of rewriting the index: on
-a 400k-line project the index is 20 MB, and pickling and writing it again cost more
-than the rest of the hook run. Past one changed entry in `COMPACT_EVERY`, the index
-is rewritten whole and the overlay dropped. Both are signed cache entries (`cache`):
+a 400k-line project the index is 9.5 MB (its equal leaf records shared, see
+`sharing`), and pickling and writing it again cost more than the rest of the hook
+run. Past one changed entry in `COMPACT_EVERY`, the index is rewritten whole and the
+overlay dropped. Both are signed cache entries (`cache`):
 a planted or damaged one is refused, its files' summaries then come from their bytes.
 
 A stamp is taken before the file is read, and a file changed in the last two seconds is

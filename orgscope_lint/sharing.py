@@ -51,7 +51,7 @@ class _Sharer:
     """One pass over the value, bottom-up: each part is shared before the record or
     tuple holding it, so two of those are equal exactly when their parts are the same
     objects (or equal plain values of the same type), which `_key` compares cheaply.
-    Written for speed: it visits every object of a 20 MB index."""
+    Written for speed: it visits every object of a project's index."""
 
     def __init__(self) -> None:
         self.strings: dict[str, str] = {}
