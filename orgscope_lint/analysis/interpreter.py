@@ -811,6 +811,7 @@ class ModuleInterpreter(Definitions, PathChecks):
         args: CallArgs,
         site: tuple,
         factory: str | None = None,
+        enqueued: bool = False,
     ) -> int | None:
         """A call that may reach a project function: where its arguments come from (its
         index among the call facts)."""
@@ -830,6 +831,7 @@ class ModuleInterpreter(Definitions, PathChecks):
                 function=self.qualname,
                 snippet=self.positions.line_text(span.line),
                 receiver_factory=factory,
+                enqueued=enqueued,
             )
         )
         return len(self.calls) - 1
@@ -837,9 +839,7 @@ class ModuleInterpreter(Definitions, PathChecks):
     def _record_enqueue(self, enqueue: task_queues.Enqueue, args: CallArgs, site: tuple) -> None:
         """`task.send(a, b)`: a call of `task(a, b)` the queue makes later."""
         passed = _enqueued_args(args, enqueue)
-        index = self._record_call(enqueue.task, "", None, passed, site)
-        if index is not None:
-            self.calls[index] = replace(self.calls[index], enqueued=True)
+        self._record_call(enqueue.task, "", None, passed, site, enqueued=True)
 
     def _plain_method(self, name: str, receiver: Value, args: CallArgs) -> Value:
         if name == "get":
