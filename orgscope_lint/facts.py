@@ -102,6 +102,9 @@ class Query:
     ownership_checked: bool = False
     # The same, admitting rows flagged public: safe to read, not to write by.
     public_checked: bool = False
+    # A secret the request presented matched the row's stored secret or hash, the code
+    # going on only then: the row is the presenter's own credential.
+    credential_verified: bool = False
     # Its row's `column` was compared with a field of the row `ref` ("q0"), raising on
     # mismatch: scoped when `ref` is the caller's own identity or credential row.
     checked_against: tuple[str, str] | None = None
@@ -210,6 +213,10 @@ class CallFact:
     # Its result decides whether the caller goes on (`if not role: raise` after
     # `role = project_role(...)`): an access check, when it is handed the principal.
     guards: bool = False
+    # The caller handed the returned row's `column` to an access check together with the
+    # principal, going on only if it passed (`if not await get_org_role(user["id"],
+    # row["org_id"]): raise`): the caller proof accepts it when `column` is the tenant key.
+    result_guarded: str | None = None
 
 
 @dataclass(frozen=True)

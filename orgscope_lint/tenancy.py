@@ -199,7 +199,9 @@ def _owner_scoped(query: Query, project: Project, facts: FileFacts | None = None
     """Pinned to the principal's own user, or the caller's own identity row: narrower
     than the tenant. Without `facts`, the function that resolves the principal is not
     known, and only the principal's own fields count as its identity."""
-    if any(_pinned_to_principal(query.shape.get(owner)) for owner in project.config.owner_keys):
+    if query.credential_verified or any(
+        _pinned_to_principal(query.shape.get(owner)) for owner in project.config.owner_keys
+    ):
         return True
     fn = facts.function(query.function) if facts is not None else None
     return identity.pins_own_identity(query.shape, fn, project.principal_providers)

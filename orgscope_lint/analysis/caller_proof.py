@@ -144,6 +144,10 @@ def _checked_after(
     one call away. Whatever id it passed, nothing of another tenant's row is used."""
     if fn.returns_query != query.span:
         return None
+    guarded = site.call.result_guarded
+    if guarded is not None and guarded == project.key_for(query.table):
+        # Its tenant was handed to an access check with the principal, which passed.
+        return Judgement(Proof.VERIFIED, checks=(Check(site, site.call.span, after=True),))
     if site.call.result_checked or _checked_against_owner(site, query, project):
         return Judgement(Proof.VERIFIED, checks=(Check(site, site.call.span, after=True),))
     return None

@@ -66,6 +66,7 @@ class Definitions:
     _class: ClassInfo | None
     _classes: dict[str, ClassInfo]
     _constants: dict[str, Value]
+    _closure_rows: dict[str, Value]
     watched: frozenset[str]
 
     if TYPE_CHECKING:  # provided by the interpreter
@@ -136,6 +137,8 @@ class Definitions:
             state.exits.append(verified_params(params, body_env))
         returned = _returned_dict(state.returns)
         rows_of = None if not body_env.dead else self._returned_read(state.returns)
+        if rows_of is not None and saved[1] is not None:
+            self._closure_rows[qualname] = state.returns[0]
         self.functions[index] = replace(
             self.functions[index],
             returns=returned,

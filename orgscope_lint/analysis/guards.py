@@ -46,7 +46,9 @@ Fact = Truthy | Equal | Member
 
 def established(test: cst.BaseExpression, truth: bool) -> Iterator[Fact]:
     """Facts that hold when `test` evaluated to `truth`."""
-    if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
+    if isinstance(test, cst.Await):  # `if not await allowed(...)`: the awaited result
+        yield from established(test.expression, truth)
+    elif isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
         yield from established(test.expression, not truth)
     elif isinstance(test, cst.BooleanOperation):
         both = isinstance(test.operator, cst.And) if truth else isinstance(test.operator, cst.Or)
@@ -69,7 +71,7 @@ def _comparison(left: cst.BaseExpression, target: cst.ComparisonTarget, truth: b
     holds_equal = (equal_when_true and truth) or (equal_when_false and not truth)
     if _is_none(right):
         if not holds_equal:  # `x is None` is false, or `x is not None` is true
-            yield Truthy(left)
+            yield Truthy(left.expression if isinstance(left, cst.Await) else left)
     elif holds_equal and isinstance(op, (cst.Equal, cst.NotEqual)):
         yield Equal(left, right)
     elif (isinstance(op, cst.In) and truth) or (isinstance(op, cst.NotIn) and not truth):

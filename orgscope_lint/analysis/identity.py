@@ -39,6 +39,16 @@ _VERIFIES_TOKEN = re.compile(
 )
 
 
+# Columns holding a secret's stored form: a presented secret that matches one proves the
+# presenter holds the row's credential.
+_STORED_SECRET = re.compile(r"(?:^|_)(?:hash|hashed|digest|secret|password)(?:_|$)", re.I)
+
+
+def is_stored_secret(column: str) -> bool:
+    """`secret_key_hash`, `password_hash`, `hashed_password`, `key_digest`."""
+    return bool(_STORED_SECRET.search(column))
+
+
 def verifies_token(name: str) -> bool:
     """`verify_jwt(token, secret)`, `jwt.decode(...)`, `auth.verify_id_token(...)`."""
     last = name.rsplit(".", 1)[-1]

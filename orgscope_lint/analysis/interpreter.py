@@ -105,6 +105,10 @@ class ModuleInterpreter(Definitions, PathChecks):
         # Rows returned by DB calls, by call node: a guard may test the call itself.
         self._call_rows: dict[int, Value] = {}
         self._call_index: dict[int, int] = {}  # call node -> its index among the call facts
+        self._call_nodes: dict[int, cst.Call] = {}  # and back
+        # Nested functions that return a read's rows, by qualified name: what calling
+        # them, or handing them to a wrapper that runs them (`retry(op)`), gives back.
+        self._closure_rows: dict[str, Value] = {}
         self._checked_expressions = False
         self._fresh_written = fresh_values.WrittenFresh()
         self._raise_follows: set[int] = set()  # `if` statements the rest of whose block raises
@@ -691,6 +695,7 @@ class ModuleInterpreter(Definitions, PathChecks):
             recorded = self._record_call(name, "", None, args, site)
             if recorded is not None:
                 self._call_index[id(node)] = recorded
+                self._call_nodes[recorded] = node
         if site is not None and name in self.db_class_names:
             return self._construction(name, args, env, site)
         if name == "dict" and "dict" not in env.vars:
@@ -720,6 +725,9 @@ class ModuleInterpreter(Definitions, PathChecks):
         mapped = _mapped_row(args)
         if mapped is not None:
             return mapped
+        ran = self._closure_result(node)
+        if ran is not None:
+            return replace(ran, call=recorded)
         short = name.rsplit(".", 1)[-1]
         if short[:1].isupper():
             return Value(kind=V.OBJECT, text=short)  # an instance: its methods may be helpers
@@ -771,6 +779,7 @@ class ModuleInterpreter(Definitions, PathChecks):
             self.escaped.add(name)  # a receiver of unknown type: maybe a project class
         if recorded is not None:
             self._call_index[id(node)] = recorded
+            self._call_nodes[recorded] = node
         if name in self.db_class_names:  # `app.db.DatabaseService(...)`
             return self._construction(name, args, env, site)
         if name in _DICT_MUTATORS:
@@ -800,8 +809,22 @@ class ModuleInterpreter(Definitions, PathChecks):
         if receiver.kind == V.OBJECT and receiver.text:
             found = self._helper_call(node, name, receiver_text, receiver, args, site)
             return replace(found, call=recorded)
-        result = self._plain_method(name, receiver, args)
+        ran = self._closure_result(node)
+        result = ran if ran is not None else self._plain_method(name, receiver, args)
         return replace(result, call=recorded) if recorded is not None else result
+
+    def _closure_result(self, node: cst.Call) -> Value | None:
+        """`op()`, or `await run_safely(op, ...)` with `op` a function nested here that
+        returns a read's rows: those rows (a wrapper handed the one function is taken to
+        return what it returned, as retry and thread-pool helpers do)."""
+        if self._function is None or not self._closure_rows:
+            return None
+        names = [node.func, *(arg.value for arg in node.args if not arg.keyword)]
+        here = self._function.qualname
+        found = {
+            f"{here}.{name.value}" for name in names if isinstance(name, cst.Name)
+        } & self._closure_rows.keys()
+        return self._closure_rows[found.pop()] if len(found) == 1 else None
 
     def _record_call(
         self,

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 import libcst as cst
 
-from orgscope_lint.analysis import guards, membership
+from orgscope_lint.analysis import guards, identity, membership
 from orgscope_lint.analysis import values as V
 from orgscope_lint.analysis.parent_scoping import row_found
 from orgscope_lint.analysis.values import Value
@@ -44,6 +44,15 @@ def _row_base(node: cst.BaseExpression) -> cst.BaseExpression | None:
     return None
 
 
+def _root(node: cst.BaseExpression) -> cst.BaseExpression:
+    """`res` in `res.data[0]["org_id"]` or `res.get("row")`: what the parts were read from."""
+    while True:
+        base = _row_base(node)
+        if base is None:
+            return node
+        node = base
+
+
 class PathChecks:
     """The interpreter's half that records what a passed test proves (a mixin: it
     shares the interpreter's state, declared here)."""
@@ -54,6 +63,7 @@ class PathChecks:
     config: Config
     _call_rows: dict[int, Value]
     _call_index: dict[int, int]
+    _call_nodes: dict[int, cst.Call]
     _function: FunctionState | None
     _checked_expressions: bool
 
@@ -93,6 +103,10 @@ class PathChecks:
     def _assume_set(self, node: cst.BaseExpression, env: Env, settled: bool = True) -> None:
         if settled:
             self._guarding_call(node, env)
+            if isinstance(node, cst.Call):
+                args = [arg.value for arg in node.args]
+                if len(args) >= 2:
+                    self._secret_matched(args, env)
         matched = membership.any_match(node) if isinstance(node, cst.Call) else None
         if matched is not None:
             self._assume_member(*matched, env)
@@ -130,6 +144,33 @@ class PathChecks:
             index = None
         if index is not None and index < len(self.calls):
             self.calls[index] = replace(self.calls[index], guards=True)
+            self._tenant_access_checked(index, env)
+
+    def _tenant_access_checked(self, index: int, env: Env) -> None:
+        """`if not await get_org_role(user["id"], row["org_id"]): raise`: an access check
+        handed the principal and a row's tenant passed, so the caller may act in that
+        tenant; whether the check admits too much is judged inside it (as for any check
+        told who asks). The row, and the id it was fetched by, are the caller's."""
+        node = self._call_nodes.get(index)
+        principal = ("principal", "unverified")
+        if node is None or not any(arg.origin in principal for arg in self.calls[index].args):
+            return
+        if self._function is not None and self._function.exits:
+            return  # an earlier `return` skipped the check on some path
+        for arg in node.args:
+            column = guards.field_name(arg.value)
+            base = _row_base(arg.value)
+            if column is None or base is None or not self._is_org_param(column):
+                continue
+            looked = self._peek(base, env)
+            if looked.origin in principal:
+                continue
+            if looked.row:
+                self._mark_ownership_checked(looked.row)
+                self._verify_pinned(self._peek(_root(base), env), env)
+            fetched = self._peek(_root(base), env).call
+            if fetched is not None and fetched < len(self.calls) and fetched != index:
+                self.calls[fetched] = replace(self.calls[fetched], result_guarded=column)
 
     def _verify_pinned(self, row: Value, env: Env) -> None:
         """Check-then-act: the lookup's filter pinned these names, and it found a row."""
@@ -174,9 +215,28 @@ class PathChecks:
             if self._is_org_param(key) and row.startswith("q") and row != lookup.row:
                 self._mark_ownership_checked(row)
 
+    def _secret_matched(self, sides: list[cst.BaseExpression], env: Env) -> None:
+        """`if not verify(secret, row["secret_key_hash"]): return`, or `if hash(secret) !=
+        row["password_hash"]: raise`: the request's secret matched the row's stored one,
+        so the row is the presenter's credential, whatever it was looked up by."""
+        looked = [self._peek(side, env) for side in sides]
+        for position, side in enumerate(sides):
+            column = guards.field_name(side)
+            ref = looked[position].row
+            if column is None or not identity.is_stored_secret(column) or not ref:
+                continue
+            others = looked[:position] + looked[position + 1 :]
+            # Anything not read from a row and not a constant: what the request presented.
+            presented = any(not v.row and v.kind not in (V.STR, V.NONE) for v in others)
+            index = int(ref[1:])
+            if presented and ref[0] == "q" and index < len(self.queries):
+                self.queries[index] = replace(self.queries[index], credential_verified=True)
+
     def _assume_equal(
         self, node: cst.BaseExpression, other: cst.BaseExpression, env: Env, settled: bool
     ) -> None:
+        if settled:
+            self._secret_matched([node, other], env)
         trusted = self._peek(other, env)
         if settled and trusted.origin != "principal":
             self._compared_rows(node, trusted, env)
