@@ -191,6 +191,8 @@ def check(
         click.echo(f"orgscope-lint: warning: {message}", err=True)
     if result.project.assume_all and not quiet:
         _say_no_schema(result)
+    elif result.project.inferred_tables and not quiet:
+        _say_inferred_tables(result)
     if verbose:
         _print_model(result, config)
     if write_baseline is not None:
@@ -374,6 +376,19 @@ def _say_no_schema(result: RunResult) -> None:
             f"orgscope-lint: {project.inferred_key.explain(project.config.tenant_key)}", err=True
         )
     click.echo("orgscope-lint: run `orgscope-lint init` to write the tenant model down", err=True)
+
+
+def _say_inferred_tables(result: RunResult) -> None:
+    """Once per run: tables the migrations do not define are checked on the code's word."""
+    project = result.project
+    names = project.inferred_tables
+    shown = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
+    click.echo(
+        f"orgscope-lint: {len(names)} table(s) no migration defines are checked as tenant "
+        f"tables because the code filters them by `{project.config.tenant_key}`: {shown} "
+        "(`--verbose` says where; list them in `tenant-tables` or `global-tables` to decide)",
+        err=True,
+    )
 
 
 def _print_model(result: RunResult, config: Config) -> None:

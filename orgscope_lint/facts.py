@@ -273,6 +273,9 @@ class FileFacts:
     # Names used other than by a call the analysis saw: passed as a value, or called in
     # code it did not analyse. Call sites of such functions are not all known.
     unseen_calls: tuple[str, ...] = ()
+    # Tables its queries filter or write by the configured tenant key, with the first
+    # line that does: a table no migration defines is a tenant table by that use.
+    keyed_tables: tuple[tuple[str, int], ...] = ()
     error: FileError | None = None
     skipped: str | None = None  # why the file was not analysed (no DB-looking text)
     lines: int = 0

@@ -45,6 +45,9 @@ class Project:
     inferred_key: InferredKey | None = None
     # No schema and no configured tables: every non-global table is assumed tenant-owned.
     assume_all: bool = False
+    # Tables no migration defines, taken as tenant tables because the code filters them
+    # by the tenant key (`_infer_tables`), in the order found.
+    inferred_tables: list[str] = field(default_factory=list)
     db_methods: dict[str, FunctionFact] = field(default_factory=dict)
     # Summaries joined across files: what each function returns, by simple name.
     returns: dict[str, list[Shape]] = field(default_factory=dict)
@@ -180,6 +183,21 @@ class Project:
         ]
         return not candidates or any(param in fn.params for fn in candidates)
 
+    def _infer_tables(self, facts: list[FileFacts]) -> None:
+        """Tables no migration defines that the code filters or writes by the tenant
+        key: they have that column, so they are tenant tables (migrations kept outside
+        the SQL files read, an ORM's own, or tables made by hand)."""
+        key = self.config.tenant_key
+        for file_facts in facts:
+            for table, line in file_facts.keyed_tables:
+                if table in self.tables or table in self.schema.tables:
+                    continue
+                if table in self.config.global_tables:
+                    continue
+                source = f"inferred: the code filters it by `{key}` ({file_facts.path}:{line})"
+                self.tables[table] = TableKey(key, source)
+                self.inferred_tables.append(table)
+
     def helper_param_index(self, helper: str, param: str) -> int | None:
         """Where `param` sits among a DB helper's positional parameters, `self` excluded."""
         method = self.db_methods.get(helper)
@@ -193,6 +211,8 @@ class Project:
         facts = list(facts)
         if self.assume_all:
             self.inferred_key = infer_key(facts, self.config)
+        else:
+            self._infer_tables(facts)
         self.file_facts = facts
         for file_facts in facts:
             self._add_calls(file_facts)
@@ -294,6 +314,7 @@ def summary_facts(facts: FileFacts, helpers: Collection[str] = ()) -> FileFacts:
         queries=tuple(q for q in facts.queries if q.function in names or _by_param(q)),
         calls=facts.calls,
         unseen_calls=facts.unseen_calls,
+        keyed_tables=facts.keyed_tables,
     )
 
 

@@ -10,7 +10,7 @@ from orgscope_lint.analysis import builder_api
 from orgscope_lint.analysis.service_api import QUERY_METHODS
 from orgscope_lint.analysis.slicing import relevant_slice
 from orgscope_lint.config import Config
-from orgscope_lint.facts import FileError, FileFacts
+from orgscope_lint.facts import FileError, FileFacts, Query
 from orgscope_lint.findings import Span
 
 MAX_ANALYSED_LINES = 20_000
@@ -116,8 +116,17 @@ def analyze_module(path: str, text: str, tree: ast.Module, config: Config) -> Fi
             *plain.calls,
         ),
         unseen_calls=tuple(sorted(unseen)),
+        keyed_tables=_keyed_tables(interpreter.queries, config.tenant_key),
         lines=len(lines) - 1 if lines[-1] == "" else len(lines),
     )
+
+
+def _keyed_tables(queries: list[Query], key: str) -> tuple[tuple[str, int], ...]:
+    first: dict[str, int] = {}
+    for query in queries:
+        if query.shape.get(key) is not None:
+            first.setdefault(query.table, query.span.line)
+    return tuple(sorted(first.items()))
 
 
 def _unparsable(path: str, text: str) -> FileFacts:
