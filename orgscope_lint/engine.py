@@ -420,7 +420,23 @@ def check_file(facts: FileFacts, project: Project, rules: Iterable[type[Rule]]) 
         require_reason=project.config.require_suppression_reason,
         platform_guards=project.platform_guards,
         enqueued=project.enqueued,
+        inherited=_inherited_contexts(raw, facts, project),
     )
+
+
+def _inherited_contexts(raw: list[Finding], facts: FileFacts, project: Project) -> dict[str, str]:
+    """Why functions holding a finding run only in system code through their callers:
+    asked only where a finding is, since the call graph is the whole project's."""
+    from orgscope_lint.analysis import system_reach
+
+    lines = {finding.line for finding in raw}
+    found: dict[str, str] = {}
+    for fn in facts.functions:
+        if any(fn.span.line <= line <= fn.end_line for line in lines):
+            why = system_reach.reason(fn, facts.path, project)
+            if why is not None:
+                found[fn.qualname] = why
+    return found
 
 
 def schema_findings(

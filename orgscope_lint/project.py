@@ -80,6 +80,8 @@ class Project:
     # Memos of caller_proof: judgements by (file, function, parameter); leaks by file.
     caller_proofs: dict[tuple[str, str, str], object] = field(default_factory=dict)
     caller_leaks: dict[str, list] | None = None
+    # Memo of analysis/system_reach by (file, function): why it runs only in system code.
+    system_reach: dict[tuple[str, str], str | None] = field(default_factory=dict)
     # Memo of analysis/dependency_checks by (file, function, parameter).
     dependency_checks: dict[tuple[str, str, str], object] = field(default_factory=dict)
     # Calls by (file, calling function), and each function's file: built on first use.

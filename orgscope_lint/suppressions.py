@@ -139,13 +139,14 @@ def apply_suppressions(
     require_reason: bool = False,
     platform_guards: Mapping[str, str] | None = None,
     enqueued: Collection[str] = (),
+    inherited: Mapping[str, str] | None = None,
 ) -> list[Finding]:
     """Mark the findings a directive covers as suppressed (they stay, for SARIF).
 
     `ran` holds the codes of the rules that ran on this file; when ORG100 is among them,
     one ORG100 finding is added for each directive that suppressed nothing.
     """
-    ledger = _Ledger.of(facts, require_reason, platform_guards or {}, enqueued)
+    ledger = _Ledger.of(facts, require_reason, platform_guards or {}, enqueued, inherited or {})
     result = [ledger.apply(finding) for finding in findings]
     if UNUSED_SUPPRESSION in ran and facts.error is None:
         from orgscope_lint.rules.org100_unused_suppression import UnusedSuppression
@@ -167,7 +168,7 @@ def _dependency_context(line: int, dependency: str) -> Directive:
     )
 
 
-def _detected_reason(
+def detected_reason(
     fn: FunctionFact, platform_guards: Mapping[str, str], enqueued: Collection[str]
 ) -> str | None:
     if fn.system_context and not set(fn.tasks) & set(enqueued):
@@ -203,6 +204,7 @@ class _Ledger:
         require_reason: bool,
         platform_guards: Mapping[str, str],
         enqueued: Collection[str] = (),
+        inherited: Mapping[str, str] | None = None,
     ) -> _Ledger:
         defs = {fn.span.line: fn.end_line for fn in facts.functions}
         return cls(
@@ -223,7 +225,13 @@ class _Ledger:
                 # route behind a platform-role guard.
                 (fn.span.line, fn.end_line, _detected_context(fn.span.line, reason))
                 for fn in facts.functions
-                if (reason := _detected_reason(fn, platform_guards, enqueued))
+                if (reason := detected_reason(fn, platform_guards, enqueued))
+            ]
+            + [
+                # Called only from system code, in this file or another.
+                (fn.span.line, fn.end_line, _detected_context(fn.span.line, why))
+                for fn in facts.functions
+                if (why := (inherited or {}).get(fn.qualname))
             ],
             require_reason=require_reason,
         )

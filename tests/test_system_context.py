@@ -306,3 +306,92 @@ def test_system_context_names_the_tasks_it_comes_from() -> None:
     assert found["_tally"].reason and not found["_tally"].tasks
     assert found["b"].reason and not found["b"].tasks
     assert found["_shared"].tasks == {"a"}  # a webhook's step too: the task decides
+
+
+# A verified webhook and an admin-only route in one module hand their work to services
+# in another: the services run only for them, unless a request route calls them too.
+CROSS_ROUTES = """
+import stripe
+from fastapi import APIRouter, Depends, Request
+
+from app.services import BillingService, customer_account, refresh_usage
+
+router = APIRouter()
+billing = BillingService()
+
+
+@router.post("/stripe/webhook")
+async def stripe_webhook(request: Request):
+    event = stripe.Webhook.construct_event(await request.body(), request.headers["sig"], "s")
+    await billing.renew(event["data"]["object"]["customer"])
+    customer_account(event["data"]["object"]["customer"])
+    refresh_usage(event["data"]["object"]["customer"])
+
+
+@router.get("/usage/{customer_id}")
+async def usage(customer_id: str, current_user=Depends(get_current_user)):
+    return refresh_usage(customer_id)
+"""
+CROSS_SERVICES = """
+from app.db import client
+
+
+class BillingService:
+    async def renew(self, customer_id):
+        return client.table("customers").select("*").eq("customer_id", customer_id).execute()
+
+
+def customer_account(customer_id):
+    return client.table("customers").select("account_id").eq("customer_id", customer_id).execute()
+
+
+def refresh_usage(customer_id):
+    return client.table("customers").select("usage").eq("customer_id", customer_id).execute()
+"""
+CROSS_SCHEMA = "create table customers (customer_id text, account_id uuid, usage int);\n"
+
+
+def _cross_project(root: Path) -> Path:
+    (root / "app").mkdir(parents=True)
+    (root / "migrations").mkdir()
+    (root / "app" / "routes.py").write_text(CROSS_ROUTES, encoding="utf-8")
+    (root / "app" / "services.py").write_text(CROSS_SERVICES, encoding="utf-8")
+    (root / "migrations" / "001.sql").write_text(CROSS_SCHEMA, encoding="utf-8")
+    config = '[tool.orgscope-lint]\ntenant-key = "account_id"\nprincipal-names = ["current_user"]\n'
+    (root / "pyproject.toml").write_text(config, encoding="utf-8")
+    return root
+
+
+def _services_findings(args: list[str]) -> dict[int, str]:
+    """Line -> why it is suppressed ("" when reported) for the findings in services.py."""
+    result = CliRunner().invoke(cli, ["check", *args, "-v"])
+    found: dict[int, str] = {}
+    for line in result.stdout.splitlines():
+        if line.startswith("app/services.py:") and ": ORG" in line:
+            found[int(line.split(":")[1])] = ""
+    for line in result.stderr.splitlines():
+        prefix = "  suppressed ORG001 at app/services.py:"
+        if line.startswith(prefix):
+            number, why = line[len(prefix) :].split(": ", 1)
+            found[int(number)] = why
+    return found
+
+
+def test_functions_called_only_from_system_code_in_another_file_are_system_context(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = _cross_project(tmp_path / "project")
+    monkeypatch.chdir(root)
+    found = _services_findings([".", "--no-cache"])
+    renew, account, usage = 7, 11, 15
+    # Reached only from the verified webhook: reported as suppressed, with the reason.
+    assert "called only from `stripe_webhook` (webhook:" in found[renew]
+    assert "construct_event" in found[account]
+    # Also called from a request route with an id from the path: not system code.
+    assert found[usage] == ""
+    # A partial run on the services file alone decides the same from the summaries.
+    cache = ["--cache-dir", str(tmp_path / "cache")]
+    full = _services_findings([".", *cache])
+    with (root / "app" / "services.py").open("a", encoding="utf-8") as handle:
+        handle.write("# edited\n")
+    assert _services_findings(["app/services.py", *cache]) == full == found

@@ -72,7 +72,8 @@ def analyze_module(path: str, text: str, tree: ast.Module, config: Config) -> Fi
     from orgscope_lint.analysis.parsing import parse_parsed_module
     from orgscope_lint.analysis.positions import PositionIndex
 
-    part = relevant_slice(text, tree, relevance_pattern(config))
+    detected = system_context.detect(tree)
+    part = relevant_slice(text, tree, relevance_pattern(config), frozenset(detected.by_line))
     try:
         module = parse_parsed_module(part.text if part else text)
     except cst.ParserSyntaxError:
@@ -89,7 +90,7 @@ def analyze_module(path: str, text: str, tree: ast.Module, config: Config) -> Fi
     call_names = set(QUERY_METHODS) | set(config.scoped_helpers) | set(config.db_classes)
     statements = part.statements if part else tree.body
     positions = PositionIndex(statements, lines, call_names, config.tenant_like_names)
-    interpreter = ModuleInterpreter(module, config, positions, system_context.detect(tree))
+    interpreter = ModuleInterpreter(module, config, positions, detected)
     try:
         undefined = interpreter.run(part.dropped_names if part else ())
     except RecursionError:

@@ -35,8 +35,12 @@ class Slice:
     dropped_statements: list[ast.stmt] = field(default_factory=list)
 
 
-def relevant_slice(text: str, tree: ast.Module, relevant: re.Pattern[str]) -> Slice | None:
-    """The kept part of the module, or None when keeping everything is as cheap."""
+def relevant_slice(
+    text: str, tree: ast.Module, relevant: re.Pattern[str], keep: frozenset[int] = frozenset()
+) -> Slice | None:
+    """The kept part of the module, or None when keeping everything is as cheap.
+    Definitions spanning a line of `keep` are kept whatever they hold: system code
+    (a verified webhook), whose calls tell its callees they run only there."""
     starts = [0] + [m.end() for m in _BREAK.finditer(text)]
     kept: list[ast.stmt] = []
     pieces: list[str] = []
@@ -56,6 +60,7 @@ def relevant_slice(text: str, tree: ast.Module, relevant: re.Pattern[str]) -> Sl
             and not relevant.search(segment)
             and not _RETURNS_DICT.search(segment)
             and not _extends(stmt, kept_classes)
+            and not any(first <= line <= last for line in keep)
         ):
             dropped.add(stmt.name)
             dropped_statements.append(stmt)
