@@ -105,6 +105,9 @@ class Query:
     # A secret the request presented matched the row's stored secret or hash, the code
     # going on only then: the row is the presenter's own credential.
     credential_verified: bool = False
+    # Its rows are never used: only tested for existence, or dropped
+    # (`analysis/existence_probes.py`).
+    rows_unused: bool = False
     # Its row's `column` was compared with a field of the row `ref` ("q0"), raising on
     # mismatch: scoped when `ref` is the caller's own identity or credential row.
     checked_against: tuple[str, str] | None = None

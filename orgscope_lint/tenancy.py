@@ -71,9 +71,11 @@ def _verdict(query: Query, facts: FileFacts, project: Project) -> Verdict:
     if checked_against_own_row(query, facts, project):
         return Verdict.SCOPED
     shape = query.shape
+    state = project.state_for(shape, key)
+    if _existence_only(query, facts, state):
+        return Verdict.NOT_TENANT  # only tested for existence, or never read: nothing leaves
     if query.operation != "insert" and shape.kind in (ShapeKind.NONE, ShapeKind.EMPTY):
         return Verdict.UNFILTERED
-    state = project.state_for(shape, key)
     if state is KeyState.PRESENT or state is KeyState.CONDITIONAL:
         if _key_from_unscoped_row(query, facts, project):
             return Verdict.FOLLOWS
@@ -91,6 +93,28 @@ def _verdict(query: Query, facts: FileFacts, project: Project) -> Verdict:
     if query.operation == "insert":
         return Verdict.MISSING
     return _absent_key_verdict(query, facts, project)
+
+
+def _existence_only(query: Query, facts: FileFacts, state: KeyState) -> bool:
+    """An unscoped read whose rows nothing uses, and whose check no later query relies
+    on: a lookup by id alone that "verifies" what a later query uses is where that
+    check-then-act's fault is reported."""
+    if not query.rows_unused or not (
+        state is KeyState.ABSENT or query.shape.kind is ShapeKind.EMPTY
+    ):
+        return False
+    index = next((i for i, q in enumerate(facts.queries) if q is query), None)
+    if index is None:
+        return False
+    ref = f"q{index}"
+    relied = (f"verified:{ref}", ref)
+    return not any(
+        fact.origin in relied or fact.row == ref for q in facts.queries for fact in q.shape.keys
+    ) and not any(
+        arg.lookup is not None and arg.lookup.span == query.span
+        for call in facts.calls
+        for arg in call.args
+    )
 
 
 def checked_against_own_row(query: Query, facts: FileFacts, project: Project) -> bool:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import re
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 from orgscope_lint.analysis import builder_api
 from orgscope_lint.analysis.service_api import QUERY_METHODS
@@ -12,6 +13,9 @@ from orgscope_lint.analysis.slicing import relevant_slice
 from orgscope_lint.config import Config
 from orgscope_lint.facts import FileError, FileFacts, Query
 from orgscope_lint.findings import Span
+
+if TYPE_CHECKING:
+    from orgscope_lint.analysis.positions import PositionIndex
 
 MAX_ANALYSED_LINES = 20_000
 MAX_ANALYSED_NODES = 200_000
@@ -102,7 +106,7 @@ def analyze_module(path: str, text: str, tree: ast.Module, config: Config) -> Fi
     unseen = interpreter.escaped | plain.unseen
     return FileFacts(
         path=path,
-        queries=tuple(interpreter.queries),
+        queries=_mark_unused_reads(interpreter.queries, tree, positions),
         helper_calls=tuple(interpreter.helper_calls),
         functions=(
             *verifications_with_lookups(
@@ -119,6 +123,24 @@ def analyze_module(path: str, text: str, tree: ast.Module, config: Config) -> Fi
         unseen_calls=tuple(sorted(unseen)),
         keyed_tables=_keyed_tables(interpreter.queries, config.tenant_key),
         lines=len(lines) - 1 if lines[-1] == "" else len(lines),
+    )
+
+
+def _mark_unused_reads(
+    queries: list[Query], tree: ast.Module, positions: PositionIndex
+) -> tuple[Query, ...]:
+    from dataclasses import replace
+
+    from orgscope_lint.analysis.existence_probes import unused_reads
+
+    if not queries:
+        return ()
+    starts = {(span.line, span.column) for span in map(positions.span_of, unused_reads(tree))}
+    return tuple(
+        replace(query, rows_unused=True)
+        if query.operation in ("read", "count") and (query.span.line, query.span.column) in starts
+        else query
+        for query in queries
     )
 
 

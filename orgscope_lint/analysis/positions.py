@@ -85,6 +85,10 @@ class PositionIndex:
         self._ensure()
         return _pick(self._names.get(name), rank)
 
+    def span_of(self, node: ast.expr) -> Span:
+        """Where an `ast` expression stands, in the spans' own columns."""
+        return self._span(node)
+
     def line_text(self, line: int) -> str:
         return self._lines[line - 1].strip() if 0 < line <= len(self._lines) else ""
 
