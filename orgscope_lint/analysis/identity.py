@@ -34,6 +34,7 @@ _CREDENTIALS_TRAVEL_IN = ("request:header", "request:cookie")
 _VERIFIES_TOKEN = re.compile(
     r"^(?:verify|validate|authenticate|decode)_?"
     r"(?:jwt|token|bearer|session_token|access_token|id_token|credentials?|auth_token)$"
+    r"|^(?:verify|decode)_\w+_(?:token|jwt)$"  # `verify_impersonation_token`
     r"|(?:^|\.)jwt\.decode$",
     re.IGNORECASE,
 )
@@ -86,7 +87,11 @@ def _presented_credential(fact: KeyFact) -> bool:
 
 
 def _authenticated(fact: KeyFact, provider: FunctionFact | None) -> bool:
-    if not fact.always or fact.empty or fact.maybe_empty:
+    if not fact.always or fact.empty:
+        return False
+    if fact.origin == "unverified":
+        return True  # `claims.get("sub")`: the subject, or None, which matches no row
+    if fact.maybe_empty:
         return False
     if fact.origin == "principal":
         return True
