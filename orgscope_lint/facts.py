@@ -220,6 +220,9 @@ class CallFact:
     # principal, going on only if it passed (`if not await get_org_role(user["id"],
     # row["org_id"]): raise`): the caller proof accepts it when `column` is the tenant key.
     result_guarded: str | None = None
+    # The caller only tests whether it returned anything (`if not found.data: raise`):
+    # nothing of the rows it returns leaves this call site.
+    result_unused: bool = False
 
 
 @dataclass(frozen=True)

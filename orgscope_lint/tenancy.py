@@ -95,6 +95,12 @@ def _verdict(query: Query, facts: FileFacts, project: Project) -> Verdict:
     return _absent_key_verdict(query, facts, project)
 
 
+def existence_only(query: Query, facts: FileFacts, project: Project) -> bool:
+    """Only tested for existence, and relied on by nothing after it (see below)."""
+    key = project.key_for(query.table)
+    return key is not None and _existence_only(query, facts, project.state_for(query.shape, key))
+
+
 def _existence_only(query: Query, facts: FileFacts, state: KeyState) -> bool:
     """An unscoped read whose rows nothing uses, and whose check no later query relies
     on: a lookup by id alone that "verifies" what a later query uses is where that

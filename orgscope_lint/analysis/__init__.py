@@ -5,17 +5,19 @@ from __future__ import annotations
 import ast
 import re
 from functools import lru_cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from orgscope_lint.analysis import builder_api
 from orgscope_lint.analysis.service_api import QUERY_METHODS
 from orgscope_lint.analysis.slicing import relevant_slice
 from orgscope_lint.config import Config
-from orgscope_lint.facts import FileError, FileFacts, Query
+from orgscope_lint.facts import CallFact, FileError, FileFacts, Query
 from orgscope_lint.findings import Span
 
 if TYPE_CHECKING:
     from orgscope_lint.analysis.positions import PositionIndex
+
+_Marked = TypeVar("_Marked", Query, CallFact)
 
 MAX_ANALYSED_LINES = 20_000
 MAX_ANALYSED_NODES = 200_000
@@ -104,9 +106,10 @@ def analyze_module(path: str, text: str, tree: ast.Module, config: Config) -> Fi
 
     plain = plain_calls(part.dropped_statements if part else (), lines)
     unseen = interpreter.escaped | plain.unseen
+    unused = _unused_results(tree, positions) if interpreter.queries or interpreter.calls else set()
     return FileFacts(
         path=path,
-        queries=_mark_unused_reads(interpreter.queries, tree, positions),
+        queries=tuple(_unused_marked(query, unused) for query in interpreter.queries),
         helper_calls=tuple(interpreter.helper_calls),
         functions=(
             *verifications_with_lookups(
@@ -117,7 +120,11 @@ def analyze_module(path: str, text: str, tree: ast.Module, config: Config) -> Fi
         undefined_names=tuple(undefined),
         constructions=tuple(interpreter.constructions),
         calls=(
-            *with_lookups(interpreter.calls, interpreter.queries, interpreter.helper_calls),
+            *with_lookups(
+                [_unused_marked(call, unused) for call in interpreter.calls],
+                interpreter.queries,
+                interpreter.helper_calls,
+            ),
             *plain.calls,
         ),
         unseen_calls=tuple(sorted(unseen)),
@@ -126,22 +133,23 @@ def analyze_module(path: str, text: str, tree: ast.Module, config: Config) -> Fi
     )
 
 
-def _mark_unused_reads(
-    queries: list[Query], tree: ast.Module, positions: PositionIndex
-) -> tuple[Query, ...]:
-    from dataclasses import replace
-
+def _unused_results(tree: ast.Module, positions: PositionIndex) -> set[tuple[int, int]]:
+    """Where the calls whose results are only tested for existence start."""
     from orgscope_lint.analysis.existence_probes import unused_reads
 
-    if not queries:
-        return ()
-    starts = {(span.line, span.column) for span in map(positions.span_of, unused_reads(tree))}
-    return tuple(
-        replace(query, rows_unused=True)
-        if query.operation in ("read", "count") and (query.span.line, query.span.column) in starts
-        else query
-        for query in queries
-    )
+    return {(span.line, span.column) for span in map(positions.span_of, unused_reads(tree))}
+
+
+def _unused_marked(fact: _Marked, unused: set[tuple[int, int]]) -> _Marked:
+    """A read's rows (`Query.rows_unused`), or a call's result (`CallFact.result_unused`),
+    that the code only tests for existence."""
+    from dataclasses import replace
+
+    if (fact.span.line, fact.span.column) not in unused:
+        return fact
+    if isinstance(fact, Query):
+        return replace(fact, rows_unused=True) if fact.operation in ("read", "count") else fact
+    return replace(fact, result_unused=True)
 
 
 def _keyed_tables(queries: list[Query], key: str) -> tuple[tuple[str, int], ...]:

@@ -144,6 +144,8 @@ def _checked_after(
     one call away. Whatever id it passed, nothing of another tenant's row is used."""
     if fn.returns_query != query.span:
         return None
+    if site.call.result_unused and query.operation in ("read", "count"):
+        return OWNER  # only tested for existence: nothing of the rows leaves this call
     guarded = site.call.result_guarded
     if guarded is not None and guarded == project.key_for(query.table):
         # Its tenant was handed to an access check with the principal, which passed.
@@ -195,18 +197,20 @@ def leaks_in(path: str, project: Project) -> list[Reached]:
 def _all_leaks(project: Project) -> dict[str, list[Reached]]:
     found: dict[str, list[Reached]] = {}
     for facts in project.file_facts:
-        for query, fn in _judged_queries(facts):
+        for query, fn in _judged_queries(facts, project):
             judged = judge(query, facts.path, fn, project)
             for entry in judged.entries if judged.proof is Proof.LEAK else ():
                 found.setdefault(entry.site.path, []).append(Reached(entry, facts.path, query))
     return found
 
 
-def _judged_queries(facts: FileFacts) -> Iterator[tuple[Query, FunctionFact]]:
+def _judged_queries(facts: FileFacts, project: Project) -> Iterator[tuple[Query, FunctionFact]]:
+    from orgscope_lint.tenancy import existence_only
+
     for query in facts.queries:
         fn = facts.function(query.function)
-        if fn is not None:
-            yield query, fn
+        if fn is not None and not existence_only(query, facts, project):
+            yield query, fn  # a read only tested for existence leaks nowhere
 
 
 def proof_params(query: Query, fn: FunctionFact | None, project: Project) -> list[str]:
