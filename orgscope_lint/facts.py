@@ -49,6 +49,8 @@ class KeyFact:
     row: str | None = (
         None  # the fact whose row it was read from: "q3" = queries[3], "h1" = helper_calls[1]
     )
+    # Calls of its function it was handed before, that returned: "line:column:slot".
+    checked: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -187,6 +189,7 @@ class ArgFact:
     # The lookup that verified it or whose row it was read from, copied here so that a
     # summary judges it without the rest of its file.
     lookup: Query | HelperCall | None = None
+    checked: tuple[str, ...] = ()  # as KeyFact.checked
 
 
 @dataclass(frozen=True)

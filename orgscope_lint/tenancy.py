@@ -173,7 +173,7 @@ def _absent_key_verdict(query: Query, facts: FileFacts, project: Project) -> Ver
         return Verdict.FOLLOWS
     if _verified_by_lookup(query, facts, project):
         return Verdict.SCOPED
-    if dependency_checks.query_check(query, facts.function(query.function), project):
+    if dependency_checks.query_check(query, facts.function(query.function), project, facts.path):
         return Verdict.SCOPED
     if drops_tenant(facts.function(query.function), facts, project):
         return Verdict.HELPER_DROPS
@@ -201,10 +201,29 @@ def _child_verdict(query: Query, facts: FileFacts, project: Project) -> Verdict:
     link = project.parents.get(query.table)
     if link is None or (query.operation != "insert" and _owner_scoped(query, project, facts)):
         return Verdict.NOT_TENANT
+    if _parent_checked(query, link.column, link.parent, facts, project):
+        return Verdict.SCOPED
     child = judge_child(query, link.column, lambda ref: _root_scoped(ref, query, facts, project))
     if child is ChildVerdict.UNTRUSTED:
         return Verdict.UNTRUSTED
     return Verdict.SCOPED if child is ChildVerdict.SCOPED else Verdict.NOT_TENANT
+
+
+def _parent_checked(
+    query: Query, column: str, parent: str, facts: FileFacts, project: Project
+) -> bool:
+    """The parent id was checked against that parent table before this query, by a
+    route dependency or by a function called with it (`verify_thread_access(...)`)."""
+    fact = query.shape.get(column)
+    fn = facts.function(query.function)
+    if fact is None or not fact.always or fn is None:
+        return False
+    found = None
+    if fact.checked:
+        found = dependency_checks.called_check(facts.path, fn.qualname, fact.checked, project)
+    if found is None and len(fact.params) == 1 and (fact.origin or "").startswith("request"):
+        found = dependency_checks.route_check(fn, fact.params[0], project)
+    return found is not None and found.table == parent
 
 
 def _tenant_row_verdict(query: Query) -> Verdict:

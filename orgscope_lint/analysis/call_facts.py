@@ -29,8 +29,14 @@ def arg_facts(args: CallArgs, org_params: Iterable[str] = ()) -> tuple[ArgFact, 
 
 
 def _arg(slot: str, value: Value, org_params: frozenset[str]) -> ArgFact:
-    """Provenance as the interpreter knows it. A lookup is kept as a reference in the
-    origin ("verified:q3", "row:h1") until `with_lookups` copies the fact itself in."""
+    """Provenance as the interpreter knows it, with the calls that may have checked it."""
+    found = _provenance(slot, value, org_params)
+    return replace(found, checked=tuple(sorted(value.checked))) if value.checked else found
+
+
+def _provenance(slot: str, value: Value, org_params: frozenset[str]) -> ArgFact:
+    """A lookup is kept as a reference in the origin ("verified:q3", "row:h1") until
+    `with_lookups` copies the fact itself in."""
     origin = value.origin
     if origin and origin.startswith("verified:") and not value.params & org_params:
         # A tenant id "verified" by a lookup scoped by that same id proves nothing: it is

@@ -295,6 +295,10 @@ def _passed(
     origin = (arg.origin or "") if arg is not None else ""
     if arg is None or origin == "literal":
         return UNPROVEN
+    if arg.checked and origin not in ("principal", "unverified"):
+        checked = _called_check(site, arg, project)
+        if checked is not None:
+            return checked
     if origin in ("principal", "unverified"):
         return OWNER  # the principal's own id (or None: matches nothing)
     caller = project.function_at.get((site.path, site.call.function or ""))
@@ -327,6 +331,18 @@ def _request_input(
         # the principal; what it reads to decide is judged inside it.
         return UNPROVEN
     return Judgement(Proof.LEAK, entries=(Entry(site, fn.qualname, param, arg.origin or ""),))
+
+
+def _called_check(site: Site, arg: ArgFact, project: Project) -> Judgement | None:
+    """The caller handed this value to a function that checks it before this call."""
+    from orgscope_lint.analysis.dependency_checks import called_check
+
+    checked = called_check(site.path, site.call.function or "", arg.checked, project)
+    if checked is None:
+        return None
+    return Judgement(
+        Proof.VERIFIED, checks=(Check(site, checked.lookup, lookup_path=checked.path),)
+    )
 
 
 def _told_at(site: Site, fn: FunctionFact, param: str) -> bool:

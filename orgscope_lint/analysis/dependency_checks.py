@@ -18,10 +18,10 @@ verifying call made by a dependency counts wherever it stands in that dependency
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-from orgscope_lint.facts import ArgFact, FunctionFact, HelperCall, Query
+from orgscope_lint.facts import ArgFact, CallFact, FunctionFact, HelperCall, Query
 from orgscope_lint.findings import Span
 from orgscope_lint.project import Project
 
@@ -30,17 +30,21 @@ MAX_DEPTH = 4
 
 @dataclass(frozen=True)
 class DependencyCheck:
-    dependency: str  # the name the route `Depends(...)` on
+    dependency: str  # the name the route `Depends(...)` on, or the function it called
     param: str
     path: str  # the file of the lookup that checks it
     lookup: Span
     table: str | None  # the table it looked the id up in (None: a scoped helper)
+    called_at: int | None = None  # a call in the function's own body, at this line
 
     def describe(self) -> str:
-        return (
-            f"relies on the dependency `{self.dependency}`, which checks `{self.param}` "
-            f"({self.path}:{self.lookup.line})"
-        )
+        where = f"({self.path}:{self.lookup.line})"
+        if self.called_at is not None:
+            return (
+                f"relies on the call of `{self.dependency}` at line {self.called_at}, which "
+                f"checks `{self.param}` {where}"
+            )
+        return f"relies on the dependency `{self.dependency}`, which checks `{self.param}` {where}"
 
 
 def route_check(fn: FunctionFact | None, param: str, project: Project) -> DependencyCheck | None:
@@ -128,12 +132,74 @@ def _passes_param(arg: ArgFact | None, param: str) -> bool:
     return arg is not None and arg.params == (param,) and not (arg.origin or "").startswith("row")
 
 
-def query_check(query: Query, fn: FunctionFact | None, project: Project) -> DependencyCheck | None:
-    """The dependency that authorised a request id the query of route `fn` is pinned by."""
+def query_check(
+    query: Query, fn: FunctionFact | None, project: Project, path: str = ""
+) -> DependencyCheck | None:
+    """The dependency that authorised a request id the query of route `fn` is pinned by,
+    or a function called before it with that id that checks it (`path`: the file)."""
     for fact in query.shape.keys:
         origin = fact.origin or ""
         if fact.always and origin.startswith("request") and len(fact.params) == 1:
             found = route_check(fn, fact.params[0], project)
             if found is not None:
                 return found
+        if fact.always and fact.checked and fn is not None:
+            found = called_check(path, fn.qualname, fact.checked, project)
+            if found is not None:
+                return found
     return None
+
+
+def called_check(
+    path: str, function: str, refs: Iterable[str], project: Project
+) -> DependencyCheck | None:
+    """`await verify_thread_access(client, thread_id, user_id)` returned before this use of
+    `thread_id` (`refs`: "line:column:slot" of such calls in `function` of `path`): the
+    value is checked when the one function that call reaches checks that parameter, in
+    itself or in a function it hands it to, by a tenant-scoped or membership lookup that
+    raised or returned when it found nothing."""
+    from orgscope_lint.analysis.caller_proof import targets
+
+    calls = project.calls_in(path, function)
+    for ref in refs:
+        line, column, slot = ref.split(":", 2)
+        at = (int(line), int(column))
+        call = next((c for c in calls if (c.span.line, c.span.column) == at), None)
+        callees, sure = targets(call, project) if call is not None else ([], False)
+        if call is None or len(callees) != 1 or not sure:
+            continue
+        callee = callees[0]
+        param = _param_at(callee, slot)
+        callee_path = project.path_of(callee)
+        if param is None or callee_path is None or not _told_truly(call, callee, param, project):
+            continue
+        found = _verified(callee, callee_path, param, project, 0)
+        if found is not None:
+            return DependencyCheck(callee.name, param, *found, called_at=call.span.line)
+    return None
+
+
+def _told_truly(call: CallFact, callee: FunctionFact, checked: str, project: Project) -> bool:
+    """The check is told the truth about who asks and in which tenant: it gets the
+    principal where it expects the principal, and no other request input (a check told
+    `body.user_id` or `?org_id=` checks someone else)."""
+    from orgscope_lint.analysis.caller_proof import argument
+
+    for param in callee.params:
+        if param in (checked, "self", "cls"):
+            continue
+        arg = argument(call, callee, param)
+        origin = (arg.origin or "") if arg is not None else ""
+        if origin.startswith("request"):
+            return False
+        if param in project.config.principal_names and origin not in ("principal", "unverified"):
+            return False
+    return True
+
+
+def _param_at(fn: FunctionFact, slot: str) -> str | None:
+    if not slot.isdigit():
+        return slot if slot in fn.params else None
+    bound = 1 if fn.class_name and fn.params[:1] in (("self",), ("cls",)) else 0
+    index = int(slot) + bound
+    return fn.params[index] if index < len(fn.params) else None

@@ -100,7 +100,8 @@ def reliance(query: Query, facts: FileFacts, project: Project) -> Reliance | Non
 
 def _dependency(query: Query, facts: FileFacts, project: Project) -> Reliance | None:
     """Pinned by a path parameter the route's dependency checked."""
-    checked = dependency_checks.query_check(query, facts.function(query.function), project)
+    fn = facts.function(query.function)
+    checked = dependency_checks.query_check(query, fn, project, facts.path)
     if checked is None or _references(query, checked.param, checked.table, project):
         return None  # none, or rows of the very parent the dependency checked
     return Reliance("dependency", None, checked.lookup, dependency=checked)

@@ -696,6 +696,7 @@ class ModuleInterpreter(Definitions, PathChecks):
             if recorded is not None:
                 self._call_index[id(node)] = recorded
                 self._call_nodes[recorded] = node
+                self._mark_handed(node, recorded, env)
         if site is not None and name in self.db_class_names:
             return self._construction(name, args, env, site)
         if name == "dict" and "dict" not in env.vars:
@@ -780,6 +781,7 @@ class ModuleInterpreter(Definitions, PathChecks):
         if recorded is not None:
             self._call_index[id(node)] = recorded
             self._call_nodes[recorded] = node
+            self._mark_handed(node, recorded, env)
         if name in self.db_class_names:  # `app.db.DatabaseService(...)`
             return self._construction(name, args, env, site)
         if name in _DICT_MUTATORS:
@@ -812,6 +814,24 @@ class ModuleInterpreter(Definitions, PathChecks):
         ran = self._closure_result(node)
         result = ran if ran is not None else self._plain_method(name, receiver, args)
         return replace(result, call=recorded) if recorded is not None else result
+
+    def _mark_handed(self, node: cst.Call, index: int, env: Env) -> None:
+        """Names this call was handed are checked by it once it returns, if the function
+        it reaches checks that parameter (decided once the project is joined:
+        `dependency_checks.called_check`)."""
+        span = self.calls[index].span
+        position = 0
+        for arg in node.args:
+            if arg.star:
+                return  # which parameter gets what is not known past a spread
+            slot = arg.keyword.value if arg.keyword is not None else str(position)
+            position += arg.keyword is None
+            if not isinstance(arg.value, cst.Name):
+                continue
+            value = env.vars.get(arg.value.value)
+            if value is not None and (value.params or value.origin):
+                ref = f"{span.line}:{span.column}:{slot}"
+                env.vars[arg.value.value] = replace(value, checked=value.checked | {ref})
 
     def _closure_result(self, node: cst.Call) -> Value | None:
         """`op()`, or `await run_safely(op, ...)` with `op` a function nested here that

@@ -40,6 +40,7 @@ class Entry:
     row: str | None = (
         None  # the fact ("q3": queries[3], "h1": helper_calls[1]) whose row it was read from
     )
+    checked: frozenset[str] = frozenset()  # see Value.checked
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +70,9 @@ class Value:
     from_call: str | None = None  # the result of calling this function (resolved project-wide)
     merged: frozenset[str] = frozenset()  # DICT: functions whose returned dicts were spread in
     merged_params: frozenset[str] = frozenset()  # parameters those calls were given
+    # Calls it was handed that returned normally, as "line:column:slot" of the call: if
+    # the called function checks that parameter (raising otherwise), so is this value.
+    checked: frozenset[str] = frozenset()
 
 
 TOP = Value()
@@ -88,7 +92,11 @@ def entry_for(value: Value) -> Entry:
     if value.kind == NONE:
         return Entry(empty=True, maybe_empty=True, params=value.params)
     return Entry(
-        maybe_empty=value.nullable, params=value.params, origin=value.origin, row=value.row
+        maybe_empty=value.nullable,
+        params=value.params,
+        origin=value.origin,
+        row=value.row,
+        checked=value.checked,
     )
 
 
@@ -171,11 +179,13 @@ def join(a: Value, b: Value, cond_a: str | None = None, cond_b: str | None = Non
             params=a.params | b.params,
             origin=worse_origin(a.origin, b.origin),
             row=a.row if a.row == b.row else None,
+            checked=a.checked & b.checked,
         )
     return replace(
         unknown_from((a, b)),
         nullable=a.nullable or b.nullable,
         origin=worse_origin(a.origin, b.origin),
+        checked=a.checked & b.checked,
     )
 
 
@@ -228,6 +238,7 @@ def _join_entries(ea: Entry, eb: Entry, cond_a: str | None, cond_b: str | None) 
         params=ea.params | eb.params,
         origin=worse_origin(ea.origin, eb.origin),
         row=ea.row if ea.row == eb.row else None,
+        checked=ea.checked & eb.checked,
     )
 
 
@@ -253,6 +264,7 @@ def to_shape(value: Value | None) -> Shape:
             params=tuple(sorted(entry.params)),
             origin=entry.origin,
             row=entry.row,
+            checked=tuple(sorted(entry.checked)),
         )
         for key, entry in sorted(value.entries.items())
     )
