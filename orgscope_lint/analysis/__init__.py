@@ -106,7 +106,7 @@ def analyze_module(path: str, text: str, tree: ast.Module, config: Config) -> Fi
 
     plain = plain_calls(part.dropped_statements if part else (), lines)
     unseen = interpreter.escaped | plain.unseen
-    unused = _unused_results(tree, positions) if interpreter.queries or interpreter.calls else set()
+    unused = _unused_results(tree, lines, positions, interpreter.queries, interpreter.calls)
     return FileFacts(
         path=path,
         queries=tuple(_unused_marked(query, unused) for query in interpreter.queries),
@@ -133,11 +133,21 @@ def analyze_module(path: str, text: str, tree: ast.Module, config: Config) -> Fi
     )
 
 
-def _unused_results(tree: ast.Module, positions: PositionIndex) -> set[tuple[int, int]]:
+def _unused_results(
+    tree: ast.Module,
+    lines: list[str],
+    positions: PositionIndex,
+    queries: list[Query],
+    calls: list[CallFact],
+) -> set[tuple[int, int]]:
     """Where the calls whose results are only tested for existence start."""
     from orgscope_lint.analysis.existence_probes import unused_reads
 
-    return {(span.line, span.column) for span in map(positions.span_of, unused_reads(tree))}
+    starts = {fact.span.line for fact in (*queries, *calls)}
+    if not starts:
+        return set()
+    found = unused_reads(tree, lines, starts)
+    return {(span.line, span.column) for span in map(positions.span_of, found)}
 
 
 def _unused_marked(fact: _Marked, unused: set[tuple[int, int]]) -> _Marked:

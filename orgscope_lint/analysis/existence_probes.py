@@ -12,72 +12,91 @@ uniqueness check before an insert are the usual shapes. What follows the test is
 on its own: a write by an id this lookup "verified" is not made safe by it, since the
 lookup was not tenant-scoped.
 
-Read from the `ast` tree, per function: `name = <query>` where every later load of
-`name` (one at least) is `name`, `name.data` or `len(name.data)` inside the test of an
-`if`, `while`, `assert` or conditional expression, or a boolean or comparison inside
-one. Any other use (a subscript, a return, an argument, a loop, an assignment) counts
-as using the rows; so does any load of a name bound more than once, or a load in a
-nested function. A read nothing looks at (a bare statement, a name never loaded) is
-judged as usual: it is how snippets and rule examples spell a query, and in real code
-it is a dead read (a health probe's is the one harmless case left reported).
+Read per function from the `ast` statements (expressions are never walked: this runs
+on every analysed file): `name = <query>` where the uses of `name` in the function's
+text (one at least besides the binding; comment lines aside) are exactly its
+presence tests: `name`, `name.data` or `len(name.data)` in the test of an `if`,
+`while` or `assert`, through `not`, `and`/`or` and comparisons. Any other use (a
+subscript, a return, an argument, a loop, a second binding, a nested function, a
+keyword argument or a string holding the name) makes the counts differ, and the rows
+count as used.
+A read nothing looks at (a bare statement, a name never loaded) is judged as usual: it
+is how snippets and rule examples spell a query, and in real code it is a dead read (a
+health probe's is the one harmless case left reported).
 """
 
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterator
+import re
+from collections import Counter
+from collections.abc import Collection, Iterator, Sequence
 
 _FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
-_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
 # Attributes of a query's response that say only whether rows came back.
 _PRESENCE = frozenset({"data"})
+_TESTED = (ast.If, ast.While, ast.Assert)
 
 
-def unused_reads(tree: ast.Module) -> list[ast.Call]:
-    """Every call expression whose rows nothing uses: a query whose `.table(` or
-    `db.select(` call starts where one of them does reads for existence only."""
+def unused_reads(tree: ast.Module, lines: Sequence[str], starts: Collection[int]) -> list[ast.Call]:
+    """Every call expression whose rows nothing uses, among the assignments of a call
+    that starts on one of the lines `starts` (where queries and calls were found): a
+    query whose `.table(` or `db.select(` call starts where one of them does reads for
+    existence only."""
     found: list[ast.Call] = []
-    for node in ast.walk(tree):
-        if isinstance(node, _FUNCTIONS):
-            found.extend(_in_function(node))
+    for fn in _functions(tree.body):
+        found.extend(_in_function(fn, lines, starts))
     return found
 
 
-def _in_function(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> list[ast.Call]:
-    own = list(_own_nodes(fn))
-    loads: dict[str, list[ast.Name]] = {}
-    stores: dict[str, int] = {}
-    for node in own:
-        if isinstance(node, ast.Name):
-            if isinstance(node.ctx, ast.Load):
-                loads.setdefault(node.id, []).append(node)
-            else:
-                stores[node.id] = stores.get(node.id, 0) + 1
-    nested = {name for node in own if isinstance(node, _SCOPES) for name in _names_in(node)}
-    allowed = _presence_tests(own)
+def _in_function(
+    fn: ast.FunctionDef | ast.AsyncFunctionDef, lines: Sequence[str], starts: Collection[int]
+) -> list[ast.Call]:
+    statements = list(_own_statements(fn.body))
+    candidates = [
+        (stmt, stmt.targets[0].id)
+        for stmt in statements
+        if isinstance(stmt, ast.Assign)
+        and len(stmt.targets) == 1
+        and isinstance(stmt.targets[0], ast.Name)
+        and _chain_start(stmt.value) in starts
+    ]
+    if not candidates:
+        return []
+    own_lines = lines[fn.lineno - 1 : fn.end_lineno or fn.lineno]
+    tested = Counter(
+        name.id
+        for stmt in statements
+        if isinstance(stmt, _TESTED)
+        for name in _tested_names(stmt.test)
+    )
     found: list[ast.Call] = []
-    for node in own:
-        if isinstance(node, ast.Assign) and len(node.targets) == 1:
-            target = node.targets[0]
-            if not isinstance(target, ast.Name) or target.id in nested:
-                continue
-            used = loads.get(target.id, [])
-            if used and stores[target.id] == 1 and all(id(n) in allowed for n in used):
-                found.extend(_calls_in(node.value))
+    for stmt, name in candidates:
+        if tested[name] and _written(name, own_lines) == tested[name] + 1:
+            found.extend(_calls_in(stmt.value))
     return found
 
 
-def _presence_tests(own: list[ast.AST]) -> set[int]:
-    """ids of the Name loads that stand in a presence test: `x`, `x.data`, `len(x.data)`
-    within the test of an if/while/assert/ternary (through `not`, `and`/`or` and
-    comparisons)."""
-    allowed: set[int] = set()
-    for node in own:
-        test = getattr(node, "test", None)
-        if isinstance(node, (ast.If, ast.While, ast.Assert, ast.IfExp)) and test is not None:
-            for name in _tested_names(test):
-                allowed.add(id(name))
-    return allowed
+# A one-line string literal without escapes, with its prefix (an f-string is kept: the
+# names in its braces are uses).
+_STRING = re.compile(r"""\b([rRbBuUfF]{0,2})("[^"\n]*"|'[^'\n]*')|()("[^"\n]*"|'[^'\n]*')""")
+
+
+def _written(name: str, lines: Sequence[str]) -> int:
+    """How often `name` is written in these lines, not after a dot; comment lines and
+    plain one-line strings left out. Anything else (a trailing comment, a string the
+    pattern does not take apart) still counts: an over-count only ever keeps rows
+    counted as used."""
+    pattern = re.compile(rf"(?<![\w.]){re.escape(name)}(?!\w)")
+    return sum(len(pattern.findall(_code_of(line))) for line in lines)
+
+
+def _code_of(line: str) -> str:
+    if line.lstrip().startswith("#"):
+        return ""
+    if "\\" in line:
+        return line  # escapes could pair quotes wrongly: keep all of it
+    return _STRING.sub(lambda m: m.group(0) if "f" in (m.group(1) or "").lower() else '""', line)
 
 
 def _tested_names(test: ast.expr) -> Iterator[ast.Name]:
@@ -98,9 +117,16 @@ def _tested_names(test: ast.expr) -> Iterator[ast.Name]:
         yield test
 
 
+def _chain_start(value: ast.expr) -> int | None:
+    """The line a call chain (awaited or not) starts on."""
+    if isinstance(value, ast.Await):
+        value = value.value
+    return value.lineno if isinstance(value, (ast.Call, ast.Attribute, ast.Subscript)) else None
+
+
 def _calls_in(value: ast.expr) -> list[ast.Call]:
-    """Where every call of the expression starts: the query's own call is among them.
-    Only a chain or an awaited chain: a call handing the query to something else
+    """Where every call of the chain starts: the query's own call is among them. Only
+    a chain or an awaited chain: a call handing the query to something else
     (`process(sb.table(...)...)`) gives its rows away."""
     if isinstance(value, ast.Await):
         value = value.value
@@ -119,15 +145,31 @@ def _is_name(node: ast.expr, name: str) -> bool:
     return isinstance(node, ast.Name) and node.id == name
 
 
-def _names_in(scope: ast.AST) -> set[str]:
-    return {node.id for node in ast.walk(scope) if isinstance(node, ast.Name)}
+def _functions(body: list[ast.stmt]) -> Iterator[ast.FunctionDef | ast.AsyncFunctionDef]:
+    """Every function, nested ones and methods included, by statements alone."""
+    for stmt in _statements(body, enter_functions=True):
+        if isinstance(stmt, _FUNCTIONS):
+            yield stmt
 
 
-def _own_nodes(fn: ast.AST) -> Iterator[ast.AST]:
-    """The function's nodes, nested scopes included as nodes but not entered."""
-    stack = list(ast.iter_child_nodes(fn))
+def _own_statements(body: list[ast.stmt]) -> Iterator[ast.stmt]:
+    """A function's statements, not those of functions or classes nested in it."""
+    return _statements(body, enter_functions=False)
+
+
+def _statements(body: list[ast.stmt], enter_functions: bool) -> Iterator[ast.stmt]:
+    stack = list(reversed(body))
     while stack:
-        node = stack.pop()
-        yield node
-        if not isinstance(node, _SCOPES):
-            stack.extend(ast.iter_child_nodes(node))
+        stmt = stack.pop()
+        yield stmt
+        if isinstance(stmt, (*_FUNCTIONS, ast.ClassDef)) and not enter_functions:
+            continue
+        for field in ("body", "orelse", "finalbody", "handlers", "cases"):
+            children = getattr(stmt, field, None)
+            if not isinstance(children, list):
+                continue
+            for child in reversed(children):
+                if isinstance(child, ast.stmt):
+                    stack.append(child)
+                elif isinstance(child, (ast.excepthandler, ast.match_case)):
+                    stack.extend(reversed(child.body))
