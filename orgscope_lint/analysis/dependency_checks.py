@@ -162,7 +162,7 @@ def called_check(
 
     calls = project.calls_in(path, function)
     for ref in refs:
-        line, column, slot = ref.split(":", 2)
+        line, column, slot, *kind = ref.split(":")
         at = (int(line), int(column))
         call = next((c for c in calls if (c.span.line, c.span.column) == at), None)
         callees, sure = targets(call, project) if call is not None else ([], False)
@@ -173,6 +173,9 @@ def called_check(
         callee_path = project.path_of(callee)
         if param is None or callee_path is None or not _told_truly(call, callee, param, project):
             continue
+        if kind == ["guard"]:
+            # An access check told who asks, whose answer the code required.
+            return DependencyCheck(callee.name, param, path, call.span, None, call.span.line)
         found = _verified(callee, callee_path, param, project, 0)
         if found is not None:
             return DependencyCheck(callee.name, param, *found, called_at=call.span.line)

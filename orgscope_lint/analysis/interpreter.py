@@ -815,10 +815,11 @@ class ModuleInterpreter(Definitions, PathChecks):
         result = ran if ran is not None else self._plain_method(name, receiver, args)
         return replace(result, call=recorded) if recorded is not None else result
 
-    def _mark_handed(self, node: cst.Call, index: int, env: Env) -> None:
+    def _mark_handed(self, node: cst.Call, index: int, env: Env, kind: str = "") -> None:
         """Names this call was handed are checked by it once it returns, if the function
         it reaches checks that parameter (decided once the project is joined:
-        `dependency_checks.called_check`)."""
+        `dependency_checks.called_check`); `kind` "guard": once its result let the code
+        go on (`if not await can_access(user["id"], project_id): raise`)."""
         span = self.calls[index].span
         position = 0
         for arg in node.args:
@@ -830,7 +831,7 @@ class ModuleInterpreter(Definitions, PathChecks):
                 continue
             value = env.vars.get(arg.value.value)
             if value is not None and (value.params or value.origin):
-                ref = f"{span.line}:{span.column}:{slot}"
+                ref = f"{span.line}:{span.column}:{slot}" + (f":{kind}" if kind else "")
                 env.vars[arg.value.value] = replace(value, checked=value.checked | {ref})
 
     def _closure_result(self, node: cst.Call) -> Value | None:

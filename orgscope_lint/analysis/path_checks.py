@@ -71,6 +71,8 @@ class PathChecks:
 
         def _is_org_param(self, name: str) -> bool: ...
 
+        def _mark_handed(self, node: cst.Call, index: int, env: Env, kind: str = "") -> None: ...
+
         def code(self, node: cst.CSTNode) -> str: ...
 
     def _assume(
@@ -145,6 +147,12 @@ class PathChecks:
         if index is not None and index < len(self.calls):
             self.calls[index] = replace(self.calls[index], guards=True)
             self._tenant_access_checked(index, env)
+            node = self._call_nodes.get(index)
+            principal = ("principal", "unverified")
+            if node is not None and any(a.origin in principal for a in self.calls[index].args):
+                # Told who asks, its answer let the code go on: what else it was handed
+                # is authorised from here (whether it admits too much is its own finding).
+                self._mark_handed(node, index, env, "guard")
 
     def _tenant_access_checked(self, index: int, env: Env) -> None:
         """`if not await get_org_role(user["id"], row["org_id"]): raise`: an access check
