@@ -5,8 +5,9 @@ A partial run (a pre-commit hook's files, a pull request's changed files) spends
 its time in two steps that need nothing of each other: analysing its files (LibCST's
 import, then some 25 ms a file) and reading every other file's summaries (one large
 cache entry). On a machine with two processors they can run at once: the run forks an
-`Aside` as it starts, which imports the analysis while the run walks the project, then
-collects the facts of the files it is sent while the run reads the index.
+`Aside`, which imports the analysis (a pull request run forks it as it starts, so that
+this overlaps the walk of the project), then collects the facts of the files it is sent
+while the run reads the index.
 """
 
 from __future__ import annotations
@@ -33,10 +34,10 @@ class Aside:
     """A child process that analyses a partial run's few files while this one reads the
     rest of the project's summaries (each of which costs about a quarter of a second).
 
-    Forked as the run starts, it imports the analysis (LibCST) while this process walks
-    the project, then waits for the files (`collect`): they are sent only once this
-    process has stamped them, so no file is read before its stamp is taken (see
-    `context`). Its facts (`collect_facts`) come back pickled through a pipe.
+    Once forked it imports the analysis (LibCST), then waits for the files (`collect`):
+    they are sent only once this process has stamped them, so no file is read before
+    its stamp is taken (see `context`). Its facts (`collect_facts`) come back pickled
+    through a pipe.
 
     Only on Linux, only in a process that runs no other thread (a bare `fork` copies one
     thread, whatever locks the others held), and only when two processors may run

@@ -110,7 +110,17 @@ def run(
     # where that can be (see `aside`).
     partial = report_only is not None or not (_whole_project(paths, config) and len(paths) == 1)
     beside = partial and progress is None and can_start_aside(jobs)
-    with Aside(config) if beside else contextlib.nullcontext() as aside:
+    with contextlib.ExitStack() as stack:
+
+        def start_aside() -> Aside:
+            return stack.enter_context(Aside(config))
+
+        # A pull request's changed files are seldom what a complete run has just seen:
+        # its child starts at once, and imports the analysis while the run walks the
+        # project. A hook's files often are (`_from_complete_run`), and a child started
+        # for nothing slows a run that has little else to do: it starts once they are
+        # known to need analysing.
+        early = start_aside() if beside and report_only is not None else None
         return _run(
             paths,
             config,
@@ -123,7 +133,8 @@ def run(
             force_exclude=force_exclude,
             need_facts=need_facts,
             report_only=report_only,
-            aside=aside,
+            aside=early,
+            start_aside=start_aside if beside else None,
         )
 
 
@@ -141,6 +152,7 @@ def _run(
     need_facts: bool,
     report_only: Collection[str] | None,
     aside: Aside | None,
+    start_aside: Callable[[], Aside] | None,
 ) -> RunResult:
     cwd = cwd or Path.cwd()
     rules = tuple(rules if rules is not None else select_rules(config.select, config.ignore))
@@ -174,9 +186,10 @@ def _run(
 
     digests: dict[str, str] = {}
     rest = _RestOfProject(files, config, cwd, jobs=jobs, cache=cache)
-    if aside is not None and rest.files and 0 < len(checked) < MIN_FILES_FOR_POOL:
+    if start_aside is not None and rest.files and 0 < len(checked) < MIN_FILES_FOR_POOL:
         # Every file is stamped by now: the child reads its files while this process
         # reads the summaries of the rest of the project.
+        aside = aside or start_aside()
         aside.collect(checked, cache)
         rest.look_up()
         facts = aside.result(digests)

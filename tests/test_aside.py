@@ -147,7 +147,7 @@ def test_a_child_that_dies_leaves_its_files_to_the_run(
 def test_a_run_that_analyses_nothing_stops_its_child(
     tree: Path, collected: list[list[str]], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    _check(tree, [tree], need_facts=False)  # a complete run: the hook's findings are known
+    _check(tree, [tree], need_facts=False)  # a complete run: the findings are known
     children: list[int] = []
     real = aside.Aside.__init__
 
@@ -158,6 +158,10 @@ def test_a_run_that_analyses_nothing_stops_its_child(
 
     monkeypatch.setattr(aside.Aside, "__init__", spy)
     assert _hook(tree)
+    assert children == [], "a hook run starts its child once its files need analysing"
+    # A pull request run starts it at once, and stops it when the complete run answers.
+    changed = frozenset(os.path.realpath(tree / relative) for relative in HOOKED)
+    assert _check(tree, [tree], need_facts=False, report_only=changed).findings
     assert len(children) == 1 and collected == []
     with pytest.raises(ChildProcessError):
         os.waitpid(children[0], os.WNOHANG)  # killed and reaped
