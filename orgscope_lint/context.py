@@ -30,6 +30,7 @@ import hashlib
 import os
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -72,24 +73,34 @@ def stamps(
     return found
 
 
-def context_summaries(
+@dataclass
+class Lookup:
+    """The rest of the project as `look_up` found it, for `rest_summaries`."""
+
+    layers: tuple[Index, Index] | None  # the stored index and its overlay, if usable
+    rest_stamps: dict[str, Stamp]
+    updated: Index  # the entries of the rest still valid, restamped where needed
+    fresh: list[FileFacts]  # summaries of the rest not in the index (or changed)
+    digests: dict[str, str]  # of the files behind `fresh`
+
+
+def look_up(
     rest: Sequence[tuple[Path, str]],
-    checked: Sequence[FileFacts],
-    known: tuple[dict[str, Stamp], dict[str, str]],
+    taken: dict[str, Stamp],
     store: tuple[FactsCache, str] | None,
     collect: Collect,
     summarise: Callable[[FileFacts], FileFacts],
-) -> list[FileFacts]:
-    """Summaries of the `rest` of the project: from the index where a file's stamp is
-    unchanged, or else its bytes (a fresh checkout dates every file anew); through
-    `collect` otherwise. `store` is the cache and the index's key there; the index (or
-    its overlay, see `persist`) then holds exactly the files of this run (`rest` and the
-    `checked` ones). `known`: the stamps this run took before reading its files (those
-    of the rest are taken now when missing) and the digests of the checked files."""
+) -> Lookup:
+    """The summaries of the `rest` of the project, first half: what needs none of the
+    checked files (a partial run looks this up while they are analysed). From the index
+    where a file's stamp is unchanged, or else its bytes (a fresh checkout dates every
+    file anew); through `collect` otherwise. `store` is the cache and the index's key
+    there; `taken`, the stamps this run took before reading its files (those of the
+    rest are taken now when missing)."""
     layers = store[0].load_context(store[1]) if store is not None else None
     base, overlay = layers if layers is not None else ({}, {})
     index: Index = {**base, **overlay} if overlay else base
-    rest_stamps = stamps(rest, known[0]) if store is not None else {}
+    rest_stamps = stamps(rest, taken) if store is not None else {}
     updated: Index = {}
     misses: list[tuple[Path, str]] = []
     for path, shown in rest:
@@ -103,6 +114,22 @@ def context_summaries(
             misses.append((path, shown))
     digests: dict[str, str] = {}
     fresh = [summarise(facts) for facts in collect(misses, digests)] if misses else []
+    return Lookup(layers, rest_stamps, updated, fresh, digests)
+
+
+def rest_summaries(
+    found: Lookup,
+    rest: Sequence[tuple[Path, str]],
+    checked: Sequence[FileFacts],
+    known: tuple[dict[str, Stamp], dict[str, str]],
+    store: tuple[FactsCache, str] | None,
+    summarise: Callable[[FileFacts], FileFacts],
+) -> list[FileFacts]:
+    """The summaries of the `rest`, second half, once the `checked` files' facts are
+    known: the index (or its overlay, see `persist`) then holds exactly the files of
+    this run (`rest` and the `checked` ones). `known`: the stamps this run took before
+    reading its files and the digests of the checked files."""
+    updated, fresh, layers = found.updated, found.fresh, found.layers
     # In the project's order, as if every file had been analysed: the join keeps the
     # first definition of a name in places.
     by_path = {facts.path: facts for facts in fresh}
@@ -112,7 +139,8 @@ def context_summaries(
         if shown in updated or shown in by_path
     ]
     if store is not None:
-        _add(updated, fresh, rest_stamps, digests)
+        base, overlay = layers if layers is not None else ({}, {})
+        _add(updated, fresh, found.rest_stamps, found.digests)
         _add(updated, [summarise(facts) for facts in checked], *known)
         persist(store, base if layers is not None else None, overlay, updated)
     return summaries

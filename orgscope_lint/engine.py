@@ -5,6 +5,7 @@ Read this module first: every other module is one step of it.
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import os
 from collections.abc import Callable, Collection, Iterable, Sequence
@@ -15,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from orgscope_lint.analysis import analyze_module, relevance_pattern
 from orgscope_lint.config import Config
-from orgscope_lint.context import Stamp, context_summaries, file_digest, stamps
+from orgscope_lint.context import Lookup, Stamp, file_digest, look_up, rest_summaries, stamps
 from orgscope_lint.crash import InternalError
 from orgscope_lint.discovery import Discovered, discover_configured
 from orgscope_lint.facts import FileError, FileFacts
@@ -29,6 +30,7 @@ from orgscope_lint.sources import SourceText, Unreadable, parse_python
 from orgscope_lint.suppressions import apply_suppressions, parse_directives
 
 if TYPE_CHECKING:
+    from orgscope_lint.aside import Aside
     from orgscope_lint.cache import FactsCache
 
 
@@ -102,6 +104,56 @@ def run(
     run saw them reuses that run's findings on its own files.
     With `report_only` (real absolute paths: a pull request's changed files) only those
     files are checked; the others count as the project around them."""
+    from orgscope_lint.aside import Aside, can_start_aside
+
+    # A partial run's files are analysed in a child process beside the rest of the run,
+    # where that can be (see `aside`).
+    partial = report_only is not None or not (_whole_project(paths, config) and len(paths) == 1)
+    beside = partial and progress is None and can_start_aside(jobs)
+    with contextlib.ExitStack() as stack:
+
+        def start_aside() -> Aside:
+            return stack.enter_context(Aside(config))
+
+        # A pull request's changed files are seldom what a complete run has just seen:
+        # its child starts at once, and imports the analysis while the run walks the
+        # project. A hook's files often are (`_from_complete_run`), and a child started
+        # for nothing slows a run that has little else to do: it starts once they are
+        # known to need analysing.
+        early = start_aside() if beside and report_only is not None else None
+        return _run(
+            paths,
+            config,
+            rules=rules,
+            cwd=cwd,
+            progress=progress,
+            jobs=jobs,
+            cache_dir=cache_dir,
+            use_cache=use_cache,
+            force_exclude=force_exclude,
+            need_facts=need_facts,
+            report_only=report_only,
+            aside=early,
+            start_aside=start_aside if beside else None,
+        )
+
+
+def _run(
+    paths: Sequence[Path],
+    config: Config,
+    *,
+    rules: Sequence[type[Rule]] | None,
+    cwd: Path | None,
+    progress: Callable[[int, int], None] | None,
+    jobs: int | None,
+    cache_dir: Path | None,
+    use_cache: bool,
+    force_exclude: bool,
+    need_facts: bool,
+    report_only: Collection[str] | None,
+    aside: Aside | None,
+    start_aside: Callable[[], Aside] | None,
+) -> RunResult:
     cwd = cwd or Path.cwd()
     rules = tuple(rules if rules is not None else select_rules(config.select, config.ignore))
     found = discover_configured(config, paths, force_exclude=force_exclude)
@@ -130,17 +182,28 @@ def run(
     known_judgements = _remember_judgements(project, cache)
     # Imported here: the worker processes import `parallel`, which imports this module;
     # and a run answered by the shortcut above needs no multiprocessing.
-    from orgscope_lint.parallel import collect_facts
+    from orgscope_lint.parallel import MIN_FILES_FOR_POOL, collect_facts
 
     digests: dict[str, str] = {}
-    facts = collect_facts(
-        checked,
-        config,
-        digests=digests,
-        jobs=jobs,
-        cache=cache,
-        progress=progress,  # (files done, files in all), for a progress bar
-    )
+    rest = _RestOfProject(files, config, cwd, jobs=jobs, cache=cache)
+    if start_aside is not None and rest.files and 0 < len(checked) < MIN_FILES_FOR_POOL:
+        # Every file is stamped by now: the child reads its files while this process
+        # reads the summaries of the rest of the project.
+        aside = aside or start_aside()
+        aside.collect(checked, cache)
+        rest.look_up()
+        facts = aside.result(digests)
+    else:
+        if aside is not None:
+            aside.close()  # a pool for many files, or nothing to do beside them
+        facts = collect_facts(
+            checked,
+            config,
+            digests=digests,
+            jobs=jobs,
+            cache=cache,
+            progress=progress,  # (files done, files in all), for a progress bar
+        )
     facts.extend(
         FileFacts(path=display_path(path, cwd), error=FileError(problem))
         for path, problem in found.problems
@@ -154,7 +217,7 @@ def run(
         )
         for relative, problem in project.schema.unreadable
     )
-    joined = _with_rest_of_project(files, facts, digests, config, cwd, jobs=jobs, cache=cache)
+    joined = rest.joined(facts, digests)
     project.add_facts(joined)
     findings: list[Finding] = []
     for file_facts in facts:
@@ -361,44 +424,71 @@ def _reported(found: Discovered, report_only: Collection[str] | None) -> list[Pa
     return [path for path, real in zip(found.files, found.real, strict=True) if real in report_only]
 
 
-def _with_rest_of_project(
-    files: RunFiles,
-    checked_facts: Sequence[FileFacts],
-    digests: dict[str, str],
-    config: Config,
-    cwd: Path,
-    *,
-    jobs: int | None,
-    cache: FactsCache | None,
-) -> list[FileFacts]:
-    """The checked files' facts joined with the summaries of the project files a run was
-    not given (a pre-commit hook's few files, one package, the files a pull request left
-    alone): their scoping helpers and dict builders still count. Nothing is reported on
-    them. Every run also leaves the summaries of the files it analysed behind, so that
-    the next partial run reads them from one index instead of every file's cache entry
-    (see `context`). In the project's file order, as a full run joins them: where two
-    files define the same helper, the first one's summary is the one kept."""
-    everything, checked = files.everything, files.checked
-    seen = {os.path.abspath(path) for path, _ in checked}
-    rest = [(path, shown) for path, shown in everything if os.path.abspath(path) not in seen]
-    from orgscope_lint.parallel import collect_facts
+class _RestOfProject:
+    """The summaries of the project files a run was not given (a pre-commit hook's few
+    files, one package, the files a pull request left alone), joined with the checked
+    files' facts: their scoping helpers and dict builders still count. Nothing is
+    reported on them. Every run also leaves the summaries of the files it analysed
+    behind, so that the next partial run reads them from one index instead of every
+    file's cache entry (see `context`). In the project's file order, as a full run joins
+    them: where two files define the same helper, the first one's summary is the one
+    kept."""
 
-    def collect(files: Sequence[tuple[Path, str]], digests: dict[str, str]) -> list[FileFacts]:
-        return collect_facts(files, config, jobs=jobs, cache=cache, digests=digests)
+    def __init__(
+        self,
+        files: RunFiles,
+        config: Config,
+        cwd: Path,
+        *,
+        jobs: int | None,
+        cache: FactsCache | None,
+    ) -> None:
+        self.run_files, self.config, self.jobs, self.cache = files, config, jobs, cache
+        seen = {os.path.abspath(path) for path, _ in files.checked}
+        self.files = [
+            (path, shown) for path, shown in files.everything if os.path.abspath(path) not in seen
+        ]
+        self.store = (cache, _context_key(cwd)) if cache is not None else None
+        # Every file's stamp, taken once before any file was read (a checked file the
+        # walk of the project leaves out is stamped now, before it is read).
+        self.taken = (
+            {**files.stamps, **stamps(files.checked, files.stamps)} if cache is not None else {}
+        )
+        self.found: Lookup | None = None
 
-    store = (cache, _context_key(cwd)) if cache is not None else None
+    def look_up(self) -> None:
+        """What needs none of the checked files' facts: the index read, the rest of the
+        project matched against it, the files missing from it analysed."""
+        from orgscope_lint.parallel import collect_facts
 
-    def summarise(facts: FileFacts) -> FileFacts:
-        return summary_facts(facts, config.scoped_helpers)
+        config, jobs, cache = self.config, self.jobs, self.cache
 
-    # Every file's stamp, taken once before any file was read (a checked file the walk
-    # of the project leaves out is stamped now, before the index records it).
-    taken = {**files.stamps, **stamps(checked, files.stamps)} if cache is not None else {}
-    summaries = context_summaries(rest, checked_facts, (taken, digests), store, collect, summarise)
-    rank = {os.path.abspath(path): index for index, (path, _) in enumerate(everything)}
-    last = len(rank)  # files that could not be read come after the others, as they did
-    order = {shown: rank.get(os.path.abspath(path), last) for path, shown in [*checked, *rest]}
-    return sorted([*checked_facts, *summaries], key=lambda facts: order.get(facts.path, last))
+        def collect(files: Sequence[tuple[Path, str]], digests: dict[str, str]) -> list[FileFacts]:
+            return collect_facts(files, config, jobs=jobs, cache=cache, digests=digests)
+
+        self.found = look_up(self.files, self.taken, self.store, collect, self._summarise)
+
+    def joined(
+        self, checked_facts: Sequence[FileFacts], digests: dict[str, str]
+    ) -> list[FileFacts]:
+        """The checked files' facts and the rest's summaries, in the project's order."""
+        if self.found is None:
+            self.look_up()
+        assert self.found is not None
+        everything, checked = self.run_files.everything, self.run_files.checked
+        known = (self.taken, digests)
+        summaries = rest_summaries(
+            self.found, self.files, checked_facts, known, self.store, self._summarise
+        )
+        rank = {os.path.abspath(path): index for index, (path, _) in enumerate(everything)}
+        last = len(rank)  # files that could not be read come after the others, as they did
+        order = {
+            shown: rank.get(os.path.abspath(path), last) for path, shown in [*checked, *self.files]
+        }
+        return sorted([*checked_facts, *summaries], key=lambda facts: order.get(facts.path, last))
+
+    def _summarise(self, facts: FileFacts) -> FileFacts:
+        return summary_facts(facts, self.config.scoped_helpers)
 
 
 def _context_key(cwd: Path) -> str:

@@ -260,3 +260,22 @@ def test_sarif_in_diff_mode_holds_only_the_new_finding(repo: Path) -> None:
         for r in sarif["runs"][0]["results"]
     ]
     assert lines == [6]
+
+
+def test_a_branch_without_commits_is_a_usage_error(repo: Path) -> None:
+    git(repo, "checkout", "-q", "--orphan", "empty")
+
+    result = lint("--diff-base", "main")
+
+    assert result.exit_code == 2
+    assert "HEAD has no commit yet" in result.output
+
+
+def test_unrelated_histories_are_a_usage_error(repo: Path) -> None:
+    git(repo, "checkout", "-q", "--orphan", "other")
+    commit(repo, "unrelated")
+
+    result = lint("--diff-base", "main")
+
+    assert result.exit_code == 2
+    assert "`main` and HEAD have no common ancestor" in result.output

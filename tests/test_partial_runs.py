@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from orgscope_lint import engine, parallel
+from orgscope_lint import aside, engine, parallel
 from orgscope_lint.config import load_config
 
 HELPERS = (
@@ -21,6 +21,13 @@ ROUTE = (
     '    org_id = current_user["clerk_org_id"]\n'
     "    return db.get_story(story_id)\n"
 )
+
+
+@pytest.fixture(autouse=True)
+def _in_this_process(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The files read and analysed are counted in this process: the hook's own files are
+    not handed to a child process (`aside`, tested in test_aside.py)."""
+    monkeypatch.setattr(aside, "can_start_aside", lambda jobs: False)
 
 
 @pytest.fixture()
