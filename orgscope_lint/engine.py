@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from orgscope_lint.analysis import analyze_module, relevance_pattern
+from orgscope_lint.analysis.system_context import mentions_signature
 from orgscope_lint.config import Config
 from orgscope_lint.context import Lookup, Stamp, file_digest, look_up, rest_summaries, stamps
 from orgscope_lint.crash import InternalError
@@ -570,7 +571,7 @@ def analyze_source(source: SourceText | Unreadable, config: Config, shown: str) 
     tree = parse_python(text)
     if isinstance(tree, Unreadable):
         return FileFacts(path=shown, error=_file_error(tree), directives=directives)
-    if not relevance_pattern(config).search(text):
+    if not relevance_pattern(config).search(text) and not mentions_signature(text):
         from orgscope_lint.analysis.plain_calls import plain_calls, source_lines
 
         # Never given to LibCST, yet it may pass its parameters on to a helper.

@@ -395,3 +395,61 @@ def test_functions_called_only_from_system_code_in_another_file_are_system_conte
     with (root / "app" / "services.py").open("a", encoding="utf-8") as handle:
         handle.write("# edited\n")
     assert _services_findings(["app/services.py", *cache]) == full == found
+
+
+VERIFIER = """
+import stripe
+
+
+class StripeService:
+    def construct_webhook_event(self, payload, signature):
+        return stripe.Webhook.construct_event(payload, signature, "secret")
+
+
+stripe_service = StripeService()
+"""
+VERIFIED_ELSEWHERE = """
+from fastapi import APIRouter, Request
+
+from app.db import client
+from app.stripe_service import stripe_service
+
+router = APIRouter()
+
+
+@router.post("/billing/webhook")
+async def billing_webhook(request: Request):
+    event = stripe_service.construct_webhook_event(await request.body(), request.headers["sig"])
+    client.table("webhook_events").insert({"id": event["id"]}).execute()
+    await renew(event["data"]["object"]["customer"])
+
+
+@router.post("/billing/unsigned")
+async def unsigned_webhook(request: Request):
+    event = await request.json()
+    await expire(event["customer"])
+
+
+async def renew(customer_id):
+    return client.table("customers").select("*").eq("customer_id", customer_id).execute()
+
+
+async def expire(customer_id):
+    return client.table("customers").select("*").eq("customer_id", customer_id).execute()
+"""
+
+
+def test_a_webhook_verified_by_a_function_of_another_module(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = _cross_project(tmp_path / "project")
+    (root / "app" / "stripe_service.py").write_text(VERIFIER, encoding="utf-8")
+    (root / "app" / "services.py").write_text(VERIFIED_ELSEWHERE, encoding="utf-8")
+    monkeypatch.chdir(root)
+    found = _services_findings([".", "--no-cache"])
+    renew, expire = 24, 28
+    assert "called only from `billing_webhook` (webhook: calls `construct_webhook_event`" in (
+        found[renew]
+    )
+    assert found[expire] == ""  # its webhook verifies nothing
+    # The route itself is the verified webhook: what it reads is system context too.

@@ -190,6 +190,15 @@ def _platform_guard(own: list[ast.AST]) -> str | None:
 
 # ------------------------------------------------------------------ signature checks
 
+# Text a module must hold to verify a webhook's signature: such a module is analysed even
+# with no database call, so that routes of other modules calling its verifier are known
+# to be verified webhooks (`analysis/system_reach.py`).
+_SIGNATURE_WORDS = re.compile(r"\b(?:construct_event|compare_digest|Webhook)\b")
+
+
+def mentions_signature(text: str) -> bool:
+    return _SIGNATURE_WORDS.search(text) is not None
+
 
 def _signature_check(own: list[ast.AST]) -> str | None:
     """`own`: the function's own nodes."""

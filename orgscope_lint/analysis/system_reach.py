@@ -21,19 +21,37 @@ MAX_DEPTH = 4
 
 
 def reason(fn: FunctionFact, path: str, project: Project) -> str | None:
-    """Why `fn` (in `path`) runs only in system context through its callers; None when
-    its own code shows it (the suppressions say so directly) or a caller is not system."""
-    if own_reason(fn, project) is not None:
+    """Why `fn` (in `path`) runs only in system context, as the project shows it: it
+    calls a signature verifier of another module, or its callers are all system code.
+    None when its own module shows it (the suppressions say so directly) or neither."""
+    from orgscope_lint.suppressions import detected_reason
+
+    if fn.system_dependency or detected_reason(fn, project.platform_guards, project.enqueued):
         return None
-    return _inherited(fn, path, project, 0, frozenset())
+    return _verifier_called(fn, path, project) or _inherited(fn, path, project, 0, frozenset())
 
 
-def own_reason(fn: FunctionFact, project: Project) -> str | None:
+def own_reason(fn: FunctionFact, path: str, project: Project) -> str | None:
     from orgscope_lint.suppressions import detected_reason
 
     if fn.system_dependency:
         return f"route depends on {fn.system_dependency}"
-    return detected_reason(fn, project.platform_guards, project.enqueued)
+    found = detected_reason(fn, project.platform_guards, project.enqueued)
+    return found or _verifier_called(fn, path, project)
+
+
+def _verifier_called(fn: FunctionFact, path: str, project: Project) -> str | None:
+    """`event = stripe_service.construct_webhook_event(payload, signature)`: it calls a
+    function of another module whose own code verifies a webhook signature (the one
+    project function of that name)."""
+    from orgscope_lint.analysis.caller_proof import targets
+
+    for call in project.calls_in(path, fn.qualname):
+        callees, _ = targets(call, project)
+        verifier = callees[0].system_context if len(callees) == 1 else None
+        if verifier and verifier.startswith("webhook: signature verified"):
+            return f"webhook: calls `{call.name}`: {verifier.removeprefix('webhook: ')}"
+    return None
 
 
 def _inherited(
@@ -53,7 +71,7 @@ def _inherited(
         caller = project.function_at.get((site.path, site.call.function or ""))
         why = None
         if caller is not None:
-            why = own_reason(caller, project) or _inherited(
+            why = own_reason(caller, site.path, project) or _inherited(
                 caller, site.path, project, depth + 1, visiting | {here}
             )
         if why is None:
