@@ -448,8 +448,9 @@ def test_a_webhook_verified_by_a_function_of_another_module(
     monkeypatch.chdir(root)
     found = _services_findings([".", "--no-cache"])
     renew, expire = 24, 28
-    assert "called only from `billing_webhook` (webhook: calls `construct_webhook_event`" in (
-        found[renew]
+    assert (
+        "called only from `billing_webhook` (webhook: calls `construct_webhook_event`"
+        in (found[renew])
     )
     assert found[expire] == ""  # its webhook verifies nothing
     # The route itself is the verified webhook: what it reads is system context too.
