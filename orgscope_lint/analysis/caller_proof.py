@@ -146,11 +146,10 @@ def _checked_after(
         return None
     if site.call.result_unused and query.operation in ("read", "count"):
         return OWNER  # only tested for existence: nothing of the rows leaves this call
+    # Its tenant handed with the principal to an access check that passed, or compared.
     guarded = site.call.result_guarded
-    if guarded is not None and guarded == project.key_for(query.table):
-        # Its tenant was handed to an access check with the principal, which passed.
-        return Judgement(Proof.VERIFIED, checks=(Check(site, site.call.span, after=True),))
-    if site.call.result_checked or _checked_against_owner(site, query, project):
+    tenant_guarded = guarded is not None and guarded == project.key_for(query.table)
+    if tenant_guarded or site.call.result_checked or _checked_against_owner(site, query, project):
         return Judgement(Proof.VERIFIED, checks=(Check(site, site.call.span, after=True),))
     return None
 

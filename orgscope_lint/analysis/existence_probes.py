@@ -79,7 +79,7 @@ def _in_function(
 
 # A one-line string literal without escapes, with its prefix (an f-string is kept: the
 # names in its braces are uses).
-_STRING = re.compile(r"""\b([rRbBuUfF]{0,2})("[^"\n]*"|'[^'\n]*')|()("[^"\n]*"|'[^'\n]*')""")
+_STRING = re.compile(r"""(?<!\w)([rRbBuUfF]{0,2})("[^"\n]*"|'[^'\n]*')""")
 
 
 def _written(name: str, lines: Sequence[str]) -> int:

@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 
 # Environment keys for checked expressions: no Python name can start with this.
 EXPRESSION = "·"
+_PRINCIPAL = ("principal", "unverified")
 
 
 def unverified(value: Value) -> Value:
@@ -144,25 +145,22 @@ class PathChecks:
             index = env.vars[node.value].call
         else:
             index = None
-        if index is not None and index < len(self.calls):
-            self.calls[index] = replace(self.calls[index], guards=True)
-            self._tenant_access_checked(index, env)
-            node = self._call_nodes.get(index)
-            principal = ("principal", "unverified")
-            if node is not None and any(a.origin in principal for a in self.calls[index].args):
-                # Told who asks, its answer let the code go on: what else it was handed
-                # is authorised from here (whether it admits too much is its own finding).
-                self._mark_handed(node, index, env, "guard")
+        if index is None or index >= len(self.calls):
+            return
+        self.calls[index] = replace(self.calls[index], guards=True)
+        node = self._call_nodes.get(index)
+        if node is None or not any(a.origin in _PRINCIPAL for a in self.calls[index].args):
+            return
+        # Told who asks, its answer let the code go on: what else it was handed is
+        # authorised from here (whether it admits too much is its own finding).
+        self._tenant_access_checked(node, index, env)
+        self._mark_handed(node, index, env, "guard")
 
-    def _tenant_access_checked(self, index: int, env: Env) -> None:
+    def _tenant_access_checked(self, node: cst.Call, index: int, env: Env) -> None:
         """`if not await get_org_role(user["id"], row["org_id"]): raise`: an access check
         handed the principal and a row's tenant passed, so the caller may act in that
         tenant; whether the check admits too much is judged inside it (as for any check
         told who asks). The row, and the id it was fetched by, are the caller's."""
-        node = self._call_nodes.get(index)
-        principal = ("principal", "unverified")
-        if node is None or not any(arg.origin in principal for arg in self.calls[index].args):
-            return
         if self._function is not None and self._function.exits:
             return  # an earlier `return` skipped the check on some path
         for arg in node.args:
@@ -171,7 +169,7 @@ class PathChecks:
             if column is None or base is None or not self._is_org_param(column):
                 continue
             looked = self._peek(base, env)
-            if looked.origin in principal:
+            if looked.origin in _PRINCIPAL:
                 continue
             if looked.row:
                 self._mark_ownership_checked(looked.row)
