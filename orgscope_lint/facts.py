@@ -168,6 +168,8 @@ class FunctionFact:
     verifies: tuple[ArgFact, ...] = ()
     # The read whose rows it returns on every path (`return sb.table(...)...execute()`).
     returns_query: Span | None = None
+    # Every path returns what its own insert wrote (the new row's id): a row it created.
+    returns_created: bool = False
     # The one class its return annotation names (`-> TemplateService`): a factory, whose
     # result's methods are that class's.
     returns_class: str | None = None

@@ -524,3 +524,87 @@ def test_a_function_handed_the_principal_but_not_guarding_is_no_access_check(
         },
     )
     assert _codes(_run(root)) == {("api.py", 3, "ORG001")}
+
+
+STORE = """
+class ThreadStore:
+    def create(self, db, org_id):
+        created = db.insert("threads", {"clerk_org_id": org_id})
+        return created["id"]
+
+    def load(self, db, thread_id):
+        return db.select_one("threads", {"id": thread_id})
+"""
+
+
+def test_an_id_a_helper_has_just_created_proves_the_query_with_a_warning(tmp_path: Path) -> None:
+    root = _project(
+        tmp_path,
+        {
+            "store.py": STORE,
+            "runner.py": (
+                "from store import ThreadStore\n\n"
+                "class Runner:\n"
+                "    def __init__(self, store: ThreadStore):\n"
+                "        self.store = store\n\n"
+                "    def start(self, db, org_id):\n"
+                "        thread_id = self.store.create(db, org_id)\n"
+                "        return self.store.load(db, thread_id)\n"
+            ),
+        },
+    )
+    result = _run(root)
+    judged = judge_at(result, "store.py", 8)
+    assert judged.proof is Proof.VERIFIED
+    assert [check.created for check in judged.checks] == [True]
+    assert ("store.py", 8, "ORG013") in _codes(result)
+
+
+def test_an_id_read_rather_than_created_proves_nothing(tmp_path: Path) -> None:
+    reading = STORE.replace(
+        'db.insert("threads", {"clerk_org_id": org_id})',
+        'db.select_one("threads", {"name": org_id})',
+    )
+    root = _project(
+        tmp_path,
+        {
+            "store.py": reading,
+            "runner.py": (
+                "from store import ThreadStore\n\n"
+                "def start(db, org_id):\n"
+                "    store = ThreadStore()\n"
+                "    return store.load(db, store.create(db, org_id))\n"
+            ),
+        },
+    )
+    assert _proof(_run(root), "store.py", 8) is Proof.UNPROVEN
+
+
+@pytest.mark.parametrize(
+    ("rebinding", "proof"),
+    [
+        ("", Proof.VERIFIED),
+        ("    def swap(self, other):\n        self.store = other\n", Proof.UNPROVEN),
+    ],
+    ids=["one binding", "bound to something else too"],
+)
+def test_an_attribute_bound_to_one_class_makes_its_calls_known(
+    tmp_path: Path, rebinding: str, proof: Proof
+) -> None:
+    root = _project(
+        tmp_path,
+        {
+            "store.py": STORE,
+            "runner.py": (
+                "from store import ThreadStore\n\n"
+                "class Runner:\n"
+                "    def __init__(self):\n"
+                "        self.store = ThreadStore()\n\n"
+                f"{rebinding}"
+                "    def start(self, db, org_id):\n"
+                "        thread_id = ThreadStore().create(db, org_id)\n"
+                "        return self.store.load(db, thread_id)\n"
+            ),
+        },
+    )
+    assert _proof(_run(root), "store.py", 8) is proof

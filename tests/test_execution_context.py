@@ -82,3 +82,19 @@ NOT_FROM_CONTEXT = {
 @pytest.mark.parametrize("body", NOT_FROM_CONTEXT.values(), ids=NOT_FROM_CONTEXT.keys())
 def test_other_values_do_not(body: str) -> None:
     assert not pinned_by_context(body)
+
+
+def test_a_function_that_only_hands_the_context_on_is_analysed() -> None:
+    # No DB call and no tenant name: without the module's context variables among the
+    # words that make code relevant, it would be left out and its argument unknown.
+    text = MODULE_HEAD + "async def apply():\n    return await cached(current_thread.get())\n"
+    facts = analyze_module("m.py", text, ast.parse(text), Config())
+    [call] = [c for c in facts.calls if c.name == "cached"]
+    assert [arg.origin for arg in call.args] == [execution_context.CONTEXT]
+
+
+def test_context_variables_are_the_module_level_contextvars() -> None:
+    tree = ast.parse(
+        MODULE_HEAD + "other = dict()\nlocal: contextvars.ContextVar = ContextVar('x')\n"
+    )
+    assert execution_context.variables(tree) == ("current_thread", "local")

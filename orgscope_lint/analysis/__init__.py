@@ -7,7 +7,7 @@ import re
 from functools import lru_cache
 from typing import TYPE_CHECKING, TypeVar
 
-from orgscope_lint.analysis import builder_api
+from orgscope_lint.analysis import builder_api, execution_context
 from orgscope_lint.analysis.service_api import QUERY_METHODS
 from orgscope_lint.analysis.slicing import relevant_slice
 from orgscope_lint.config import Config
@@ -31,11 +31,14 @@ def _node_count(tree: ast.Module) -> int:
     return count
 
 
-def relevance_pattern(config: Config) -> re.Pattern[str]:
-    """Text that code must contain to hold a DB call, a DB class or a tenant-like name."""
+def relevance_pattern(config: Config, extra: tuple[str, ...] = ()) -> re.Pattern[str]:
+    """Text that code must contain to hold a DB call, a DB class or a tenant-like name
+    (or one of `extra`: the module's context variables)."""
     words = {*QUERY_METHODS, *config.scoped_helpers, *config.db_classes, *builder_api.STARTS}
     # The principal too: a route that has one may call a helper inferred in another file.
     words |= config.tenant_like_names | set(config.principal_names)
+    # And what reads the execution context, whose values it may hand to a helper.
+    words |= execution_context.MARKERS | set(extra)
     return _pattern_for(tuple(sorted(words)))
 
 
@@ -79,7 +82,8 @@ def analyze_module(path: str, text: str, tree: ast.Module, config: Config) -> Fi
     from orgscope_lint.analysis.positions import PositionIndex
 
     detected = system_context.detect(tree)
-    part = relevant_slice(text, tree, relevance_pattern(config), frozenset(detected.by_line))
+    pattern = relevance_pattern(config, execution_context.variables(tree))
+    part = relevant_slice(text, tree, pattern, frozenset(detected.by_line))
     try:
         module = parse_parsed_module(part.text if part else text)
     except cst.ParserSyntaxError:

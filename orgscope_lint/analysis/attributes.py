@@ -1,10 +1,16 @@
-"""Class and instance attributes that name one string: `table = "projects"`.
+"""Class and instance attributes that name one string, or hold one class's instance.
 
 Repository classes name their table once, as a class attribute or in `__init__`
 (`self.table = PROJECTS`), and every method reads `self.table`. Such an attribute
 resolves to its string only when every binding the class shows agrees: one literal, or
 one module constant holding a literal. An attribute bound to two different strings, or
 once to anything else (a parameter, a call, a tuple unpacking), stays unknown.
+
+Workers and runtimes keep their collaborators the same way (`self.thread_manager =
+ThreadManager()`, or a parameter annotated `ThreadManager`): when every binding agrees,
+`self.thread_manager.run_thread(...)` is a call of that class's method, a call site the
+caller proof can judge, rather than a call on a receiver of unknown type that leaves
+every `run_thread` of the project with call sites unseen.
 """
 
 from __future__ import annotations
@@ -14,10 +20,11 @@ from collections.abc import Iterable, Mapping
 import libcst as cst
 
 from orgscope_lint.analysis import values as V
-from orgscope_lint.analysis.syntax import string_literal
+from orgscope_lint.analysis.syntax import annotated_classes, dotted_name, string_literal
 from orgscope_lint.analysis.values import Value
 
 _UNKNOWN = object()
+_NO_CLASS = ""
 
 
 def string_attributes(
@@ -109,3 +116,65 @@ def _targets(
         and target.value.value == "self"
     ):
         yield target.attr.value, value
+
+
+def object_attributes(
+    node: cst.ClassDef, statements: Iterable[cst.CSTNode], skip: frozenset[str]
+) -> dict[str, str]:
+    """The attributes of class `node` that hold an instance of one class: every binding
+    of `self.x` in the class agrees on it (a construction `Cls(...)`, or a parameter
+    annotated `Cls`). `statements` are every statement below the class; classes in `skip`
+    (DB classes, resolved elsewhere) are left out."""
+    seen: dict[str, str] = {}
+    for stmt in statements:
+        if isinstance(stmt, cst.FunctionDef):
+            typed = _typed_params(stmt)
+            for inner in _assignments(stmt.body):
+                _bind(seen, inner, typed)
+    return {attr: cls for attr, cls in seen.items() if cls and cls not in skip}
+
+
+def _typed_params(method: cst.FunctionDef) -> dict[str, str]:
+    params = [*method.params.posonly_params, *method.params.params, *method.params.kwonly_params]
+    found: dict[str, str] = {}
+    for param in params:
+        annotation = param.annotation.annotation if param.annotation else None
+        classes = sorted(c for c in annotated_classes(annotation) if c[:1].isupper())
+        if len(classes) == 1:
+            found[param.name.value] = classes[0]
+    return found
+
+
+def _assignments(body: cst.BaseSuite) -> Iterable[cst.Assign | cst.AnnAssign]:
+    for node in _below(body):
+        if isinstance(node, (cst.Assign, cst.AnnAssign)):
+            yield node
+
+
+def _below(node: cst.CSTNode) -> Iterable[cst.CSTNode]:
+    """Every node below `node`, without entering nested functions or classes."""
+    stack = list(node.children)
+    while stack:
+        child = stack.pop()
+        if isinstance(child, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
+            continue
+        yield child
+        stack.extend(child.children)
+
+
+def _bind(seen: dict[str, str], stmt: cst.Assign | cst.AnnAssign, typed: Mapping[str, str]) -> None:
+    targets = [t.target for t in stmt.targets] if isinstance(stmt, cst.Assign) else [stmt.target]
+    for target in targets:
+        for attr, value in _targets(target, stmt.value):
+            cls = _class_of(value, typed) if value is not None else _NO_CLASS
+            previous = seen.get(attr)
+            seen[attr] = cls if previous is None or previous == cls else _NO_CLASS
+
+
+def _class_of(value: cst.BaseExpression, typed: Mapping[str, str]) -> str:
+    if isinstance(value, cst.Call):
+        name = dotted_name(value.func).rsplit(".", 1)[-1]
+        return name if name[:1].isupper() else _NO_CLASS
+    if isinstance(value, cst.Name):
+        return typed.get(value.value, _NO_CLASS)
+    return _NO_CLASS

@@ -9,6 +9,7 @@ from dataclasses import replace
 
 import libcst as cst
 
+from orgscope_lint.analysis import execution_context
 from orgscope_lint.analysis import values as V
 from orgscope_lint.analysis.service_api import CallArgs
 from orgscope_lint.analysis.slicing import may_be_project_call as may_be_project_call
@@ -47,6 +48,8 @@ def _provenance(slot: str, value: Value, org_params: frozenset[str]) -> ArgFact:
         return ArgFact(slot, origin, tuple(sorted(value.params)))
     if origin and origin.split(":")[0] in ("principal", "unverified"):
         return ArgFact(slot, origin)
+    if origin == execution_context.CONTEXT:
+        return ArgFact(slot, origin)  # server-held: see caller_proof._passed
     if value.row and not (origin or "").startswith("verified:"):
         return ArgFact(slot, f"row:{value.row}")
     if value.kind in (V.STR, V.NONE):

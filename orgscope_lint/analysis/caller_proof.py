@@ -4,8 +4,10 @@ the values every call site in the project passes for that parameter.
 
 - every caller passes the principal's own id (or a row of the principal's own): the
   query is owner-scoped, silent;
-- every caller passes an id a tenant-scoped lookup verified or returned: safe because
-  of the callers' checks, a defense-in-depth warning (ORG013) naming them;
+- every caller passes an id a tenant-scoped lookup verified or returned, the id of a
+  row it has just created (a helper returning its own insert's row), or a value of the
+  execution context: safe because of the callers, a defense-in-depth warning (ORG013)
+  naming them;
 - a caller passes request input: the leak enters there, reported at that call (ORG001),
   and not again at the query unless other callers pass values nothing proves (then the
   query is judged alone as well: their paths are covered by no other finding);
@@ -22,7 +24,7 @@ import enum
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-from orgscope_lint.analysis import fresh_values
+from orgscope_lint.analysis import execution_context, fresh_values
 from orgscope_lint.facts import (
     ArgFact,
     CallFact,
@@ -62,6 +64,7 @@ class Check:
     row: bool = False  # the id was read from the lookup's row, not checked by it
     lookup_path: str | None = None  # the lookup's file, when not the call site's
     after: bool = False  # the caller checked the row it got back, right after the call
+    created: bool = False  # the id is that of a row the lookup (an insert) just created
 
 
 @dataclass(frozen=True)
@@ -79,6 +82,9 @@ class Judgement:
     proof: Proof
     checks: tuple[Check, ...] = ()
     entries: tuple[Entry, ...] = ()
+    # VERIFIED: call sites that pass a value of the execution context instead of a
+    # checked id (`execution_context`).
+    held: tuple[Site, ...] = ()
     # LEAK only: other call sites pass values nothing proves, so the query is also
     # judged alone; the findings at the leaking calls cover only their own paths.
     partial: bool = False
@@ -305,6 +311,8 @@ def _passed(
         return _request_input(site, fn, param, arg, caller, project)
     if origin in ("verified", "row"):
         return _lookup(site, arg.lookup, origin == "row", project)
+    if origin == execution_context.CONTEXT:
+        return Judgement(Proof.VERIFIED, held=(site,))  # the run's own, bound elsewhere
     if len(arg.params) != 1 or caller is None:
         return UNPROVEN
     return _param(caller, site.path, arg.params[0], project, depth + 1, visiting)
@@ -359,7 +367,10 @@ def _told_at(site: Site, fn: FunctionFact, param: str) -> bool:
 def _lookup(
     site: Site, lookup: Query | HelperCall | None, row: bool, project: Project
 ) -> Judgement:
-    """An id a lookup verified or returned: as scoped as that lookup."""
+    """An id a lookup verified or returned: as scoped as that lookup, or the id of a
+    row the call has just created."""
+    if row and isinstance(lookup, HelperCall) and _creates(lookup, project):
+        return Judgement(Proof.VERIFIED, checks=(Check(site, lookup.span, row, created=True),))
     proof = lookup_proof(lookup, project) if lookup is not None else Proof.UNPROVEN
     if proof is Proof.VERIFIED and lookup is not None:
         return Judgement(Proof.VERIFIED, checks=(Check(site, lookup.span, row),))
@@ -385,6 +396,19 @@ def lookup_proof(lookup: Query | HelperCall, project: Project) -> Proof:
     return Proof.VERIFIED if scoped else Proof.UNPROVEN
 
 
+def _creates(call: HelperCall, project: Project) -> bool:
+    """The call reaches one project function, which returns the row it has just
+    inserted: an id the server created a moment ago, for whichever tenant that insert
+    wrote (the insert is judged on its own)."""
+    found = [
+        fn
+        for fn in project.functions.get(call.name, [])
+        if fn.class_name == call.receiver_class
+        or (call.receiver_class is None and not call.receiver)
+    ]
+    return len(found) == 1 and found[0].returns_created
+
+
 def _combine(judged: Iterable[Judgement]) -> Judgement:
     """All call sites together: one leak is enough to leak, one unknown to prove nothing."""
     judged = list(judged)
@@ -396,7 +420,11 @@ def _combine(judged: Iterable[Judgement]) -> Judgement:
         return UNPROVEN
     if all(j.proof is Proof.OWNER for j in judged):
         return OWNER
-    return Judgement(Proof.VERIFIED, checks=tuple(c for j in judged for c in j.checks))
+    return Judgement(
+        Proof.VERIFIED,
+        checks=tuple(c for j in judged for c in j.checks),
+        held=tuple(h for j in judged for h in j.held),
+    )
 
 
 def argument(call: CallFact, fn: FunctionFact, param: str) -> ArgFact | None:

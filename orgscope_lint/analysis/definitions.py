@@ -13,7 +13,7 @@ import libcst as cst
 
 from orgscope_lint.analysis import call_facts, origins
 from orgscope_lint.analysis import values as V
-from orgscope_lint.analysis.attributes import string_attributes
+from orgscope_lint.analysis.attributes import object_attributes, string_attributes
 from orgscope_lint.analysis.paths import Env
 from orgscope_lint.analysis.scopes import Scope
 from orgscope_lint.analysis.syntax import (
@@ -137,6 +137,7 @@ class Definitions:
             state.exits.append(verified_params(params, body_env))
         returned = _returned_dict(state.returns)
         rows_of = None if not body_env.dead else self._returned_read(state.returns)
+        created = body_env.dead and self._returned_insert(state.returns)
         if rows_of is not None and saved[1] is not None:
             self._closure_rows[qualname] = state.returns[0]
         self.functions[index] = replace(
@@ -144,16 +145,26 @@ class Definitions:
             returns=returned,
             verifies=_verified_on_exit(state.exits),
             returns_query=rows_of,
+            returns_created=created,
         )
 
     def _returned_read(self, returns: Sequence[Value]) -> Span | None:
         """The read whose rows every `return` hands back, if one does."""
+        query = self._returned_query(returns)
+        return query.span if query and query.operation in ("read", "count") else None
+
+    def _returned_insert(self, returns: Sequence[Value]) -> bool:
+        """Every `return` hands back what its own insert wrote (`return
+        result.data[0]["id"]` after `.insert(...)`): a row the call has just created."""
+        query = self._returned_query(returns)
+        return query is not None and query.operation == "insert"
+
+    def _returned_query(self, returns: Sequence[Value]) -> Query | None:
         refs = {value.row for value in returns}
         ref = refs.pop() if len(refs) == 1 else None
         if not ref or ref[0] != "q" or int(ref[1:]) >= len(self.queries):
             return None
-        query = self.queries[int(ref[1:])]
-        return query.span if query.operation in ("read", "count") else None
+        return self.queries[int(ref[1:])]
 
     def _enter_params(
         self, node: cst.FunctionDef, params: tuple[str, ...], method_of: ClassInfo | None, env: Env
@@ -260,7 +271,11 @@ class Definitions:
                             found[attr] = Value(kind=V.SERVICE, text=cls_name)
         # `table = "projects"` / `self.table = PROJECTS`: a service attribute wins.
         strings = string_attributes(node, _walk_statements(node.body), self._constants)
-        return {**strings, **found}
+        objects = {
+            attr: Value(kind=V.OBJECT, text=cls)
+            for attr, cls in object_attributes(node, _walk_statements(node.body), classes).items()
+        }
+        return {**objects, **strings, **found}
 
     def _attributes_from_params(
         self, method: cst.FunctionDef, classes: frozenset[str]

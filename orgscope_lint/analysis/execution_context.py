@@ -20,6 +20,8 @@ tenant key would keep it scoped if the binding ever took an unchecked id.
 
 from __future__ import annotations
 
+import ast
+
 from orgscope_lint.analysis.values import Value
 from orgscope_lint.facts import KeyFact, Query
 
@@ -27,6 +29,8 @@ CONTEXT = "context"
 CONTEXT_VALUE = Value(origin=CONTEXT)
 _READERS = frozenset({"get_contextvars"})  # structlog.contextvars.get_contextvars()
 _VARIABLE_CLASSES = frozenset({"ContextVar"})
+# Words that mark code as code that may read the execution context.
+MARKERS = _READERS | _VARIABLE_CLASSES
 
 
 def reads_context(name: str) -> bool:
@@ -39,6 +43,24 @@ def creates_variable(called: str) -> bool:
     name called): a module-level name bound to one holds per-task server state, and its
     `.get()` is a context value."""
     return called.rsplit(".", 1)[-1] in _VARIABLE_CLASSES
+
+
+def variables(tree: ast.Module) -> tuple[str, ...]:
+    """Module-level names bound to a `ContextVar(...)`: a function that reads one and
+    hands it to a helper holds no DB call and no tenant name, yet matters (the analysis
+    must not leave it out of what LibCST parses)."""
+    found = []
+    for stmt in tree.body:
+        value = stmt.value if isinstance(stmt, (ast.Assign, ast.AnnAssign)) else None
+        if not isinstance(value, ast.Call):
+            continue
+        func = value.func
+        called = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+        if called not in _VARIABLE_CLASSES:
+            continue
+        targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
+        found.extend(t.id for t in targets if isinstance(t, ast.Name))
+    return tuple(sorted(found))
 
 
 def context_pin(query: Query) -> KeyFact | None:

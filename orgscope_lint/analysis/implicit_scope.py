@@ -9,6 +9,7 @@ changes: this module says which of them a query relies on, and where.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from orgscope_lint.analysis import caller_proof, dependency_checks, execution_context
@@ -31,20 +32,17 @@ class Reliance:
     kind: str  # "check" | "row" | "ownership" | "callers" | "dependency" | "context"
     ref: str | None  # the lookup relied on: "q3" = queries[3], "h1" = helper_calls[1]
     span: Span | None  # where that lookup is
-    # "callers": the call sites that pass a verified id, with the checks they rely on.
+    # "callers": the call sites that pass a verified id, with the checks they rely on,
+    # and those that pass a value of the execution context.
     checks: tuple[caller_proof.Check, ...] = ()
+    held: tuple[caller_proof.Site, ...] = ()
     dependency: dependency_checks.DependencyCheck | None = None  # for "dependency"
     column: str | None = None  # for "context": the column pinned by a context value
 
     def describe(self) -> str:
         where = f" at line {self.span.line}" if self.span is not None else ""
         if self.kind == "callers":
-            places = sorted(
-                {f"{c.lookup_path or c.site.path}:{c.lookup.line}" for c in self.checks}
-            )
-            if all(c.after for c in self.checks):
-                return f"relies on its callers checking the row it returns ({', '.join(places)})"
-            return f"relies on what its callers checked before calling it ({', '.join(places)})"
+            return self._callers()
         if self.dependency is not None:
             return self.dependency.describe()
         if self.kind == "context":
@@ -57,6 +55,26 @@ class Reliance:
         if self.kind == "row":
             return f"relies on the scoped query{where} whose row it uses"
         return "relies on the ownership check after it"
+
+    def _callers(self) -> str:
+        def places(checks: Iterable[caller_proof.Check]) -> str:
+            return ", ".join(
+                sorted({f"{c.lookup_path or c.site.path}:{c.lookup.line}" for c in checks})
+            )
+
+        created = [c for c in self.checks if c.created]
+        checked = [c for c in self.checks if not c.created]
+        said = []
+        if checked and all(c.after for c in checked):
+            said.append(f"its callers checking the row it returns ({places(checked)})")
+        elif checked:
+            said.append(f"what its callers checked before calling it ({places(checked)})")
+        if created:
+            said.append(f"the rows its callers have just created ({places(created)})")
+        if self.held:
+            held = sorted({f"{site.path}:{site.call.span.line}" for site in self.held})
+            said.append(f"the execution context its callers pass ({', '.join(held)})")
+        return "relies on " + " and on ".join(said)
 
 
 def reliance(query: Query, facts: FileFacts, project: Project) -> Reliance | None:
@@ -118,19 +136,19 @@ def _callers(query: Query, facts: FileFacts, project: Project) -> Reliance | Non
     judged = caller_proof.judge(query, facts.path, facts.function(query.function), project)
     if judged.proof is not caller_proof.Proof.VERIFIED:
         return None
-    return Reliance("callers", None, None, judged.checks)
+    return Reliance("callers", None, None, judged.checks, judged.held)
 
 
 def related(relied: Reliance, query: Query) -> tuple[Related, ...]:
     """Where the lines a query relies on are, for the finding's `related` locations."""
     if relied.kind == "callers":
-        return tuple(
-            Related(
-                check.site.path,
-                check.site.call.span.line,
-                _passes(check),
-            )
+        passing = tuple(
+            Related(check.site.path, check.site.call.span.line, _passes(check))
             for check in relied.checks
+        )
+        return passing + tuple(
+            Related(site.path, site.call.span.line, "passes a value of the execution context")
+            for site in relied.held
         )
     if relied.dependency is not None:
         checked = relied.dependency
@@ -143,6 +161,8 @@ def related(relied: Reliance, query: Query) -> tuple[Related, ...]:
 def _passes(check: caller_proof.Check) -> str:
     if check.after:
         return "checks the row it gets back against the caller"
+    if check.created:
+        return f"passes the id of the row created at line {check.lookup.line}"
     if check.row:
         return f"passes an id read from the scoped query at line {check.lookup.line}"
     return f"passes an id checked at {_place(check)}"
