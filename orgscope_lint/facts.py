@@ -110,6 +110,9 @@ class Query:
     # Its rows are never used: only tested for existence, or dropped
     # (`analysis/existence_probes.py`).
     rows_unused: bool = False
+    # It reads only the highest or lowest id of the table, to number a new row
+    # (`select("id").order("id", desc=True).limit(1)`): a sequence, no tenant's data.
+    extreme_id: bool = False
     # Its row's `column` was compared with a field of the row `ref` ("q0"), raising on
     # mismatch: scoped when `ref` is the caller's own identity or credential row.
     checked_against: tuple[str, str] | None = None

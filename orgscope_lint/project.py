@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field, replace
+from pathlib import Path, PurePosixPath
 
 from orgscope_lint.analysis import fresh_values
 from orgscope_lint.config import Config
@@ -250,15 +251,17 @@ class Project:
         return self._paths.get(id(fn))
 
     def _add_calls(self, facts: FileFacts) -> None:
+        for fn in facts.functions:
+            self.function_at[(facts.path, fn.qualname)] = fn
+            if fn.class_name is not None:
+                self.classes.add(fn.class_name)
+        if test_module(facts.path, self.config.root):
+            return  # no request runs a test: its calls prove and hide nothing
         self.unseen_calls.update(facts.unseen_calls)
         for call in facts.calls:
             self.calls.setdefault(call.name, []).append((facts.path, call))
             if call.enqueued:
                 self.enqueued.add(call.name)
-        for fn in facts.functions:
-            self.function_at[(facts.path, fn.qualname)] = fn
-            if fn.class_name is not None:
-                self.classes.add(fn.class_name)
 
     def _resolve_factories(self) -> None:
         """`svc = get_service(db)` then `svc.create(...)`: the call reaches the class the
@@ -385,3 +388,24 @@ def _parent_links(
                 links[name] = ParentLink(column, parent, info.source)
                 break
     return links
+
+
+_TEST_DIRECTORIES = frozenset({"tests", "test"})
+
+
+def test_module(path: str, root: Path) -> bool:
+    """Test code, by the names pytest and unittest find it by: `test_*.py`,
+    `*_test.py`, `conftest.py`, or anything under a `tests`/`test` directory of the
+    project (`path` as shown: relative to the working directory, or absolute). Its calls
+    hand helpers made-up ids and monkeypatch methods by name; none of it runs when a
+    request does, so it is no call site the caller proof weighs (its own queries are
+    still checked)."""
+    shown = PurePosixPath(path.replace("\\", "/"))
+    base = PurePosixPath(root.as_posix())
+    if shown.is_absolute() and shown.is_relative_to(base):
+        shown = shown.relative_to(base)
+    name = shown.name
+    if name == "conftest.py" or name.startswith("test_") or name.endswith("_test.py"):
+        return True
+    below = shown.parts[:-1] if not shown.is_absolute() else ()
+    return any(part in _TEST_DIRECTORIES for part in below)

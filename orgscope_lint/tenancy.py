@@ -66,6 +66,8 @@ def _verdict(query: Query, facts: FileFacts, project: Project) -> Verdict:
         return _child_verdict(query, facts, project)
     if query.operation in ("read", "count") and fresh_values.probes_fresh_value(query.shape):
         return Verdict.NOT_TENANT  # a uniqueness probe of a value generated just before
+    if query.extreme_id:
+        return Verdict.NOT_TENANT  # the highest id, to number the next row: a sequence
     if query.ownership_checked or (query.public_checked and query.operation in _READS):
         return Verdict.SCOPED
     if checked_against_own_row(query, facts, project):

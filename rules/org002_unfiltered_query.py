@@ -25,6 +25,11 @@ class UnfilteredQuery(Rule):
     list all folders") that nobody exercises in tests until a customer sees another
     customer's data.
 
+    Two reads that reach every tenant's rows yet return none of their data are not
+    reported: one whose rows are only tested for existence (a health probe), and one
+    that reads only the highest or lowest id of the table to number the next row
+    (`.select("id").order("id", desc=True).limit(1)`, an `id` or `*_id` column).
+
     ## Example
     ```python
     folders = db.select("contact_folders", {"clerk_org_id": clerk_org_id})
@@ -45,6 +50,8 @@ class UnfilteredQuery(Rule):
         'def f(db, org):\n    db.select("contact_folders", {"clerk_org_id": org})\n',
         # An unfamiliar keyword may carry the filter: not provably unfiltered.
         'def f(db, spec):\n    db.select("contact_folders", spec=spec)\n',
+        # The highest id, to number the next row: a sequence, no tenant's data.
+        'def f(client):\n    return client.table("contacts").select("contact_id").order("contact_id", desc=True).limit(1).execute()\n',
     )
     invalid = (
         'def f(client):\n    return client.table("contacts").select("*").limit(10).execute()  # expect: ORG002\n',
@@ -52,6 +59,8 @@ class UnfilteredQuery(Rule):
         'def f(db):\n    db.select("contact_folders")  # expect: ORG002\n',
         'def f(db):\n    db.delete("contacts", {})  # expect: ORG002\n',
         'def f(db):\n    db.count("contacts", filters=None)  # expect: ORG002\n',
+        # The highest value of a column that is data, not an id: that value leaks.
+        'def f(client):\n    return client.table("contacts").select("score").order("score", desc=True).limit(1).execute()  # expect: ORG002\n',
     )
 
     def check(self, facts: FileFacts, project: Project) -> Iterator[Finding]:

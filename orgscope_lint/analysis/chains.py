@@ -14,6 +14,7 @@ from __future__ import annotations
 import libcst as cst
 
 from orgscope_lint.analysis.builder_api import STARTS
+from orgscope_lint.analysis.syntax import string_literal
 
 WRITES = frozenset({"insert", "upsert"})
 _SCOPED_OPERATIONS = frozenset({"select", "update", "delete"})
@@ -102,3 +103,30 @@ def fixable(chain: cst.BaseExpression, operation: str | None) -> bool:
     if operation == "insert":
         return record_literal(parts) is not None
     return filter_slot(parts) is not None
+
+
+def reads_extreme_id(chain: cst.BaseExpression) -> bool:
+    """`.select("org_id").order("org_id", desc=True).limit(1)` and nothing else: the
+    highest (or lowest) identifier in the table, read to number the next row. It holds
+    no tenant's data, only a position in a sequence. One identifier column (`id` or
+    `*_id`), selected and ordered by, one row, no filter."""
+    parts = links(chain)
+    if parts is None:
+        return False
+    by_method = {method(call): call for call in parts[:-1]}
+    if sorted(by_method) != ["limit", "order", "select"] or len(parts) != 4:
+        return False
+    column = _first_string(by_method["select"])
+    if column is None or not (column == "id" or column.endswith("_id")):
+        return False
+    limit = by_method["limit"].args[0].value if by_method["limit"].args else None
+    one = isinstance(limit, cst.Integer) and limit.value == "1"
+    return one and _first_string(by_method["order"]) == column
+
+
+def _first_string(call: cst.Call) -> str | None:
+    first = call.args[0] if call.args else None
+    if first is None or first.keyword is not None or first.star:
+        return None
+    text = string_literal(first.value)
+    return text.strip() if text is not None else None

@@ -998,6 +998,9 @@ class ModuleInterpreter(Definitions, PathChecks):
             ref = self._emit_builder(builder, self._tenant_var(env) if fixable else None)
             if not ref:
                 return V.TOP
+            if builder.operation == "read" and chains.reads_extreme_id(chain):
+                index = int(ref[1:])
+                self.queries[index] = replace(self.queries[index], extreme_id=True)
             row = self._call_rows[id(node)] = Value(kind=V.ROW, row=ref, verifies=builder.verifies)
             if builder.operation == "insert":
                 self._inserted(chain, ref, env)
