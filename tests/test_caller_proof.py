@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import shutil
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -608,3 +609,37 @@ def test_an_attribute_bound_to_one_class_makes_its_calls_known(
         },
     )
     assert _proof(_run(root), "store.py", 8) is proof
+
+
+def test_calls_in_test_code_are_no_call_sites(tmp_path: Path) -> None:
+    helper = "def load(db, thread_id):\n    return db.select_one('threads', {'id': thread_id})\n"
+    route = "from store import load\n\ndef handler(db, user_id):\n    return load(db, user_id)\n"
+    test = "from store import load\n\ndef test_load(db):\n    assert load(db, 'made-up')\n"
+    mock = (
+        "def patch(monkeypatch, store):\n    monkeypatch.setattr(store, 'load', print)\n    load\n"
+    )
+    root = _project(
+        tmp_path,
+        {"store.py": helper, "app.py": route, "tests/test_store.py": test, "conftest.py": mock},
+    )
+    config = replace(load_config(start=root), principal_names=("user_id",))
+    result = run([root], config, cwd=root, jobs=1, use_cache=False)
+    assert judge_at(result, "store.py", 2).proof is Proof.OWNER
+
+
+@pytest.mark.parametrize(
+    ("path", "is_test"),
+    [
+        ("tests/test_store.py", True),
+        ("backend/tests/helpers.py", True),
+        ("app/store_test.py", True),
+        ("conftest.py", True),
+        ("app/testing.py", False),
+        ("app/contest.py", False),
+        ("/elsewhere/tests/project/app/store.py", False),
+    ],
+)
+def test_test_modules_are_found_by_name_below_the_project(path: str, is_test: bool) -> None:
+    from orgscope_lint.project import test_module
+
+    assert test_module(path, Path("/elsewhere/tests/project")) is is_test
