@@ -454,3 +454,48 @@ def test_a_webhook_verified_by_a_function_of_another_module(
     )
     assert found[expire] == ""  # its webhook verifies nothing
     # The route itself is the verified webhook: what it reads is system context too.
+
+
+ROUTES = """
+from fastapi import APIRouter
+
+router = APIRouter()
+other = APIRouter()
+
+
+@router.get("/org/{org_id}")
+def list_invites(org_id): ...
+
+
+@router.get("/org/{invite_id}")
+def read_invite(invite_id): ...
+
+
+@router.put("/org/{invite_id}")
+def update_invite(invite_id): ...
+
+
+@other.get("/org/{invite_id}")
+def read_other(invite_id): ...
+
+
+@router.get("/items/{item_id:int}")
+def item_by_number(item_id): ...
+
+
+@router.get("/items/{slug}")
+def item_by_slug(slug): ...
+
+
+@router.get("/org/{org_id}/members")
+def members(org_id): ...
+"""
+
+
+def test_a_route_an_earlier_route_always_answers_is_unreachable() -> None:
+    found = detected(ROUTES)
+    assert "answered first by `list_invites` (line 9" in (found["read_invite"].reason or "")
+    # Another method, another router, a converter that lets other paths through, a
+    # longer path: each is reached.
+    for name in ("list_invites", "update_invite", "read_other", "item_by_slug", "members"):
+        assert found[name].reason is None, name

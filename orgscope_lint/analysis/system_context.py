@@ -1,6 +1,6 @@
-"""Code that runs outside any tenant on purpose, recognised by the guard it shows.
+"""Code no tenant's request drives, recognised by what the code shows.
 
-Three kinds, and only where the guard is visible in the code:
+Four kinds, and only where the code shows it:
 
 - a webhook from an identity or payment provider that verifies the sender's signature
   (svix `Webhook(secret).verify(...)`, `stripe.Webhook.construct_event(...)`,
@@ -12,7 +12,9 @@ Three kinds, and only where the guard is visible in the code:
 - the entry point of a scheduled job or a script: a function registered with a task
   scheduler (`@shared_task`, `@scheduler.scheduled_job(...)`, `add_job(f, ...)`), a
   click or typer command, or one called from the module's `if __name__ == "__main__":`
-  block; and the private functions only such code of the same module calls.
+  block; and the private functions only such code of the same module calls;
+- a route no request reaches, because an earlier route of the same router and method
+  has the same path up to the names of its parameters (the first match answers).
 
 Each detection yields the reason a reader is shown, as if the function were marked
 `# orgscope: system-context -- <reason>`. An unverified webhook has no such reason.
@@ -102,6 +104,8 @@ def detect(tree: ast.Module) -> SystemContexts:
         id(fn): _reason(fn, checks[id(fn)], called[id(fn)], verifiers, jobs, cli)
         for fn in functions
     }
+    for fn, reason in shadowed_routes(tree.body).items():
+        reasons[id(fn)] = reasons[id(fn)] or reason
     tasks = {id(fn): _task_of(fn, reasons[id(fn)]) for fn in functions}
     _reached_only_from_system(functions, called, reasons, tasks, script)
     found = SystemContexts()
@@ -272,6 +276,43 @@ def _imports_cli_framework(tree: ast.Module) -> bool:
         if any(module.split(".")[0] in _CLI_FRAMEWORKS for module in modules):
             return True
     return False
+
+
+_SIMPLE_ROUTES = frozenset({"get", "post", "put", "patch", "delete", "head", "options"})
+_PATH_PARAMETER = re.compile(r"{\w+(:\w+)?}")
+
+
+def shadowed_routes(body: Iterable[ast.stmt]) -> dict[_Function, str]:
+    """Routes no request reaches: an earlier route of the module, on the same router
+    and method, has the same path but for the names of its parameters
+    (`@router.get("/org/{org_id}")` before `@router.get("/org/{invite_id}")`). The
+    router tries routes in the order they were added and the first match answers."""
+    first: dict[tuple[str, str, str], tuple[str, int, str]] = {}
+    found: dict[_Function, str] = {}
+    for stmt in body:
+        if not isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            continue
+        for router, method, path in _route_paths(stmt):
+            key = (router, method, _PATH_PARAMETER.sub(lambda m: "{" + (m[1] or "") + "}", path))
+            earlier = first.setdefault(key, (stmt.name, stmt.lineno, path))
+            if earlier[0] != stmt.name:
+                found[stmt] = (
+                    f"unreachable route: `{method.upper()} {path}` is answered first by"
+                    f" `{earlier[0]}` (line {earlier[1]}, `{earlier[2]}`)"
+                )
+    return found
+
+
+def _route_paths(fn: _Function) -> Iterator[tuple[str, str, str]]:
+    for decorator in fn.decorator_list:
+        if not isinstance(decorator, ast.Call) or not isinstance(decorator.func, ast.Attribute):
+            continue
+        method = decorator.func.attr
+        router = _dotted(decorator.func.value)
+        path = decorator.args[0] if decorator.args else None
+        literal = isinstance(path, ast.Constant) and isinstance(path.value, str)
+        if method in _SIMPLE_ROUTES and router and literal:
+            yield router, method, path.value  # type: ignore[union-attr]
 
 
 def _is_route(fn: _Function) -> bool:
