@@ -397,16 +397,11 @@ def lookup_proof(lookup: Query | HelperCall, project: Project) -> Proof:
 
 
 def _creates(call: HelperCall, project: Project) -> bool:
-    """The call reaches one project function, which returns the row it has just
+    """The call surely reaches one project function, which returns the row it has just
     inserted: an id the server created a moment ago, for whichever tenant that insert
     wrote (the insert is judged on its own)."""
-    found = [
-        fn
-        for fn in project.functions.get(call.name, [])
-        if fn.class_name == call.receiver_class
-        or (call.receiver_class is None and not call.receiver)
-    ]
-    return len(found) == 1 and found[0].returns_created
+    reached, sure = targets(call, project)
+    return sure and len(reached) == 1 and reached[0].returns_created
 
 
 def _combine(judged: Iterable[Judgement]) -> Judgement:
@@ -460,7 +455,7 @@ def callers_of(fn: FunctionFact, project: Project) -> list[Site]:
     return sites
 
 
-def targets(call: CallFact, project: Project) -> tuple[list[FunctionFact], bool]:
+def targets(call: CallFact | HelperCall, project: Project) -> tuple[list[FunctionFact], bool]:
     """The project functions `call` may reach, and whether it surely reaches one."""
     definitions = project.functions.get(call.name, [])
     functions = [fn for fn in definitions if fn.class_name is None]
