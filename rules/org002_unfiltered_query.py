@@ -25,10 +25,12 @@ class UnfilteredQuery(Rule):
     list all folders") that nobody exercises in tests until a customer sees another
     customer's data.
 
-    Two reads that reach every tenant's rows yet return none of their data are not
-    reported: one whose rows are only tested for existence (a health probe), and one
-    that reads only the highest or lowest id of the table to number the next row
-    (`.select("id").order("id", desc=True).limit(1)`, an `id` or `*_id` column).
+    Three reads that reach every tenant's rows yet return none of their data are not
+    reported: one whose rows are only tested for existence (a health probe), a
+    connectivity probe that reads one row and drops it (`.select("id").limit(1)` and
+    nothing else, its result never read), and one that reads only the highest or lowest
+    id of the table to number the next row (`.select("id").order("id", desc=True)
+    .limit(1)`, an `id` or `*_id` column).
 
     ## Example
     ```python
@@ -52,9 +54,12 @@ class UnfilteredQuery(Rule):
         'def f(db, spec):\n    db.select("contact_folders", spec=spec)\n',
         # The highest id, to number the next row: a sequence, no tenant's data.
         'def f(client):\n    return client.table("contacts").select("contact_id").order("contact_id", desc=True).limit(1).execute()\n',
+        # A connectivity probe: one row, whichever, and nothing of it read.
+        'def f(client):\n    client.table("contacts").select("contact_id").limit(1).execute()\n    return {"ok": True}\n',
     )
     invalid = (
         'def f(client):\n    return client.table("contacts").select("*").limit(10).execute()  # expect: ORG002\n',
+        'def f(client):\n    return client.table("contacts").select("*").limit(1).execute()  # expect: ORG002\n',
         'def f(db):\n    db.select("contact_folders", None, order_by="name")  # expect: ORG002\n',
         'def f(db):\n    db.select("contact_folders")  # expect: ORG002\n',
         'def f(db):\n    db.delete("contacts", {})  # expect: ORG002\n',

@@ -21,8 +21,10 @@ subscript, a return, an argument, a loop, a second binding, a nested function, a
 keyword argument or a string holding the name) makes the counts differ, and the rows
 count as used.
 A read nothing looks at (a bare statement, a name never loaded) is judged as usual: it
-is how snippets and rule examples spell a query, and in real code it is a dead read (a
-health probe's is the one harmless case left reported).
+is how snippets and rule examples spell a query, and in real code it is a dead read.
+The one such read that is plainly harmless is a connectivity probe: it filters nothing,
+asks for one row (`select(...).limit(1)` and nothing else) and drops what comes back;
+only whether the table answers is learnt.
 """
 
 from __future__ import annotations
@@ -61,8 +63,14 @@ def _in_function(
         and isinstance(stmt.targets[0], ast.Name)
         and _chain_start(stmt.value) in starts
     ]
+    found = [
+        call
+        for stmt in statements
+        if isinstance(stmt, ast.Expr) and _chain_start(stmt.value) in starts and _probe(stmt.value)
+        for call in _calls_in(stmt.value)
+    ]
     if not candidates:
-        return []
+        return found
     own_lines = lines[fn.lineno - 1 : fn.end_lineno or fn.lineno]
     tested = Counter(
         name.id
@@ -70,11 +78,35 @@ def _in_function(
         if isinstance(stmt, _TESTED)
         for name in _tested_names(stmt.test)
     )
-    found: list[ast.Call] = []
     for stmt, name in candidates:
-        if tested[name] and _written(name, own_lines) == tested[name] + 1:
+        only_tested = tested[name] and _written(name, own_lines) == tested[name] + 1
+        if only_tested or (_probe(stmt.value) and _never_read(fn, name)):
             found.extend(_calls_in(stmt.value))
     return found
+
+
+def _never_read(fn: ast.FunctionDef | ast.AsyncFunctionDef, name: str) -> bool:
+    """Nothing in the function (nested code included) reads `name`, and it is no
+    global or nonlocal another scope could read."""
+    for node in ast.walk(fn):
+        if isinstance(node, ast.Name) and node.id == name and isinstance(node.ctx, ast.Load):
+            return False
+        if isinstance(node, (ast.Global, ast.Nonlocal)) and name in node.names:
+            return False
+    return True
+
+
+def _probe(value: ast.expr) -> bool:
+    """`<table>.select(...).limit(1).execute()`, awaited or not: one row of the table,
+    whichever it is, with no filter and no order."""
+    calls = _calls_in(value)
+    methods = [c.func.attr for c in calls if isinstance(c.func, ast.Attribute)]
+    if len(methods) != len(calls) or methods[:3] != ["execute", "limit", "select"]:
+        return False
+    if len(calls) != 4 or methods[3] not in ("table", "from_"):
+        return False
+    limit = calls[1].args
+    return len(limit) == 1 and isinstance(limit[0], ast.Constant) and limit[0].value == 1
 
 
 # A one-line string literal without escapes, with its prefix (an f-string is kept: the
