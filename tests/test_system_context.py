@@ -377,6 +377,51 @@ def _services_findings(args: list[str]) -> dict[int, str]:
     return found
 
 
+STARTUP = """
+@asynccontextmanager
+async def lifespan(app):
+    yield
+
+app = FastAPI(lifespan=lifespan)
+other = Starlette(on_startup=[warm], on_shutdown=(drain,))
+app.add_event_handler("shutdown", close)
+
+@app.on_event("startup")
+async def boot():
+    asyncio.create_task(_loop())
+
+async def _loop():
+    pass
+
+@app.on_event("request")
+async def odd():
+    pass
+
+async def warm():
+    pass
+
+async def drain():
+    pass
+
+async def close():
+    pass
+
+async def serve():
+    pass
+"""
+
+
+def test_startup_and_shutdown_hooks_and_the_loops_they_start() -> None:
+    found = detected(STARTUP)
+    assert "startup hook" in (found["boot"].reason or "")
+    for name in ("lifespan", "warm", "drain", "close"):
+        assert "startup hook" in (found[name].reason or ""), name
+    assert "called only from `boot`" in (found["_loop"].reason or "")
+    # An event the server does not run at startup or shutdown, and a plain function.
+    assert found["odd"].reason is None
+    assert found["serve"].reason is None
+
+
 def test_functions_called_only_from_system_code_in_another_file_are_system_context(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -9,10 +9,13 @@ Four kinds, and only where the code shows it:
 - a dependency that raises unless the principal holds a platform role (superuser, staff,
   platform admin): routes that `Depends(...)` on it are deliberately cross-tenant. An
   organization's own admin role (`org:admin`) is a tenant role, never a platform one;
-- the entry point of a scheduled job or a script: a function registered with a task
-  scheduler (`@shared_task`, `@scheduler.scheduled_job(...)`, `add_job(f, ...)`), a
-  click or typer command, or one called from the module's `if __name__ == "__main__":`
-  block; and the private functions only such code of the same module calls;
+- the entry point of a scheduled job, a script or the server's lifecycle: a function
+  registered with a task scheduler (`@shared_task`, `@scheduler.scheduled_job(...)`,
+  `add_job(f, ...)`), a click or typer command, one called from the module's
+  `if __name__ == "__main__":` block, or a startup or shutdown hook
+  (`@app.on_event("startup")`, `FastAPI(lifespan=f)`, `on_startup=[f]`,
+  `add_event_handler("shutdown", f)`); and the private functions only such code of the
+  same module calls (the loop a hook starts with `asyncio.create_task(_loop())`);
 - a route no request reaches, because an earlier route of the same router and method
   has the same path up to the names of its parameters (the first match answers).
 
@@ -38,6 +41,7 @@ _JOB_DECORATORS_CALLED = frozenset({"repeat_every", "repeat_at"})
 TASK_DECORATORS = frozenset({"actor", "task", "shared_task", "job"})
 _CLI_FRAMEWORKS = frozenset({"click", "typer"})
 _JOB_REGISTRATIONS = frozenset({"add_job", "add_periodic_task"})
+_LIFECYCLE_EVENTS = frozenset({"startup", "shutdown"})
 _ROUTE_METHODS = frozenset(
     {"get", "post", "put", "patch", "delete", "head", "options", "api_route", "route"}
 )
@@ -87,6 +91,9 @@ def detect(tree: ast.Module) -> SystemContexts:
             name = _last(node.args[0])
             if name:
                 jobs.setdefault(name, "scheduled job (registered with the scheduler)")
+        elif isinstance(node, ast.Call):
+            for name, how in _lifecycle_handlers(node):
+                jobs.setdefault(name, f"startup hook ({how})")
     # Each function's own nodes, walked once: every test below reads them (walking them
     # per test was a third of a changed file's analysis).
     own = {id(fn): list(_own_nodes(fn)) for fn in functions}
@@ -173,6 +180,9 @@ def _reason(
     job = _job_decorator(fn)
     if job is not None:
         return f"scheduled job (`@{job}`)"
+    hook = _startup_decorator(fn)
+    if hook is not None:
+        return f"startup hook (`@{hook}`)"
     command = _cli_command(fn) if cli else None
     if command is not None:
         return f"command-line entry point (`@{command}`)"
@@ -254,6 +264,36 @@ def _job_decorator(fn: _Function) -> str | None:
         if last in _JOB_DECORATORS or (called and last in _JOB_DECORATORS_CALLED):
             return _dotted(target)
     return None
+
+
+def _startup_decorator(fn: _Function) -> str | None:
+    """`@app.on_event("startup")` (or `"shutdown"`): run by the server, no request."""
+    for decorator in fn.decorator_list:
+        if isinstance(decorator, ast.Call) and _last(decorator.func) == "on_event":
+            event = decorator.args[0] if decorator.args else None
+            if isinstance(event, ast.Constant) and event.value in _LIFECYCLE_EVENTS:
+                return f'{_dotted(decorator.func)}("{event.value}")'
+    return None
+
+
+def _lifecycle_handlers(call: ast.Call) -> Iterator[tuple[str, str]]:
+    """Functions a call hands to the server to run at startup or shutdown:
+    `FastAPI(lifespan=f)`, `Starlette(on_startup=[f])`,
+    `app.add_event_handler("startup", f)`."""
+    for keyword in call.keywords:
+        if keyword.arg == "lifespan" and isinstance(keyword.value, ast.Name):
+            yield keyword.value.id, "`lifespan=`"
+        elif keyword.arg in ("on_startup", "on_shutdown") and isinstance(
+            keyword.value, (ast.List, ast.Tuple)
+        ):
+            for item in keyword.value.elts:
+                if isinstance(item, ast.Name):
+                    yield item.id, f"`{keyword.arg}=`"
+    if _last(call.func) == "add_event_handler" and len(call.args) == 2:
+        event, handler = call.args
+        lifecycle = isinstance(event, ast.Constant) and event.value in _LIFECYCLE_EVENTS
+        if lifecycle and isinstance(handler, ast.Name):
+            yield handler.id, f'`add_event_handler("{event.value}", ...)`'
 
 
 def _cli_command(fn: _Function) -> str | None:
