@@ -68,6 +68,8 @@ def _verdict(query: Query, facts: FileFacts, project: Project) -> Verdict:
         return Verdict.NOT_TENANT  # a uniqueness probe of a value generated just before
     if query.extreme_id:
         return Verdict.NOT_TENANT  # the highest id, to number the next row: a sequence
+    if query.operation in _READS and _shared_for_reading(query.table, project):
+        return Verdict.NOT_TENANT  # its policies open it to every reader, on purpose
     if query.ownership_checked or (query.public_checked and query.operation in _READS):
         return Verdict.SCOPED
     if checked_against_own_row(query, facts, project):
@@ -95,6 +97,12 @@ def _verdict(query: Query, facts: FileFacts, project: Project) -> Verdict:
     if query.operation == "insert":
         return Verdict.MISSING
     return _absent_key_verdict(query, facts, project)
+
+
+def _shared_for_reading(table: str, project: Project) -> bool:
+    from orgscope_lint.rls.shared_reads import shared_for_reading
+
+    return shared_for_reading(table, project) is not None
 
 
 def existence_only(query: Query, facts: FileFacts, project: Project) -> bool:
