@@ -377,6 +377,59 @@ def _services_findings(args: list[str]) -> dict[int, str]:
     return found
 
 
+SECRETS = """
+def header_token(token=Header(...)):
+    if not token or token != settings.AUTH_TOKEN:
+        raise HTTPException(401)
+
+def env_key(key=Header(...)):
+    if key != os.environ["OPS_API_KEY"]:
+        raise HTTPException(401)
+
+def digest(sig=Header(...)):
+    if not hmac.compare_digest(sig, os.getenv("OPS_SECRET")):
+        raise HTTPException(401)
+
+def constant(token=Header(...)):
+    if token != API_PASSWORD:
+        raise HTTPException(401)
+
+def from_the_row(key=Header(...)):
+    row = lookup(key)
+    if key != row["api_key"]:
+        raise HTTPException(401)
+
+def tenant_named(token=Header(...)):
+    if token != settings.TENANT_API_TOKEN:
+        raise HTTPException(401)
+
+def not_a_secret(region=Header(...)):
+    if region != settings.DEFAULT_REGION:
+        raise HTTPException(400)
+
+def two_settings():
+    if settings.AUTH_TOKEN != settings.OTHER_TOKEN:
+        raise HTTPException(500)
+
+def only_logged(token=Header(...)):
+    if token != settings.AUTH_TOKEN:
+        log("bad token")
+"""
+
+
+def test_a_dependency_holding_the_caller_to_the_deployments_secret() -> None:
+    found = detected(SECRETS)
+    for name, secret in [
+        ("header_token", "settings.AUTH_TOKEN"),
+        ("env_key", "os.environ['OPS_API_KEY']"),
+        ("digest", "os.getenv('OPS_SECRET')"),
+        ("constant", "API_PASSWORD"),
+    ]:
+        assert f"deployment's secret (`{secret}`)" in (found[name].platform_guard or ""), name
+    for name in ("from_the_row", "tenant_named", "not_a_secret", "two_settings", "only_logged"):
+        assert found[name].platform_guard is None, name
+
+
 STARTUP = """
 @asynccontextmanager
 async def lifespan(app):

@@ -7,8 +7,10 @@ Four kinds, and only where the code shows it:
   `hmac.compare_digest(...)` whose failure raises or returns), itself or through a
   function of the same module that does;
 - a dependency that raises unless the principal holds a platform role (superuser, staff,
-  platform admin): routes that `Depends(...)` on it are deliberately cross-tenant. An
-  organization's own admin role (`org:admin`) is a tenant role, never a platform one;
+  platform admin) or presents the deployment's own secret (`token !=
+  settings.AUTH_TOKEN`, `compare_digest(key, os.environ["OPS_KEY"])`): routes that
+  `Depends(...)` on it are deliberately cross-tenant. An organization's own admin role
+  (`org:admin`) or a secret named for a tenant is a tenant's, never a platform one;
 - the entry point of a scheduled job, a script or the server's lifecycle: a function
   registered with a task scheduler (`@shared_task`, `@scheduler.scheduled_job(...)`,
   `add_job(f, ...)`), a click or typer command, one called from the module's
@@ -52,6 +54,10 @@ _PLATFORM_WORDS = re.compile(
     re.IGNORECASE,
 )
 _TENANT_WORDS = re.compile(r"org|tenant|workspace|team|account|member", re.IGNORECASE)
+# A deployment's own secret (`settings.AUTH_TOKEN`): where configuration lives, and what
+# such a setting is called.
+_CONFIG_ROOTS = frozenset({"settings", "config", "conf", "cfg", "os", "env", "environ"})
+_SECRET_NAMES = re.compile(r"token|key|secret|password", re.IGNORECASE)
 
 _DEPENDS = ("Depends", "Security")
 _Function = ast.FunctionDef | ast.AsyncFunctionDef
@@ -199,7 +205,59 @@ def _platform_guard(own: list[ast.AST]) -> str | None:
             if platform and not any(_TENANT_WORDS.search(w) for w in words):
                 role = platform[0]
                 return f"raises unless the caller has a platform role or credential (`{role}`)"
+            secret = _configured_secret_test(node.test)
+            if secret is not None:
+                return f"raises unless the caller presents the deployment's secret (`{secret}`)"
     return None
+
+
+def _configured_secret_test(test: ast.expr) -> str | None:
+    """`credentials.credentials != settings.AUTH_TOKEN` (also inside `not x or ...`) or
+    `not hmac.compare_digest(token, os.environ["API_SECRET"])`: the presented value is
+    held against the deployment's one configured secret, which no tenant's user holds.
+    The configured secret, as written; None for any other test."""
+    alternatives = (
+        test.values if isinstance(test, ast.BoolOp) and isinstance(test.op, ast.Or) else [test]
+    )
+    for node in alternatives:
+        pair: list[ast.expr] = []
+        if isinstance(node, ast.Compare) and len(node.ops) == 1:
+            if isinstance(node.ops[0], (ast.NotEq, ast.IsNot)):
+                pair = [node.left, node.comparators[0]]
+        elif isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
+            call = node.operand
+            if isinstance(call, ast.Call) and _last(call.func) == "compare_digest":
+                pair = list(call.args)
+        secrets = [side for side in pair if _configured_secret(side)]
+        if (
+            len(pair) == 2
+            and len(secrets) == 1
+            and not isinstance(pair[1 - pair.index(secrets[0])], ast.Constant)
+        ):
+            return ast.unparse(secrets[0])
+    return None
+
+
+def _configured_secret(node: ast.expr) -> bool:
+    """`settings.AUTH_TOKEN`, `os.environ["API_KEY"]`, `os.getenv("SECRET")`, `API_KEY`:
+    a setting of the deployment whose name says it is a secret, not a tenant's."""
+    name: str | None = None
+    if isinstance(node, ast.Attribute) and _dotted(node.value).split(".")[0] in _CONFIG_ROOTS:
+        name = node.attr
+    elif isinstance(node, ast.Subscript) and _last(node.value) == "environ":
+        key = node.slice
+        name = key.value if isinstance(key, ast.Constant) and isinstance(key.value, str) else None
+    elif isinstance(node, ast.Call) and _last(node.func) in ("getenv", "get") and node.args:
+        env = (
+            _last(node.func) == "getenv"
+            or _last(getattr(node.func, "value", node.func)) == "environ"
+        )
+        first = node.args[0]
+        if env and isinstance(first, ast.Constant) and isinstance(first.value, str):
+            name = first.value
+    elif isinstance(node, ast.Name) and node.id.isupper():
+        name = node.id
+    return bool(name) and bool(_SECRET_NAMES.search(name)) and not _TENANT_WORDS.search(name)
 
 
 # ------------------------------------------------------------------ signature checks
