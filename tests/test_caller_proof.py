@@ -643,3 +643,34 @@ def test_test_modules_are_found_by_name_below_the_project(path: str, is_test: bo
     from orgscope_lint.project import test_module
 
     assert test_module(path, Path("/elsewhere/tests/project")) is is_test
+
+
+OWN_NOTES = (
+    "def notes_of(db, user_id):\n"
+    '    return db.select("notes", {"user_id": user_id})\n\n'
+    '@router.get("/notes")\ndef mine(db, current_user):\n'
+    '    return notes_of(db, current_user["user_id"])\n'
+)
+
+
+def test_a_call_reaches_the_function_its_own_module_defines(tmp_path: Path) -> None:
+    # Another module's function of the same name is not what `notes_of(...)` calls here.
+    other = '"""An example."""\n' + OWN_NOTES.replace('current_user["user_id"]', "user_id").replace(
+        "def mine(db, current_user)", "def theirs(db, current_user, user_id: str)"
+    )
+    root = _project(tmp_path, {"notes.py": OWN_NOTES, "example.py": other})
+    result = _run(root)
+    assert _proof(result, "notes.py", 2) is Proof.OWNER
+    assert _proof(result, "example.py", 3) is Proof.LEAK
+
+
+def test_a_call_in_a_module_defining_no_such_function_may_reach_either(tmp_path: Path) -> None:
+    caller = (
+        "from notes import notes_of\n\n"
+        '@router.get("/all")\ndef everyone(db, current_user):\n'
+        '    return notes_of(db, current_user["user_id"])\n'
+    )
+    root = _project(tmp_path, {"notes.py": OWN_NOTES, "copy.py": OWN_NOTES, "api.py": caller})
+    result = _run(root)
+    # Which `notes_of` api.py imports is not followed: neither is proven by it.
+    assert _proof(result, "notes.py", 2) is Proof.UNPROVEN

@@ -446,7 +446,7 @@ def callers_of(fn: FunctionFact, project: Project) -> list[Site]:
         return []  # a dependency: FastAPI calls it
     sites: list[Site] = []
     for path, call in project.calls.get(fn.name, ()):
-        reached, sure = targets(call, project)
+        reached, sure = targets(call, project, path)
         if fn not in reached:
             continue
         if len(reached) > 1:
@@ -455,11 +455,20 @@ def callers_of(fn: FunctionFact, project: Project) -> list[Site]:
     return sites
 
 
-def targets(call: CallFact | HelperCall, project: Project) -> tuple[list[FunctionFact], bool]:
-    """The project functions `call` may reach, and whether it surely reaches one."""
+def targets(
+    call: CallFact | HelperCall, project: Project, path: str | None = None
+) -> tuple[list[FunctionFact], bool]:
+    """The project functions `call` (made in file `path`, when known) may reach, and
+    whether it surely reaches one."""
     definitions = project.functions.get(call.name, [])
     functions = [fn for fn in definitions if fn.class_name is None]
     owner = call.receiver_class or _class_named(call.receiver)
+    if owner is None and not call.receiver and path is not None:
+        # `f(...)` in a module that defines `f` itself calls that one, whatever other
+        # modules define a function of that name.
+        own = [fn for fn in functions if fn.qualname == fn.name and project.path_of(fn) == path]
+        if len(own) == 1:
+            return own, True
     if owner is None and (functions or not call.receiver):  # `f(...)`, `module.f(...)`
         return functions, True
     if owner is not None and owner not in project.classes:

@@ -113,7 +113,7 @@ def _checked_by_callee(
     from orgscope_lint.analysis.caller_proof import argument, targets
 
     for call in project.calls_in(path, fn.qualname):
-        callees, sure = targets(call, project)
+        callees, sure = targets(call, project, path)
         if len(callees) != 1 or not sure:
             continue
         callee = callees[0]
@@ -165,7 +165,7 @@ def called_check(
         line, column, slot, *kind = ref.split(":")
         at = (int(line), int(column))
         call = next((c for c in calls if (c.span.line, c.span.column) == at), None)
-        callees, sure = targets(call, project) if call is not None else ([], False)
+        callees, sure = targets(call, project, path) if call is not None else ([], False)
         if call is None or len(callees) != 1 or not sure:
             continue
         callee = callees[0]

@@ -47,7 +47,7 @@ def _verifier_called(fn: FunctionFact, path: str, project: Project) -> str | Non
     from orgscope_lint.analysis.caller_proof import targets
 
     for call in project.calls_in(path, fn.qualname):
-        callees, _ = targets(call, project)
+        callees, _ = targets(call, project, path)
         verifier = callees[0].system_context if len(callees) == 1 else None
         if verifier and verifier.startswith("webhook: signature verified"):
             return f"webhook: calls `{call.name}`: {verifier.removeprefix('webhook: ')}"
