@@ -180,6 +180,43 @@ def test_a_pass_through_never_given_to_libcst_still_passes_its_parameters(
     assert _codes(_run(root)) == {("api.py", 5, "ORG001")}
 
 
+SERVICE = """
+class CallService:
+    def load(self, db, call_id):
+        return db.select_one("calls", {"id": call_id})
+"""
+
+
+@pytest.mark.parametrize(
+    ("body", "proven"),
+    [
+        pytest.param("    service = CallService()\n", True, id="one instance"),
+        pytest.param(
+            "    service = CallService()\n    service = make()\n", False, id="bound twice"
+        ),
+        pytest.param("    service = factory()\n", False, id="not a class"),
+    ],
+)
+def test_a_pass_through_never_given_to_libcst_calls_methods_of_its_instance(
+    tmp_path: Path, body: str, proven: bool
+) -> None:
+    """`service = CallService()` then `service.load(...)`, read from the `ast` tree:
+    the call site of `CallService.load` is known, unless the name may hold another."""
+    root = _project(
+        tmp_path,
+        {
+            "calls.py": SERVICE,
+            "relay.py": f"from calls import CallService\n\ndef relay(db, call_id):\n{body}"
+            "    return service.load(db, call_id)\n",
+            "api.py": "from relay import relay\n\n"
+            '@router.get("/calls")\ndef read(db, current_user):\n'
+            '    return relay(db, current_user["id"])\n',
+        },
+    )
+    result = _run(root)
+    assert _proof(result, "calls.py", 4) is (Proof.OWNER if proven else Proof.UNPROVEN)
+
+
 def test_a_route_never_analysed_leaves_its_callees_judged_alone(tmp_path: Path) -> None:
     """Neither a query nor a principal: where its arguments come from is not known."""
     root = _project(

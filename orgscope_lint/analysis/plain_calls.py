@@ -4,15 +4,17 @@ files with neither), read from the `ast` tree already parsed.
 Such a function can still sit between a route and a helper (`load(thread_id): return
 get_thread(thread_id)`): what it passes along is its own parameters, which the caller
 proof follows to its callers. Nothing else is known there, so every other argument is
-unknown, and a call on a receiver (whose class is not known) or inside a decorated
-function, a class or a nested function only makes its callee's call sites unseen.
+unknown, and a call on a receiver or inside a decorated function, a class or a nested
+function only makes its callee's call sites unseen; except a method call on the
+function's one instance of a class (`worker = JobWorker(queue)`, bound once, then
+`worker.run_loop()`), which reaches that class's method.
 """
 
 from __future__ import annotations
 
 import ast
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 
 from orgscope_lint.analysis.slicing import may_be_project_call
@@ -72,15 +74,46 @@ def _function(
             returns_class=_returned_class(node.returns),
         )
     )
-    stack: list[ast.AST] = list(node.body)
-    while stack:
-        current = stack.pop()
+    own = list(_own_nodes(node.body))
+    instances = _instances(own)
+    for current in own:
         if isinstance(current, _SCOPES):
             found.unseen |= _called(current)
-            continue
-        if isinstance(current, ast.Call):
-            _call(current, node.name, params, lines, found)
-        stack.extend(ast.iter_child_nodes(current))
+        elif isinstance(current, ast.Call):
+            _call(current, node.name, params, lines, found, instances)
+
+
+def _own_nodes(body: list[ast.stmt]) -> Iterator[ast.AST]:
+    """The function's nodes, and the nested scopes themselves but not what is in them."""
+    stack: list[ast.AST] = list(body)
+    while stack:
+        current = stack.pop()
+        yield current
+        if not isinstance(current, _SCOPES):
+            stack.extend(ast.iter_child_nodes(current))
+
+
+def _instances(own: list[ast.AST]) -> dict[str, str]:
+    """`worker = JobWorker(queue)`, the one binding of `worker` in the function: its
+    method calls (`worker.run_loop()`) reach that class's methods."""
+    stores: dict[str, int] = {}
+    made: dict[str, str] = {}
+    for node in own:
+        if isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load):
+            stores[node.id] = stores.get(node.id, 0) + 1
+        elif isinstance(node, (ast.Global, ast.Nonlocal)):
+            for name in node.names:
+                stores[name] = 2  # another scope may bind it too
+        elif (
+            isinstance(node, ast.Assign)
+            and len(node.targets) == 1
+            and isinstance(node.targets[0], ast.Name)
+            and isinstance(node.value, ast.Call)
+            and isinstance(node.value.func, ast.Name)
+            and node.value.func.id[:1].isupper()
+        ):
+            made[node.targets[0].id] = node.value.func.id
+    return {name: cls for name, cls in made.items() if stores.get(name) == 1}
 
 
 def _returned_class(annotation: ast.expr | None) -> str | None:
@@ -98,6 +131,7 @@ def _call(
     params: tuple[str, ...],
     lines: Sequence[str],
     found: PlainCalls,
+    instances: dict[str, str],
 ) -> None:
     enqueue = _enqueue(node, params)
     handed = enqueue.task if enqueue is not None else None
@@ -108,18 +142,31 @@ def _call(
         _record(node, enqueue.task, *_enqueued_args(node, enqueue), function, params, lines, found)
         found.calls[-1] = replace(found.calls[-1], enqueued=True)
         return
-    if not isinstance(node.func, ast.Name):
-        found.unseen |= _called(node.func) | _method_name(node)
+    func = node.func
+    receiver = (
+        func.value.id
+        if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name)
+        else ""
+    )
+    if receiver in instances:
+        assert isinstance(func, ast.Attribute)
+        owner = (receiver, instances[receiver])
+        _record(node, func.attr, *_slots(node), function, params, lines, found, owner)
         return
-    name = node.func.id
-    if not may_be_project_call(name):
+    if not isinstance(func, ast.Name):
+        found.unseen |= _called(func) | _method_name(node)
         return
+    if may_be_project_call(func.id):
+        _record(node, func.id, *_slots(node), function, params, lines, found)
+
+
+def _slots(node: ast.Call) -> tuple[list[tuple[str, ast.expr]], bool]:
     slots = [(str(i), a) for i, a in enumerate(node.args) if not isinstance(a, ast.Starred)]
     slots += [(k.arg, k.value) for k in node.keywords if k.arg is not None]
     starred = any(isinstance(a, ast.Starred) for a in node.args) or any(
         k.arg is None for k in node.keywords
     )
-    _record(node, name, slots, starred, function, params, lines, found)
+    return slots, starred
 
 
 def _record(
@@ -131,13 +178,16 @@ def _record(
     params: tuple[str, ...],
     lines: Sequence[str],
     found: PlainCalls,
+    owner: tuple[str, str] | None = None,
 ) -> None:
+    """`owner`: the receiver's name and class, for a method call on a known instance."""
     span = _span(node, lines)
+    receiver, receiver_class = owner if owner is not None else ("", None)
     found.calls.append(
         CallFact(
             name=name,
-            receiver="",
-            receiver_class=None,
+            receiver=receiver,
+            receiver_class=receiver_class,
             args=tuple(_arg(slot, value, params) for slot, value in slots),
             starred=starred,
             span=span,
