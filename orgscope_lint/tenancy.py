@@ -91,6 +91,8 @@ def _verdict(query: Query, facts: FileFacts, project: Project) -> Verdict:
             return Verdict.UNTRUSTED
         if origin == "unverified":
             return Verdict.UNVERIFIED
+        if state is KeyState.CONDITIONAL and _owner_where_tenant_missing(query, key, project):
+            return Verdict.SCOPED  # the tenant's rows, or else the caller's own: closed
         return Verdict.SCOPED if state is KeyState.PRESENT else Verdict.CONDITIONAL
     if state is KeyState.UNKNOWN or shape.kind is ShapeKind.NONE:
         return Verdict.UNKNOWN
@@ -264,6 +266,26 @@ def _owner_scoped(query: Query, project: Project, facts: FileFacts | None = None
         return True
     fn = facts.function(query.function) if facts is not None else None
     return identity.pins_own_identity(query.shape, fn, project.principal_providers)
+
+
+def _owner_where_tenant_missing(query: Query, key: str, project: Project) -> bool:
+    """`if user.org_id: q = q.eq("org_id", ...)` / `else: q = q.eq("user_id", me)`: on
+    the paths without the tenant key an owner key pins the principal's own id (or it
+    does on every path), so the query never widens to other tenants' rows."""
+    tenant = query.shape.get(key)
+    if tenant is None or tenant.condition is None:
+        return False
+    otherwise = {f"not ({tenant.condition})"}
+    if tenant.condition.startswith("not (") and tenant.condition.endswith(")"):
+        otherwise.add(tenant.condition[5:-1])
+    pins = [query.shape.get(owner) for owner in project.config.owner_keys]
+    return any(
+        fact.origin == "principal"
+        and not fact.maybe_empty
+        and (fact.always or fact.condition in otherwise)
+        for fact in pins
+        if fact is not None
+    )
 
 
 def _pinned_to_principal(fact: KeyFact | None) -> bool:

@@ -35,6 +35,10 @@ class ConditionalTenantFilter(Rule):
     return self.select_one("voices", filters)
     ```
 
+    A query that pins an owner key (`owner-keys`) to the principal's own id on the paths
+    without the tenant key (`else: q = q.eq("user_id", me)`) never widens: it is not
+    reported.
+
     ## Use instead
     ```python
     if not effective_org_id:
@@ -47,18 +51,33 @@ class ConditionalTenantFilter(Rule):
         '    q["clerk_org_id"] = org\n    db.select("voices", q)\n',
         'def f(db, i, org, admin):\n    q = {"id": i}\n    if admin:\n        q["clerk_org_id"] = org\n'
         '    else:\n        q["clerk_org_id"] = org\n    db.select("voices", q)\n',
+        # No organization: the caller's own rows instead, never every tenant's.
+        'def f(client, current_user):\n    q = client.table("voices").select("*")\n'
+        '    if current_user["clerk_org_id"]:\n'
+        '        q = q.eq("clerk_org_id", current_user["clerk_org_id"])\n'
+        '    else:\n        q = q.eq("user_id", current_user["id"])\n    return q.execute()\n',
     )
     invalid = (
         'def f(db, i, org):\n    q = {"id": i}\n    if org:\n        q["clerk_org_id"] = org\n'
         '    return db.select_one("voices", q)  # expect: ORG007\n',
         'def f(db, i, user):\n    org = None\n    if user:\n        org = user["clerk_org_id"]\n'
         '    return db.select("voices", {"id": i, "clerk_org_id": org})  # expect: ORG007\n',
+        # The fallback pins a user the request names, not the caller.
+        'def f(client, current_user, user_id):\n    q = client.table("voices").select("*")  # expect: ORG007\n'
+        '    if current_user["clerk_org_id"]:\n'
+        '        q = q.eq("clerk_org_id", current_user["clerk_org_id"])\n'
+        '    else:\n        q = q.eq("user_id", user_id)\n    return q.execute()\n',
     )
 
     def check(self, facts: FileFacts, project: Project) -> Iterator[Finding]:
         def message(query: Query, key: str) -> str:
             fact = query.shape.get(key)
             when = _when(fact.condition) if fact and fact.condition else "on some paths"
+            if query.operation == "insert":
+                return (
+                    f"{call_text(query)} on `{query.table}` sets `{key}` {when}; "
+                    "otherwise it writes a row no tenant owns"
+                )
             verb = _VERBS.get(query.operation, "reaches")
             return (
                 f"{call_text(query)} on `{query.table}` filters by `{key}` {when}; "

@@ -74,6 +74,8 @@ def f(db, i, org_id, admin):
         ("org_id", "count", "only when `org_id` is truthy; otherwise it counts every tenant's"),
         ("self.org", "update", "only when `self.org` is truthy; otherwise it updates every"),
         ("org_id is not None", "select", "only when `org_id is not None` holds; otherwise it"),
+        # A record: nothing of another tenant is reached, the row just has no tenant.
+        ("org_id", "insert", "sets `org_id` only when `org_id` is truthy; otherwise it writes a"),
     ],
 )
 def test_a_conditional_filter_says_when_and_what_it_does_otherwise(
