@@ -248,10 +248,9 @@ def _configured_secret(node: ast.expr) -> bool:
         key = node.slice
         name = key.value if isinstance(key, ast.Constant) and isinstance(key.value, str) else None
     elif isinstance(node, ast.Call) and _last(node.func) in ("getenv", "get") and node.args:
-        env = (
-            _last(node.func) == "getenv"
-            or _last(getattr(node.func, "value", node.func)) == "environ"
-        )
+        func = node.func
+        environ = isinstance(func, ast.Attribute) and _last(func.value) == "environ"
+        env = _last(func) == "getenv" or environ
         first = node.args[0]
         if env and isinstance(first, ast.Constant) and isinstance(first.value, str):
             name = first.value
