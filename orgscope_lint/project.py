@@ -83,6 +83,8 @@ class Project:
     caller_leaks: dict[str, list] | None = None
     # Memo of analysis/system_reach by (file, function): why it runs only in system code.
     system_reach: dict[tuple[str, str], str | None] = field(default_factory=dict)
+    # Memo of rls/shared_reads by table: the policy sharing it for reading, or None.
+    shared_reads: dict[str, object] = field(default_factory=dict)
     # Memo of analysis/dependency_checks by (file, function, parameter).
     dependency_checks: dict[tuple[str, str, str], object] = field(default_factory=dict)
     # Calls by (file, calling function), and each function's file: built on first use.

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from orgscope_lint.facts import Query
 from orgscope_lint.project import Project
 from orgscope_lint.rls.policies import CommandScope, Scope, table_scope
-from orgscope_lint.rls.writable import model_context
+from orgscope_lint.rls.writable import config_context
 
 _COMMANDS = {"read": "SELECT", "count": "SELECT", "update": "UPDATE", "delete": "DELETE"}
 # A builder client by one of these names is taken to hold the service-role key.
@@ -35,13 +35,7 @@ def protection(query: Query, project: Project) -> Protection | None:
     table = model.tables.get(query.table) if model is not None else None
     if table is None or key is None or table.enabled is not True or model is None:
         return None
-    config = project.config
-    context = model_context(
-        model,
-        key,
-        frozenset(k for k in config.legacy_keys if k != key),
-        frozenset(config.owner_keys),
-    )
+    context = config_context(model, key, project.config)
     command = _COMMANDS.get(query.operation, "INSERT")
     scope = table_scope(table, command, context)
     if scope.scope is not Scope.SCOPED:

@@ -21,14 +21,21 @@ import re
 from orgscope_lint.project import Project
 from orgscope_lint.rls.model import Policy
 from orgscope_lint.rls.policies import Scope, judge_command
-from orgscope_lint.rls.writable import model_context
+from orgscope_lint.rls.writable import config_context
 
 _WRITES = ("INSERT", "UPDATE", "DELETE")
 
 
 def shared_for_reading(table_name: str, project: Project) -> Policy | None:
     """The policy opening the table to every reader, when the table is shared for
-    reading as above; None otherwise."""
+    reading as above; None otherwise. Decided once per table and run."""
+    memo = project.shared_reads
+    if table_name not in memo:
+        memo[table_name] = _opening_policy(table_name, project)
+    return memo[table_name]
+
+
+def _opening_policy(table_name: str, project: Project) -> Policy | None:
     model = project.schema.rls
     table = model.tables.get(table_name) if model is not None else None
     key = project.key_for(table_name)
@@ -39,10 +46,7 @@ def shared_for_reading(table_name: str, project: Project) -> Policy | None:
     writes = [p for p in api if p.command in _WRITES]
     if not opening or not writes or any(p.command == "ALL" for p in api):
         return None
-    config = project.config
-    context = model_context(
-        model, key, frozenset(k for k in config.legacy_keys if k != key), frozenset()
-    )
+    context = config_context(model, key, project.config)
     # Restricted by something (`OR org_id IS NULL` admits shared rows), and by the key.
     restricted = all(judge_command(p, p.command, context) > Scope.NONE for p in writes)
     keyed = re.compile(rf"\b{re.escape(key)}\b", re.IGNORECASE)

@@ -7,7 +7,7 @@ from __future__ import annotations
 from orgscope_lint.project import Project
 from orgscope_lint.rls.model import Policy, TableRls
 from orgscope_lint.rls.policies import COMMANDS, Context, Scope, judge_policy
-from orgscope_lint.rls.writable import model_context
+from orgscope_lint.rls.writable import config_context
 
 _SCOPE_WORDS = {
     Scope.NONE: "nothing",
@@ -24,13 +24,7 @@ def rls_summary(table_name: str, project: Project) -> str:
     key = project.key_for(table_name)
     if model is None or table is None or key is None:
         return ""
-    config = project.config
-    context = model_context(
-        model,
-        key,
-        frozenset(k for k in config.legacy_keys if k != key),
-        frozenset(config.owner_keys),
-    )
+    context = config_context(model, key, project.config)
     status = _status(table)
     policies = [_policy(policy, context) for policy in _by_command(table.policies)]
     return "; ".join([status, *policies]) if policies else status

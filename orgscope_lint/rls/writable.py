@@ -17,9 +17,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 from orgscope_lint.rls.model import Policy, RlsModel, TableRls, Writer
 from orgscope_lint.rls.policies import Context, Scope, caller_settings, expression_sources, judge
+
+if TYPE_CHECKING:
+    from orgscope_lint.config import Config
 
 _WRITES = ("UPDATE", "INSERT")
 _CALLERS = ("anon", "authenticated")
@@ -32,6 +36,12 @@ def model_context(
 ) -> Context:
     """How policies are judged for a table scoped by `key` in this history."""
     return Context(key, legacy, owners, caller_settings(model), frozenset(caller_writable(model)))
+
+
+def config_context(model: RlsModel, key: str, config: Config) -> Context:
+    """`model_context` with the configured legacy keys (other than `key`) and owner keys."""
+    legacy = frozenset(k for k in config.legacy_keys if k != key)
+    return model_context(model, key, legacy, frozenset(config.owner_keys))
 
 
 def with_writable(model: RlsModel) -> RlsModel:
