@@ -228,13 +228,11 @@ def _configured_secret_test(test: ast.expr) -> str | None:
             call = node.operand
             if isinstance(call, ast.Call) and _last(call.func) == "compare_digest":
                 pair = list(call.args)
-        secrets = [side for side in pair if _configured_secret(side)]
-        if (
-            len(pair) == 2
-            and len(secrets) == 1
-            and not isinstance(pair[1 - pair.index(secrets[0])], ast.Constant)
-        ):
-            return ast.unparse(secrets[0])
+        if len(pair) != 2 or _configured_secret(pair[0]) == _configured_secret(pair[1]):
+            continue  # no secret, or two settings compared with each other
+        secret, presented = pair if _configured_secret(pair[0]) else pair[::-1]
+        if not isinstance(presented, ast.Constant):
+            return ast.unparse(secret)
     return None
 
 
