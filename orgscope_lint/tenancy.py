@@ -209,6 +209,10 @@ def _callers_verdict(query: Query, facts: FileFacts, project: Project) -> Verdic
 def _child_verdict(query: Query, facts: FileFacts, project: Project) -> Verdict:
     """A table scoped through its parent: judged by the parent id it is filtered by."""
     if query.table in project.tenant_rows:
+        if query.operation != "insert" and (
+            query.ownership_checked or _owner_scoped(query, project, facts)
+        ):
+            return Verdict.SCOPED  # a tenant the caller owns or was found a member of
         return _tenant_row_verdict(query)
     link = project.parents.get(query.table)
     if link is None or (query.operation != "insert" and _owner_scoped(query, project, facts)):

@@ -48,6 +48,8 @@ def established(test: cst.BaseExpression, truth: bool) -> Iterator[Fact]:
     """Facts that hold when `test` evaluated to `truth`."""
     if isinstance(test, cst.Await):  # `if not await allowed(...)`: the awaited result
         yield from established(test.expression, truth)
+    elif is_bool_call(test):  # `bool(member.data)`: the value's own truth
+        yield from established(test.args[0].value, truth)
     elif isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
         yield from established(test.expression, not truth)
     elif isinstance(test, cst.BooleanOperation):
@@ -62,6 +64,16 @@ def established(test: cst.BaseExpression, truth: bool) -> Iterator[Fact]:
         yield from _comparison(test.left, test.comparisons[0], truth)
     elif truth and isinstance(test, (cst.Name, cst.Attribute, cst.Subscript, cst.Call)):
         yield Truthy(test)
+
+
+def is_bool_call(node: cst.BaseExpression) -> bool:
+    return (
+        isinstance(node, cst.Call)
+        and isinstance(node.func, cst.Name)
+        and node.func.value == "bool"
+        and len(node.args) == 1
+        and not node.args[0].star
+    )
 
 
 def _comparison(left: cst.BaseExpression, target: cst.ComparisonTarget, truth: bool):

@@ -16,6 +16,7 @@ from dataclasses import replace
 import libcst as cst
 
 from orgscope_lint.analysis import (
+    alternatives,
     builder_api,
     call_facts,
     chains,
@@ -225,9 +226,12 @@ class ModuleInterpreter(Definitions, PathChecks):
         value = self.ev(node.value, env)
         for target in node.targets:
             self.bind(target.target, value, env)
+        made = alternatives.made_by(node.value, env.tests, env.vars)
         source = membership.alias_source(node.value)
         for target in node.targets:
             if isinstance(target.target, cst.Name):
+                if made is not None:  # `is_owner = row["user_id"] == me`: a flag
+                    env.flags[target.target.value] = made
                 # `tid = str(tenant_id)`: a membership test of `tid` is one of `tenant_id`.
                 alias = membership.ALIAS + target.target.value
                 if source and source != target.target.value:
@@ -280,12 +284,14 @@ class ModuleInterpreter(Definitions, PathChecks):
         condition = self.code(node.test)
         # Inside each branch the test's outcome is known (`if org: ...` has an org)...
         then_env = env.copy()
+        then_env.tests = (*env.tests, (node.test, True))
         # `if member.data: return row` then `raise`: the test holds on every path that
         # goes on, as surely as after `if not member.data: raise`.
         settled = id(node) in self._raise_follows
         self._assume(node.test, True, then_env, settled=settled)
         self._exec_suite(node.body, then_env)
         else_env = env.copy()
+        else_env.tests = (*env.tests, (node.test, False))
         self._assume(node.test, False, else_env, settled=False)
         if isinstance(node.orelse, cst.If):
             self._exec_if(node.orelse, else_env)
@@ -297,7 +303,7 @@ class ModuleInterpreter(Definitions, PathChecks):
         elif else_env.dead and not then_env.dead:
             self._assume(node.test, True, then_env)
         joined = join_envs([(then_env, condition), (else_env, f"not ({condition})")])
-        env.vars, env.dead = joined.vars, joined.dead
+        env.adopt(joined)
 
     def _exec_loop(self, node: cst.For | cst.While, env: Env) -> None:
         body_env = env.copy()
@@ -313,7 +319,7 @@ class ModuleInterpreter(Definitions, PathChecks):
         # The body may run no time at all, or leave by `break` from anywhere in it.
         body_env.dead = False
         joined = join_envs([(body_env, label), (env, f"not ({label})")])
-        env.vars, env.dead = joined.vars, joined.dead
+        env.adopt(joined)
         if node.orelse is not None:
             self._exec_suite(node.orelse.body, env)
 
@@ -338,7 +344,7 @@ class ModuleInterpreter(Definitions, PathChecks):
         result = join_envs([(body_env, None), *branches])
         if node.finalbody is not None:
             self._exec_suite(node.finalbody.body, result)
-        env.vars, env.dead = result.vars, result.dead
+        env.adopt(result)
 
     def _exec_with(self, node: cst.With, env: Env) -> None:
         for item in node.items:
@@ -364,7 +370,7 @@ class ModuleInterpreter(Definitions, PathChecks):
         if not exhaustive:
             branches.append((env.copy(), "no case matched"))
         joined = join_envs(branches)
-        env.vars, env.dead = joined.vars, joined.dead
+        env.adopt(joined)
 
     def _bind_pattern(self, pattern: cst.CSTNode, env: Env) -> None:
         if isinstance(pattern, cst.MatchAs):
@@ -400,6 +406,7 @@ class ModuleInterpreter(Definitions, PathChecks):
         if isinstance(target, cst.Name):
             self.scope.bind(target.value)
             env.vars[target.value] = value
+            env.flags.pop(target.value, None)
         elif isinstance(target, (cst.Tuple, cst.List)):
             element = value.element or V.unknown_from((value,))
             items = value.items

@@ -15,20 +15,58 @@ from typing import TYPE_CHECKING
 
 import libcst as cst
 
-from orgscope_lint.analysis import guards, identity, membership
+from orgscope_lint.analysis import alternatives, guards, identity, membership
 from orgscope_lint.analysis import values as V
 from orgscope_lint.analysis.parent_scoping import row_found
+from orgscope_lint.analysis.paths import Env
 from orgscope_lint.analysis.values import Value
+from orgscope_lint.facts import CallFact
 
 if TYPE_CHECKING:
     from orgscope_lint.analysis.definitions import FunctionState
-    from orgscope_lint.analysis.paths import Env
     from orgscope_lint.config import Config
-    from orgscope_lint.facts import CallFact, HelperCall, Query
+    from orgscope_lint.facts import HelperCall, Query
 
 # Environment keys for checked expressions: no Python name can start with this.
 EXPRESSION = "·"
 _PRINCIPAL = ("principal", "unverified")
+
+
+def _same(a: dict, b: dict) -> dict:
+    """What two alternatives both proved."""
+    both = {}
+    for key, item in a.items():
+        other = b.get(key)
+        common = item if other == item else _both_checked(item, other)
+        if common is not None:
+            both[key] = common
+    return both
+
+
+def _both_checked(a: object, b: object) -> CallFact | None:
+    """A call's row compared with the principal on one way, admitted by an access check
+    on its tenant on the other: checked either way, as the access check says."""
+    if not isinstance(a, CallFact) or not isinstance(b, CallFact):
+        return None
+    if a.result_guarded and b.result_checked:
+        a, b = b, a
+    if not (a.result_checked and b.result_guarded):
+        return None
+    weaker = replace(a, result_checked=False, result_guarded=b.result_guarded)
+    return weaker if replace(weaker, guards=b.guards) == replace(b, guards=b.guards) else None
+
+
+def _both_verified(a: dict[str, Value], b: dict[str, Value]) -> dict[str, Value]:
+    """Names both alternatives changed the same way, or both verified (by two lookups)."""
+    return {
+        name: value
+        for name, value in a.items()
+        if name in b and (b[name] == value or (_verified(value) and _verified(b[name])))
+    }
+
+
+def _verified(value: Value) -> bool:
+    return (value.origin or "").startswith("verified:")
 
 
 def unverified(value: Value) -> Value:
@@ -81,6 +119,10 @@ class PathChecks:
     ) -> None:
         """Record what `test` being `truth` proves on this path. Only a `settled` test
         (the other outcome returned or raised) counts as an ownership check of a row."""
+        if settled:
+            options = alternatives.of(test, truth, env.flags)
+            if options is not None:
+                self._assume_any(options, env)
         for fact in guards.established(test, truth):
             if isinstance(fact, guards.Truthy):
                 self._assume_set(fact.node, env, settled)
@@ -91,6 +133,40 @@ class PathChecks:
             else:
                 self._assume_equal(fact.left, fact.right, env, settled)
                 self._assume_equal(fact.right, fact.left, env, settled)
+
+    def _assume_any(self, options: tuple[alternatives.Alternative, ...], env: Env) -> None:
+        """One of `options` held: keep what each of them proves (a row checked, a name
+        verified), replaying each on its own names and forgetting what it alone proved."""
+        kept = (list(self.queries), list(self.calls), list(self.helper_calls))
+        common: dict[tuple[int, int], object] | None = None
+        renamed: dict[str, Value] | None = None
+        for option in options:
+            names = env.vars if option.names is None else option.names
+            # A flag's own making is replayed without flags: a test of the flag itself
+            # among them (`if found: found = True`) must not expand again.
+            flags = env.flags if option.names is None else {}
+            scratch = Env(dict(names), tests=env.tests, flags=flags)
+            for test, truth in option.tests:
+                self._assume(test, truth, scratch)
+            proved = {
+                (which, index): item
+                for which, (now, before) in enumerate(
+                    zip((self.queries, self.calls, self.helper_calls), kept, strict=True)
+                )
+                for index, item in enumerate(now)
+                if index >= len(before) or item is not before[index]
+            }
+            verified = {
+                name: value
+                for name, value in scratch.vars.items()
+                if names.get(name) is not value and env.vars.get(name) is names.get(name)
+            }
+            common = proved if common is None else _same(common, proved)
+            renamed = verified if renamed is None else _both_verified(renamed, verified)
+            self.queries[:], self.calls[:], self.helper_calls[:] = kept
+        for (which, index), item in (common or {}).items():
+            (self.queries, self.calls, self.helper_calls)[which][index] = item  # type: ignore[index]
+        env.vars.update(renamed or {})
 
     def _assume_member(
         self, element: cst.BaseExpression, collection: cst.BaseExpression, env: Env
@@ -135,10 +211,14 @@ class PathChecks:
         self._verify_pinned(value, env)
 
     def _guarding_call(self, node: cst.BaseExpression, env: Env) -> None:
-        """`if not role: raise` after `role = project_role(...)`, or `if not await
-        allowed(...): raise`: the call's result decides whether this code goes on."""
+        """`if not role: raise` after `role = project_role(...)`, `if not await
+        allowed(...): raise`, or `if not access["has_access"]: raise` after `access =
+        check(...)`: the call's result decides whether this code goes on."""
         if isinstance(node, cst.Await):
             node = node.expression
+        base = _row_base(node) if guards.field_name(node) is not None else None
+        if isinstance(base, cst.Name):  # `access["has_access"]` of `access = check(...)`
+            node = base
         if isinstance(node, cst.Call):
             index = self._call_index.get(id(node))
         elif isinstance(node, cst.Name) and node.value in env.vars:
@@ -220,6 +300,26 @@ class PathChecks:
             row = fact.row or ""
             if self._is_org_param(key) and row.startswith("q") and row != lookup.row:
                 self._mark_ownership_checked(row)
+            elif self._is_org_param(key) and not row and fact.params:
+                self._reads_of_tenant_checked(fact.params, index)
+
+    def _reads_of_tenant_checked(self, params: tuple[str, ...], lookup: int) -> None:
+        """The caller was found a member of the tenant these parameters name: the reads
+        this function made before, pinned to that tenant (its key, or the tenant's own
+        row by `id`), read the caller's own tenant. Writes had already happened."""
+        for index, query in enumerate(self.queries):
+            if index == lookup or query.function != self.qualname:
+                continue
+            if query.operation not in ("read", "count"):
+                continue
+            if any(
+                fact.always
+                and fact.params == params
+                and not fact.row
+                and (self._is_org_param(fact.key) or fact.key == "id")
+                for fact in query.shape.keys
+            ):
+                self._mark_ownership_checked(f"q{index}")
 
     def _secret_matched(self, sides: list[cst.BaseExpression], env: Env) -> None:
         """`if not verify(secret, row["secret_key_hash"]): return`, or `if hash(secret) !=
@@ -268,7 +368,7 @@ class PathChecks:
         """`item = get_item(item_id)` then `if item["org_id"] != me: raise`: the caller
         checked the row the function returned, which its summary may be proven by."""
         base = _row_base(node)
-        index = self._peek(base, env).call if base is not None else None
+        index = self._peek(_root(base), env).call if base is not None else None
         if index is not None and index < len(self.calls):
             self.calls[index] = replace(self.calls[index], result_checked=True)
 

@@ -126,10 +126,11 @@ def without_entry(d: Value, key: str) -> Value:
 
 
 def derived(base: Value) -> Value:
-    """A part of `base` (`base[k]`, `base.x`, an item): same parameters, origin and row."""
-    if not (base.params or base.origin or base.row):
+    """A part of `base` (`base[k]`, `base.x`, an item): same parameters, origin, row and
+    call (a check of `found.data[0]` is a check of what the call returned)."""
+    if not (base.params or base.origin or base.row or base.call is not None):
         return TOP
-    return Value(params=base.params, origin=base.origin, row=base.row)
+    return Value(params=base.params, origin=base.origin, row=base.row, call=base.call)
 
 
 def merge_dicts(base: Value, extra: Value) -> Value:
