@@ -24,7 +24,7 @@ import threading
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
 
 from orgscope_lint import foreign_keys
@@ -435,11 +435,18 @@ class _Replay:
                 return
             # A plain CREATE of an existing table would have failed that migration, so the
             # table was dropped some way this replay cannot see: the new definition wins.
+            # Unless the two files carry no sequence (`schema.sql`, `fix-skills.sql`): then
+            # which ran first is unknown, and both say what the table has.
             columns = set(operation.columns)
+            references = dict(operation.references)
             for parent in operation.copies:
                 if parent in tables:
                     columns |= tables[parent].columns
-            tables[operation.table] = _Table(columns, source, dict(operation.references))
+            earlier = tables.get(operation.table)
+            if earlier is not None and _unordered(earlier.source, source):
+                columns |= earlier.columns
+                references = {**earlier.references, **references}
+            tables[operation.table] = _Table(columns, source, references)
         elif isinstance(operation, _AddColumn):
             # A table no migration created was made elsewhere (a dashboard, an older dump);
             # what the ALTER shows about it is still true.
@@ -489,6 +496,17 @@ class _Replay:
 # a statement is skipped and reported (ORG000), never silently.
 MAX_MIGRATION_BYTES = 4 * 1024 * 1024
 MAX_STATEMENT_CHARS = 256 * 1024
+
+
+_SEQUENCED = re.compile(r"(?:[vV]\d|\d)")
+
+
+def _unordered(first: str, second: str) -> bool:
+    """Two different migration files whose names do not both give their order (a leading
+    number, timestamp or Flyway `V1__`): the replay's order may not be the one they ran
+    in."""
+    names = [PurePosixPath(path).name for path in (first, second)]
+    return first != second and not all(_SEQUENCED.match(name) for name in names)
 
 
 def _too_long(statement: str, skipped: list[str] | None) -> bool:

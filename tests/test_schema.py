@@ -90,6 +90,23 @@ def test_files_in_different_folders_sort_together_by_file_name(tmp_path: Path) -
     assert schema.tables["voices"].source == "c/migrations/003_recreate.sql"
 
 
+def test_a_table_created_again_in_unsequenced_files_keeps_what_both_say(
+    tmp_path: Path,
+) -> None:
+    # Which of `add-org-to-calls.sql` and `schema.sql` ran first is unknown: the key the
+    # first adds is not taken away by the second's plain CREATE.
+    write(tmp_path, "sql/add-org-to-calls.sql", "ALTER TABLE calls ADD COLUMN org_id uuid;")
+    write(tmp_path, "sql/schema.sql", "CREATE TABLE calls (id int, title text);")
+    write(tmp_path, "sql/001_voices.sql", "CREATE TABLE voices (id int, org_id uuid);")
+    write(tmp_path, "sql/002_voices_again.sql", "CREATE TABLE voices (id int);")
+
+    schema = load_schema(tmp_path, ("sql/*.sql",))
+
+    assert columns(schema, "calls") == {"id", "title", "org_id"}
+    # Numbered files ran in their order: the later definition wins.
+    assert columns(schema, "voices") == {"id"}
+
+
 def test_if_not_exists_keeps_the_existing_table(tmp_path: Path) -> None:
     write(
         tmp_path,
