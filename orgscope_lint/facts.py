@@ -104,6 +104,8 @@ class Query:
     ownership_checked: bool = False
     # The same, admitting rows flagged public: safe to read, not to write by.
     public_checked: bool = False
+    # Filtered to rows their owners made public (`.eq("is_public", True)`): no tenant's.
+    public_rows: bool = False
     # A secret the request presented matched the row's stored secret or hash, the code
     # going on only then: the row is the presenter's own credential.
     credential_verified: bool = False

@@ -61,6 +61,8 @@ def verdict(query: Query, facts: FileFacts, project: Project) -> Verdict:
 def _verdict(query: Query, facts: FileFacts, project: Project) -> Verdict:
     if renamed_column(query, project) is not None:
         return Verdict.RENAMED_KEY  # before any other: the query cannot run at all
+    if query.public_rows and query.operation in _READS:
+        return Verdict.NOT_TENANT  # only rows their owners made public: anyone's to read
     key = project.key_for(query.table)
     if key is None:
         return _child_verdict(query, facts, project)

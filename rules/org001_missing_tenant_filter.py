@@ -27,7 +27,9 @@ class MissingTenantFilter(Rule):
     is not reported again. Where every caller passes the principal's own id, it is
     silent; where every caller passes an id a tenant-scoped lookup checked or returned,
     it is ORG013's. A helper with no caller, or with one the analysis cannot see, is
-    reported at its query.
+    reported at its query. A read filtered to rows their owners made public
+    (`.eq("is_public", True)`, `.eq("visibility", "public")`) is no tenant's read; a
+    write to them is still reported.
 
     ## Why is this bad?
     A filter by `id` alone trusts that the id belongs to the caller's organization. Ids
@@ -126,6 +128,11 @@ class MissingTenantFilter(Rule):
         # A uniqueness probe of a code generated just before: no tenant read.
         "def f(db, org):\n    code = secrets.token_urlsafe(8)\n"
         '    if db.select_one("invites", {"code": code}):\n        raise ValueError(code)\n',
+        # Only rows their owners made public: readable by anyone, by design.
+        "def f(client, i):\n"
+        '    return client.table("calls").select("*").eq("id", i).eq("is_public", True).execute()\n',
+        'def f(client):\n    q = client.table("calls").select("*")\n'
+        '    q = q.eq("visibility", "public")\n    return q.execute()\n',
     )
     invalid = (
         # The same identity lookup by an id from the path: anyone's row.
@@ -160,6 +167,16 @@ class MissingTenantFilter(Rule):
         'def f(db, i):\n    call = db.select_one("calls", {"id": i})  # expect: ORG001\n'
         "    if not call:\n        raise LookupError(i)\n"
         '    db.delete("calls", {"id": i})  # expect: ORG001\n',
+        # Private rows, or public ones only on some path: any tenant's.
+        "def f(client, i):\n"
+        '    return client.table("calls").select("*").eq("id", i).eq("is_public", False).execute()'
+        "  # expect: ORG001\n",
+        'def f(client, public: bool):\n    q = client.table("calls").select("*")  # expect: ORG001\n'
+        '    if public:\n        q = q.eq("is_public", True)\n    return q.execute()\n',
+        # Public rows are read by anyone; changing them is still the tenant's business.
+        "def f(client, i):\n"
+        '    client.table("calls").delete().eq("id", i).eq("is_public", True).execute()'
+        "  # expect: ORG001\n",
         Example(
             'def f(db, i):\n    db.delete("api_keys", {"id": i})  # expect: ORG001\n',
             migrations=(("001.sql", "create table api_keys (id uuid, client_id text);"),),

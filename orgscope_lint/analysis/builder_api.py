@@ -93,6 +93,14 @@ def _loose(builder: Value, column: Value, op: str) -> Value:
     return V.with_entry(builder, f"{name}~{op}", V.Entry())
 
 
+PUBLIC = "~public"  # the key marking a filter to public rows (`chains.public_filter`)
+
+
+def only_public(builder: Value, column: str) -> Value:
+    """`.eq("is_public", True)`: the chain reads rows their owners made public."""
+    return V.with_entry(builder, column + PUBLIC, V.Entry())
+
+
 def to_query(builder: Value, span: Span, function: str | None, snippet: str) -> Query | None:
     if builder.operation is None or not builder.text:
         return None
@@ -102,6 +110,9 @@ def to_query(builder: Value, span: Span, function: str | None, snippet: str) -> 
         shape = V.to_shape((record.element or record) if record else Value())
     else:
         shape = V.to_shape(replace(builder, kind=V.DICT))
+    public = operation in ("read", "count") and any(
+        fact.always and fact.key.endswith(PUBLIC) for fact in shape.keys
+    )
     return Query(
         method=builder.method or _METHOD_FOR[operation],
         operation=operation,
@@ -113,4 +124,5 @@ def to_query(builder: Value, span: Span, function: str | None, snippet: str) -> 
         function=function,
         snippet=snippet,
         style="query-builder",
+        public_rows=public,
     )

@@ -130,3 +130,18 @@ def _first_string(call: cst.Call) -> str | None:
         return None
     text = string_literal(first.value)
     return text.strip() if text is not None else None
+
+
+def public_filter(call: cst.Call) -> str | None:
+    """The column of `.eq("is_public", True)` or `.eq("visibility", "public")`: a filter
+    that keeps only rows their owners made public, readable by anyone by design."""
+    args = [arg for arg in call.args if arg.keyword is None and not arg.star]
+    if len(args) != 2:
+        return None
+    column = string_literal(args[0].value)
+    if not column:
+        return None
+    value = args[1].value
+    if isinstance(value, cst.Name) and value.value == "True" and "public" in column.lower():
+        return column
+    return column if string_literal(value) == "public" else None

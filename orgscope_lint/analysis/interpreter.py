@@ -1012,6 +1012,9 @@ class ModuleInterpreter(Definitions, PathChecks):
             if builder.operation == "insert":
                 self._inserted(chain, ref, env)
             return row
+        public = chains.public_filter(node) if name == "eq" else None
+        if public is not None:
+            builder = builder_api.only_public(builder, public)
         return pin_names(builder_api.apply(builder, name, args), name, node, _names_in)
 
     def _inserted(self, chain: cst.BaseExpression, ref: str, env: Env) -> None:
