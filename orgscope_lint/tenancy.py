@@ -279,11 +279,13 @@ def _owner_where_tenant_missing(query: Query, key: str, project: Project) -> boo
     the paths without the tenant key an owner key pins the principal's own id (or it
     does on every path), so the query never widens to other tenants' rows."""
     tenant = query.shape.get(key)
-    if tenant is None or tenant.condition is None:
+    if tenant is None:
         return False
-    otherwise = {f"not ({tenant.condition})"}
-    if tenant.condition.startswith("not (") and tenant.condition.endswith(")"):
-        otherwise.add(tenant.condition[5:-1])
+    otherwise: set[str | None] = set()
+    if tenant.condition is not None:  # else only an owner pinned on every path closes it
+        otherwise.add(f"not ({tenant.condition})")
+        if tenant.condition.startswith("not (") and tenant.condition.endswith(")"):
+            otherwise.add(tenant.condition[5:-1])
     pins = [query.shape.get(owner) for owner in project.config.owner_keys]
     return any(
         fact.origin == "principal"

@@ -161,3 +161,57 @@ def test_where_paths_meet_a_flag_holds_every_way_and_a_rebinding_forgets_it() ->
     two = alternatives.Alternative(((_expr("b"), True),))
     joined = alternatives.join_flags([{"f": (one,), "g": (one,)}, {"f": (one, two)}])
     assert joined == {"f": (one, two)}
+
+
+CREATE = """
+@router.post("/pages")
+async def f(body: PageIn, flag: bool, user_id: str = Depends(get_current_user)):
+{check}
+    sb.table("pages").insert({{"workspace_id": body.workspace_id, "user_id": user_id}}).execute()
+"""
+
+
+def _tenant_origin(check: str) -> str | None:
+    body = textwrap.indent(textwrap.dedent(check).strip("\n"), "    ")
+    text = CREATE.format(check=body)
+    config = Config(tenant_key="workspace_id", principal_names=("user_id",))
+    facts = analyze_module("m.py", text, ast.parse(text), config)
+    assert facts.error is None, facts.error
+    fact = facts.queries[-1].shape.get("workspace_id")
+    assert fact is not None
+    return fact.origin
+
+
+def test_a_request_expression_handed_to_a_passed_check_is_verified() -> None:
+    origin = _tenant_origin(
+        """
+        access = check_workspace_access(user_id, body.workspace_id)
+        if not access["has_access"]:
+            raise HTTPException(403)
+        """
+    )
+    assert (origin or "").startswith("verified:")
+
+
+def test_an_expression_checked_on_one_path_only_is_not_verified() -> None:
+    origin = _tenant_origin(
+        """
+        if flag:
+            access = check_workspace_access(user_id, body.workspace_id)
+            if not access["has_access"]:
+                raise HTTPException(403)
+        """
+    )
+    assert origin == "request:body"
+
+
+def test_where_the_expression_is_empty_it_needs_no_check() -> None:
+    origin = _tenant_origin(
+        """
+        if body.workspace_id:
+            access = check_workspace_access(user_id, body.workspace_id)
+            if not access["has_access"]:
+                raise HTTPException(403)
+        """
+    )
+    assert (origin or "").startswith("verified:")

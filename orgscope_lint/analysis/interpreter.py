@@ -36,8 +36,8 @@ from orgscope_lint.analysis.definitions import (
     verified_params,
 )
 from orgscope_lint.analysis.parent_scoping import pin_names, rows_of, rows_or_empty
-from orgscope_lint.analysis.path_checks import EXPRESSION, PathChecks, unverified
-from orgscope_lint.analysis.paths import Env, join_envs
+from orgscope_lint.analysis.path_checks import PathChecks, unverified
+from orgscope_lint.analysis.paths import EXPRESSION, Env, join_envs
 from orgscope_lint.analysis.positions import PositionIndex, call_key_parts
 from orgscope_lint.analysis.scopes import Scope
 from orgscope_lint.analysis.service_api import (
@@ -105,6 +105,9 @@ class ModuleInterpreter(Definitions, PathChecks):
         self._emitted: dict[tuple, str] = {}
         # Rows returned by DB calls, by call node: a guard may test the call itself.
         self._call_rows: dict[int, Value] = {}
+        # Request expressions a helper call was handed (`check(me, body.workspace_id)`),
+        # by the call's ref: a guard on its result verifies them as it does names.
+        self._handed_expressions: dict[str, dict[str, Value]] = {}
         self._call_index: dict[int, int] = {}  # call node -> its index among the call facts
         self._call_nodes: dict[int, cst.Call] = {}  # and back
         # Nested functions that return a read's rows, by qualified name: what calling
@@ -987,8 +990,21 @@ class ModuleInterpreter(Definitions, PathChecks):
                 fix_var=self._tenant_var(env) if env is not None and not args.starred else None,
             )
         )
-        row = self._call_rows[id(node)] = _row(f"h{len(self.helper_calls) - 1}", node)
+        ref = f"h{len(self.helper_calls) - 1}"
+        row = self._call_rows[id(node)] = _row(ref, node)
+        if env is not None:
+            self._note_handed_expressions(ref, node, env)
         return _mapped_row(args) or row
+
+    def _note_handed_expressions(self, ref: str, node: cst.Call, env: Env) -> None:
+        handed = {}
+        for arg in node.args:
+            if isinstance(arg.value, (cst.Attribute, cst.Subscript)):
+                value = self._checked(arg.value, env) or self._peek(arg.value, env)
+                if (value.origin or "").startswith("request"):
+                    handed[EXPRESSION + self.code(arg.value)] = value
+        if handed:
+            self._handed_expressions[ref] = handed
 
     def _builder_call(
         self,

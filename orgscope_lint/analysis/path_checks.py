@@ -18,7 +18,7 @@ import libcst as cst
 from orgscope_lint.analysis import alternatives, guards, identity, membership
 from orgscope_lint.analysis import values as V
 from orgscope_lint.analysis.parent_scoping import row_found
-from orgscope_lint.analysis.paths import Env
+from orgscope_lint.analysis.paths import EXPRESSION, Env
 from orgscope_lint.analysis.values import Value
 from orgscope_lint.facts import CallFact
 
@@ -27,8 +27,6 @@ if TYPE_CHECKING:
     from orgscope_lint.config import Config
     from orgscope_lint.facts import HelperCall, Query
 
-# Environment keys for checked expressions: no Python name can start with this.
-EXPRESSION = "·"
 _PRINCIPAL = ("principal", "unverified")
 
 
@@ -101,6 +99,7 @@ class PathChecks:
     helper_calls: list[HelperCall]
     config: Config
     _call_rows: dict[int, Value]
+    _handed_expressions: dict[str, dict[str, Value]]
     _call_index: dict[int, int]
     _call_nodes: dict[int, cst.Call]
     _function: FunctionState | None
@@ -123,6 +122,7 @@ class PathChecks:
             options = alternatives.of(test, truth, env.flags)
             if options is not None:
                 self._assume_any(options, env)
+        self._assume_falsy(test, truth, env)
         for fact in guards.established(test, truth):
             if isinstance(fact, guards.Truthy):
                 self._assume_set(fact.node, env, settled)
@@ -133,6 +133,17 @@ class PathChecks:
             else:
                 self._assume_equal(fact.left, fact.right, env, settled)
                 self._assume_equal(fact.right, fact.left, env, settled)
+
+    def _assume_falsy(self, test: cst.BaseExpression, truth: bool, env: Env) -> None:
+        """`if body.workspace_id: ...` not taken: the request's value is None or empty on
+        this path, so what it is checked against elsewhere does not matter here."""
+        while isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
+            test, truth = test.expression, not truth
+        if truth or not isinstance(test, (cst.Attribute, cst.Subscript)):
+            return
+        if (self._peek(test, env).origin or "").startswith("request"):
+            env.vars[EXPRESSION + self.code(test)] = V.NONE_VALUE
+            self._checked_expressions = True
 
     def _assume_any(self, options: tuple[alternatives.Alternative, ...], env: Env) -> None:
         """One of `options` held: keep what each of them proves (a row checked, a name
@@ -266,6 +277,11 @@ class PathChecks:
             pinned = env.vars[name]
             if pinned.origin is None or pinned.origin.startswith("request"):
                 env.vars[name] = replace(pinned, origin=f"verified:{row.row}")
+        # `access = check(me, body.workspace_id)`: that expression is verified from here.
+        for key, handed in self._handed_expressions.get(row.row, {}).items():
+            if (env.vars.get(key) or handed).origin == handed.origin:
+                env.vars[key] = replace(handed, origin=f"verified:{row.row}")
+                self._checked_expressions = True
 
     def _compared_rows(self, node: cst.BaseExpression, other: Value, env: Env) -> None:
         """`session["project_id"] != project["id"]`, raising: the first row is checked

@@ -9,6 +9,9 @@ from orgscope_lint.analysis import values as V
 from orgscope_lint.analysis.alternatives import Alternative, Test, join_flags
 from orgscope_lint.analysis.values import Value
 
+# Environment keys for checked expressions: no Python name can start with this.
+EXPRESSION = "·"
+
 
 @dataclass
 class Env:
@@ -38,7 +41,9 @@ def join_envs(branches: Sequence[tuple[Env, str | None]]) -> Env:
     for env, other_cond in live[1:]:
         for name in merged.keys() | env.vars.keys():
             a, b = merged.get(name), env.vars.get(name)
-            if a is None or b is None:
+            if (a is None or b is None) and name.startswith(EXPRESSION):
+                merged.pop(name, None)  # checked on one path only: not checked
+            elif a is None or b is None:
                 merged[name] = a if a is not None else b  # type: ignore[assignment]
             else:
                 merged[name] = V.join(a, b, cond, other_cond)
