@@ -255,6 +255,9 @@ class PathChecks:
         if self._function is not None and self._function.exits:
             return  # an earlier `return` skipped the check on some path
         for arg in node.args:
+            if isinstance(arg.value, cst.Name):
+                self._tenant_name_checked(arg.value.value, env)
+                continue
             column = guards.field_name(arg.value)
             base = _row_base(arg.value)
             if column is None or base is None or not self._is_org_param(column):
@@ -268,6 +271,20 @@ class PathChecks:
             fetched = self._peek(_root(base), env).call
             if fetched is not None and fetched < len(self.calls) and fetched != index:
                 self.calls[fetched] = replace(self.calls[fetched], result_guarded=column)
+
+    def _tenant_name_checked(self, name: str, env: Env) -> None:
+        """`workspace_id = page["workspace_id"]` handed to the passed check: as if the
+        row's field itself had been (a name spelled as the tenant key, read from a row)."""
+        value = env.vars.get(name)
+        if value is None or not value.row or not self._is_org_param(name):
+            return
+        if value.origin in _PRINCIPAL or value.kind == V.ROW:
+            return
+        self._mark_ownership_checked(value.row)
+        for other in list(env.vars.values()):
+            if other.kind == V.ROW and other.row == value.row:
+                self._verify_pinned(other, env)
+                break
 
     def _verify_pinned(self, row: Value, env: Env) -> None:
         """Check-then-act: the lookup's filter pinned these names, and it found a row."""
