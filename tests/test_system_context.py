@@ -430,6 +430,47 @@ def test_a_dependency_holding_the_caller_to_the_deployments_secret() -> None:
         assert found[name].platform_guard is None, name
 
 
+CRON_ROUTES = """
+def verify_cron(secret: str = Header(None)):
+    if secret != settings.cron_secret:
+        raise HTTPException(401)
+
+def log_call(secret: str = Header(None)):
+    log(secret)
+
+@router.post("/internal/pm")
+async def guarded(x_cron_secret: str = Header(None)):
+    \"\"\"Cron job.\"\"\"
+    verify_cron(x_cron_secret)
+    return run_all()
+
+@router.post("/internal/late")
+async def checked_late(x_cron_secret: str = Header(None)):
+    rows = run_all()
+    verify_cron(x_cron_secret)
+    return rows
+
+@router.post("/internal/branch")
+async def in_a_branch(x_cron_secret: str = Header(None), manual: bool = False):
+    if manual:
+        verify_cron(x_cron_secret)
+    return run_all()
+
+@router.post("/internal/logged")
+async def only_logged(x_cron_secret: str = Header(None)):
+    log_call(x_cron_secret)
+    return run_all()
+"""
+
+
+def test_a_route_that_first_calls_a_secret_check_is_system_context() -> None:
+    found = detected(CRON_ROUTES)
+    assert "route calls `verify_cron`" in (found["guarded"].reason or "")
+    assert "deployment's secret" in (found["guarded"].reason or "")
+    for name in ("checked_late", "in_a_branch", "only_logged"):
+        assert name not in found or found[name].reason is None, name
+
+
 STARTUP = """
 @asynccontextmanager
 async def lifespan(app):

@@ -121,16 +121,36 @@ def detect(tree: ast.Module) -> SystemContexts:
         reasons[id(fn)] = reasons[id(fn)] or reason
     tasks = {id(fn): _task_of(fn, reasons[id(fn)]) for fn in functions}
     _reached_only_from_system(functions, called, reasons, tasks, script)
+    guards = {id(fn): _platform_guard(own[id(fn)]) for fn in functions}
+    guarding = {fn.name: guards[id(fn)] for fn in functions if not _is_route(fn)}
     found = SystemContexts()
     for fn in functions:
-        guard = _platform_guard(own[id(fn)])
+        guard = guards[id(fn)]
         reason = reasons[id(fn)]
         if reason is None and guard is not None and _is_route(fn):
             reason = f"route {guard}"  # checked inline: `if not is_super_admin(...): raise`
+        if reason is None and _is_route(fn):
+            reason = _first_call_guard(fn, guarding)
         detected = Detected(reason, None if _is_route(fn) else guard, tasks[id(fn)])
         if detected != _NOTHING:
             found.by_line[fn.lineno] = detected
     return found
+
+
+def _first_call_guard(fn: _Function, guarding: dict[str, str | None]) -> str | None:
+    """`verify_cron(x_cron_secret)` as a statement of its own at the top of the route,
+    before anything else runs: a function of this module that raises unless the caller
+    presents the deployment's secret or a platform role guards the whole route."""
+    for stmt in fn.body:
+        if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant):
+            continue  # the docstring
+        call = stmt.value if isinstance(stmt, ast.Expr) else None
+        if isinstance(call, ast.Await):
+            call = call.value
+        name = _last(call.func) if isinstance(call, ast.Call) else ""
+        guard = guarding.get(name) if name else None
+        return f"route calls `{name}`, which {guard}" if guard else None
+    return None
 
 
 def _task_of(fn: _Function, reason: str | None) -> frozenset[str]:
