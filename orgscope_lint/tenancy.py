@@ -74,7 +74,9 @@ def _verdict(query: Query, facts: FileFacts, project: Project) -> Verdict:
         return Verdict.NOT_TENANT  # its policies open it to every reader, on purpose
     if query.ownership_checked or (query.public_checked and query.operation in _READS):
         return Verdict.SCOPED
-    if checked_against_own_row(query, facts, project):
+    if checked_against_own_row(query, facts, project) or checked_against_parent(
+        query, facts, project
+    ):
         return Verdict.SCOPED
     shape = query.shape
     state = project.state_for(shape, key)
@@ -148,6 +150,24 @@ def checked_against_own_row(query: Query, facts: FileFacts, project: Project) ->
         root is not query
         and column == project.scoping_column(query.table)
         and _owner_scoped(root, project, facts)
+    )
+
+
+def checked_against_parent(query: Query, facts: FileFacts, project: Project) -> bool:
+    """`if entry["page_id"] != page_id: raise`, after a scoped lookup of `pages` verified
+    `page_id`: the row's foreign key leads to a parent the caller may act on, so the row
+    is that parent's (the same reasoning as a child table scoped through its parent)."""
+    if query.checked_against is None or query.operation == "insert":
+        return False
+    ref, column = query.checked_against
+    root = facts.queries[int(ref[1:])]
+    info = project.schema.tables.get(query.table)
+    parent = dict(info.references).get(column) if info is not None else None
+    return (
+        root is not query
+        and parent == root.table
+        and project.key_for(root.table) is not None
+        and verdict(root, facts, project) is Verdict.SCOPED
     )
 
 

@@ -19,6 +19,7 @@ from orgscope_lint.project import Project
 from orgscope_lint.tenancy import (
     Verdict,
     checked_against_own_row,
+    checked_against_parent,
     follows,
     owner_scoped,
     root_scoped,
@@ -90,7 +91,9 @@ def reliance(query: Query, facts: FileFacts, project: Project) -> Reliance | Non
     if judged is Verdict.SCOPED:
         if query.ownership_checked or query.public_checked:
             return Reliance("ownership", None, None)
-        if checked_against_own_row(query, facts, project):
+        if checked_against_own_row(query, facts, project) or checked_against_parent(
+            query, facts, project
+        ):
             return Reliance("ownership", None, None)
         if owner_scoped(query, facts, project):
             return None  # pinned to the principal's own user: narrower, not implicit

@@ -314,6 +314,21 @@ class PathChecks:
                 checked = (other.row, column)
                 self.queries[index] = replace(self.queries[index], checked_against=checked)
 
+    def _checked_against_verified(self, node: cst.BaseExpression, trusted: Value, env: Env) -> None:
+        """`if entry["page_id"] != page_id: raise`, `page_id` verified by an earlier
+        lookup: the row is checked against that lookup's row (whether its column leads
+        to the lookup's table, and whether the lookup was scoped, the verdict decides)."""
+        origin = trusted.origin or ""
+        ref = origin.removeprefix("verified:")
+        looked = self._peek(node, env)
+        column = guards.field_name(node)
+        if not origin.startswith("verified:q") or column is None or not looked.row:
+            return
+        if looked.row[0] == "q" and looked.row != ref:
+            index = int(looked.row[1:])
+            if index < len(self.queries):
+                self.queries[index] = replace(self.queries[index], checked_against=(ref, column))
+
     def _verify_member_of_row(self, lookup: Value) -> None:
         """A lookup pinned to the principal's own user and to the tenant read from an
         earlier row (`account_user` by `user_id` and `row["account_id"]`) found a
@@ -384,6 +399,7 @@ class PathChecks:
         ):
             if settled:
                 self._result_checked_against(node, other, trusted, env)
+                self._checked_against_verified(node, trusted, env)
             return
         self._mark_principal(node, env)
         if settled:
