@@ -35,7 +35,7 @@ from orgscope_lint.analysis.definitions import (
     param_names,
     verified_params,
 )
-from orgscope_lint.analysis.parent_scoping import pin_names, rows_of, rows_or_empty
+from orgscope_lint.analysis.parent_scoping import empty_fallback, pin_names, rows_of, rows_or_empty
 from orgscope_lint.analysis.path_checks import PathChecks, unverified
 from orgscope_lint.analysis.paths import EXPRESSION, Env, join_envs
 from orgscope_lint.analysis.positions import PositionIndex, call_key_parts
@@ -644,7 +644,12 @@ class ModuleInterpreter(Definitions, PathChecks):
     def _ev_ifexp(self, node: cst.IfExp, env: Env) -> Value:
         body = self.ev(node.body, env)
         self.ev(node.test, env)
-        return V.join(body, self.ev(node.orelse, env))
+        orelse = self.ev(node.orelse, env)
+        for kept, other in ((body, orelse), (orelse, body)):
+            if kept.row and empty_fallback(other):
+                # `res.data[0] if res.data else {}`: the row, or nothing at all.
+                return replace(kept, nullable=True)
+        return V.join(body, orelse)
 
     def _ev_leaf(self, node: cst.BaseExpression, env: Env) -> Value:
         return V.TOP

@@ -61,10 +61,13 @@ def rows_of(base: Value, attr: str) -> bool:
 
 def rows_or_empty(left: Value, right: Value) -> bool:
     """`rows or []`: an empty fallback adds no row, so a guard still tests the lookup's."""
-    if left.kind != V.ROW:
-        return False
-    return right.kind == V.NONE or (
-        right.kind in (V.SEQ, V.DICT) and right.element is None and not right.entries
+    return left.kind == V.ROW and empty_fallback(right)
+
+
+def empty_fallback(value: Value) -> bool:
+    """`None`, `[]` or `{}`: what code falls back to when a lookup found nothing."""
+    return value.kind == V.NONE or (
+        value.kind in (V.SEQ, V.DICT) and value.element is None and not value.entries
     )
 
 
