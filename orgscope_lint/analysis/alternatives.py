@@ -4,7 +4,8 @@
 and then `if not has_access: raise`: the code goes on when one alternative held, so it
 knows what every alternative proves and nothing one of them proves alone. This module
 says which alternatives a test stands for; the interpreter replays each
-(`PathChecks._assume_any`) and keeps what they all establish.
+(`PathChecks._assume_any`) and keeps what they all establish (`both_proved`,
+`both_named`).
 
 A name is a flag while it holds a truth value whose making is known: `True` set on a
 path (true when that path's tests held), `False` or `None` (never true), or a condition
@@ -15,12 +16,13 @@ were then). Any other binding forgets it.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 import libcst as cst
 
 from orgscope_lint.analysis import guards
+from orgscope_lint.facts import CallFact
 
 if TYPE_CHECKING:
     from orgscope_lint.analysis.values import Value
@@ -97,3 +99,41 @@ def join_flags(
                 seen.setdefault(id(alternative), alternative)
         joined[name] = tuple(seen.values())
     return joined
+
+
+def both_proved(a: dict, b: dict) -> dict:
+    """What two alternatives both proved: facts by position, each the same on both."""
+    both = {}
+    for key, item in a.items():
+        other = b.get(key)
+        common = item if other == item else _both_checked(item, other)
+        if common is not None:
+            both[key] = common
+    return both
+
+
+def _both_checked(a: object, b: object) -> CallFact | None:
+    """A call's row compared with the principal on one way, admitted by an access check
+    on its tenant on the other: checked either way, as the access check says."""
+    if not isinstance(a, CallFact) or not isinstance(b, CallFact):
+        return None
+    if a.result_guarded and b.result_checked:
+        a, b = b, a
+    if not (a.result_checked and b.result_guarded):
+        return None
+    weaker = replace(a, result_checked=False, result_guarded=b.result_guarded)
+    # The same call in every other respect (whether it guarded may differ).
+    return weaker if replace(weaker, guards=b.guards) == replace(b, guards=b.guards) else None
+
+
+def both_named(a: dict[str, Value], b: dict[str, Value]) -> dict[str, Value]:
+    """Names both alternatives changed the same way, or both verified (by two lookups)."""
+    return {
+        name: value
+        for name, value in a.items()
+        if name in b and (b[name] == value or (_verified(value) and _verified(b[name])))
+    }
+
+
+def _verified(value: Value) -> bool:
+    return (value.origin or "").startswith("verified:")

@@ -20,51 +20,13 @@ from orgscope_lint.analysis import values as V
 from orgscope_lint.analysis.parent_scoping import row_found
 from orgscope_lint.analysis.paths import EXPRESSION, Env
 from orgscope_lint.analysis.values import Value
-from orgscope_lint.facts import CallFact
 
 if TYPE_CHECKING:
     from orgscope_lint.analysis.definitions import FunctionState
     from orgscope_lint.config import Config
-    from orgscope_lint.facts import HelperCall, Query
+    from orgscope_lint.facts import CallFact, HelperCall, Query
 
 _PRINCIPAL = ("principal", "unverified")
-
-
-def _same(a: dict, b: dict) -> dict:
-    """What two alternatives both proved."""
-    both = {}
-    for key, item in a.items():
-        other = b.get(key)
-        common = item if other == item else _both_checked(item, other)
-        if common is not None:
-            both[key] = common
-    return both
-
-
-def _both_checked(a: object, b: object) -> CallFact | None:
-    """A call's row compared with the principal on one way, admitted by an access check
-    on its tenant on the other: checked either way, as the access check says."""
-    if not isinstance(a, CallFact) or not isinstance(b, CallFact):
-        return None
-    if a.result_guarded and b.result_checked:
-        a, b = b, a
-    if not (a.result_checked and b.result_guarded):
-        return None
-    weaker = replace(a, result_checked=False, result_guarded=b.result_guarded)
-    return weaker if replace(weaker, guards=b.guards) == replace(b, guards=b.guards) else None
-
-
-def _both_verified(a: dict[str, Value], b: dict[str, Value]) -> dict[str, Value]:
-    """Names both alternatives changed the same way, or both verified (by two lookups)."""
-    return {
-        name: value
-        for name, value in a.items()
-        if name in b and (b[name] == value or (_verified(value) and _verified(b[name])))
-    }
-
-
-def _verified(value: Value) -> bool:
-    return (value.origin or "").startswith("verified:")
 
 
 def unverified(value: Value) -> Value:
@@ -172,8 +134,8 @@ class PathChecks:
                 for name, value in scratch.vars.items()
                 if names.get(name) is not value and env.vars.get(name) is names.get(name)
             }
-            common = proved if common is None else _same(common, proved)
-            renamed = verified if renamed is None else _both_verified(renamed, verified)
+            common = proved if common is None else alternatives.both_proved(common, proved)
+            renamed = verified if renamed is None else alternatives.both_named(renamed, verified)
             self.queries[:], self.calls[:], self.helper_calls[:] = kept
         for (which, index), item in (common or {}).items():
             (self.queries, self.calls, self.helper_calls)[which][index] = item  # type: ignore[index]
