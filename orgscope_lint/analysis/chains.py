@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import libcst as cst
 
+from orgscope_lint.analysis import guards
 from orgscope_lint.analysis.builder_api import STARTS
 from orgscope_lint.analysis.syntax import string_literal
 
@@ -142,6 +143,6 @@ def public_filter(call: cst.Call) -> str | None:
     if not column:
         return None
     value = args[1].value
-    if isinstance(value, cst.Name) and value.value == "True" and "public" in column.lower():
+    if isinstance(value, cst.Name) and value.value == "True" and guards.is_public_column(column):
         return column
-    return column if string_literal(value) == "public" else None
+    return column if string_literal(value) == guards.PUBLIC else None

@@ -104,6 +104,9 @@ def _owned_or_public(left: cst.BaseExpression, right: cst.BaseExpression, truth:
                     return
 
 
+PUBLIC = "public"  # the value a visibility column holds for a row anyone may read
+
+
 def _public_flag(test: cst.BaseExpression, truth: bool) -> cst.BaseExpression | None:
     """The row field that `test` being `truth` shows set to public, if that is all it
     shows: `row["is_public"]`, `row.get("public")`, `row["visibility"] == "public"`."""
@@ -113,12 +116,18 @@ def _public_flag(test: cst.BaseExpression, truth: bool) -> cst.BaseExpression | 
         target = test.comparisons[0]
         equal = isinstance(target.operator, cst.Equal) == truth
         is_equality = isinstance(target.operator, (cst.Equal, cst.NotEqual))
-        if is_equality and equal and _string_value(target.comparator) == "public":
+        if is_equality and equal and _string_value(target.comparator) == PUBLIC:
             return test.left if field_name(test.left) is not None else None
         return None
-    if truth and "public" in (field_name(test) or ""):
+    if truth and is_public_column(field_name(test) or ""):
         return test
     return None
+
+
+def is_public_column(column: str) -> bool:
+    """`is_public`, `public`, `is_public_template`: a flag its owner sets to share a row
+    with everyone (`visibility = 'public'` says the same through its value)."""
+    return "public" in column.lower()
 
 
 def field_name(node: cst.BaseExpression) -> str | None:

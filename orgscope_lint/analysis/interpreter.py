@@ -229,7 +229,8 @@ class ModuleInterpreter(Definitions, PathChecks):
         value = self.ev(node.value, env)
         for target in node.targets:
             self.bind(target.target, value, env)
-        made = alternatives.made_by(node.value, env.tests, env.vars)
+        named = any(isinstance(target.target, cst.Name) for target in node.targets)
+        made = alternatives.made_by(node.value, env.tests, env.vars) if named else None
         source = membership.alias_source(node.value)
         for target in node.targets:
             if isinstance(target.target, cst.Name):
