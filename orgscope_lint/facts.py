@@ -292,6 +292,9 @@ class FileFacts:
     # Tables its queries filter or write by the configured tenant key, with the first
     # line that does: a table no migration defines is a tenant table by that use.
     keyed_tables: tuple[tuple[str, int], ...] = ()
+    # Tables it reads, each with whether every read pinned an owner column: joined
+    # across files, the project's per-user tables (`per_user_tables.py`).
+    owner_reads: tuple[tuple[str, bool], ...] = ()
     error: FileError | None = None
     skipped: str | None = None  # why the file was not analysed (no DB-looking text)
     lines: int = 0

@@ -85,6 +85,8 @@ class Project:
     system_reach: dict[tuple[str, str], str | None] = field(default_factory=dict)
     # Memo of rls/shared_reads by table: the policy sharing it for reading, or None.
     shared_reads: dict[str, object] = field(default_factory=dict)
+    # Memo of per_user_tables: tables whose rows only their owner reads.
+    per_user_tables: frozenset[str] | None = None
     # Memo of analysis/dependency_checks by (file, function, parameter).
     dependency_checks: dict[tuple[str, str, str], object] = field(default_factory=dict)
     # Calls by (file, calling function), and each function's file: built on first use.
@@ -322,6 +324,7 @@ def summary_facts(facts: FileFacts, helpers: Collection[str] = ()) -> FileFacts:
         calls=facts.calls,
         unseen_calls=facts.unseen_calls,
         keyed_tables=facts.keyed_tables,
+        owner_reads=facts.owner_reads,
     )
 
 

@@ -23,6 +23,7 @@ from orgscope_lint.facts import (
     ShapeKind,
 )
 from orgscope_lint.findings import Related
+from orgscope_lint.per_user_tables import per_user_table
 from orgscope_lint.project import Project
 from orgscope_lint.rls.model import Location
 
@@ -92,7 +93,7 @@ def _verdict(query: Query, facts: FileFacts, project: Project) -> Verdict:
         if origin.startswith("request") and not membership_check:
             # Pinned to the principal's own user as well, it is the membership check
             # that validates the requested tenant, not a use of it.
-            return Verdict.UNTRUSTED
+            return Verdict.SCOPED if _own_per_user_row(query, project) else Verdict.UNTRUSTED
         if origin == "unverified":
             return Verdict.UNVERIFIED
         if state is KeyState.CONDITIONAL and _owner_where_tenant_missing(query, key, project):
@@ -101,8 +102,16 @@ def _verdict(query: Query, facts: FileFacts, project: Project) -> Verdict:
     if state is KeyState.UNKNOWN or shape.kind is ShapeKind.NONE:
         return Verdict.UNKNOWN
     if query.operation == "insert":
-        return Verdict.MISSING
+        return Verdict.SCOPED if _own_per_user_row(query, project) else Verdict.MISSING
     return _absent_key_verdict(query, facts, project)
+
+
+def _own_per_user_row(query: Query, project: Project) -> bool:
+    """A write of the caller's own row (an owner key pins the principal) to a table only
+    owners read (`per_user_tables.py`): its tenant column is a tag no read goes by."""
+    return any(
+        _pinned_to_principal(query.shape.get(owner)) for owner in project.config.owner_keys
+    ) and per_user_table(query.table, project)
 
 
 def _shared_for_reading(table: str, project: Project) -> bool:
@@ -239,6 +248,8 @@ def _child_verdict(query: Query, facts: FileFacts, project: Project) -> Verdict:
     link = project.parents.get(query.table)
     if link is None or (query.operation != "insert" and _owner_scoped(query, project, facts)):
         return Verdict.NOT_TENANT
+    if query.operation == "insert" and _own_per_user_row(query, project):
+        return Verdict.SCOPED
     if _parent_checked(query, link.column, link.parent, facts, project):
         return Verdict.SCOPED
     child = judge_child(query, link.column, lambda ref: _root_scoped(ref, query, facts, project))

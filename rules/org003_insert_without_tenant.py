@@ -18,7 +18,9 @@ class InsertWithoutTenant(Rule):
     doc = """
     ## What it does
     Reports an `insert` or `upsert` into a tenant table whose record (a dict literal, or a
-    dict built in a local variable) carries the tenant key on no path.
+    dict built in a local variable) carries the tenant key on no path. The caller's own
+    row (an `owner-keys` column set to the principal) in a table that every read in the
+    project pins by its owner is not reported: no read goes by its tenant key.
 
     ## Why is this bad?
     A row without its tenant key belongs to nobody: every scoped list misses it (the

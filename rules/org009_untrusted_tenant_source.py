@@ -28,6 +28,16 @@ _CONTACTS_ROUTE = (
     '@router.get("/companies/{company_id}/contacts")\ndef f(company_id: str, current_user=None):\n'
 )
 _CONTACTS = 'sb.table("contacts").select("*").eq("company_id", company_id).execute()'
+_NOTES = ("create table notes (id uuid, user_id text, clerk_org_id text, body text);\n",)
+_NOTE_INSERT = (
+    '@router.post("/notes")\ndef f(body: NoteIn, current_user=None):\n'
+    '    sb.table("notes").insert({"user_id": current_user["user_id"], '
+    '"clerk_org_id": body.org_id, "body": body.text}).execute()'
+)
+_MY_NOTES = (
+    '@router.get("/notes")\ndef mine(current_user=None):\n'
+    '    return sb.table("notes").select("*").eq("user_id", current_user["user_id"]).execute()\n'
+)
 
 
 class UntrustedTenantSource(Rule):
@@ -48,6 +58,12 @@ class UntrustedTenantSource(Rule):
     `company_contacts`, referencing `companies`) is safe once a tenant-scoped lookup of
     the parent found that id and the code raised or returned otherwise; the tenants' own
     table (the one the tenant key references, `organizations`) is scoped by its `id`.
+
+    A per-user table is no tenant's either way: when every read of it in the project pins
+    an owner column (`owner-keys`), no read embeds other tables (`select("*, pages(*)")`),
+    and no view, migration function or API policy reads it by the tenant key, an insert
+    of the caller's own row (owner key = the principal) may carry a tenant id from the
+    request: it is a tag no read goes by (`notifications` tagged with a workspace).
 
     ## Why is this bad?
     The caller chooses the tenant. The filter is there, and it scopes to whichever
@@ -97,8 +113,28 @@ class UntrustedTenantSource(Rule):
         '    allowed = {m["clerk_org_id"] for m in mine}\n    oid = str(org_id)\n'
         "    if oid not in allowed:\n        raise PermissionError(org_id)\n"
         '    return db.select("calls", {"clerk_org_id": org_id})\n',
+        # The caller's own row of a table only its owners read: the org is a tag.
+        Example(
+            _NOTE_INSERT + "\n",
+            migrations=(("001.sql", _NOTES[0]),),
+            files=(("app/mine.py", _MY_NOTES),),
+        ),
     )
     invalid = (
+        # The same, once one read goes by the org: the note shows up in that tenant.
+        Example(
+            _NOTE_INSERT + "  # expect: ORG009\n",
+            migrations=(("001.sql", _NOTES[0]),),
+            files=(
+                ("app/mine.py", _MY_NOTES),
+                (
+                    "app/org.py",
+                    '@router.get("/org-notes")\ndef org_notes(current_user=None):\n'
+                    '    return sb.table("notes").select("*")'
+                    '.eq("clerk_org_id", current_user["clerk_org_id"]).execute()\n',
+                ),
+            ),
+        ),
         Example(
             _CONTACTS_ROUTE + "    return " + _CONTACTS + "  # expect: ORG009\n",
             migrations=(("001.sql", _CRM),),

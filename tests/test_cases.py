@@ -263,3 +263,14 @@ def test_precommit_run_on_a_caller_reports_the_leak_it_passes() -> None:
     case = CASES / "precision_caller_proven_owners"
     files = ["app/api/projects.py"]
     _assert_matches(case, _run(case, files), only=files)
+
+
+def test_precommit_run_on_a_per_user_write_knows_the_reads_elsewhere(tmp_path: Path) -> None:
+    """The one read of `bookmarks` by the tag lives in a file the hook was not handed:
+    the insert stays a leak there, and the notifications insert stays silent."""
+    case = CASES / "precision_per_user_tables"
+    files = ["app/api/inbox.py"]
+    _assert_matches(case, _run(case, files), only=files)
+    cache = tmp_path / "cache"
+    _run(case, use_cache=True, cache_dir=cache)
+    _assert_matches(case, _run(case, files, use_cache=True, cache_dir=cache), only=files)

@@ -13,6 +13,7 @@ from orgscope_lint.analysis.slicing import relevant_slice
 from orgscope_lint.config import Config
 from orgscope_lint.facts import CallFact, FileError, FileFacts, Query
 from orgscope_lint.findings import Span
+from orgscope_lint.per_user_tables import owner_reads
 
 if TYPE_CHECKING:
     from orgscope_lint.analysis.positions import PositionIndex
@@ -133,6 +134,7 @@ def analyze_module(path: str, text: str, tree: ast.Module, config: Config) -> Fi
         ),
         unseen_calls=tuple(sorted(unseen)),
         keyed_tables=_keyed_tables(interpreter.queries, config.tenant_key),
+        owner_reads=owner_reads(interpreter.queries, config.owner_keys),
         lines=len(lines) - 1 if lines[-1] == "" else len(lines),
     )
 

@@ -8,6 +8,7 @@ When it runs (`.execute()`), or leaves the function unexecuted, it becomes the s
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 
 from orgscope_lint.analysis import values as V
@@ -54,6 +55,8 @@ def apply(builder: Value, method: str, args: CallArgs) -> Value:
         record = (
             args.positional[0] if args.positional and operation in ("update", "insert") else None
         )
+        if method == "select" and _embeds(args):
+            builder = V.with_entry(builder, EMBEDS, V.Entry())
         return replace(builder, operation=operation, method=method, record=record or builder.record)
     if method == "eq" and len(args.positional) >= 2:
         return _pin(builder, args.positional[0], args.positional[1])
@@ -94,6 +97,15 @@ def _loose(builder: Value, column: Value, op: str) -> Value:
 
 
 PUBLIC = "~public"  # the key marking a filter to public rows (`chains.public_filter`)
+# The key marking a read that embeds related tables (`select("*, pages(title)")`): its
+# rows bring along rows the filter does not pin.
+EMBEDS = "~embeds"
+_EMBEDDING = re.compile(r"\w\s*(?:![\w]+\s*)?\(")
+
+
+def _embeds(args: CallArgs) -> bool:
+    first = args.positional[0] if args.positional else None
+    return first is not None and first.kind == V.STR and bool(_EMBEDDING.search(first.text or ""))
 
 
 def only_public(builder: Value, column: str) -> Value:

@@ -1,0 +1,108 @@
+"""Per-user tables: tenant tables whose rows only their owner ever reads.
+
+```python
+sb.table("notifications").select("*").eq("user_id", me)             # every read
+sb.table("notifications").insert({"user_id": me, "workspace_id": body.workspace_id})
+```
+
+The table carries the tenant key, but nothing reads a row by it: every read in the
+project pins an owner column (`owner-keys`), and no policy lets the API read the table
+by the tenant key. A write that pins the owner to the caller creates or changes a row
+only the caller reads back, so the tenant column on it is a tag, not the boundary: a
+request-supplied or missing tenant key there reaches no other tenant's rows.
+
+The proof needs every read, so each file's analysis leaves a summary (which tables it
+reads, and whether each of its reads pinned an owner) that a partial run joins like a
+full one. What it cannot see keeps the table a tenant table: a view or a migration
+function that reads it, a policy naming the key, a table the project never reads. A
+trigger acting on the tag (`NEW.workspace_id`) is not seen (`fixtures/cases/KNOWN_GAPS.md`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+from orgscope_lint.analysis.builder_api import EMBEDS
+from orgscope_lint.facts import Query
+
+if TYPE_CHECKING:
+    from orgscope_lint.project import Project
+    from orgscope_lint.rls.model import RlsModel
+
+_READS = ("read", "count")
+
+
+def owner_reads(
+    queries: Iterable[Query], owner_keys: Iterable[str]
+) -> tuple[tuple[str, bool], ...]:
+    """One file's summary: each table it reads, and whether every one of those reads
+    pins an owner column on every path."""
+    owners = tuple(owner_keys)
+    pinned: dict[str, bool] = {}
+    for query in queries:
+        if query.operation not in _READS:
+            continue
+        embeds = query.shape.get(EMBEDS) is not None
+        here = not embeds and any(_always(query, owner) for owner in owners)
+        pinned[query.table] = pinned.get(query.table, True) and here
+    return tuple(sorted(pinned.items()))
+
+
+def _always(query: Query, column: str) -> bool:
+    fact = query.shape.get(column)
+    return fact is not None and fact.always and not fact.maybe_empty and not fact.empty
+
+
+def per_user_table(table: str, project: Project) -> bool:
+    """Whether `table` is a per-user table of the project (decided once per run)."""
+    if project.per_user_tables is None:
+        project.per_user_tables = _per_user_tables(project)
+    return table in project.per_user_tables
+
+
+def _per_user_tables(project: Project) -> frozenset[str]:
+    """The tenant tables read somewhere outside tests and only ever by an owner column,
+    that no view, migration function or policy reads by other means."""
+    from orgscope_lint.project import test_module
+
+    pinned: dict[str, bool] = {}
+    for file_facts in project.file_facts:
+        if test_module(file_facts.path, project.config.root):
+            continue  # a test reads rows however it likes; no request runs it
+        for table, here in file_facts.owner_reads:
+            pinned[table] = pinned.get(table, True) and here
+    rls = project.schema.rls
+    found = set()
+    for table, every in pinned.items():
+        key = project.key_for(table) or _parent_column(table, project)
+        if every and key is not None and not _read_in_sql(table, key, rls):
+            found.add(table)
+    return frozenset(found)
+
+
+def _read_in_sql(table: str, key: str, rls: RlsModel | None) -> bool:
+    """A view or function of the migrations reads the table, or an API policy on it
+    names the tenant key: rows may be read by the tag there."""
+    if rls is None:
+        return False
+    if any(table in view.tables for view in rls.views.values()):
+        return True
+    reads = re.compile(rf"\b(?:from|join)\s+(?:public\.)?\"?{re.escape(table)}\b", re.IGNORECASE)
+    if any(reads.search(function.body) for function in rls.functions.values()):
+        return True
+    info = rls.tables.get(table)
+    keyed = re.compile(rf"\b{re.escape(key)}\b", re.IGNORECASE)
+    return info is not None and any(
+        policy.applies_to_api()
+        and policy.command in ("ALL", "SELECT")
+        and keyed.search(policy.using or "")
+        for policy in info.policies
+    )
+
+
+def _parent_column(table: str, project: Project) -> str | None:
+    """A child table's reference to the tenant table it is scoped through: its tag."""
+    link = project.parents.get(table)
+    return link.column if link is not None else None
