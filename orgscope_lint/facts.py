@@ -112,6 +112,9 @@ class Query:
     # Its rows are never used: only tested for existence, or dropped
     # (`analysis/existence_probes.py`).
     rows_unused: bool = False
+    # Its rows only feed the update `queries[feeds]` of the same row, which owns the
+    # finding if there is one (`analysis/row_feeds.py`).
+    feeds: int | None = None
     # It reads only the highest or lowest id of the table, to number a new row
     # (`select("id").order("id", desc=True).limit(1)`): a sequence, no tenant's data.
     extreme_id: bool = False

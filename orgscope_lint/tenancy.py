@@ -56,7 +56,18 @@ def verdict(query: Query, facts: FileFacts, project: Project) -> Verdict:
     known = project.verdicts.get(id(query))
     if known is None:
         known = project.verdicts[id(query)] = _verdict(query, facts, project)
+        if known is Verdict.MISSING and _feeds_unscoped_update(query, facts, project):
+            known = project.verdicts[id(query)] = Verdict.FOLLOWS
     return known
+
+
+def _feeds_unscoped_update(query: Query, facts: FileFacts, project: Project) -> bool:
+    """A read whose rows only feed the update of the same row (`analysis/row_feeds.py`),
+    when that update is itself reported: its finding covers the read. Asked once the
+    read is judged MISSING, so an update verified by this very read sees it unscoped."""
+    if query.feeds is None or query.operation not in _READS:
+        return False
+    return verdict(facts.queries[query.feeds], facts, project) in _UNSCOPED
 
 
 def _verdict(query: Query, facts: FileFacts, project: Project) -> Verdict:
@@ -349,6 +360,8 @@ def follows(query: Query, facts: FileFacts, project: Project) -> str | None:
         call = facts.helper_calls[int(fact.row[1:])]
         if project.helper_param(call.name, call.receiver_class, True, not call.receiver):
             return fact.row
+    if query.feeds is not None and project.verdicts.get(id(query)) is Verdict.FOLLOWS:
+        return f"q{query.feeds}"  # read-modify-write: the update's finding covers it
     return None
 
 
@@ -432,9 +445,19 @@ def follower_queries(ref: str, facts: FileFacts, project: Project) -> list[Query
 
 def follow_related(ref: str, facts: FileFacts, project: Project) -> tuple[Related, ...]:
     return tuple(
-        Related(facts.path, q.span.line, f"`{q.method}` on `{q.table}` uses its rows")
+        Related(facts.path, q.span.line, _follower_role(q, ref))
         for q in follower_queries(ref, facts, project)
     )
+
+
+def _follower_role(query: Query, ref: str) -> str:
+    if _feeder(query, ref):
+        return f"`{query.method}` on `{query.table}` reads the same row for this update"
+    return f"`{query.method}` on `{query.table}` uses its rows"
+
+
+def _feeder(query: Query, ref: str) -> bool:
+    return query.feeds is not None and ref == f"q{query.feeds}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -489,12 +512,20 @@ def rls_note(query_class: str | None, project: Project) -> str:
 
 
 def follow_note(ref: str, facts: FileFacts, project: Project) -> str:
-    lines = sorted({q.span.line for q in follower_queries(ref, facts, project)})
-    count = len(follower_queries(ref, facts, project))
-    if not count:
-        return ""
-    where = ", ".join(str(line) for line in lines)
-    return (
-        f"; {count} later quer{'y uses' if count == 1 else 'ies use'} its rows "
-        f"(line{'s' if len(lines) > 1 else ''} {where})"
-    )
+    followers = follower_queries(ref, facts, project)
+    feeders = [q for q in followers if _feeder(q, ref)]
+    users = [q for q in followers if not _feeder(q, ref)]
+    note = ""
+    if feeders:
+        note += f"; the read{'s' if len(feeders) > 1 else ''} of the same row at {_lines(feeders)}"
+        note += " only feed" + ("" if len(feeders) > 1 else "s") + " it"
+    if users:
+        count = len(users)
+        note += f"; {count} later quer{'y uses' if count == 1 else 'ies use'} its rows"
+        note += f" ({_lines(users)})"
+    return note
+
+
+def _lines(queries: list[Query]) -> str:
+    lines = sorted({q.span.line for q in queries})
+    return f"line{'s' if len(lines) > 1 else ''} " + ", ".join(str(line) for line in lines)

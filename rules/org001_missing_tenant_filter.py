@@ -29,7 +29,9 @@ class MissingTenantFilter(Rule):
     it is ORG013's. A helper with no caller, or with one the analysis cannot see, is
     reported at its query. A read filtered to rows their owners made public
     (`.eq("is_public", True)`, `.eq("visibility", "public")`) is no tenant's read; a
-    write to them is still reported.
+    write to them is still reported. A read whose rows only feed the update of the same
+    row after it (read-modify-write of a counter) is named in the update's finding
+    rather than reported again.
 
     ## Why is this bad?
     A filter by `id` alone trusts that the id belongs to the caller's organization. Ids
@@ -157,6 +159,11 @@ class MissingTenantFilter(Rule):
         'def get_call(db, call_id):\n    return db.select_one("calls", {"id": call_id})\n\n'
         '@router.get("/calls/{call_id}")\ndef read(db, call_id: str, current_user):\n'
         "    return get_call(db, call_id)  # expect: ORG001\n",
+        # Read-modify-write: the read's rows only feed the update of the same row, whose
+        # finding names the read.
+        'def f(client, i):\n    row = client.table("calls").select("n").eq("id", i).execute()\n'
+        '    n = row.data[0]["n"] + 1\n'
+        '    client.table("calls").update({"n": n}).eq("id", i).execute()  # expect: ORG001\n',
         # One root cause, one finding: the update uses the unscoped read's row.
         'def f(db, i):\n    row = db.select_one("calls", {"id": i})  # expect: ORG001\n'
         '    db.update("calls", {"id": row["id"]}, {"x": 1})\n',

@@ -274,3 +274,13 @@ def test_precommit_run_on_a_per_user_write_knows_the_reads_elsewhere(tmp_path: P
     cache = tmp_path / "cache"
     _run(case, use_cache=True, cache_dir=cache)
     _assert_matches(case, _run(case, files, use_cache=True, cache_dir=cache), only=files)
+
+
+def test_read_modify_write_is_one_finding_naming_the_read() -> None:
+    case = CASES / "precision_read_modify_write"
+    result = _run(case, ["app/skills.py"])
+    update = next(f for f in result.active if f.line == 17)
+    assert "the read of the same row at line 11 only feeds it" in update.message
+    assert [(r.line, r.message) for r in update.related] == [
+        (11, "`select` on `skills` reads the same row for this update")
+    ]

@@ -112,9 +112,13 @@ def analyze_module(path: str, text: str, tree: ast.Module, config: Config) -> Fi
     plain = plain_calls(part.dropped_statements if part else (), lines)
     unseen = interpreter.escaped | plain.unseen
     unused = _unused_results(tree, lines, positions, interpreter.queries, interpreter.calls)
+    feeds = _feeding_reads(tree, interpreter.queries)
     return FileFacts(
         path=path,
-        queries=tuple(_unused_marked(query, unused) for query in interpreter.queries),
+        queries=tuple(
+            _unused_marked(_feeds_marked(index, query, feeds), unused)
+            for index, query in enumerate(interpreter.queries)
+        ),
         helper_calls=tuple(interpreter.helper_calls),
         functions=(
             *verifications_with_lookups(
@@ -166,6 +170,20 @@ def _unused_marked(fact: _Marked, unused: set[tuple[int, int]]) -> _Marked:
     if isinstance(fact, Query):
         return replace(fact, rows_unused=True) if fact.operation in ("read", "count") else fact
     return replace(fact, result_unused=True)
+
+
+def _feeding_reads(tree: ast.Module, queries: list[Query]) -> dict[int, int]:
+    """Reads whose rows only feed the update of the same row after them."""
+    from orgscope_lint.analysis.row_feeds import feeding_reads, same_row_pairs
+
+    pairs = same_row_pairs(queries)
+    return feeding_reads(tree, queries, pairs) if pairs else {}
+
+
+def _feeds_marked(index: int, query: Query, feeds: dict[int, int]) -> Query:
+    from dataclasses import replace
+
+    return replace(query, feeds=feeds[index]) if index in feeds else query
 
 
 def _keyed_tables(queries: list[Query], key: str) -> tuple[tuple[str, int], ...]:

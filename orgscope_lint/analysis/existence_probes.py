@@ -46,7 +46,7 @@ def unused_reads(tree: ast.Module, lines: Sequence[str], starts: Collection[int]
     query whose `.table(` or `db.select(` call starts where one of them does reads for
     existence only."""
     found: list[ast.Call] = []
-    for fn in _functions(tree.body):
+    for fn in functions(tree.body):
         found.extend(_in_function(fn, lines, starts))
     return found
 
@@ -54,19 +54,19 @@ def unused_reads(tree: ast.Module, lines: Sequence[str], starts: Collection[int]
 def _in_function(
     fn: ast.FunctionDef | ast.AsyncFunctionDef, lines: Sequence[str], starts: Collection[int]
 ) -> list[ast.Call]:
-    statements = list(_own_statements(fn.body))
+    statements = list(own_statements(fn.body))
     candidates = [
         (stmt, stmt.targets[0].id)
         for stmt in statements
         if isinstance(stmt, ast.Assign)
         and len(stmt.targets) == 1
         and isinstance(stmt.targets[0], ast.Name)
-        and _chain_start(stmt.value) in starts
+        and chain_start(stmt.value) in starts
     ]
     found = [
         call
         for stmt in statements
-        if isinstance(stmt, ast.Expr) and _chain_start(stmt.value) in starts and _probe(stmt.value)
+        if isinstance(stmt, ast.Expr) and chain_start(stmt.value) in starts and _probe(stmt.value)
         for call in _calls_in(stmt.value)
     ]
     if not candidates:
@@ -149,7 +149,7 @@ def _tested_names(test: ast.expr) -> Iterator[ast.Name]:
         yield test
 
 
-def _chain_start(value: ast.expr) -> int | None:
+def chain_start(value: ast.expr) -> int | None:
     """The line a call chain (awaited or not) starts on."""
     if isinstance(value, ast.Await):
         value = value.value
@@ -177,14 +177,14 @@ def _is_name(node: ast.expr, name: str) -> bool:
     return isinstance(node, ast.Name) and node.id == name
 
 
-def _functions(body: list[ast.stmt]) -> Iterator[ast.FunctionDef | ast.AsyncFunctionDef]:
+def functions(body: list[ast.stmt]) -> Iterator[ast.FunctionDef | ast.AsyncFunctionDef]:
     """Every function, nested ones and methods included, by statements alone."""
     for stmt in _statements(body, enter_functions=True):
         if isinstance(stmt, _FUNCTIONS):
             yield stmt
 
 
-def _own_statements(body: list[ast.stmt]) -> Iterator[ast.stmt]:
+def own_statements(body: list[ast.stmt]) -> Iterator[ast.stmt]:
     """A function's statements, not those of functions or classes nested in it."""
     return _statements(body, enter_functions=False)
 
