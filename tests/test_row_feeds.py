@@ -72,3 +72,23 @@ def test_rows_in_the_update_filter_are_the_update_following_the_read() -> None:
 )
 def test_only_an_update_of_the_same_row_counts(update: str) -> None:
     assert not _feeds('n = row.data["n"]\n', update)
+
+
+def test_a_read_written_inside_the_update_record_feeds_it() -> None:
+    update = (
+        'sb.table("skills").update({"n": sb.table("skills").select("n")\n'
+        '        .eq("id", skill_id).single().execute().data.get("n", 0) + 1})\\\n'
+        '        .eq("id", skill_id).execute()'
+    )
+    source = "def f(skill_id):\n    " + update + "\n"
+    facts = analyze_module("app.py", source, ast.parse(source), CONFIG)
+    read = next(q for q in facts.queries if q.operation == "read")
+    assert read.feeds is not None
+
+
+def test_an_update_before_the_read_is_not_fed_by_it() -> None:
+    source = "def f(skill_id):\n    " + _UPDATE.replace("n}", "1}") + "\n    " + _READ + "\n"
+    source += '    if row.data:\n        print(row.data["n"])\n'
+    facts = analyze_module("app.py", source, ast.parse(source), CONFIG)
+    read = next(q for q in facts.queries if q.operation == "read")
+    assert read.feeds is None

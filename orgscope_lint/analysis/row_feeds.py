@@ -55,8 +55,8 @@ _THROUGH = (
 
 
 def same_row_pairs(queries: Sequence[Query]) -> list[tuple[int, int]]:
-    """(read, update) index pairs of one function and table, the update after the read
-    and filtered by every value the read is filtered by."""
+    """(read, update) index pairs of one function and table, the update filtered by
+    every value the read is filtered by (which comes first is the ast's to say)."""
     pairs = []
     for i, read in enumerate(queries):
         if read.operation != "read" or not _pins(read):
@@ -66,11 +66,9 @@ def same_row_pairs(queries: Sequence[Query]) -> list[tuple[int, int]]:
                 write.operation == "update"
                 and write.function == read.function
                 and write.table == read.table
-                and write.span.line > read.span.line
                 and all(_matched(fact, write, i) for fact in _pins(read))
             ):
                 pairs.append((i, j))
-                break
     return pairs
 
 
@@ -96,31 +94,62 @@ def feeding_reads(
     """Read index -> update index, for the pairs whose read's rows only feed the update."""
     if not pairs:
         return {}
-    by_line = {queries[i].span.line: (i, j) for i, j in pairs}
     found: dict[int, int] = {}
     for fn in functions(tree.body):
         statements = list(own_statements(fn.body))
-        for stmt in statements:
-            pair = by_line.get(chain_start(stmt.value)) if isinstance(stmt, ast.Assign) else None
-            if pair is None or len(stmt.targets) != 1 or not isinstance(stmt.targets[0], ast.Name):
+        starts = {chain_start(s.value): s for s in statements if _has_value(s)}
+        for i, j in pairs:
+            read_line, update = queries[i].span.line, starts.get(queries[j].span.line)
+            if update is None or i in found:
                 continue
-            update_line = queries[pair[1]].span.line
-            if _only_feeds(fn, stmt.targets[0].id, statements, update_line):
-                found[pair[0]] = pair[1]
+            read = _read_node(starts.get(read_line), update, read_line)
+            if read is not None and _only_feeds(fn, read, update):
+                found[i] = j
     return found
 
 
+def _has_value(stmt: ast.stmt) -> bool:
+    return isinstance(getattr(stmt, "value", None), ast.expr)
+
+
+def _read_node(stmt: ast.stmt | None, update: ast.stmt, line: int) -> ast.AST | None:
+    """Where the read's rows are first held: the name it is bound to before the update,
+    or, for a read written inside the update's own statement, its `.execute()` call."""
+    if update.lineno <= line <= (update.end_lineno or update.lineno):
+        return next(
+            (
+                node
+                for record in _update_arguments(update)
+                for node in ast.walk(record)
+                if isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and node.func.attr == "execute"
+                and chain_start(node) == line
+            ),
+            None,
+        )
+    if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and line < update.lineno:
+        target = stmt.targets[0]
+        return target if isinstance(target, ast.Name) else None
+    return None
+
+
+def _update_arguments(stmt: ast.stmt) -> Iterator[ast.expr]:
+    for node in ast.walk(stmt):
+        if isinstance(node, ast.Call) and getattr(node.func, "attr", None) == "update":
+            yield from node.args
+            yield from (keyword.value for keyword in node.keywords)
+
+
 def _only_feeds(
-    fn: ast.FunctionDef | ast.AsyncFunctionDef,
-    name: str,
-    statements: list[ast.stmt],
-    update_line: int,
+    fn: ast.FunctionDef | ast.AsyncFunctionDef, read: ast.AST, update: ast.stmt
 ) -> bool:
+    """Every use of the rows, followed through the names computed from them, stays
+    inside the function or goes into the update's record."""
     parents = _parents(fn)
-    update = next((s for s in statements if _starts(s, update_line)), None)
-    if update is None:
-        return False
-    tainted, pending = {name}, [name]
+    if not isinstance(read, ast.Name):
+        return _use(read, parents, update) is True
+    tainted, pending = {read.id}, [read.id]
     while pending:
         current = pending.pop()
         for node in _loads(fn, current):
