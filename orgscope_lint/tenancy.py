@@ -75,6 +75,8 @@ def _verdict(query: Query, facts: FileFacts, project: Project) -> Verdict:
         return Verdict.RENAMED_KEY  # before any other: the query cannot run at all
     if query.public_rows and query.operation in _READS:
         return Verdict.NOT_TENANT  # only rows their owners made public: anyone's to read
+    if query.ownership_checked or (query.public_checked and query.operation in _READS):
+        return Verdict.SCOPED  # compared with the caller right after the fetch
     key = project.key_for(query.table)
     if key is None:
         return _child_verdict(query, facts, project)
@@ -84,8 +86,6 @@ def _verdict(query: Query, facts: FileFacts, project: Project) -> Verdict:
         return Verdict.NOT_TENANT  # the highest id, to number the next row: a sequence
     if query.operation in _READS and _shared_for_reading(query.table, project):
         return Verdict.NOT_TENANT  # its policies open it to every reader, on purpose
-    if query.ownership_checked or (query.public_checked and query.operation in _READS):
-        return Verdict.SCOPED
     if checked_against_own_row(query, facts, project) or checked_against_parent(
         query, facts, project
     ):
@@ -251,9 +251,7 @@ def _callers_verdict(query: Query, facts: FileFacts, project: Project) -> Verdic
 def _child_verdict(query: Query, facts: FileFacts, project: Project) -> Verdict:
     """A table scoped through its parent: judged by the parent id it is filtered by."""
     if query.table in project.tenant_rows:
-        if query.operation != "insert" and (
-            query.ownership_checked or _owner_scoped(query, project, facts)
-        ):
+        if query.operation != "insert" and _owner_scoped(query, project, facts):
             return Verdict.SCOPED  # a tenant the caller owns or was found a member of
         return _tenant_row_verdict(query)
     link = project.parents.get(query.table)
