@@ -46,8 +46,10 @@ Index = dict[str, tuple[Stamp | None, str, FileFacts]]
 
 RACY_NS = 2_000_000_000
 # The overlay of changed entries is folded into the index once it holds more than one
-# entry in this many: reading it costs little until then, rewriting the index a lot.
-COMPACT_EVERY = 50
+# entry in this many: reading it costs little until then, rewriting the index a lot (on
+# a 100k-line project of 375 files, a pull request of 10 files paid about a second to
+# rewrite it when the overlay was capped at one entry in 50).
+COMPACT_EVERY = 10
 
 # Facts for (path, display path) pairs; fills the digests of what it read, by display path.
 Collect = Callable[[Sequence[tuple[Path, str]], dict[str, str]], list[FileFacts]]

@@ -361,16 +361,16 @@ def _entries(count: int, stamp: int = 1) -> dict:
     [
         (0, []),
         (1, [("overlay", 1)]),
-        (2, [("overlay", 2)]),  # 2 of 100: at the threshold, still an overlay
-        (3, [("index", 100)]),  # past it: the index is rewritten whole
+        (10, [("overlay", 10)]),  # 10 of 100: at the threshold, still an overlay
+        (11, [("index", 100)]),  # past it: the index is rewritten whole
     ],
 )
-def test_the_overlay_is_folded_into_the_index_past_one_entry_in_fifty(
+def test_the_overlay_is_folded_into_the_index_past_one_entry_in_ten(
     changed: int, expected: list
 ) -> None:
     from orgscope_lint import context
 
-    assert context.COMPACT_EVERY == 50
+    assert context.COMPACT_EVERY == 10
     base = _entries(100)
     updated = {**base, **dict(list(_entries(100, stamp=2).items())[:changed])}
     store = _Store()
@@ -394,5 +394,5 @@ def test_files_gone_from_the_project_count_towards_a_rewrite() -> None:
 
     base = _entries(100)
     store = _Store()
-    context.persist((store, "key"), base, {}, dict(list(base.items())[3:]))  # type: ignore[arg-type]
-    assert store.written == [("index", 97)]
+    context.persist((store, "key"), base, {}, dict(list(base.items())[12:]))  # type: ignore[arg-type]
+    assert store.written == [("index", 88)]
