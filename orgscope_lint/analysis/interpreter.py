@@ -64,6 +64,8 @@ from orgscope_lint.facts import (
     UndefinedName,
 )
 
+# `typing.cast(T, value)` returns `value` itself.
+_CASTS = frozenset({"cast", "typing.cast", "t.cast"})
 _GATHER = frozenset({"asyncio.gather", "gather"})
 ROW_ID = "id"  # the primary key an insert's record names the new row by
 _SEQ_MUTATORS = frozenset(
@@ -698,6 +700,8 @@ class ModuleInterpreter(Definitions, PathChecks):
             return self._ev_gather(node, env)
         if execution_context.creates_variable(called):
             return execution_context.CONTEXT_VALUE  # its `.get()` reads the context
+        if called in _CASTS and called.split(".")[0] not in env.vars and len(node.args) == 2:
+            return self.ev(node.args[1].value, env)  # `cast(Dict, row)` is the row itself
         if isinstance(func, cst.Attribute):
             return self._ev_method_call(node, func, env)
         name = called
