@@ -184,6 +184,11 @@ class FunctionFact:
     # The task-queue actors its system context comes from (itself when it is one, or
     # those it is reached only from): lifted when the project enqueues any of them.
     tasks: tuple[str, ...] = ()
+    # It returns whether a webhook's signature matches (a `compare_digest` result): a
+    # caller that rejects the request when it is False is a verified webhook.
+    answers_signature: str | None = None
+    # A route's calls whose falsy result rejects every request (`if not f(...): raise`).
+    rejects_unless: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -58,6 +58,20 @@ SIGNED = {
         async def hook(request):
             check(await request.body(), request.headers["x-sig"])
         """,
+    "answering-helper": """
+        def signature_ok(body, signature):
+            expected = sign(body)
+            valid = hmac.compare_digest(expected, signature)
+            return valid
+
+        @router.post("/hook")
+        async def hook(request):
+            try:
+                if not signature_ok(await request.body(), request.headers["x-sig"]):
+                    raise HTTPException(401)
+            except ValueError:
+                raise HTTPException(400)
+        """,
 }
 
 
@@ -82,6 +96,35 @@ UNSIGNED = {
         @router.post("/hook")
         async def hook(request, token):
             jwt_client.verify(token)
+        """,
+    "answer ignored": """
+        def signature_ok(body, signature):
+            return hmac.compare_digest(sign(body), signature)
+
+        @router.post("/hook")
+        async def hook(request):
+            if not signature_ok(await request.body(), request.headers["x-sig"]):
+                logger.warning("bad signature")
+        """,
+    "answer checked only when a secret is set": """
+        def signature_ok(body, signature):
+            return hmac.compare_digest(sign(body), signature)
+
+        @router.post("/hook")
+        async def hook(request):
+            if settings.SECRET:
+                if not signature_ok(await request.body(), request.headers["x-sig"]):
+                    raise HTTPException(401)
+        """,
+    "answer not from a digest": """
+        def signature_ok(body, signature):
+            hmac.compare_digest(sign(body), signature)
+            return True
+
+        @router.post("/hook")
+        async def hook(request):
+            if not signature_ok(await request.body(), request.headers["x-sig"]):
+                raise HTTPException(401)
         """,
 }
 
@@ -593,6 +636,81 @@ def test_a_webhook_verified_by_a_function_of_another_module(
     )
     assert found[expire] == ""  # its webhook verifies nothing
     # The route itself is the verified webhook: what it reads is system context too.
+
+
+ANSWERING_VERIFIER = """
+import hmac
+
+
+class ResendVerifier:
+    def __init__(self, secret):
+        self.secret = secret
+
+    def verify_signature(self, payload, header):
+        if not header:
+            return False
+        is_valid = hmac.compare_digest(header, sign(self.secret, payload))
+        return is_valid
+"""
+ANSWERED_ELSEWHERE = """
+from fastapi import APIRouter, HTTPException, Request
+
+from app.db import client
+from app.verifier import ResendVerifier
+
+router = APIRouter()
+
+
+@router.post("/mail/webhook")
+async def mail_webhook(request: Request):
+    verifier = ResendVerifier("secret")
+    if not verifier.verify_signature(await request.body(), request.headers.get("sig")):
+        raise HTTPException(401)
+    client.table("webhook_events").insert({"id": request.headers["id"]}).execute()
+    await renew(request.headers["customer"])
+
+
+@router.post("/mail/logged")
+async def logged_webhook(request: Request):
+    verifier = ResendVerifier("secret")
+    if not verifier.verify_signature(await request.body(), request.headers.get("sig")):
+        print("bad signature")
+    client.table("webhook_events").insert({"id": request.headers["id"]}).execute()
+    await expire(request.headers["customer"])
+
+
+@router.post("/mail/optional")
+async def optional_webhook(request: Request):
+    verifier = ResendVerifier("secret")
+    if SECRET:  # unset, and nothing is checked
+        if not verifier.verify_signature(await request.body(), request.headers.get("sig")):
+            raise HTTPException(401)
+    client.table("webhook_events").insert({"id": request.headers["id"]}).execute()
+    await expire(request.headers["customer"])
+
+
+async def renew(customer_id):
+    return client.table("customers").select("*").eq("customer_id", customer_id).execute()
+
+
+async def expire(customer_id):
+    return client.table("customers").select("*").eq("customer_id", customer_id).execute()
+"""
+
+
+def test_a_webhook_rejected_unless_another_modules_verifier_answers_yes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = _cross_project(tmp_path / "project")
+    (root / "app" / "verifier.py").write_text(ANSWERING_VERIFIER, encoding="utf-8")
+    (root / "app" / "services.py").write_text(ANSWERED_ELSEWHERE, encoding="utf-8")
+    monkeypatch.chdir(root)
+    found = _services_findings([".", "--no-cache"])
+    # The helpers are judged where the header's customer id enters them.
+    renew, expire, optional = 16, 25, 35
+    assert "rejected unless `verify_signature`" in found[renew]
+    assert found[expire] == ""  # the answer is only logged: the request goes on
+    assert found[optional] == ""  # checked only when a secret is set
 
 
 ROUTES = """

@@ -120,6 +120,8 @@ class Definitions:
                 system_context=detected.reason,
                 platform_guard=detected.platform_guard,
                 tasks=tuple(sorted(detected.tasks)),
+                answers_signature=detected.signature_answer,
+                rejects_unless=detected.rejects_unless,
                 registered=call_facts.registered(node.decorators),
                 returns_class=returned_class(node.returns.annotation) if node.returns else None,
             )

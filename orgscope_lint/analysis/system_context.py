@@ -5,7 +5,10 @@ Four kinds, and only where the code shows it:
 - a webhook from an identity or payment provider that verifies the sender's signature
   (svix `Webhook(secret).verify(...)`, `stripe.Webhook.construct_event(...)`,
   `hmac.compare_digest(...)` whose failure raises or returns), itself or through a
-  function of the same module that does;
+  function of the same module that does, or rejecting the request unless a function
+  that returns a `compare_digest` result answers yes (`if not
+  verifier.verify_signature(body, sig): raise`; one of another module is matched by
+  `analysis/system_reach.py`);
 - a dependency that raises unless the principal holds a platform role (superuser, staff,
   platform admin) or presents the deployment's own secret (`token !=
   settings.AUTH_TOKEN`, `compare_digest(key, os.environ["OPS_KEY"])`): routes that
@@ -73,6 +76,12 @@ class Detected:
     # function itself, or those it is reached only from. A task the project's own code
     # enqueues runs on a request's behalf, not on a schedule (`task_queues`).
     tasks: frozenset[str] = frozenset()
+    # It answers whether a webhook's signature is valid (returns a `compare_digest`
+    # result): a caller that rejects the request on False is a verified webhook.
+    signature_answer: str | None = None
+    # A route's calls whose falsy result rejects every request (`if not f(...): raise`,
+    # under no other test): with an answering verifier among them, a verified webhook.
+    rejects_unless: tuple[str, ...] = ()
 
 
 @dataclass
@@ -106,6 +115,13 @@ def detect(tree: ast.Module) -> SystemContexts:
     checks = {id(fn): _signature_check(own[id(fn)]) for fn in functions}
     called = {id(fn): _called_names(own[id(fn)]) for fn in functions}
     verifiers = {fn.name: checks[id(fn)] for fn in functions if checks[id(fn)] is not None}
+    answers = {id(fn): _answers_signature(own[id(fn)]) for fn in functions}
+    answering = {fn.name for fn in functions if answers[id(fn)]}
+    rejecting = {id(fn): _rejects_unless(fn.body) if _is_route(fn) else () for fn in functions}
+    for fn in functions:
+        name = next((n for n in rejecting[id(fn)] if n in answering and n != fn.name), None)
+        if name is not None and checks[id(fn)] is None:
+            checks[id(fn)] = f"signature checked by `{name}`, a mismatch is rejected"
     script = False
     for stmt in tree.body:
         if isinstance(stmt, ast.If) and _is_main_guard(stmt.test):
@@ -131,7 +147,13 @@ def detect(tree: ast.Module) -> SystemContexts:
             reason = f"route {guard}"  # checked inline: `if not is_super_admin(...): raise`
         if reason is None and _is_route(fn):
             reason = _first_call_guard(fn, guarding)
-        detected = Detected(reason, None if _is_route(fn) else guard, tasks[id(fn)])
+        detected = Detected(
+            reason,
+            None if _is_route(fn) else guard,
+            tasks[id(fn)],
+            answers[id(fn)],
+            rejecting[id(fn)],
+        )
         if detected != _NOTHING:
             found.by_line[fn.lineno] = detected
     return found
@@ -309,6 +331,49 @@ def _signature_check(own: list[ast.AST]) -> str | None:
             if _is_webhook(receiver) or _dotted(receiver) in webhooks:
                 return "signature verified by `Webhook.verify`"
     return None
+
+
+def _answers_signature(own: list[ast.AST]) -> str | None:
+    """It returns a `compare_digest` result, directly or through the name it was bound
+    to (`is_valid = hmac.compare_digest(...)`, `return is_valid`)."""
+    bound = {
+        target.id
+        for node in own
+        if isinstance(node, ast.Assign) and _compares_digest(node.value)
+        for target in node.targets
+        if isinstance(target, ast.Name)
+    }
+    for node in own:
+        if isinstance(node, ast.Return) and node.value is not None:
+            value = node.value
+            if _compares_digest(value) or (isinstance(value, ast.Name) and value.id in bound):
+                return "compares the signature with `compare_digest`"
+    return None
+
+
+def _rejects_unless(body: list[ast.stmt]) -> tuple[str, ...]:
+    """The calls whose falsy result rejects every request: `if not
+    verifier.verify_signature(body, sig): raise` (or return). A check under another
+    test (`if secret: <check>`) may be skipped, so it does not count."""
+    names = []
+    for node in _unconditional(body):
+        if not isinstance(node, ast.If) or not _ends_in(node.body, (ast.Raise, ast.Return)):
+            continue
+        test = node.test
+        if not (isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not)):
+            continue
+        call = test.operand.value if isinstance(test.operand, ast.Await) else test.operand
+        if isinstance(call, ast.Call) and _last(call.func):
+            names.append(_last(call.func))
+    return tuple(names)
+
+
+def _unconditional(body: list[ast.stmt]) -> Iterator[ast.stmt]:
+    """The statements every run reaches in order, `try` and `with` bodies included."""
+    for stmt in body:
+        yield stmt
+        if isinstance(stmt, (ast.Try, ast.With, ast.AsyncWith)):
+            yield from _unconditional(stmt.body)
 
 
 def _rejects_bad_digest(node: ast.AST) -> bool:

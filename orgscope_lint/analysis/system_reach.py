@@ -43,14 +43,19 @@ def own_reason(fn: FunctionFact, path: str, project: Project) -> str | None:
 def _verifier_called(fn: FunctionFact, path: str, project: Project) -> str | None:
     """`event = stripe_service.construct_webhook_event(payload, signature)`: it calls a
     function of another module whose own code verifies a webhook signature (the one
-    project function of that name)."""
+    project function of that name), or rejects the request unless such a function
+    answers that the signature matches (`if not verifier.verify_signature(...): raise`)."""
     from orgscope_lint.analysis.caller_proof import targets
 
     for call in project.calls_in(path, fn.qualname):
         callees, _ = targets(call, project, path)
-        verifier = callees[0].system_context if len(callees) == 1 else None
+        callee = callees[0] if len(callees) == 1 else None
+        verifier = callee.system_context if callee is not None else None
         if verifier and verifier.startswith("webhook: signature verified"):
             return f"webhook: calls `{call.name}`: {verifier.removeprefix('webhook: ')}"
+        if callee is not None and callee.answers_signature and call.name in fn.rejects_unless:
+            how = callee.answers_signature
+            return f"webhook: rejected unless `{call.name}` ({how}) says the signature matches"
     return None
 
 
