@@ -161,6 +161,21 @@ def test_do_block_loop_over_literal_array_is_unrolled() -> None:
     assert model.unknown == ()
 
 
+def test_a_dollar_quoted_statement_executed_is_read_as_written() -> None:
+    model = replay(
+        "create table a (id int, org text);\n"
+        "do $$ begin\n"
+        "  if exists (select 1 from pg_tables where tablename = 'a') then\n"
+        "    execute $p$\n"
+        "      create policy own on a for select using (org = auth.jwt() ->> 'org_id');\n"
+        "    $p$;\n"
+        "  end if;\n"
+        "end $$;\n"
+    )
+    assert [p.name for p in model.tables["a"].policies] == ["own"]
+    assert model.unknown == ()
+
+
 def test_dynamic_sql_it_cannot_evaluate_makes_those_tables_unknown() -> None:
     model = replay(
         "create table a (id int);\n"

@@ -30,6 +30,8 @@ _UNNEST = re.compile(
     _F,
 )
 _STRING = re.compile(r"'((?:[^']|'')*)'")
+# `$policy$ CREATE POLICY ... $policy$`: a dollar-quoted literal, taken as written.
+_DOLLAR_STRING = re.compile(r"\$(?P<tag>\w*)\$(?P<body>.*)\$(?P=tag)\$", _F)
 _EXECUTE = re.compile(r"\bEXECUTE\s+(?P<expression>.*)\Z", _F)
 _FORMAT = re.compile(r"format\s*\((?P<args>.*)\)\s*(?:USING\b.*)?\Z", _F)
 _RLS_WORDS = re.compile(
@@ -127,7 +129,8 @@ def _generated(sql: str, bound: dict[str, str]) -> list[st.Operation]:
         if _RLS_WORDS.search(sql):
             return [st.Unknown("dynamic SQL this replay cannot evaluate", tuple(bound.values()))]
         return []
-    return st.read_statement(text.strip())
+    # A literal may hold whole statements, each ended by its own semicolon.
+    return [op for _, piece in split_statements_at(text) for op in st.read_statement(piece)]
 
 
 def _evaluate(expression: str, bound: dict[str, str]) -> str | None:
@@ -146,6 +149,8 @@ def _evaluate(expression: str, bound: dict[str, str]) -> str | None:
     expression = expression.strip()
     if literal := _STRING.fullmatch(expression):
         return literal.group(1).replace("''", "'")
+    if literal := _DOLLAR_STRING.fullmatch(expression):
+        return literal.group("body")
     if call := re.fullmatch(r"quote_ident\s*\((?P<arg>.*)\)", expression, _F):
         return _evaluate(call.group("arg"), bound)
     name = expression.lower()
