@@ -172,6 +172,8 @@ def _judge(node: exp.Expression, context: Context) -> Scope:
     if isinstance(node, exp.Or):
         return min(_judge(node.left, context), _judge(node.right, context))
     if isinstance(node, (exp.EQ, exp.NullSafeEQ)):
+        if _admits_no_api_role(node):
+            return Scope.SCOPED  # `auth.role() = 'service_role'`: no API request passes
         for column, value in ((node.left, node.right), (node.right, node.left)):
             judged = _comparison(column, value, context)
             if judged is not None:
@@ -182,6 +184,36 @@ def _judge(node: exp.Expression, context: Context) -> Scope:
         if judged is not None:
             return judged
     return _opaque(node, context)
+
+
+# The requesting role, as Supabase policies read it: `auth.role()`, the JWT's `role`
+# claim (`auth.jwt() ->> 'role'`, from `request.jwt.claims`), or the session's role.
+_ROLE_OF_CALLER = re.compile(
+    r"^(?:auth\.role\(\)|current_user|current_role|session_user)$"
+    r"|->>\s*'role'$",
+    re.IGNORECASE,
+)
+
+
+def _admits_no_api_role(node: exp.EQ | exp.NullSafeEQ) -> bool:
+    """The caller's role compared with a role no API request runs as (`'service_role'`,
+    `'postgres'`): the policy admits none of the API roles' requests."""
+    from sqlglot import exp
+
+    from orgscope_lint.rls.model import API_ROLES
+
+    for role, literal in ((node.left, node.right), (node.right, node.left)):
+        while isinstance(literal, (exp.Paren, exp.Cast)):
+            literal = literal.this
+        while isinstance(role, (exp.Paren, exp.Cast)):
+            role = role.this
+        if not (isinstance(literal, exp.Literal) and literal.is_string):
+            continue
+        if literal.this.lower() not in API_ROLES and _ROLE_OF_CALLER.search(
+            role.sql(dialect="postgres").strip()
+        ):
+            return True
+    return False
 
 
 def _column_name(node: exp.Expression) -> str | None:
