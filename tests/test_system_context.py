@@ -590,6 +590,15 @@ class StripeService:
 
 stripe_service = StripeService()
 """
+# What the webhooks below hand the customer id to.
+CUSTOMER_HELPERS = """
+async def renew(customer_id):
+    return client.table("customers").select("*").eq("customer_id", customer_id).execute()
+
+
+async def expire(customer_id):
+    return client.table("customers").select("*").eq("customer_id", customer_id).execute()
+"""
 VERIFIED_ELSEWHERE = """
 from fastapi import APIRouter, Request
 
@@ -611,13 +620,6 @@ async def unsigned_webhook(request: Request):
     event = await request.json()
     await expire(event["customer"])
 
-
-async def renew(customer_id):
-    return client.table("customers").select("*").eq("customer_id", customer_id).execute()
-
-
-async def expire(customer_id):
-    return client.table("customers").select("*").eq("customer_id", customer_id).execute()
 """
 
 
@@ -626,7 +628,9 @@ def test_a_webhook_verified_by_a_function_of_another_module(
 ) -> None:
     root = _cross_project(tmp_path / "project")
     (root / "app" / "stripe_service.py").write_text(VERIFIER, encoding="utf-8")
-    (root / "app" / "services.py").write_text(VERIFIED_ELSEWHERE, encoding="utf-8")
+    (root / "app" / "services.py").write_text(
+        VERIFIED_ELSEWHERE + CUSTOMER_HELPERS, encoding="utf-8"
+    )
     monkeypatch.chdir(root)
     found = _services_findings([".", "--no-cache"])
     renew, expire = 24, 28
@@ -688,13 +692,6 @@ async def optional_webhook(request: Request):
     client.table("webhook_events").insert({"id": request.headers["id"]}).execute()
     await expire(request.headers["customer"])
 
-
-async def renew(customer_id):
-    return client.table("customers").select("*").eq("customer_id", customer_id).execute()
-
-
-async def expire(customer_id):
-    return client.table("customers").select("*").eq("customer_id", customer_id).execute()
 """
 
 
@@ -703,7 +700,9 @@ def test_a_webhook_rejected_unless_another_modules_verifier_answers_yes(
 ) -> None:
     root = _cross_project(tmp_path / "project")
     (root / "app" / "verifier.py").write_text(ANSWERING_VERIFIER, encoding="utf-8")
-    (root / "app" / "services.py").write_text(ANSWERED_ELSEWHERE, encoding="utf-8")
+    (root / "app" / "services.py").write_text(
+        ANSWERED_ELSEWHERE + CUSTOMER_HELPERS, encoding="utf-8"
+    )
     monkeypatch.chdir(root)
     found = _services_findings([".", "--no-cache"])
     # The helpers are judged where the header's customer id enters them.
