@@ -56,6 +56,16 @@ def verifies_token(name: str) -> bool:
     return bool(_VERIFIES_TOKEN.search(name) or _VERIFIES_TOKEN.match(last))
 
 
+# An identity provider's look-up of one account by its id (Supabase's admin API): handed
+# the principal's own id, what it returns is the caller's own account.
+_LOOKS_UP_ACCOUNT = re.compile(r"(?:^|\.)auth\.admin\.get_user_by_id$")
+
+
+def looks_up_account(name: str) -> bool:
+    """`supabase.auth.admin.get_user_by_id(user_id)`."""
+    return bool(_LOOKS_UP_ACCOUNT.search(name))
+
+
 def is_identity_column(column: str) -> bool:
     return column in IDENTITY_COLUMNS or column.endswith(_IDENTITY_SUFFIXES)
 

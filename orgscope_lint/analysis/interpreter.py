@@ -826,6 +826,8 @@ class ModuleInterpreter(Definitions, PathChecks):
             return builder_api.start(args.positional[0].text or "", site)
         if identity.verifies_token(f"{receiver_text}.{name}") and args.positional:
             return Value(origin="principal")  # `jwt.decode(token, key)`: the verified subject
+        if identity.looks_up_account(f"{receiver_text}.{name}") and _given_principal(args):
+            return Value(origin="principal")  # the caller's own account, by the caller's id
         if self._is_db_receiver(func.value, receiver):
             return self._db_call(node, name, receiver_text, receiver, args, site, env)
         if receiver.kind == V.OBJECT and receiver.text:
@@ -1358,6 +1360,12 @@ def _keywords_dict(args: CallArgs) -> Value:
     for key, value in args.keywords.items():
         d = V.with_entry(d, key, V.entry_for(value))
     return d
+
+
+def _given_principal(args: CallArgs) -> bool:
+    """Its one argument is the principal's own id."""
+    given = [*args.positional, *args.keywords.values()]
+    return len(given) == 1 and given[0].origin == "principal"
 
 
 def _dict_call(args: CallArgs) -> Value:
