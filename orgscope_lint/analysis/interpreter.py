@@ -915,6 +915,8 @@ class ModuleInterpreter(Definitions, PathChecks):
             return Value(origin="request:body") if receiver.text == "Request" else V.TOP
         if name in builder_api.RUNS:
             return V.TOP
+        if name in membership.SPELLING_METHODS and not args.positional:
+            return V.derived(receiver)  # `email.lower()`: the same value, respelled
         if receiver.row:
             return V.derived(receiver)
         mapped = _mapped_row(args)

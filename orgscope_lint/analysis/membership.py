@@ -30,7 +30,7 @@ from orgscope_lint.facts import Query
 
 # Calls that turn a value into another spelling of the same id: `str(tenant_id)`.
 _CONVERSIONS = frozenset({"str", "int", "UUID", "uuid.UUID"})
-_SPELLING_METHODS = frozenset({"strip", "lower", "upper", "casefold", "hex"})
+SPELLING_METHODS = frozenset({"strip", "lower", "upper", "casefold", "hex"})
 # Builtins whose result holds the items of their one argument.
 _SAME_ITEMS = frozenset({"list", "set", "frozenset", "tuple", "sorted"})
 # Environment keys for aliases: no Python name can start with this.
@@ -43,7 +43,7 @@ def alias_source(node: cst.BaseExpression) -> str | None:
         return node.value
     if not isinstance(node, cst.Call):
         return None
-    if isinstance(node.func, cst.Attribute) and node.func.attr.value in _SPELLING_METHODS:
+    if isinstance(node.func, cst.Attribute) and node.func.attr.value in SPELLING_METHODS:
         inner: cst.BaseExpression = node.func.value
     elif dotted_name(node.func) in _CONVERSIONS and len(node.args) == 1:
         inner = node.args[0].value

@@ -434,6 +434,8 @@ class PathChecks:
             return V.derived(self._peek(node.value, env))
         if isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute):
             base = self._peek(node.func.value, env)
+            if node.func.attr.value in membership.SPELLING_METHODS and not node.args:
+                return V.derived(base)  # `email.lower()`: the same value, respelled
             return unverified(V.derived(base)) if base.origin == "principal" else V.derived(base)
         return V.TOP
 
