@@ -102,6 +102,9 @@ class Query:
     style: str = "service"  # which adapter produced it
     # The row was compared with the principal's org right after, raising on mismatch.
     ownership_checked: bool = False
+    # How many queries its file had emitted when that check ran: those of them that use
+    # its row ran before the check, which protects them from nothing.
+    checked_from: int | None = None
     # The same, admitting rows flagged public: safe to read, not to write by.
     public_checked: bool = False
     # Filtered to rows their owners made public (`.eq("is_public", True)`): no tenant's.

@@ -354,6 +354,8 @@ def follows(query: Query, facts: FileFacts, project: Project) -> str | None:
             root = facts.queries[int(fact.row[1:])]
             if project.key_for(root.table) is None or _public_only(root, query):
                 continue
+            if _before_check(root, query, facts):
+                continue  # it used the row before the check on it: judged on its own
             return fact.row
         call = facts.helper_calls[int(fact.row[1:])]
         if project.helper_param(call.name, call.receiver_class, True, not call.receiver):
@@ -361,6 +363,16 @@ def follows(query: Query, facts: FileFacts, project: Project) -> str | None:
     if query.feeds is not None and project.verdicts.get(id(query)) is Verdict.FOLLOWS:
         return f"q{query.feeds}"  # read-modify-write: the update's finding covers it
     return None
+
+
+def _before_check(root: Query, query: Query, facts: FileFacts) -> bool:
+    """`row = get(id)`, `update(...).eq("id", row["id"])`, then `if row["org_id"] != me:
+    raise`: the write ran before the row was checked, so the check vouches for nothing
+    it did (nor does the unchecked read cover it: the read is scoped by the check)."""
+    if not root.ownership_checked or root.checked_from is None:
+        return False
+    index = next((i for i, q in enumerate(facts.queries) if q is query), None)
+    return index is not None and index < root.checked_from
 
 
 def _public_only(root: Query, query: Query) -> bool:

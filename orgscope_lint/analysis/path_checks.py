@@ -442,6 +442,9 @@ class PathChecks:
     def _mark_ownership_checked(self, ref: str) -> None:
         index = int(ref[1:])
         if ref[0] == "q" and index < len(self.queries):
-            self.queries[index] = replace(self.queries[index], ownership_checked=True)
+            query = self.queries[index]
+            # The first check counts: the queries emitted before it did not wait for it.
+            since = query.checked_from if query.ownership_checked else len(self.queries)
+            self.queries[index] = replace(query, ownership_checked=True, checked_from=since)
         elif ref[0] == "h" and index < len(self.helper_calls):
             self.helper_calls[index] = replace(self.helper_calls[index], ownership_checked=True)
