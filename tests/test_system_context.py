@@ -623,16 +623,22 @@ async def unsigned_webhook(request: Request):
 """
 
 
+def _webhook_project(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, module: str, verifier: str, routes: str
+) -> dict[int, str]:
+    """The findings in services.py of a project whose webhook routes (`routes`, then the
+    customer helpers) rely on the verifier of `app/<module>.py`."""
+    root = _cross_project(tmp_path / "project")
+    (root / "app" / f"{module}.py").write_text(verifier, encoding="utf-8")
+    (root / "app" / "services.py").write_text(routes + CUSTOMER_HELPERS, encoding="utf-8")
+    monkeypatch.chdir(root)
+    return _services_findings([".", "--no-cache"])
+
+
 def test_a_webhook_verified_by_a_function_of_another_module(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    root = _cross_project(tmp_path / "project")
-    (root / "app" / "stripe_service.py").write_text(VERIFIER, encoding="utf-8")
-    (root / "app" / "services.py").write_text(
-        VERIFIED_ELSEWHERE + CUSTOMER_HELPERS, encoding="utf-8"
-    )
-    monkeypatch.chdir(root)
-    found = _services_findings([".", "--no-cache"])
+    found = _webhook_project(tmp_path, monkeypatch, "stripe_service", VERIFIER, VERIFIED_ELSEWHERE)
     renew, expire = 24, 28
     assert (
         "called only from `billing_webhook` (webhook: calls `construct_webhook_event`"
@@ -698,13 +704,9 @@ async def optional_webhook(request: Request):
 def test_a_webhook_rejected_unless_another_modules_verifier_answers_yes(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    root = _cross_project(tmp_path / "project")
-    (root / "app" / "verifier.py").write_text(ANSWERING_VERIFIER, encoding="utf-8")
-    (root / "app" / "services.py").write_text(
-        ANSWERED_ELSEWHERE + CUSTOMER_HELPERS, encoding="utf-8"
+    found = _webhook_project(
+        tmp_path, monkeypatch, "verifier", ANSWERING_VERIFIER, ANSWERED_ELSEWHERE
     )
-    monkeypatch.chdir(root)
-    found = _services_findings([".", "--no-cache"])
     # The helpers are judged where the header's customer id enters them.
     renew, expire, optional = 16, 25, 35
     assert "rejected unless `verify_signature`" in found[renew]
