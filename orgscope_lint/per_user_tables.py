@@ -14,7 +14,8 @@ request-supplied or missing tenant key there reaches no other tenant's rows.
 The proof needs every read, so each file's analysis leaves a summary (which tables it
 reads, and whether each of its reads pinned an owner) that a partial run joins like a
 full one. What it cannot see keeps the table a tenant table: a view or a migration
-function that reads it, a policy naming the key, a table the project never reads. A
+function that reads it, a policy naming the key, a table the project never reads, a
+project whose migrations were not read. A
 trigger acting on the tag (`NEW.workspace_id`) is not seen (`fixtures/cases/KNOWN_GAPS.md`).
 """
 
@@ -84,9 +85,10 @@ def _per_user_tables(project: Project) -> frozenset[str]:
 
 def _read_in_sql(table: str, key: str, rls: RlsModel | None) -> bool:
     """A view or function of the migrations reads the table, or an API policy on it
-    names the tenant key: rows may be read by the tag there."""
+    names the tenant key: rows may be read by the tag there. With no migrations read,
+    who reads it in SQL is not known, so it may be."""
     if rls is None:
-        return False
+        return True
     if any(table in view.tables for view in rls.views.values()):
         return True
     reads = re.compile(rf"\b(?:from|join)\s+(?:public\.)?\"?{re.escape(table)}\b", re.IGNORECASE)

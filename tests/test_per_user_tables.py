@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import textwrap
+from dataclasses import replace
 from pathlib import Path
 
 from orgscope_lint.analysis import analyze_module
@@ -11,6 +12,7 @@ from orgscope_lint.config import Config
 from orgscope_lint.facts import FileFacts
 from orgscope_lint.per_user_tables import per_user_table
 from orgscope_lint.project import Project, TableKey
+from orgscope_lint.rls.model import RlsModel
 from orgscope_lint.schema import Schema
 
 CONFIG = Config(tenant_key="workspace_id", db_receivers=("sb",))
@@ -75,10 +77,12 @@ def test_writes_say_nothing_of_who_reads() -> None:
     )
 
 
-def _project(*files: FileFacts) -> Project:
+def _project(*files: FileFacts, migrations: bool = True) -> Project:
+    rls = RlsModel(tables={}, views={}, functions={}, weakenings=(), problems=(), unknown=())
+    schema = Schema(tables={}, files=(), unreadable=(), fingerprint="")
     project = Project(
         config=Config(tenant_key="workspace_id", root=Path("/repo")),
-        schema=Schema(tables={}, files=(), unreadable=(), fingerprint=""),
+        schema=replace(schema, rls=rls) if migrations else schema,
         tables={"notes": TableKey("workspace_id", "migrations")},
     )
     project.file_facts = list(files)
@@ -116,3 +120,8 @@ def test_a_table_nobody_reads_is_not_known_to_be_per_user() -> None:
 def test_a_table_without_a_tenant_key_or_parent_is_none_of_its_business() -> None:
     project = _project(FileFacts("app/a.py", owner_reads=(("settings", True),)))
     assert not per_user_table("settings", project)
+
+
+def test_without_migrations_who_reads_it_in_sql_is_unknown() -> None:
+    files = FileFacts("app/a.py", owner_reads=(("notes", True),))
+    assert not per_user_table("notes", _project(files, migrations=False))
