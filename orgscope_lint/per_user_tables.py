@@ -26,7 +26,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from orgscope_lint.analysis.builder_api import EMBEDS
-from orgscope_lint.facts import Query
+from orgscope_lint.facts import KeyState, Query
 
 if TYPE_CHECKING:
     from orgscope_lint.project import Project
@@ -46,14 +46,11 @@ def owner_reads(
         if query.operation not in _READS:
             continue
         embeds = query.shape.get(EMBEDS) is not None
-        here = not embeds and any(_always(query, owner) for owner in owners)
+        here = not embeds and any(
+            query.shape.state_for(owner) is KeyState.PRESENT for owner in owners
+        )
         pinned[query.table] = pinned.get(query.table, True) and here
     return tuple(sorted(pinned.items()))
-
-
-def _always(query: Query, column: str) -> bool:
-    fact = query.shape.get(column)
-    return fact is not None and fact.always and not fact.maybe_empty and not fact.empty
 
 
 def per_user_table(table: str, project: Project) -> bool:

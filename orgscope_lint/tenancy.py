@@ -145,7 +145,7 @@ def _existence_only(query: Query, facts: FileFacts, state: KeyState) -> bool:
         state is KeyState.ABSENT or query.shape.kind is ShapeKind.EMPTY
     ):
         return False
-    index = next((i for i, q in enumerate(facts.queries) if q is query), None)
+    index = _index_of(query, facts)
     if index is None:
         return False
     ref = f"q{index}"
@@ -250,12 +250,12 @@ def _callers_verdict(query: Query, facts: FileFacts, project: Project) -> Verdic
 
 def _child_verdict(query: Query, facts: FileFacts, project: Project) -> Verdict:
     """A table scoped through its parent: judged by the parent id it is filtered by."""
+    owned = query.operation != "insert" and _owner_scoped(query, project, facts)
     if query.table in project.tenant_rows:
-        if query.operation != "insert" and _owner_scoped(query, project, facts):
-            return Verdict.SCOPED  # a tenant the caller owns or was found a member of
-        return _tenant_row_verdict(query)
+        # A tenant the caller owns or was found a member of.
+        return Verdict.SCOPED if owned else _tenant_row_verdict(query)
     link = project.parents.get(query.table)
-    if link is None or (query.operation != "insert" and _owner_scoped(query, project, facts)):
+    if link is None or owned:
         return Verdict.NOT_TENANT
     if query.operation == "insert" and _own_per_user_row(query, project):
         return Verdict.SCOPED
@@ -371,8 +371,13 @@ def _before_check(root: Query, query: Query, facts: FileFacts) -> bool:
     it did (nor does the unchecked read cover it: the read is scoped by the check)."""
     if not root.ownership_checked or root.checked_from is None:
         return False
-    index = next((i for i, q in enumerate(facts.queries) if q is query), None)
+    index = _index_of(query, facts)
     return index is not None and index < root.checked_from
+
+
+def _index_of(query: Query, facts: FileFacts) -> int | None:
+    """Its position among the file's queries (by identity: two may be equal)."""
+    return next((i for i, q in enumerate(facts.queries) if q is query), None)
 
 
 def _public_only(root: Query, query: Query) -> bool:

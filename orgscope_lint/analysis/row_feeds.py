@@ -98,12 +98,16 @@ def feeding_reads(
     for fn in functions(tree.body):
         statements = list(own_statements(fn.body))
         starts = {chain_start(s.value): s for s in statements if _has_value(s)}
+        parents: dict[int, ast.AST] | None = None  # built once, for the first pair here
         for i, j in pairs:
             read_line, update = queries[i].span.line, starts.get(queries[j].span.line)
             if update is None or i in found:
                 continue
             read = _read_node(starts.get(read_line), update, read_line)
-            if read is not None and _only_feeds(fn, read, update):
+            if read is None:
+                continue
+            parents = parents if parents is not None else _parents(fn)
+            if _only_feeds(fn, parents, read, update):
                 found[i] = j
     return found
 
@@ -142,11 +146,13 @@ def _update_arguments(stmt: ast.stmt) -> Iterator[ast.expr]:
 
 
 def _only_feeds(
-    fn: ast.FunctionDef | ast.AsyncFunctionDef, read: ast.AST, update: ast.stmt
+    fn: ast.FunctionDef | ast.AsyncFunctionDef,
+    parents: dict[int, ast.AST],
+    read: ast.AST,
+    update: ast.stmt,
 ) -> bool:
     """Every use of the rows, followed through the names computed from them, stays
     inside the function or goes into the update's record."""
-    parents = _parents(fn)
     if not isinstance(read, ast.Name):
         return _use(read, parents, update) is True
     tainted, pending = {read.id}, [read.id]
@@ -160,11 +166,6 @@ def _only_feeds(
                 tainted.add(target)
                 pending.append(target)
     return True
-
-
-def _starts(stmt: ast.stmt, line: int) -> bool:
-    value = getattr(stmt, "value", None)
-    return isinstance(value, ast.expr) and chain_start(value) == line
 
 
 def _loads(fn: ast.AST, name: str) -> Iterator[ast.Name]:
