@@ -20,7 +20,7 @@ from orgscope_lint.config import Config
 from orgscope_lint.context import Lookup, Stamp, file_digest, look_up, rest_summaries, stamps
 from orgscope_lint.crash import InternalError
 from orgscope_lint.discovery import Discovered, discover_configured
-from orgscope_lint.facts import FileError, FileFacts
+from orgscope_lint.facts import FileError, FileFacts, ModuleLinks
 from orgscope_lint.findings import Finding, Span
 from orgscope_lint.paths import resolved
 from orgscope_lint.project import Project, build_project, summary_facts
@@ -571,6 +571,9 @@ def analyze_source(source: SourceText | Unreadable, config: Config, shown: str) 
     tree = parse_python(text)
     if isinstance(tree, Unreadable):
         return FileFacts(path=shown, error=_file_error(tree), directives=directives)
+    from orgscope_lint.analysis.module_links import module_links
+
+    links = module_links(tree, text)
     if not relevance_pattern(config).search(text) and not mentions_signature(text):
         from orgscope_lint.analysis.plain_calls import plain_calls, source_lines
 
@@ -583,15 +586,16 @@ def analyze_source(source: SourceText | Unreadable, config: Config, shown: str) 
             functions=tuple(plain.functions),
             calls=tuple(plain.calls),
             unseen_calls=tuple(sorted(plain.unseen)),
+            links=links,
         )
     facts = analyze_module(shown, text, tree, config)
-    return _with_directives(facts, directives)
+    return _with_links(facts, directives, links)
 
 
-def _with_directives(facts: FileFacts, directives: tuple) -> FileFacts:
+def _with_links(facts: FileFacts, directives: tuple, links: ModuleLinks) -> FileFacts:
     from dataclasses import replace
 
-    return replace(facts, directives=directives) if directives else facts
+    return replace(facts, directives=directives or facts.directives, links=links)
 
 
 def _file_error(problem: Unreadable) -> FileError:

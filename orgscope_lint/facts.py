@@ -288,6 +288,19 @@ class FileError:
 
 
 @dataclass(frozen=True)
+class ModuleLinks:
+    """How a module connects to the others (`analysis/module_links.py`): the modules
+    its imports may name (relative ones with their dots), whether it loads modules by
+    name, builds a web app, defines an `APIRouter` or mounts routers."""
+
+    imports: tuple[str, ...] = ()
+    dynamic: bool = False
+    app: bool = False
+    router: bool = False
+    mounts: bool = False
+
+
+@dataclass(frozen=True)
 class FileFacts:
     path: str
     queries: tuple[Query, ...] = ()
@@ -306,6 +319,8 @@ class FileFacts:
     # Tables it reads, each with whether every read pinned an owner column: joined
     # across files, the project's per-user tables (`per_user_tables.py`).
     owner_reads: tuple[tuple[str, bool], ...] = ()
+    # Its imports and app wiring, for every file that parsed (None when it did not).
+    links: ModuleLinks | None = None
     error: FileError | None = None
     skipped: str | None = None  # why the file was not analysed (no DB-looking text)
     lines: int = 0

@@ -6,12 +6,16 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING
 
 from orgscope_lint.analysis import fresh_values
 from orgscope_lint.config import Config
 from orgscope_lint.facts import CallFact, FileFacts, FunctionFact, KeyState, Query, Shape
 from orgscope_lint.key_inference import InferredKey, infer_key
 from orgscope_lint.schema import Schema
+
+if TYPE_CHECKING:
+    from orgscope_lint.mounted_routers import ImportedModules
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +91,8 @@ class Project:
     shared_reads: dict[str, object] = field(default_factory=dict)
     # Memo of per_user_tables: tables whose rows only their owner reads.
     per_user_tables: frozenset[str] | None = None
+    # Memo of mounted_routers: what the project's modules import.
+    imported_modules: ImportedModules | None = None
     # Memo of analysis/dependency_checks by (file, function, parameter).
     dependency_checks: dict[tuple[str, str, str], object] = field(default_factory=dict)
     # Calls by (file, calling function), and each function's file: built on first use.
@@ -325,6 +331,7 @@ def summary_facts(facts: FileFacts, helpers: Collection[str] = ()) -> FileFacts:
         unseen_calls=facts.unseen_calls,
         keyed_tables=facts.keyed_tables,
         owner_reads=facts.owner_reads,
+        links=facts.links,
     )
 
 

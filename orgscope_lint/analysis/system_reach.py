@@ -28,7 +28,11 @@ def reason(fn: FunctionFact, path: str, project: Project) -> str | None:
 
     if fn.system_dependency or detected_reason(fn, project.platform_guards, project.enqueued):
         return None
-    return _verifier_called(fn, path, project) or _inherited(fn, path, project, 0, frozenset())
+    return (
+        _verifier_called(fn, path, project)
+        or _unmounted(fn, path, project)
+        or _inherited(fn, path, project, 0, frozenset())
+    )
 
 
 def own_reason(fn: FunctionFact, path: str, project: Project) -> str | None:
@@ -37,7 +41,13 @@ def own_reason(fn: FunctionFact, path: str, project: Project) -> str | None:
     if fn.system_dependency:
         return f"route depends on {fn.system_dependency}"
     found = detected_reason(fn, project.platform_guards, project.enqueued)
-    return found or _verifier_called(fn, path, project)
+    return found or _verifier_called(fn, path, project) or _unmounted(fn, path, project)
+
+
+def _unmounted(fn: FunctionFact, path: str, project: Project) -> str | None:
+    from orgscope_lint.mounted_routers import unmounted_reason
+
+    return unmounted_reason(path, project) if fn.route else None
 
 
 def _verifier_called(fn: FunctionFact, path: str, project: Project) -> str | None:

@@ -1,0 +1,88 @@
+"""What a module imports, and whether it builds a web app or mounts routers.
+
+Read from every file, also one never given to LibCST (an app module holds no database
+call): the project joins these summaries to tell a router module the app never mounts
+(`mounted_routers.py`). Imports are kept as written, relative ones with their leading
+dots: the join resolves them against the file's path, which a cached summary must not
+have fixed.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from collections.abc import Iterator
+
+from orgscope_lint.facts import ModuleLinks
+
+# Imports the summaries cannot follow: a project that loads modules by name may mount
+# any router, so none is taken to be unmounted.
+_DYNAMIC = re.compile(
+    r"\b(?:import_module|__import__|iter_modules|walk_packages|spec_from_file_location"
+    r"|load_module|exec_module|autodiscover)\b"
+)
+_APP = re.compile(r"\b(?:FastAPI|Starlette)\s*\(")
+_ROUTER = re.compile(r"\bAPIRouter\s*\(")
+_MOUNTS = re.compile(r"\.include_router\s*\(")
+# Statement fields that hold statements (`except` and `case` clauses included).
+_BODIES = ("body", "orelse", "finalbody", "handlers", "cases")
+
+
+def module_links(tree: ast.Module, text: str) -> ModuleLinks:
+    imports = set(_imports(tree.body))
+    dynamic = False
+    if _DYNAMIC.search(text) is not None:
+        # `__import__("json")` names its module as an import does; a name computed at
+        # run time (`import_module(f"app.routes.{name}")`) may be any module.
+        named = _named_by_call(tree)
+        dynamic = named is None
+        imports.update(named or ())
+    return ModuleLinks(
+        imports=tuple(sorted(imports)),
+        dynamic=dynamic,
+        app=_APP.search(text) is not None,
+        router=_ROUTER.search(text) is not None,
+        mounts=_MOUNTS.search(text) is not None,
+    )
+
+
+def _imports(body: list[ast.stmt]) -> Iterator[str]:
+    """Every module an `import` anywhere in the file may name, lazy ones in functions
+    included: `from a.b import c` names `a.b` and, if `c` is a module, `a.b.c`."""
+    stack: list[ast.AST] = list(body)
+    while stack:
+        node = stack.pop()
+        if isinstance(node, ast.Import):
+            yield from (alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = "." * node.level + (node.module or "")
+            if node.module:
+                yield base
+            joint = "." if node.module else ""
+            yield from (f"{base}{joint}{a.name}" for a in node.names if a.name != "*")
+        else:
+            for name in _BODIES:
+                stack.extend(getattr(node, name, ()))
+
+
+def _named_by_call(tree: ast.Module) -> set[str] | None:
+    """The modules the file loads by name, when every use of a loader is a call that
+    names one literally; None when one computes the name or passes the loader on."""
+    named: set[str] = set()
+    loaders: set[int] = set()
+    literal: set[int] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call):
+            first = node.args[0] if node.args else None
+            if isinstance(first, ast.Constant) and isinstance(first.value, str):
+                literal.add(id(node.func))
+                if _loader(node.func):
+                    named.add(first.value)
+        elif _loader(node):
+            loaders.add(id(node))
+    return named if loaders <= literal else None
+
+
+def _loader(node: ast.AST) -> bool:
+    name = node.attr if isinstance(node, ast.Attribute) else getattr(node, "id", None)
+    return isinstance(name, str) and _DYNAMIC.fullmatch(name) is not None

@@ -1,0 +1,105 @@
+"""Router modules the app never mounts: their routes serve no request.
+
+```python
+# api/routes/search.py
+router = APIRouter(prefix="/search")
+
+@router.post("")
+def search_documents(...): ...          # no module imports api/routes/search.py
+
+# main.py
+app = FastAPI()
+app.include_router(documents.router)     # search's router is not among them
+```
+
+A FastAPI router serves requests only once some module includes it, and including it
+takes importing its module. When the project builds an app and mounts routers, a module
+that defines an `APIRouter` and that no other non-test module imports (by any suffix of
+its dotted path, relative imports resolved) is dead code: what its routes do is not a
+tenant's request. Findings there are shown as system context, with that reason, and a
+function called only from such routes inherits it (`analysis/system_reach.py`).
+
+It decides nothing when it cannot see every import: a file that did not parse, a project
+that loads modules by name (`importlib.import_module`, `pkgutil.iter_modules`), a
+project whose analysed files build no app (its entry point lies elsewhere), or a module
+that builds an app itself (served by name, never imported).
+"""
+
+from __future__ import annotations
+
+from pathlib import PurePosixPath
+from typing import TYPE_CHECKING
+
+from orgscope_lint.facts import ModuleLinks
+
+if TYPE_CHECKING:
+    from orgscope_lint.project import Project
+
+
+def unmounted_reason(path: str, project: Project) -> str | None:
+    """Why the routes of file `path` serve no request, or None."""
+    if project.imported_modules is None:
+        project.imported_modules = _imported_modules(project)
+    imported = project.imported_modules
+    if not imported.decidable:
+        return None
+    links = imported.links.get(path)
+    if links is None or not links.router or links.app:
+        return None
+    dotted = _dotted(path)
+    suffixes = {dotted[start:] for start in range(len(dotted))}
+    if any(imported.by.get(suffix, {path}) - {path} for suffix in suffixes):
+        return None
+    return f"route never mounted: no module imports `{path}`"
+
+
+class ImportedModules:
+    """Each dotted name some module imports, with the files that import it."""
+
+    def __init__(
+        self,
+        decidable: bool,
+        by: dict[tuple[str, ...], set[str]],
+        links: dict[str, ModuleLinks],
+    ) -> None:
+        self.decidable = decidable
+        self.by = by
+        self.links = links  # by file
+
+
+def _imported_modules(project: Project) -> ImportedModules:
+    from orgscope_lint.project import test_module
+
+    by: dict[tuple[str, ...], set[str]] = {}
+    by_path: dict[str, ModuleLinks] = {}
+    app = mounts = False
+    for facts in project.file_facts:
+        links = facts.links
+        if test_module(facts.path, project.config.root):
+            continue  # a test imports a router to call it, not to serve it
+        if links is None or links.dynamic:
+            return ImportedModules(False, {}, {})
+        by_path[facts.path] = links
+        app = app or links.app
+        mounts = mounts or links.mounts
+        for name in links.imports:
+            by.setdefault(_resolved(name, facts.path), set()).add(facts.path)
+    return ImportedModules(app and mounts, by, by_path)
+
+
+def _resolved(name: str, path: str) -> tuple[str, ...]:
+    """`..routes.search` imported by `src/api/v1/app.py` is `src.api.routes.search`."""
+    level = len(name) - len(name.lstrip("."))
+    parts = tuple(part for part in name[level:].split(".") if part)
+    if not level:
+        return parts
+    package = PurePosixPath(path).parent.parts
+    if level > 1:
+        package = package[: len(package) - (level - 1)]
+    return (*package, *parts)
+
+
+def _dotted(path: str) -> tuple[str, ...]:
+    pure = PurePosixPath(path)
+    parts = pure.with_suffix("").parts
+    return parts[:-1] if parts[-1] == "__init__" else parts
