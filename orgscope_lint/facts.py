@@ -49,6 +49,7 @@ class KeyFact:
     row: str | None = (
         None  # the fact whose row it was read from: "q3" = queries[3], "h1" = helper_calls[1]
     )
+    column: str | None = None  # the field of that row it is (`row["building_id"]`)
     # Calls of its function it was handed before, that returned: "line:column:slot".
     checked: tuple[str, ...] = ()
 

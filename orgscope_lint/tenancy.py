@@ -9,8 +9,9 @@ own inner query, a follow-up query under its root) lives here and nowhere else.
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
+from orgscope_lint import related_rows
 from orgscope_lint.analysis import dependency_checks, execution_context, fresh_values, identity
 from orgscope_lint.analysis.parent_scoping import ChildVerdict, judge_child
 from orgscope_lint.facts import (
@@ -175,8 +176,9 @@ def checked_against_own_row(query: Query, facts: FileFacts, project: Project) ->
 
 def checked_against_parent(query: Query, facts: FileFacts, project: Project) -> bool:
     """`if entry["page_id"] != page_id: raise`, after a scoped lookup of `pages` verified
-    `page_id`: the row's foreign key leads to a parent the caller may act on, so the row
-    is that parent's (the same reasoning as a child table scoped through its parent)."""
+    `page_id`, or a scoped lookup of `pages` by `entry["page_id"]` that raised when it
+    found nothing: the row's foreign key leads to a parent the caller may act on, so the
+    row is that parent's (the same reasoning as a child table scoped through its parent)."""
     if query.checked_against is None or query.operation == "insert":
         return False
     ref, column = query.checked_against
@@ -221,7 +223,7 @@ def _key_from_unscoped_row(query: Query, facts: FileFacts, project: Project) -> 
 
 
 def _absent_key_verdict(query: Query, facts: FileFacts, project: Project) -> Verdict:
-    if _owner_scoped(query, project, facts):
+    if _owner_scoped(query, project, facts) or _from_own_row(query, facts, project):
         return Verdict.SCOPED
     if follows(query, facts, project) is not None:
         return Verdict.FOLLOWS
@@ -250,7 +252,9 @@ def _callers_verdict(query: Query, facts: FileFacts, project: Project) -> Verdic
 
 def _child_verdict(query: Query, facts: FileFacts, project: Project) -> Verdict:
     """A table scoped through its parent: judged by the parent id it is filtered by."""
-    owned = query.operation != "insert" and _owner_scoped(query, project, facts)
+    owned = query.operation != "insert" and (
+        _owner_scoped(query, project, facts) or _from_own_row(query, facts, project)
+    )
     if query.table in project.tenant_rows:
         # A tenant the caller owns or was found a member of.
         return Verdict.SCOPED if owned else _tenant_row_verdict(query)
@@ -312,6 +316,27 @@ def _owner_scoped(query: Query, project: Project, facts: FileFacts | None = None
         return True
     fn = facts.function(query.function) if facts is not None else None
     return identity.pins_own_identity(query.shape, fn, project.principal_providers)
+
+
+def _from_own_row(query: Query, facts: FileFacts, project: Project) -> bool:
+    """A read pinned to what the caller's own identity row links to (`related_rows.py`)."""
+    if query.operation not in _READS:
+        return False
+
+    owners = set(project.config.owner_keys)
+
+    def own_identity(root: Query) -> bool:
+        # An owner key (`user_id`) pins a row the caller owns, not the caller's identity.
+        keys = tuple(fact for fact in root.shape.keys if fact.key not in owners)
+        shape = replace(root.shape, keys=keys)
+        fn = facts.function(root.function)
+        return (
+            root.credential_verified
+            or identity.pins_own_identity(shape, fn, project.principal_providers)
+            or _from_own_row(root, facts, project)
+        )
+
+    return related_rows.from_own_row(query, facts, project, own_identity)
 
 
 def _owner_where_tenant_missing(query: Query, key: str, project: Project) -> bool:

@@ -61,3 +61,26 @@ def test_other_disjunctions_prove_no_shared_equality(test: str, truth: bool) -> 
 def test_a_plain_check_still_proves_equality() -> None:
     (fact,) = _facts('row["org"] != me', False)
     assert isinstance(fact, guards.Equal) and fact.unless_public is None
+
+
+@pytest.mark.parametrize(
+    ("test", "truth", "empty"),
+    [
+        ("x is None", True, {"x"}),
+        ("x == None", True, {"x"}),
+        ("x is not None", False, {"x"}),
+        ("not x", True, {"x"}),
+        ("x", False, {"x"}),
+        ("x is None and y is None", True, {"x", "y"}),
+        ("x or y", False, {"x", "y"}),
+        # one of the two only, not known which: neither
+        ("x is None or y is None", True, set()),
+        ("x and y", False, set()),
+        # the other outcome: set
+        ("x is None", False, set()),
+        ("x", True, set()),
+        ("x.y is None", True, set()),
+    ],
+)
+def test_names_a_test_proves_empty(test: str, truth: bool, empty: set[str]) -> None:
+    assert set(guards.empty_names(cst.parse_expression(test), truth)) == empty

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 import libcst as cst
 
-from orgscope_lint.analysis import call_facts, origins
+from orgscope_lint.analysis import call_facts, guards, origins
 from orgscope_lint.analysis import values as V
 from orgscope_lint.analysis.attributes import object_attributes, string_attributes
 from orgscope_lint.analysis.paths import Env
@@ -377,19 +377,31 @@ def _returned_dict(returns: list[Value]) -> Shape | None:
 
 
 def verified_params(params: Sequence[str], env: Env) -> dict[str, str]:
+    """The parameters checked on this path, each with the lookup that did; "" for one
+    this path found empty (`if building_id is None: return`): no row can match it."""
     found: dict[str, str] = {}
     for name in params:
         value = env.vars.get(name)
         # Still the parameter's own value (not rebound to something else), now checked.
         if value and name in value.params and (value.origin or "").startswith("verified:"):
             found[name] = value.origin or ""
+    for test, truth in env.tests:
+        for name in guards.empty_names(test, truth):
+            if name in params and _unbound(name, env):
+                found.setdefault(name, "")
     return found
 
 
+def _unbound(name: str, env: Env) -> bool:
+    value = env.vars.get(name)
+    return value is None or name in value.params
+
+
 def _verified_on_exit(exits: Sequence[dict[str, str]]) -> tuple[ArgFact, ...]:
-    """The parameters verified on every normal exit, with each lookup relied on."""
+    """The parameters verified on every normal exit (by a lookup on one at least, and
+    found empty on the others), with each lookup relied on."""
     if not exits:
         return ()
     common = set(exits[0]).intersection(*exits[1:])
-    refs = sorted({(name, exit[name]) for exit in exits for name in common})
+    refs = sorted({(name, exit[name]) for exit in exits for name in common if exit[name]})
     return tuple(ArgFact(name, origin) for name, origin in refs)

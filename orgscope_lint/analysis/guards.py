@@ -66,6 +66,27 @@ def established(test: cst.BaseExpression, truth: bool) -> Iterator[Fact]:
         yield Truthy(test)
 
 
+def empty_names(test: cst.BaseExpression, truth: bool) -> Iterator[str]:
+    """Names that are None or empty when `test` evaluated to `truth` (`if x is None:`,
+    `if not x:`), on every way it can have done so."""
+    if isinstance(test, cst.Name):
+        if not truth:
+            yield test.value
+    elif isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
+        yield from empty_names(test.expression, not truth)
+    elif isinstance(test, cst.BooleanOperation):
+        if isinstance(test.operator, cst.And) == truth:  # both sides took this outcome
+            yield from empty_names(test.left, truth)
+            yield from empty_names(test.right, truth)
+    elif isinstance(test, cst.Comparison) and len(test.comparisons) == 1:
+        target = test.comparisons[0]
+        is_none = isinstance(target.operator, (cst.Is, cst.Equal))
+        not_none = isinstance(target.operator, (cst.IsNot, cst.NotEqual))
+        named = isinstance(test.left, cst.Name) and _is_none(target.comparator)
+        if named and ((is_none and truth) or (not_none and not truth)):
+            yield test.left.value  # type: ignore[union-attr]
+
+
 def is_bool_call(node: cst.BaseExpression) -> bool:
     return (
         isinstance(node, cst.Call)

@@ -605,7 +605,7 @@ class ModuleInterpreter(Definitions, PathChecks):
             return V.TOP
         if attr in origins.REQUEST_ATTRIBUTES and base.text == "Request":
             return Value(origin=origins.REQUEST_ATTRIBUTES[attr])
-        return self._checked(node, env) or V.derived(base)
+        return self._checked(node, env) or V.field_of(base, attr)
 
     def _class_attr(self, class_name: str | None, attr: str) -> Value | None:
         info = self._classes.get(class_name or "")
@@ -620,8 +620,10 @@ class ModuleInterpreter(Definitions, PathChecks):
             key = self._key_of(index.value, env) if isinstance(index, cst.Index) else None
             entry = base.entries.get(key) if key else None
             if entry is not None:
-                return Value(params=entry.params, origin=entry.origin, row=entry.row)
-        return self._checked(node, env) or V.derived(base)
+                return Value(
+                    params=entry.params, origin=entry.origin, row=entry.row, column=entry.column
+                )
+        return self._checked(node, env) or V.field_of(base, _literal_key(node))
 
     def _checked(self, node: cst.BaseExpression, env: Env) -> Value | None:
         if not self._checked_expressions:
@@ -849,12 +851,22 @@ class ModuleInterpreter(Definitions, PathChecks):
                 return  # which parameter gets what is not known past a spread
             slot = arg.keyword.value if arg.keyword is not None else str(position)
             position += arg.keyword is None
+            ref = f"{span.line}:{span.column}:{slot}" + (f":{kind}" if kind else "")
+            if isinstance(arg.value, (cst.Attribute, cst.Subscript)):
+                self._mark_handed_expression(arg.value, ref, env)
             if not isinstance(arg.value, cst.Name):
                 continue
             value = env.vars.get(arg.value.value)
             if value is not None and (value.params or value.origin):
-                ref = f"{span.line}:{span.column}:{slot}" + (f":{kind}" if kind else "")
                 env.vars[arg.value.value] = replace(value, checked=value.checked | {ref})
+
+    def _mark_handed_expression(self, node: cst.BaseExpression, ref: str, env: Env) -> None:
+        """`assert_building(db, org, body.building_id)`: a request expression handed to a
+        check is checked from there on, as a name is."""
+        value = self._checked(node, env) or self._peek(node, env)
+        if (value.origin or "").startswith("request"):
+            env.vars[EXPRESSION + self.code(node)] = replace(value, checked=value.checked | {ref})
+            self._checked_expressions = True
 
     def _closure_result(self, node: cst.Call) -> Value | None:
         """`op()`, or `await run_safely(op, ...)` with `op` a function nested here that
@@ -909,7 +921,8 @@ class ModuleInterpreter(Definitions, PathChecks):
 
     def _plain_method(self, name: str, receiver: Value, args: CallArgs) -> Value:
         if name == "get":
-            part = V.derived(receiver)
+            first = args.positional[0] if args.positional else None
+            part = V.field_of(receiver, first.text if first and first.kind == V.STR else None)
             return unverified(part) if receiver.origin == "principal" else part
         if name in origins.REQUEST_BODY_METHODS and receiver.kind == V.UNKNOWN:
             return Value(origin="request:body") if receiver.text == "Request" else V.TOP
@@ -1376,3 +1389,12 @@ def _dict_call(args: CallArgs) -> Value:
         base = V.merge_dicts(base, value)
     base = V.merge_dicts(base, _keywords_dict(args))
     return replace(base, open=True) if args.starred else base
+
+
+def _literal_key(node: cst.Subscript) -> str | None:
+    """`row["building_id"]`: the string a one-element subscript names."""
+    if len(node.slice) != 1 or not isinstance(node.slice[0].slice, cst.Index):
+        return None
+    key = node.slice[0].slice.value
+    value = key.evaluated_value if isinstance(key, cst.SimpleString) else None
+    return value if isinstance(value, str) else None

@@ -256,11 +256,28 @@ class PathChecks:
             pinned = env.vars[name]
             if pinned.origin is None or pinned.origin.startswith("request"):
                 env.vars[name] = replace(pinned, origin=f"verified:{row.row}")
+        self._parent_found(row.row)
         # `access = check(me, body.workspace_id)`: that expression is verified from here.
         for key, handed in self._handed_expressions.get(row.row, {}).items():
             if (env.vars.get(key) or handed).origin == handed.origin:
                 env.vars[key] = replace(handed, origin=f"verified:{row.row}")
                 self._checked_expressions = True
+
+    def _parent_found(self, ref: str) -> None:
+        """`parent = lookup(id=row["parent_id"], ...)`, raising when it found nothing: the
+        earlier row's `parent_id` is checked against that lookup (`checked_against`)."""
+        if ref[0] != "q" or (self._function is not None and self._function.exits):
+            return  # an earlier `return` may have handed the row out unchecked
+        lookup = int(ref[1:])
+        fact = self.queries[lookup].shape.get("id") if lookup < len(self.queries) else None
+        if fact is None or not fact.always or not fact.column:
+            return
+        row = fact.row or ""
+        if row.startswith("q") and row != ref and int(row[1:]) < lookup:
+            index = int(row[1:])
+            if self.queries[index].checked_against is None:
+                checked = (ref, fact.column)
+                self.queries[index] = replace(self.queries[index], checked_against=checked)
 
     def _compared_rows(self, node: cst.BaseExpression, other: Value, env: Env) -> None:
         """`session["project_id"] != project["id"]`, raising: the first row is checked

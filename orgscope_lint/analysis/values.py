@@ -40,6 +40,7 @@ class Entry:
     row: str | None = (
         None  # the fact ("q3": queries[3], "h1": helper_calls[1]) whose row it was read from
     )
+    column: str | None = None  # see Value.column
     checked: frozenset[str] = frozenset()  # see Value.checked
 
 
@@ -60,6 +61,7 @@ class Value:
     call: int | None = None
     origin: str | None = None  # see ORIGIN_RANK
     row: str | None = None  # ROW, or read from one: the fact behind it ("q3", "h1")
+    column: str | None = None  # read from a row: the field it is (`row["building_id"]`)
     # ROW: variables the query's filter pinned; a guard on the row verifies them.
     verifies: frozenset[str] = frozenset()
     # BUILDER: the operation so far and the record it writes (filters live in `entries`).
@@ -96,6 +98,7 @@ def entry_for(value: Value) -> Entry:
         params=value.params,
         origin=value.origin,
         row=value.row,
+        column=value.column,
         checked=value.checked,
     )
 
@@ -123,6 +126,12 @@ def without_entry(d: Value, key: str) -> Value:
     entries = dict(d.entries)
     entries.pop(key, None)
     return replace(d, entries=entries)
+
+
+def field_of(base: Value, key: str | None) -> Value:
+    """`base[key]` or `base.get(key)`: a part of `base`, and, read from a row, that field."""
+    part = derived(base)
+    return replace(part, column=key) if key and part.row else part
 
 
 def derived(base: Value) -> Value:
@@ -180,6 +189,7 @@ def join(a: Value, b: Value, cond_a: str | None = None, cond_b: str | None = Non
             params=a.params | b.params,
             origin=worse_origin(a.origin, b.origin),
             row=a.row if a.row == b.row else None,
+            column=a.column if (a.row, a.column) == (b.row, b.column) else None,
             checked=a.checked & b.checked,
         )
     return replace(
@@ -239,6 +249,7 @@ def _join_entries(ea: Entry, eb: Entry, cond_a: str | None, cond_b: str | None) 
         params=ea.params | eb.params,
         origin=worse_origin(ea.origin, eb.origin),
         row=ea.row if ea.row == eb.row else None,
+        column=ea.column if (ea.row, ea.column) == (eb.row, eb.column) else None,
         checked=ea.checked & eb.checked,
     )
 
@@ -265,6 +276,7 @@ def to_shape(value: Value | None) -> Shape:
             params=tuple(sorted(entry.params)),
             origin=entry.origin,
             row=entry.row,
+            column=entry.column,
             checked=tuple(sorted(entry.checked)),
         )
         for key, entry in sorted(value.entries.items())
