@@ -422,6 +422,9 @@ class _Table:
     columns: set[str]
     source: str
     references: dict[str, str] = field(default_factory=dict)
+    # A CREATE made it; False for a table only ALTERs have shown so far (created
+    # elsewhere, or by a file the replay orders later).
+    created: bool = True
 
 
 @dataclass(slots=True)
@@ -431,7 +434,15 @@ class _Replay:
     def apply(self, operation: _Operation, source: str) -> None:
         tables = self.tables
         if isinstance(operation, _CreateTable):
-            if operation.if_not_exists and operation.table in tables:
+            earlier = tables.get(operation.table)
+            if operation.if_not_exists and earlier is not None and earlier.created:
+                return
+            if operation.if_not_exists and earlier is not None:
+                # Known only from ALTERs that ran on it, from files the replay ordered
+                # first (`002_fix.sql` before `schema.sql`): both say what it has.
+                earlier.columns |= set(operation.columns)
+                earlier.references = {**dict(operation.references), **earlier.references}
+                earlier.created = True
                 return
             # A plain CREATE of an existing table would have failed that migration, so the
             # table was dropped some way this replay cannot see: the new definition wins.
@@ -442,7 +453,6 @@ class _Replay:
             for parent in operation.copies:
                 if parent in tables:
                     columns |= tables[parent].columns
-            earlier = tables.get(operation.table)
             if earlier is not None and _unordered(earlier.source, source):
                 columns |= earlier.columns
                 references = {**earlier.references, **references}
@@ -450,7 +460,7 @@ class _Replay:
         elif isinstance(operation, _AddColumn):
             # A table no migration created was made elsewhere (a dashboard, an older dump);
             # what the ALTER shows about it is still true.
-            table = tables.setdefault(operation.table, _Table(set(), source))
+            table = tables.setdefault(operation.table, _Table(set(), source, created=False))
             table.columns.add(operation.column)
             table.source = source
         elif isinstance(operation, _DropColumn):
@@ -460,7 +470,7 @@ class _Replay:
         elif isinstance(operation, _RenameColumn):
             # A renamed column is a new column name as far as the tenant model goes:
             # `RENAME client_id TO clerk_org_id` is where the table gains its key.
-            table = tables.setdefault(operation.table, _Table(set(), source))
+            table = tables.setdefault(operation.table, _Table(set(), source, created=False))
             table.columns.discard(operation.old)
             table.columns.add(operation.new)
             table.source = source

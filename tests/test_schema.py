@@ -120,6 +120,29 @@ def test_if_not_exists_keeps_the_existing_table(tmp_path: Path) -> None:
     assert columns(load(tmp_path), "calls") == {"id", "clerk_org_id", "status"}
 
 
+def test_if_not_exists_completes_a_table_only_alters_had_shown(tmp_path: Path) -> None:
+    # Deltas for older databases sort before the full schema: their ALTERs ran on a
+    # table the schema creates, which must not lose its columns to them.
+    write(
+        tmp_path,
+        "db/002_fix_existing_tables.sql",
+        "ALTER TABLE buildings ADD COLUMN IF NOT EXISTS floors int;",
+    )
+    write(
+        tmp_path,
+        "db/schema.sql",
+        "CREATE TABLE IF NOT EXISTS companies (id int primary key);\n"
+        "CREATE TABLE IF NOT EXISTS buildings (id int,"
+        " company_id int REFERENCES companies (id), address text);\n"
+        "CREATE TABLE IF NOT EXISTS buildings (id int);",
+    )
+
+    schema = load_schema(tmp_path, ("db/*.sql",))
+
+    assert columns(schema, "buildings") == {"id", "company_id", "address", "floors"}
+    assert dict(schema.tables["buildings"].references) == {"company_id": "companies"}
+
+
 def test_several_actions_in_one_alter(tmp_path: Path) -> None:
     write(
         tmp_path,
