@@ -116,6 +116,13 @@ UNSIGNED = {
                 if not signature_ok(await request.body(), request.headers["x-sig"]):
                     raise HTTPException(401)
         """,
+    "a one-time code compared in constant time": """
+        @router.post("/hook")
+        async def hook(data: VerifyCode):
+            stored = codes[data.phone]
+            if not hmac.compare_digest(stored["code"], data.code):
+                raise HTTPException(401)
+        """,
     "answer not from a digest": """
         def signature_ok(body, signature):
             hmac.compare_digest(sign(body), signature)

@@ -63,6 +63,9 @@ _CONFIG_ROOTS = frozenset({"settings", "config", "conf", "cfg", "os", "env", "en
 _SECRET_NAMES = re.compile(r"token|key|secret|password", re.IGNORECASE)
 
 _DEPENDS = ("Depends", "Security")
+# What computes or names a signature a webhook's sender made.
+_DIGESTS = frozenset({"new", "digest", "hexdigest", "sign", "b64encode", "HMAC"})
+_SIGNED_NAMES = re.compile(r"sig|hmac|digest|hash", re.IGNORECASE)
 _Function = ast.FunctionDef | ast.AsyncFunctionDef
 
 
@@ -384,9 +387,22 @@ def _rejects_bad_digest(node: ast.AST) -> bool:
 
 
 def _compares_digest(test: ast.expr) -> bool:
+    """A `compare_digest` of a signature: one side is computed by a hash or HMAC, or
+    named for a signature. A one-time code or a password compared in constant time
+    verifies a person, not a sender (`if not compare_digest(stored["code"], code)`)."""
     return any(
-        isinstance(n, ast.Call) and _last(n.func) == "compare_digest" for n in ast.walk(test)
+        isinstance(n, ast.Call)
+        and _last(n.func) == "compare_digest"
+        and any(_signature_like(arg) for arg in n.args)
+        for n in ast.walk(test)
     )
+
+
+def _signature_like(node: ast.expr) -> bool:
+    computed = any(
+        isinstance(part, ast.Call) and _last(part.func) in _DIGESTS for part in ast.walk(node)
+    )
+    return computed or any(_SIGNED_NAMES.search(word) for word in _words(node))
 
 
 def _is_webhook(node: ast.expr) -> bool:
