@@ -379,8 +379,10 @@ def follows(query: Query, facts: FileFacts, project: Project) -> str | None:
             root = facts.queries[int(fact.row[1:])]
             if project.key_for(root.table) is None or _public_only(root, query):
                 continue
-            if _before_check(root, query, facts):
-                continue  # it used the row before the check on it: judged on its own
+            if _before_check(root, query, facts) and not identity.found_by_secret(root):
+                # It used the row before the check on it: judged on its own (unless a
+                # secret the caller presented had already made it the caller's).
+                continue
             return fact.row
         call = facts.helper_calls[int(fact.row[1:])]
         if project.helper_param(call.name, call.receiver_class, True, not call.receiver):

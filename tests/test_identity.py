@@ -152,6 +152,52 @@ def test_an_api_key_from_the_body_is_not_presented_credentials() -> None:
 
 
 @pytest.mark.parametrize(
+    ("column", "expected"),
+    [
+        ("token", True),
+        ("invite_token", True),
+        ("share_token_hash", True),
+        ("hashed_token", True),
+        ("token_type", False),
+        ("tokens_used", False),
+        ("max_tokens", False),
+    ],
+)
+def test_link_token_columns(column: str, expected: bool) -> None:
+    assert identity.is_link_token_column(column) is expected
+
+
+def test_a_link_token_from_the_path_finds_its_own_row() -> None:
+    assert own_identity(
+        """
+        @router.post("/invitations/{token}/decline")
+        async def decline(token: str = Path(...)):
+            return db.select("invitations", {"token": token})
+        """
+    )
+
+
+def test_the_hash_of_a_presented_token_finds_its_own_row() -> None:
+    assert own_identity(
+        """
+        @router.get("/shared/{token}")
+        async def shared(token: str = Path(...)):
+            digest = hashlib.sha256(token.encode()).hexdigest()
+            return db.select("documents", {"share_token_hash": digest})
+        """
+    )
+
+
+def test_a_token_handed_in_by_unseen_code_is_not_presented() -> None:
+    assert not own_identity(
+        """
+        def invitation_for(token):
+            return db.select("invitations", {"token": token})
+        """
+    )
+
+
+@pytest.mark.parametrize(
     ("name", "expected"),
     [
         ("verify_jwt", True),

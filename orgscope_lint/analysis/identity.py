@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from collections.abc import Collection
 
-from orgscope_lint.facts import FunctionFact, KeyFact, Shape
+from orgscope_lint.facts import FunctionFact, KeyFact, Query, Shape
 
 # Columns that name one user, and only one: pinning one of them to the caller's identity
 # selects the caller's own row.
@@ -29,6 +29,9 @@ _IDENTITY_SUFFIXES = ("_user_id", "_user_uid", "_auth_id")
 # the lookup is the authentication itself (whoever holds the key is its owner).
 _CREDENTIAL_COLUMNS = frozenset({"api_key", "api_key_hash", "key_hash", "access_token"})
 _CREDENTIALS_TRAVEL_IN = ("request:header", "request:cookie")
+# Columns holding the secret of an invitation, share or reset link (or its hash): an
+# unguessable value handed to the one person meant to use the row.
+_LINK_TOKEN = re.compile(r"^(?:[a-z0-9]+_)*token(?:_hash|_digest)?$|^hashed_token$", re.I)
 # Token verification, by the vocabulary every auth library and project uses for it: the
 # result is the verified subject of the token, the authenticated identity.
 _VERIFIES_TOKEN = re.compile(
@@ -82,9 +85,32 @@ def pins_own_identity(
 
 
 def pins_presented_credential(shape: Shape) -> bool:
-    """A filter matching a credential column to the one the request presents: its rows
-    belong to whoever holds that key."""
-    return any(_is_credential_column(f.key) and _presented_credential(f) for f in shape.keys)
+    """A filter matching a credential column to the one the request presents, or a
+    link's token column to the token the request carries: its rows belong to whoever
+    holds that secret."""
+    return any(
+        (_is_credential_column(f.key) and _presented_credential(f))
+        or (is_link_token_column(f.key) and _presented_token(f))
+        for f in shape.keys
+    )
+
+
+def found_by_secret(query: Query) -> bool:
+    """Found by a secret the request presented (a credential, a link's token) or one
+    matched against the row's stored hash: the presenter's own row."""
+    return query.credential_verified or pins_presented_credential(query.shape)
+
+
+def is_link_token_column(column: str) -> bool:
+    """`token`, `invite_token`, `share_token_hash`: a secret a link carries."""
+    return bool(_LINK_TOKEN.match(column))
+
+
+def _presented_token(fact: KeyFact) -> bool:
+    """Matched by equality to a value from the request (an invitation link's path or
+    query, a reset form's body): finding a row needs the secret itself."""
+    origin = fact.origin or ""
+    return fact.always and not fact.empty and not fact.maybe_empty and origin.startswith("request")
 
 
 def _is_credential_column(column: str) -> bool:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from orgscope_lint.analysis import caller_proof, dependency_checks, execution_context
+from orgscope_lint.analysis import caller_proof, dependency_checks, execution_context, identity
 from orgscope_lint.facts import FileFacts, KeyState, Query, ShapeKind
 from orgscope_lint.findings import Related, Span
 from orgscope_lint.project import Project
@@ -89,6 +89,8 @@ def reliance(query: Query, facts: FileFacts, project: Project) -> Reliance | Non
         return None
     judged = verdict(query, facts, project)
     if judged is Verdict.SCOPED:
+        if identity.found_by_secret(query):
+            return None  # the presenter's own credential or link: no tenant key to add
         if query.ownership_checked or query.public_checked:
             return Reliance("ownership", None, None)
         if checked_against_own_row(query, facts, project) or checked_against_parent(
@@ -184,7 +186,7 @@ def _by_identity(ref: str, facts: FileFacts, project: Project) -> bool:
         return False
     root = facts.queries[int(ref[1:])]
     key = project.key_for(root.table)
-    if root.ownership_checked:
+    if root.ownership_checked and not identity.found_by_secret(root):
         return False  # its own key was checked after the fetch: a tenant row after all
     return key is None or project.state_for(root.shape, key) is not KeyState.PRESENT
 

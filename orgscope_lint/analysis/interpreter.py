@@ -930,6 +930,9 @@ class ModuleInterpreter(Definitions, PathChecks):
             return V.TOP
         if name in membership.SPELLING_METHODS and not args.positional:
             return V.derived(receiver)  # `email.lower()`: the same value, respelled
+        digested = _digest(name, receiver, args)
+        if digested is not None:
+            return digested
         if receiver.row:
             return V.derived(receiver)
         mapped = _mapped_row(args)
@@ -1398,3 +1401,22 @@ def _literal_key(node: cst.Subscript) -> str | None:
     key = node.slice[0].slice.value
     value = key.evaluated_value if isinstance(key, cst.SimpleString) else None
     return value if isinstance(value, str) else None
+
+
+# `hashlib.sha256(token.encode()).hexdigest()`: the steps of hashing a value.
+_HASHES = frozenset({"md5", "sha1", "sha224", "sha256", "sha384", "sha512", "blake2b", "blake2s"})
+_ENCODINGS = frozenset({"encode", "hexdigest", "digest"})
+
+
+def _digest(name: str, receiver: Value, args: CallArgs) -> Value | None:
+    """A hash of request input is still what the request chose (its origin is kept,
+    nothing else: a digest is not the row field or id it was computed from)."""
+    if name in _ENCODINGS and not args.positional:
+        source = receiver
+    elif name in _HASHES and len(args.positional) == 1:
+        source = args.positional[0]
+    else:
+        return None
+    if not (source.origin or "").startswith("request"):
+        return None
+    return Value(params=source.params, origin=source.origin)
