@@ -12,7 +12,13 @@ import enum
 from dataclasses import dataclass, replace
 
 from orgscope_lint import related_rows
-from orgscope_lint.analysis import dependency_checks, execution_context, fresh_values, identity
+from orgscope_lint.analysis import (
+    dependency_checks,
+    execution_context,
+    fresh_values,
+    identity,
+    retention,
+)
 from orgscope_lint.analysis.parent_scoping import ChildVerdict, judge_child
 from orgscope_lint.facts import (
     FileFacts,
@@ -83,6 +89,8 @@ def _verdict(query: Query, facts: FileFacts, project: Project) -> Verdict:
         return _child_verdict(query, facts, project)
     if query.operation in ("read", "count") and fresh_values.probes_fresh_value(query.shape):
         return Verdict.NOT_TENANT  # a uniqueness probe of a value generated just before
+    if retention.sweeps_expired(query):
+        return Verdict.NOT_TENANT  # removes only what expired, for every tenant alike
     if query.extreme_id:
         return Verdict.NOT_TENANT  # the highest id, to number the next row: a sequence
     if query.operation in _READS and _shared_for_reading(query.table, project):

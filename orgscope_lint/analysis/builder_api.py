@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
+from orgscope_lint.analysis import retention
 from orgscope_lint.analysis import values as V
 from orgscope_lint.analysis.service_api import CallArgs
 from orgscope_lint.analysis.values import Value
@@ -66,7 +67,8 @@ def apply(builder: Value, method: str, args: CallArgs) -> Value:
             return _pin(builder, args.positional[0], args.positional[2])
         return _loose(builder, args.positional[0], op.text or "?")
     if method in _LOOSE_FILTERS and args.positional:
-        return _loose(builder, args.positional[0], method)
+        bound = args.positional[1] if len(args.positional) > 1 else V.TOP
+        return _loose(builder, args.positional[0], method, retention.loose_origin(bound))
     if method in _OPAQUE_FILTERS:
         return replace(builder, open=True)
     if method == "in_" and len(args.positional) >= 2:
@@ -90,10 +92,11 @@ def _pin(builder: Value, column: Value, value: Value) -> Value:
     return V.with_entry(builder, column.text, V.entry_for(value))
 
 
-def _loose(builder: Value, column: Value, op: str) -> Value:
-    """Recorded under a key of its own (`org_id~neq`) that never counts as the column."""
+def _loose(builder: Value, column: Value, op: str, origin: str | None = None) -> Value:
+    """Recorded under a key of its own (`org_id~neq`) that never counts as the column;
+    of its bound, only whether it is the current time (`retention.py`)."""
     name = column.text if column.kind == V.STR and column.text else "?"
-    return V.with_entry(builder, f"{name}~{op}", V.Entry())
+    return V.with_entry(builder, f"{name}~{op}", V.Entry(origin=origin))
 
 
 PUBLIC = "~public"  # the key marking a filter to public rows (`chains.public_filter`)

@@ -25,6 +25,7 @@ from orgscope_lint.analysis import (
     identity,
     membership,
     origins,
+    retention,
     task_queues,
 )
 from orgscope_lint.analysis import values as V
@@ -930,6 +931,8 @@ class ModuleInterpreter(Definitions, PathChecks):
             return V.TOP
         if name in membership.SPELLING_METHODS and not args.positional:
             return V.derived(receiver)  # `email.lower()`: the same value, respelled
+        if retention.clock_call(name, receiver):
+            return Value(origin=retention.CLOCK)  # `datetime.utcnow().isoformat()`
         digested = _digest(name, receiver, args)
         if digested is not None:
             return digested
