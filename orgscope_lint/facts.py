@@ -122,6 +122,8 @@ class Query:
     # It reads only the highest or lowest id of the table, to number a new row
     # (`select("id").order("id", desc=True).limit(1)`): a sequence, no tenant's data.
     extreme_id: bool = False
+    # A read's columns as its select list names them; None when any may come back.
+    selected: tuple[str, ...] | None = None
     # Its row's `column` was compared with a field of the row `ref` ("q0"), raising on
     # mismatch: scoped when `ref` is the caller's own identity or credential row.
     checked_against: tuple[str, str] | None = None
@@ -317,9 +319,10 @@ class FileFacts:
     # Tables its queries filter or write by the configured tenant key, with the first
     # line that does: a table no migration defines is a tenant table by that use.
     keyed_tables: tuple[tuple[str, int], ...] = ()
-    # Tables it reads, each with whether every read pinned an owner column: joined
-    # across files, the project's per-user tables (`per_user_tables.py`).
-    owner_reads: tuple[tuple[str, bool], ...] = ()
+    # Tables it reads, each with the columns its reads that pin no owner column filter
+    # by or select: joined across files, the project's per-user tables
+    # (`per_user_tables.py`).
+    owner_reads: tuple[tuple[str, tuple[str, ...]], ...] = ()
     # Its imports and app wiring, for every file that parsed (None when it did not).
     links: ModuleLinks | None = None
     error: FileError | None = None

@@ -6,17 +6,19 @@ sb.table("notifications").insert({"user_id": me, "workspace_id": body.workspace_
 ```
 
 The table carries the tenant key, but nothing reads a row by it: every read in the
-project pins an owner column (`owner-keys`), and no policy lets the API read the table
-by the tenant key. A write that pins the owner to the caller creates or changes a row
-only the caller reads back, so the tenant column on it is a tag, not the boundary: a
-request-supplied or missing tenant key there reaches no other tenant's rows.
+project pins an owner column (`owner-keys`) or neither filters by the tenant column nor
+selects it (`.select("id", count="exact").eq("page_id", page)` counts the same rows
+whatever their tag), and no policy lets the API read the table by the tenant key. A
+write that pins the owner to the caller creates or changes a row only the caller reads
+back, so the tenant column on it is a tag, not the boundary: a request-supplied or
+missing tenant key there reaches no other tenant's rows.
 
 The proof needs every read, so each file's analysis leaves a summary (which tables it
-reads, and whether each of its reads pinned an owner) that a partial run joins like a
-full one. What it cannot see keeps the table a tenant table: a view or a migration
-function that reads it, a policy naming the key, a table the project never reads, a
-project whose migrations were not read. A
-trigger acting on the tag (`NEW.workspace_id`) is not seen (`fixtures/cases/KNOWN_GAPS.md`).
+reads, and which columns its reads that pin no owner filter by or select) that a
+partial run joins like a full one. What it cannot see keeps the table a tenant table: a
+view or a migration function that reads it, a policy naming the key, a table the
+project never reads, a project whose migrations were not read. A trigger acting on the
+tag (`NEW.workspace_id`) is not seen (`fixtures/cases/KNOWN_GAPS.md`).
 """
 
 from __future__ import annotations
@@ -26,31 +28,38 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from orgscope_lint.analysis.builder_api import EMBEDS
-from orgscope_lint.facts import KeyState, Query
+from orgscope_lint.facts import KeyState, Query, ShapeKind
 
 if TYPE_CHECKING:
     from orgscope_lint.project import Project
     from orgscope_lint.rls.model import RlsModel
 
 _READS = ("read", "count")
+# Stands for "any column": a read that selects `*`, embeds the table or filters by keys
+# the analysis cannot see may read rows by their tag, or the tag itself.
+ANY_COLUMN = "*"
 
 
 def owner_reads(
     queries: Iterable[Query], owner_keys: Iterable[str]
-) -> tuple[tuple[str, bool], ...]:
-    """One file's summary: each table it reads, and whether every one of those reads
-    pins an owner column on every path."""
+) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """One file's summary: each table it reads, with the columns its reads that pin no
+    owner column filter by or select (`ANY_COLUMN` when that may be any)."""
     owners = tuple(owner_keys)
-    pinned: dict[str, bool] = {}
+    columns: dict[str, set[str]] = {}
     for query in queries:
         if query.operation not in _READS:
             continue
-        embeds = query.shape.get(EMBEDS) is not None
-        here = not embeds and any(
-            query.shape.state_for(owner) is KeyState.PRESENT for owner in owners
-        )
-        pinned[query.table] = pinned.get(query.table, True) and here
-    return tuple(sorted(pinned.items()))
+        found = columns.setdefault(query.table, set())
+        shape = query.shape
+        embeds = shape.get(EMBEDS) is not None
+        if not embeds and any(shape.state_for(owner) is KeyState.PRESENT for owner in owners):
+            continue
+        if embeds or shape.open or shape.kind is ShapeKind.UNKNOWN or query.selected is None:
+            found.add(ANY_COLUMN)
+        else:
+            found.update(shape.key_names, query.selected)
+    return tuple((table, tuple(sorted(found))) for table, found in sorted(columns.items()))
 
 
 def per_user_table(table: str, project: Project) -> bool:
@@ -61,21 +70,24 @@ def per_user_table(table: str, project: Project) -> bool:
 
 
 def _per_user_tables(project: Project) -> frozenset[str]:
-    """The tenant tables read somewhere outside tests and only ever by an owner column,
-    that no view, migration function or policy reads by other means."""
+    """The tenant tables read somewhere outside tests, never by or for their tenant
+    column unless an owner column is pinned too, that no view, migration function or
+    policy reads by other means."""
     from orgscope_lint.project import test_module
 
-    pinned: dict[str, bool] = {}
+    columns: dict[str, set[str]] = {}
     for file_facts in project.file_facts:
         if test_module(file_facts.path, project.config.root):
             continue  # a test reads rows however it likes; no request runs it
-        for table, here in file_facts.owner_reads:
-            pinned[table] = pinned.get(table, True) and here
+        for table, read in file_facts.owner_reads:
+            columns.setdefault(table, set()).update(read)
     rls = project.schema.rls
     found = set()
-    for table, every in pinned.items():
+    for table, read in columns.items():
         key = project.key_for(table) or _parent_column(table, project)
-        if every and key is not None and not _read_in_sql(table, key, rls):
+        if key is None or key in read or ANY_COLUMN in read:
+            continue
+        if not _read_in_sql(table, key, rls):
             found.add(table)
     return frozenset(found)
 

@@ -18,7 +18,7 @@ from orgscope_lint.schema import Schema
 CONFIG = Config(tenant_key="workspace_id", db_receivers=("sb",))
 
 
-def _summary(source: str, path: str = "app/api.py") -> tuple[tuple[str, bool], ...]:
+def _summary(source: str, path: str = "app/api.py") -> tuple[tuple[str, tuple[str, ...]], ...]:
     text = textwrap.dedent(source)
     return analyze_module(path, text, ast.parse(text), CONFIG).owner_reads
 
@@ -29,7 +29,7 @@ def test_reads_pinned_by_an_owner_on_every_path() -> None:
         def mine(user_id):
             return sb.table("notes").select("*").eq("user_id", user_id).execute()
         """
-    ) == (("notes", True),)
+    ) == (("notes", ()),)
 
 
 def test_one_read_by_the_tag_unpins_the_table() -> None:
@@ -39,9 +39,27 @@ def test_one_read_by_the_tag_unpins_the_table() -> None:
             return sb.table("notes").select("*").eq("user_id", user_id).execute()
 
         def theirs(workspace_id):
-            return sb.table("notes").select("*").eq("workspace_id", workspace_id).execute()
+            return sb.table("notes").select("id").eq("workspace_id", workspace_id).execute()
         """
-    ) == (("notes", False),)
+    ) == (("notes", ("id", "workspace_id")),)
+
+
+def test_a_read_by_other_columns_names_what_it_filters_by_and_selects() -> None:
+    assert _summary(
+        """
+        def counted(page_id):
+            return sb.table("notes").select("id", count="exact").eq("page_id", page_id).execute()
+        """
+    ) == (("notes", ("id", "page_id")),)
+
+
+def test_a_read_of_every_column_may_read_the_tag() -> None:
+    assert _summary(
+        """
+        def one(note_id):
+            return sb.table("notes").select("*").eq("id", note_id).execute()
+        """
+    ) == (("notes", ("*",)),)
 
 
 def test_an_owner_pinned_on_some_paths_only_does_not_pin() -> None:
@@ -53,7 +71,7 @@ def test_an_owner_pinned_on_some_paths_only_does_not_pin() -> None:
                 q = q.eq("user_id", user_id)
             return q.execute()
         """
-    ) == (("notes", False),)
+    ) == (("notes", ("*",)),)
 
 
 def test_a_read_that_embeds_related_rows_does_not_pin() -> None:
@@ -62,7 +80,7 @@ def test_a_read_that_embeds_related_rows_does_not_pin() -> None:
         def mine(user_id):
             return sb.table("notes").select("*, pages(title)").eq("user_id", user_id).execute()
         """
-    ) == (("notes", False),)
+    ) == (("notes", ("*",)),)
 
 
 def test_writes_say_nothing_of_who_reads() -> None:
@@ -91,24 +109,40 @@ def _project(*files: FileFacts, migrations: bool = True) -> Project:
 
 def test_a_table_every_file_reads_by_its_owner_is_per_user() -> None:
     project = _project(
-        FileFacts("app/a.py", owner_reads=(("notes", True),)),
-        FileFacts("app/b.py", owner_reads=(("notes", True),)),
+        FileFacts("app/a.py", owner_reads=(("notes", ()),)),
+        FileFacts("app/b.py", owner_reads=(("notes", ()),)),
     )
     assert per_user_table("notes", project)
 
 
 def test_one_file_reading_by_the_tag_is_enough_to_refuse() -> None:
     project = _project(
-        FileFacts("app/a.py", owner_reads=(("notes", True),)),
-        FileFacts("app/b.py", owner_reads=(("notes", False),)),
+        FileFacts("app/a.py", owner_reads=(("notes", ()),)),
+        FileFacts("app/b.py", owner_reads=(("notes", ("id", "workspace_id")),)),
+    )
+    assert not per_user_table("notes", project)
+
+
+def test_reads_that_neither_filter_by_nor_select_the_tag_leave_it_unread() -> None:
+    project = _project(
+        FileFacts("app/a.py", owner_reads=(("notes", ()),)),
+        FileFacts("app/b.py", owner_reads=(("notes", ("id", "page_id")),)),
+    )
+    assert per_user_table("notes", project)
+
+
+def test_a_read_that_may_read_any_column_refuses() -> None:
+    project = _project(
+        FileFacts("app/a.py", owner_reads=(("notes", ()),)),
+        FileFacts("app/b.py", owner_reads=(("notes", ("*",)),)),
     )
     assert not per_user_table("notes", project)
 
 
 def test_tests_read_as_they_like() -> None:
     project = _project(
-        FileFacts("app/a.py", owner_reads=(("notes", True),)),
-        FileFacts("tests/test_notes.py", owner_reads=(("notes", False),)),
+        FileFacts("app/a.py", owner_reads=(("notes", ()),)),
+        FileFacts("tests/test_notes.py", owner_reads=(("notes", ("*",)),)),
     )
     assert per_user_table("notes", project)
 
@@ -118,10 +152,10 @@ def test_a_table_nobody_reads_is_not_known_to_be_per_user() -> None:
 
 
 def test_a_table_without_a_tenant_key_or_parent_is_none_of_its_business() -> None:
-    project = _project(FileFacts("app/a.py", owner_reads=(("settings", True),)))
+    project = _project(FileFacts("app/a.py", owner_reads=(("settings", ()),)))
     assert not per_user_table("settings", project)
 
 
 def test_without_migrations_who_reads_it_in_sql_is_unknown() -> None:
-    files = FileFacts("app/a.py", owner_reads=(("notes", True),))
+    files = FileFacts("app/a.py", owner_reads=(("notes", ()),))
     assert not per_user_table("notes", _project(files, migrations=False))

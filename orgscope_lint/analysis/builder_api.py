@@ -56,8 +56,10 @@ def apply(builder: Value, method: str, args: CallArgs) -> Value:
         record = (
             args.positional[0] if args.positional and operation in ("update", "insert") else None
         )
-        if method == "select" and _embeds(args):
-            builder = V.with_entry(builder, EMBEDS, V.Entry())
+        if method == "select":
+            if _embeds(args):
+                builder = V.with_entry(builder, EMBEDS, V.Entry())
+            builder = replace(builder, selected=_select_list(args))
         return replace(builder, operation=operation, method=method, record=record or builder.record)
     if method == "eq" and len(args.positional) >= 2:
         return _pin(builder, args.positional[0], args.positional[1])
@@ -106,6 +108,27 @@ EMBEDS = "~embeds"
 _EMBEDDING = re.compile(r"\w\s*(?:![\w]+\s*)?\(")
 
 
+def _select_list(args: CallArgs) -> str:
+    """The columns as written; `*` when they are not a string literal (or omitted)."""
+    first = args.positional[0] if args.positional else None
+    return first.text if first is not None and first.kind == V.STR and first.text else "*"
+
+
+def selected_columns(select: str | None) -> tuple[str, ...] | None:
+    """`"id, title"` → ("id", "title"); None when every column may come back (`*`, an
+    embedded table, a list that is not literal)."""
+    if select is None or _EMBEDDING.search(select):
+        return None
+    columns = []
+    for item in select.split(","):
+        text = item.split("::", 1)[0]  # `column::text`: a cast of the column
+        name = text.rsplit(":", 1)[-1].strip().strip('"')  # `alias:column`
+        if not name or name == "*" or not name.replace("_", "").isalnum():
+            return None
+        columns.append(name)
+    return tuple(columns) or None
+
+
 def _embeds(args: CallArgs) -> bool:
     first = args.positional[0] if args.positional else None
     return first is not None and first.kind == V.STR and bool(_EMBEDDING.search(first.text or ""))
@@ -140,4 +163,5 @@ def to_query(builder: Value, span: Span, function: str | None, snippet: str) -> 
         snippet=snippet,
         style="query-builder",
         public_rows=public,
+        selected=selected_columns(builder.selected) if operation in ("read", "count") else None,
     )

@@ -69,6 +69,7 @@ class Value:
     method: str | None = None  # BUILDER: the operation's method as written (`upsert`)
     record: Value | None = None
     site: tuple | None = None  # BUILDER: its `.table(` call; SERVICE: its construction
+    selected: str | None = None  # BUILDER: the columns `.select(...)` names, as written
     from_call: str | None = None  # the result of calling this function (resolved project-wide)
     merged: frozenset[str] = frozenset()  # DICT: functions whose returned dicts were spread in
     merged_params: frozenset[str] = frozenset()  # parameters those calls were given
