@@ -127,6 +127,9 @@ class Query:
     # Its row's `column` was compared with a field of the row `ref` ("q0"), raising on
     # mismatch: scoped when `ref` is the caller's own identity or credential row.
     checked_against: tuple[str, str] | None = None
+    # Its row's `column` was found among the ids a project function returned for the
+    # principal's tenant, raising otherwise: (column, that table, the key it read by).
+    checked_through: tuple[str, str, str] | None = None
     construction: int | None = None  # index in FileFacts.constructions of its receiver
     # The one variable in scope that holds the principal's tenant id, when the filter or
     # record is a dict literal in the call: what `--fix` may add.
@@ -187,6 +190,9 @@ class FunctionFact:
     # The one class its return annotation names (`-> TemplateService`): a factory, whose
     # result's methods are that class's.
     returns_class: str | None = None
+    # Every `return` hands back the ids of the rows of `table` its read pinned by `key`
+    # to parameter `param` (`[b["id"] for b in rows.data]`): (table, key, param).
+    returns_ids: tuple[str, str, str] | None = None
     # The task-queue actors its system context comes from (itself when it is one, or
     # those it is reached only from): lifted when the project enqueues any of them.
     tasks: tuple[str, ...] = ()
@@ -195,6 +201,22 @@ class FunctionFact:
     answers_signature: str | None = None
     # A route's calls whose falsy result rejects every request (`if not f(...): raise`).
     rejects_unless: tuple[str, ...] = ()
+    # Rows its parameters hold that every normal exit compared with another parameter,
+    # raising otherwise (`if poll["company_id"] != company_id: raise`): an assert helper
+    # that checks, for its caller, the row the caller fetched (`analysis/row_checks.py`).
+    checks_rows: tuple[RowCheck, ...] = ()
+
+
+@dataclass(frozen=True)
+class RowCheck:
+    """`param`'s `column` matched parameter `against` on every normal exit: equal to it,
+    or (`through`) the id of a row of that table its `through_key` pins to `against`."""
+
+    param: str
+    column: str
+    against: str
+    through: str | None = None
+    through_key: str | None = None
 
 
 @dataclass(frozen=True)
@@ -247,6 +269,9 @@ class CallFact:
     # The caller only tests whether it returned anything (`if not found.data: raise`):
     # nothing of the rows it returns leaves this call site.
     result_unused: bool = False
+    # An earlier `return` left the calling function before this call on some path:
+    # what the call checks did not hold on that one.
+    after_exit: bool = False
 
 
 @dataclass(frozen=True)

@@ -85,6 +85,7 @@ class Project:
     # Memos of caller_proof: judgements by (file, function, parameter); leaks by file.
     caller_proofs: dict[tuple[str, str, str], object] = field(default_factory=dict)
     caller_leaks: dict[str, list] | None = None
+    caller_tenant_leaks: dict[str, list] | None = None
     # Memo of analysis/system_reach by (file, function): why it runs only in system code.
     system_reach: dict[tuple[str, str], str | None] = field(default_factory=dict)
     # Memo of rls/shared_reads by table: the policy sharing it for reading, or None.

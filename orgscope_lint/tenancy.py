@@ -18,6 +18,7 @@ from orgscope_lint.analysis import (
     fresh_values,
     identity,
     retention,
+    row_checks,
 )
 from orgscope_lint.analysis.parent_scoping import ChildVerdict, judge_child
 from orgscope_lint.facts import (
@@ -99,6 +100,10 @@ def _verdict(query: Query, facts: FileFacts, project: Project) -> Verdict:
         query, facts, project
     ):
         return Verdict.SCOPED
+    if row_checks.checked_by_call(query, facts, project) is not None:
+        return Verdict.SCOPED  # an assert helper compared its row with the caller
+    if row_checks.found_among_parents(query, project):
+        return Verdict.SCOPED  # its parent is among the caller's own parent rows
     shape = query.shape
     state = project.state_for(shape, key)
     if _existence_only(query, facts, state):
@@ -113,7 +118,9 @@ def _verdict(query: Query, facts: FileFacts, project: Project) -> Verdict:
         if origin.startswith("request") and not membership_check:
             # Pinned to the principal's own user as well, it is the membership check
             # that validates the requested tenant, not a use of it.
-            return Verdict.SCOPED if _own_per_user_row(query, project) else Verdict.UNTRUSTED
+            if _own_per_user_row(query, project) or _tenant_authorised(query, facts, project):
+                return Verdict.SCOPED
+            return Verdict.UNTRUSTED
         if origin == "unverified":
             return Verdict.UNVERIFIED
         if state is KeyState.CONDITIONAL and _owner_where_tenant_missing(query, key, project):
@@ -306,6 +313,18 @@ def _tenant_row_verdict(query: Query) -> Verdict:
     if origin.startswith("request"):
         return Verdict.UNTRUSTED
     return Verdict.SCOPED if origin == "principal" else Verdict.NOT_TENANT
+
+
+def _tenant_authorised(query: Query, facts: FileFacts, project: Project) -> bool:
+    """The requested tenant is a route parameter a dependency of the route checked, by a
+    tenant-scoped or membership lookup that raised when it found nothing
+    (`org_id: str, member=Depends(require_member)` with `require_member(org_id, ...)`)."""
+    key = project.scoping_column(query.table)
+    fact = query.shape.get(key) if key else None
+    if fact is None or not fact.always or len(fact.params) != 1:
+        return False
+    fn = facts.function(query.function)
+    return dependency_checks.route_check(fn, fact.params[0], project) is not None
 
 
 def tenant_origin(query: Query, project: Project) -> str:

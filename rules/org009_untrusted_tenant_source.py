@@ -2,8 +2,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from orgscope_lint.analysis.caller_proof import Reached, tenant_leaks_in
 from orgscope_lint.facts import FileFacts, Query
-from orgscope_lint.findings import Finding, Severity
+from orgscope_lint.findings import Finding, Related, Severity, Span
 from orgscope_lint.project import Project
 from orgscope_lint.rule import Example, Rule
 from orgscope_lint.rules._common import call_text, query_findings
@@ -51,7 +52,15 @@ class UntrustedTenantSource(Rule):
     FastAPI parameter declared with `Header`, `Query`, `Path`, `Body`, `Form` or `Cookie`,
     a plain path or query parameter of a route, `request.headers[...]`,
     `request.query_params`, `await request.json()`, or an attribute of a request-body
-    model. A value first compared with the principal's org (raising on mismatch) is safe.
+    model. A value first compared with the principal's org (raising on mismatch), found
+    among the caller's own memberships, or a route parameter a dependency of the route
+    checked by a membership lookup that raises (`org_id: str, m=Depends(require_member)`)
+    is safe.
+
+    A service function told the tenant by its caller (`list_projects(org_id)` filtering
+    or writing by its own `org_id` parameter) is judged at its call sites: where one
+    passes request input, that call is reported, naming the function and the query the
+    value reaches (through further calls too); the query itself is not reported.
 
     The same holds for the ids that scope tables without a tenant key, learned from the
     migrations: a child table's foreign key to a tenant table (`company_id` of
@@ -107,6 +116,14 @@ class UntrustedTenantSource(Rule):
         "def f(org_id: str = Header(...), current_user=None):\n"
         '    if org_id != current_user["clerk_org_id"]:\n        raise PermissionError(org_id)\n'
         '    return db.select("calls", {"clerk_org_id": org_id})\n',
+        # A dependency of the route checked the path's org: a membership lookup raising.
+        "from fastapi import Depends\n\n"
+        "def require_member(org_id: str, current_user=Depends(get_user)):\n"
+        '    if not db.select("members", {"clerk_org_id": org_id, "user_id": current_user["user_id"]}):\n'
+        "        raise PermissionError(org_id)\n\n"
+        '@router.get("/orgs/{org_id}/calls")\n'
+        "def f(org_id: str, member=Depends(require_member)):\n"
+        '    return db.select("calls", {"clerk_org_id": org_id})\n',
         # Checked against the caller's own memberships, through an alias.
         '@router.get("/orgs/{org_id}/calls")\ndef f(org_id: str, current_user=None):\n'
         '    mine = db.select("members", {"user_id": current_user["user_id"]})\n'
@@ -161,6 +178,12 @@ class UntrustedTenantSource(Rule):
         '@router.post("/orgs/{org_id}/calls")\ndef f(org_id: str, body: Scope):\n'
         "    if org_id not in body.org_ids:\n        raise PermissionError(org_id)\n"
         '    return db.select("calls", {"clerk_org_id": org_id})  # expect: ORG009\n',
+        # A service told the tenant by its caller: reported where the request's id enters.
+        "def list_calls(org_id):\n"
+        '    return db.select("calls", {"clerk_org_id": org_id})\n\n'
+        '@router.get("/orgs/{org_id}/calls")\n'
+        "def f(org_id: str, current_user=None):\n"
+        "    return list_calls(org_id)  # expect: ORG009\n",
     )
 
     def check(self, facts: FileFacts, project: Project) -> Iterator[Finding]:
@@ -186,3 +209,31 @@ class UntrustedTenantSource(Rule):
             )
 
         yield from query_findings(self, facts, project, Verdict.UNTRUSTED, message)
+        yield from self._at_callers(facts, project)
+
+    def _at_callers(self, facts: FileFacts, project: Project) -> Iterator[Finding]:
+        """Where request input enters a helper as the tenant id its query is set to: one
+        finding per call, naming the first query (the others are related)."""
+        by_call: dict[Span, list[Reached]] = {}
+        for reached in tenant_leaks_in(facts.path, project):
+            by_call.setdefault(reached.entry.site.call.span, []).append(reached)
+        for span, found in by_call.items():
+            first = found[0]
+            entry, query = first.entry, first.query
+            given = ", ".join(f"`{p}`" for p in dict.fromkeys(r.entry.param for r in found))
+            where = _WHERE.get(entry.origin, "request input")
+            key = project.key_for(query.table) or ""
+            yield self.finding(
+                facts,
+                span,
+                f"`{entry.callee}` is given {given} from {where} here, and {call_text(query)} "
+                f"on `{query.table}` ({first.path}:{query.span.line}) takes its `{key}` from "
+                f"it: the caller chooses the tenant; pass the authenticated principal's org",
+                snippet=entry.site.call.snippet,
+                table=query.table,
+                operation=query.operation,
+                related=tuple(
+                    Related(path, line, "the query it sets the tenant of")
+                    for path, line in dict.fromkeys((r.path, r.query.span.line) for r in found)
+                ),
+            )

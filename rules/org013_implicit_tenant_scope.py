@@ -23,7 +23,8 @@ class ImplicitTenantScope(Rule):
     tenant-scoped lookup of the same id that raised or returned when nothing matched
     (check-then-act), an id read from the row of a tenant-scoped query (provenance), or
     a comparison of the fetched row's tenant key with the principal's right after the
-    fetch, or, for a helper filtered by its own parameter, every caller passing an id
+    fetch (inline, or in an assert helper the row is handed to with the principal's
+    id), or, for a helper filtered by its own parameter, every caller passing an id
     checked or returned that way; or an id read back from the execution context (a
     `ContextVar`, `structlog`'s context variables) that a worker bound for the task in
     progress. The message names the lines it relies on.
@@ -93,6 +94,12 @@ class ImplicitTenantScope(Rule):
         'def f(db, i, current_user):\n    call = db.select_one("calls", {"id": i})  # expect: ORG013\n'
         '    if call["clerk_org_id"] != current_user["clerk_org_id"]:\n'
         "        raise PermissionError(i)\n    return call\n",
+        # The same comparison, made by an assert helper the row is handed to.
+        "def same_org(call, org):\n"
+        '    if call["clerk_org_id"] != org:\n'
+        "        raise PermissionError(org)\n\n"
+        'def f(db, i, current_user):\n    call = db.select_one("calls", {"id": i})  # expect: ORG013\n'
+        '    same_org(call, current_user["clerk_org_id"])\n    return call\n',
         # Every caller of the helper checked the id first.
         'def get_call(db, i):\n    return db.select_one("calls", {"id": i})  # expect: ORG013\n\n'
         "def read(db, i, current_user):\n"

@@ -209,6 +209,51 @@ def _all_leaks(project: Project) -> dict[str, list[Reached]]:
     return found
 
 
+def tenant_leaks_in(path: str, project: Project) -> list[Reached]:
+    """The queries whose tenant key request input passed at a call in `path` sets."""
+    memo = project.caller_tenant_leaks
+    if memo is None:
+        memo = project.caller_tenant_leaks = _all_tenant_leaks(project)
+    return memo.get(path, [])
+
+
+def _all_tenant_leaks(project: Project) -> dict[str, list[Reached]]:
+    found: dict[str, list[Reached]] = {}
+    for facts in project.file_facts:
+        for query in facts.queries:
+            fn = facts.function(query.function)
+            param = tenant_param(query, fn, project)
+            if fn is None or param is None or _told_who_asks(fn, facts.path, [param], project):
+                continue  # told who asks too, the function decides access: judged inside
+            judged = _param(fn, facts.path, param, project, 0, frozenset())
+            for entry in judged.entries if judged.proof is Proof.LEAK else ():
+                found.setdefault(entry.site.path, []).append(Reached(entry, facts.path, query))
+    return found
+
+
+def tenant_param(query: Query, fn: FunctionFact | None, project: Project) -> str | None:
+    """The parameter of `fn` the query's tenant key is set to on every path, as the
+    function received it: the callers choose the tenant (`list_buildings(db,
+    company_id)` reading `buildings` by `company_id`)."""
+    from orgscope_lint.per_user_tables import per_user_table
+
+    if fn is None or fn.route:
+        return None
+    key = project.key_for(query.table)
+    if (
+        key is None
+        or query.shape.kind is not ShapeKind.DICT
+        or per_user_table(query.table, project)
+    ):
+        return None  # no tenant key, or one that is only a tag on per-user rows
+    if any(fact.key in project.config.owner_keys for fact in query.shape.keys):
+        return None  # a membership lookup: the requested tenant is what it checks
+    fact = query.shape.get(key)
+    if fact is None or not fact.always or fact.origin or fact.row or len(fact.params) != 1:
+        return None
+    return fact.params[0] if fact.params[0] in fn.params else None
+
+
 def _judged_queries(facts: FileFacts, project: Project) -> Iterator[tuple[Query, FunctionFact]]:
     from orgscope_lint.tenancy import existence_only
 
@@ -427,8 +472,8 @@ def argument(call: CallFact, fn: FunctionFact, param: str) -> ArgFact | None:
     by_slot = {arg.slot: arg for arg in call.args}
     if param in by_slot:
         return by_slot[param]
-    if call.starred:
-        return None
+    if call.starred or param not in fn.params:
+        return None  # a spread, or a keyword-only parameter it was not given by name
     bound = 1 if fn.class_name and fn.params[:1] in (("self",), ("cls",)) else 0
     index = fn.params.index(param) - bound
     return by_slot.get(str(index)) if index >= 0 else None

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 import libcst as cst
 
-from orgscope_lint.analysis import call_facts, guards, origins
+from orgscope_lint.analysis import call_facts, guards, origins, row_checks
 from orgscope_lint.analysis import values as V
 from orgscope_lint.analysis.attributes import object_attributes, string_attributes
 from orgscope_lint.analysis.paths import Env
@@ -146,9 +146,27 @@ class Definitions:
             self.functions[index],
             returns=returned,
             verifies=_verified_on_exit(state.exits),
+            checks_rows=row_checks.checked_on_every_exit(state.exits),
+            returns_ids=self._returned_ids(state.returns, params) if body_env.dead else None,
             returns_query=rows_of,
             returns_created=created,
         )
+
+    def _returned_ids(
+        self, returns: Sequence[Value], params: Sequence[str]
+    ) -> tuple[str, str, str] | None:
+        """(table, key, param) when every `return` hands back the `id`s of one read's
+        rows, that read pinning a tenant-like `key` to parameter `param`."""
+        items = {(v.element.row, v.element.column) if v.element else None for v in returns}
+        ref, column = items.pop() if len(items) == 1 and None not in items else (None, None)
+        if column != "id" or not ref or ref[0] != "q" or int(ref[1:]) >= len(self.queries):
+            return None
+        query = self.queries[int(ref[1:])]
+        for fact in query.shape.keys if query.operation == "read" else ():
+            pinned = fact.params[0] if fact.always and len(fact.params) == 1 else None
+            if pinned in params and not fact.origin and self._is_org_param(fact.key):
+                return query.table, fact.key, pinned
+        return None
 
     def _returned_read(self, returns: Sequence[Value]) -> Span | None:
         """The read whose rows every `return` hands back, if one does."""
@@ -171,7 +189,9 @@ class Definitions:
     def _enter_params(
         self, node: cst.FunctionDef, params: tuple[str, ...], method_of: ClassInfo | None, env: Env
     ) -> Env:
-        body_env = Env({k: v for k, v in env.vars.items() if k not in params})
+        body_env = Env(
+            {k: v for k, v in env.vars.items() if k not in params and not row_checks.is_mark(k)}
+        )
         route = origins.route_path_params(node.decorators)
         declared = {p.name.value: p for p in _all_params(node.params)}
         annotated = _param_annotations(node.params)
@@ -389,6 +409,7 @@ def verified_params(params: Sequence[str], env: Env) -> dict[str, str]:
         for name in guards.empty_names(test, truth):
             if name in params and _unbound(name, env):
                 found.setdefault(name, "")
+    found.update(row_checks.marks_on_path(env.vars, params))
     return found
 
 
@@ -402,6 +423,6 @@ def _verified_on_exit(exits: Sequence[dict[str, str]]) -> tuple[ArgFact, ...]:
     found empty on the others), with each lookup relied on."""
     if not exits:
         return ()
-    common = set(exits[0]).intersection(*exits[1:])
+    common = {key for key in set(exits[0]).intersection(*exits[1:]) if not row_checks.is_mark(key)}
     refs = sorted({(name, exit[name]) for exit in exits for name in common if exit[name]})
     return tuple(ArgFact(name, origin) for name, origin in refs)

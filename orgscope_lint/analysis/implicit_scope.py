@@ -12,7 +12,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from orgscope_lint.analysis import caller_proof, dependency_checks, execution_context, identity
+from orgscope_lint.analysis import (
+    caller_proof,
+    dependency_checks,
+    execution_context,
+    identity,
+    row_checks,
+)
 from orgscope_lint.facts import FileFacts, KeyState, Query, ShapeKind
 from orgscope_lint.findings import Related, Span
 from orgscope_lint.project import Project
@@ -30,7 +36,8 @@ from orgscope_lint.tenancy import (
 
 @dataclass(frozen=True)
 class Reliance:
-    kind: str  # "check" | "row" | "ownership" | "callers" | "dependency" | "context"
+    # "check" | "row" | "ownership" | "helper" | "callers" | "dependency" | "context"
+    kind: str
     ref: str | None  # the lookup relied on: "q3" = queries[3], "h1" = helper_calls[1]
     span: Span | None  # where that lookup is
     # "callers": the call sites that pass a verified id, with the checks they rely on,
@@ -38,7 +45,8 @@ class Reliance:
     checks: tuple[caller_proof.Check, ...] = ()
     held: tuple[caller_proof.Site, ...] = ()
     dependency: dependency_checks.DependencyCheck | None = None  # for "dependency"
-    column: str | None = None  # for "context": the column pinned by a context value
+    # "context": the column pinned by a context value; "helper": the function called
+    column: str | None = None
 
     def describe(self) -> str:
         where = f" at line {self.span.line}" if self.span is not None else ""
@@ -51,6 +59,8 @@ class Reliance:
                 f"relies on the execution context's `{self.column}` (a contextvar bound"
                 " elsewhere, not checked here)"
             )
+        if self.kind == "helper":
+            return f"relies on the check `{self.column}()` makes{where}"
         if self.kind == "check":
             return f"relies on the check{where}"
         if self.kind == "row":
@@ -93,10 +103,15 @@ def reliance(query: Query, facts: FileFacts, project: Project) -> Reliance | Non
             return None  # the presenter's own credential or link: no tenant key to add
         if query.ownership_checked or query.public_checked:
             return Reliance("ownership", None, None)
-        if checked_against_own_row(query, facts, project) or checked_against_parent(
-            query, facts, project
+        if (
+            checked_against_own_row(query, facts, project)
+            or checked_against_parent(query, facts, project)
+            or row_checks.found_among_parents(query, project)
         ):
             return Reliance("ownership", None, None)
+        helper = row_checks.checked_by_call(query, facts, project)
+        if helper is not None:
+            return Reliance("helper", None, helper.span, column=helper.name)
         if owner_scoped(query, facts, project):
             return None  # pinned to the principal's own user: narrower, not implicit
         ref = verifying_lookup(query, facts, project)
@@ -160,6 +175,8 @@ def related(relied: Reliance, query: Query) -> tuple[Related, ...]:
         return (Related(checked.path, checked.lookup.line, f"`{checked.param}` checked here"),)
     if relied.span is None:
         return ()
+    if relied.kind == "helper":
+        return (Related("", relied.span.line, f"`{relied.column}()` checks the row here"),)
     return (Related("", relied.span.line, "the lookup it relies on"),)
 
 

@@ -911,6 +911,7 @@ class ModuleInterpreter(Definitions, PathChecks):
                 snippet=self.positions.line_text(span.line),
                 receiver_factory=factory,
                 enqueued=enqueued,
+                after_exit=bool(self._function and self._function.exits),
             )
         )
         return len(self.calls) - 1

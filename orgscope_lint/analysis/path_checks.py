@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 import libcst as cst
 
-from orgscope_lint.analysis import alternatives, guards, identity, membership
+from orgscope_lint.analysis import alternatives, guards, identity, membership, row_checks
 from orgscope_lint.analysis import values as V
 from orgscope_lint.analysis.parent_scoping import row_found
 from orgscope_lint.analysis.paths import EXPRESSION, Env
@@ -24,7 +24,7 @@ from orgscope_lint.analysis.values import Value
 if TYPE_CHECKING:
     from orgscope_lint.analysis.definitions import FunctionState
     from orgscope_lint.config import Config
-    from orgscope_lint.facts import CallFact, HelperCall, Query
+    from orgscope_lint.facts import CallFact, FunctionFact, HelperCall, Query
 
 _PRINCIPAL = ("principal", "unverified")
 
@@ -52,6 +52,32 @@ def _root(node: cst.BaseExpression) -> cst.BaseExpression:
         node = base
 
 
+def _or_empty(node: cst.BooleanOperation) -> bool:
+    """`x or []`: x, or nothing."""
+    return isinstance(node.operator, cst.Or) and _empty_literal(node.right)
+
+
+def _empty_literal(node: cst.BaseExpression) -> bool:
+    """`[]`, `()`, `{}`, `set()` or `None`."""
+    if isinstance(node, (cst.List, cst.Tuple, cst.Set)):
+        return not node.elements
+    if isinstance(node, cst.Dict):
+        return not node.elements
+    if isinstance(node, cst.Call):
+        return (
+            isinstance(node.func, cst.Name)
+            and node.func.value in ("set", "list", "dict")
+            and not node.args
+        )
+    return isinstance(node, cst.Name) and node.value == "None"
+
+
+def _root_name(node: cst.BaseExpression) -> str | None:
+    """`poll` in `poll`, `poll["company_id"]` or `poll.get("company_id")`."""
+    root = _root(node)
+    return root.value if isinstance(root, cst.Name) else None
+
+
 class PathChecks:
     """The interpreter's half that records what a passed test proves (a mixin: it
     shares the interpreter's state, declared here)."""
@@ -59,6 +85,7 @@ class PathChecks:
     queries: list[Query]
     calls: list[CallFact]
     helper_calls: list[HelperCall]
+    functions: list[FunctionFact]
     config: Config
     _call_rows: dict[int, Value]
     _handed_expressions: dict[str, dict[str, Value]]
@@ -89,7 +116,7 @@ class PathChecks:
             if isinstance(fact, guards.Truthy):
                 self._assume_set(fact.node, env, settled)
             elif isinstance(fact, guards.Member):
-                self._assume_member(fact.element, fact.collection, env)
+                self._assume_member(fact.element, fact.collection, env, settled)
             elif fact.unless_public is not None:
                 self._assume_owned_or_public(fact.left, fact.right, env, settled)
             else:
@@ -142,15 +169,138 @@ class PathChecks:
         env.vars.update(renamed or {})
 
     def _assume_member(
-        self, element: cst.BaseExpression, collection: cst.BaseExpression, env: Env
+        self,
+        element: cst.BaseExpression,
+        collection: cst.BaseExpression,
+        env: Env,
+        settled: bool = False,
     ) -> None:
         """`x in allowed`, where `allowed` holds the principal's own tenants: x is one."""
-        if membership.trusted_collection(self._peek(collection, env), self.queries):
+        items = self._peek(collection, env)
+        if items.element is None:  # `[m["org_id"] for m in mine.data]`, written in the test
+            items = replace(items, kind=V.SEQ, element=self._comprehended(collection, env))
+        if settled:
+            self._found_among_parents(element, items.element, env)
+            self._found_among_returned_ids(element, collection, env)
+        if membership.trusted_collection(items, self.queries):
             self._mark_principal(element, env)
             if isinstance(element, cst.Name):
                 source = env.vars.get(membership.ALIAS + element.value)
                 if source is not None and source.text:
                     self._mark_principal(cst.Name(source.text), env)
+
+    def _comprehended(self, node: cst.BaseExpression, env: Env) -> Value | None:
+        """The items of `[b["id"] for b in rows.data]` written in the test itself (not
+        evaluated again): the row they are read from, and the column."""
+        if not isinstance(node, (cst.ListComp, cst.SetComp, cst.GeneratorExp)):
+            return None
+        loop = node.for_in
+        if loop.inner_for_in is not None or not isinstance(loop.target, cst.Name):
+            return None
+        base = _row_base(node.elt)
+        if not isinstance(base, cst.Name) or base.value != loop.target.value:
+            return None
+        rows = self._peek(loop.iter, env)
+        row = (rows.element or rows).row
+        return Value(row=row, column=guards.field_name(node.elt)) if row else None
+
+    def _found_among_parents(
+        self, element: cst.BaseExpression, parents: Value | None, env: Env
+    ) -> None:
+        """`if poll["building_id"] not in ids: raise`, `ids` the ids of rows an earlier
+        query read (`[b["id"] for b in buildings.data]`): the row's parent is one of
+        them. Checked against that query when the row was fetched here; in a helper
+        that received the row, a mark for its callers when a parameter pinned the
+        query's tenant key (`row_checks`)."""
+        column = guards.field_name(element)
+        base = _row_base(element)
+        if column is None or base is None or parents is None or parents.column != "id":
+            return
+        ref = parents.row or ""
+        if not ref.startswith("q") or int(ref[1:]) >= len(self.queries):
+            return
+        looked = self._peek(base, env)
+        if looked.row and looked.row[0] == "q" and looked.row != ref:
+            index = int(looked.row[1:])
+            if index < len(self.queries) and self.queries[index].checked_against is None:
+                self.queries[index] = replace(self.queries[index], checked_against=(ref, column))
+            return
+        params = self._function.params if self._function is not None else ()
+        param = row_checks.parameter(_root_name(base), env.vars, params)
+        parent = self.queries[int(ref[1:])]
+        for fact in parent.shape.keys:
+            against = fact.params[0] if fact.always and len(fact.params) == 1 else None
+            if param and against in params and against != param and self._is_org_param(fact.key):
+                row_checks.mark(env.vars, param, column, against, (parent.table, fact.key))
+                return
+
+    def _found_among_returned_ids(
+        self, element: cst.BaseExpression, collection: cst.BaseExpression, env: Env
+    ) -> None:
+        """`if poll["building_id"] not in company_building_ids(db, me): raise`, that
+        function of this module returning the ids of the buildings it read by the
+        tenant key it is given (`FunctionFact.returns_ids`): given the principal, the
+        row's parent is the caller's (`Query.checked_through`); given a parameter, a
+        mark for the callers of this assert helper (`row_checks`)."""
+        column = guards.field_name(element)
+        base = _row_base(element)
+        returned = self._ids_returned_by(collection)
+        if column is None or base is None or returned is None:
+            return
+        table, key, given = returned
+        looked = self._peek(base, env)
+        if looked.row and looked.row[0] == "q" and self._peek(given, env).origin == "principal":
+            index = int(looked.row[1:])
+            if index < len(self.queries):
+                checked = (column, table, key)
+                self.queries[index] = replace(self.queries[index], checked_through=checked)
+            return
+        params = self._function.params if self._function is not None else ()
+        param = row_checks.parameter(_root_name(base), env.vars, params)
+        against = row_checks.parameter(
+            given.value if isinstance(given, cst.Name) else None, env.vars, params
+        )
+        if param and against and param != against:
+            row_checks.mark(env.vars, param, column, against, (table, key))
+
+    def _ids_returned_by(
+        self, node: cst.BaseExpression
+    ) -> tuple[str, str, cst.BaseExpression] | None:
+        """(table, key, the argument given for the key) when `node` calls a module-level
+        function of this module, defined above it, that returns ids (`returns_ids`)."""
+        if isinstance(node, cst.Await):
+            node = node.expression
+        if not isinstance(node, cst.Call) or not isinstance(node.func, cst.Name):
+            return None
+        found = [fn for fn in self.functions if fn.qualname == node.func.value]
+        returned = found[0].returns_ids if len(found) == 1 else None
+        if returned is None:
+            return None
+        table, key, param = returned
+        # A keyword-only parameter has no position (`params` holds the positional ones).
+        position = found[0].params.index(param) if param in found[0].params else None
+        for index, arg in enumerate(node.args):
+            if arg.star:
+                return None
+            named = arg.keyword.value if arg.keyword is not None else None
+            if named == param or (named is None and index == position):
+                return table, key, arg.value
+        return None
+
+    def _param_row_checked(
+        self, node: cst.BaseExpression, other: cst.BaseExpression, env: Env
+    ) -> None:
+        """In a helper, `if poll["company_id"] != company_id: raise`: a mark that the
+        row its caller hands in as `poll` is checked against `company_id`."""
+        column = guards.field_name(node)
+        base = _row_base(node)
+        if self._function is None or column is None or base is None:
+            return
+        params = self._function.params
+        param = row_checks.parameter(_root_name(base), env.vars, params)
+        against = row_checks.parameter(_root_name(other), env.vars, params)
+        if param and against and param != against:
+            row_checks.mark(env.vars, param, column, against)
 
     def _assume_set(self, node: cst.BaseExpression, env: Env, settled: bool = True) -> None:
         if settled:
@@ -370,6 +520,7 @@ class PathChecks:
     ) -> None:
         if settled:
             self._secret_matched([node, other], env)
+            self._param_row_checked(node, other, env)
         trusted = self._peek(other, env)
         if settled and trusted.origin != "principal":
             self._compared_rows(node, trusted, env)
@@ -454,6 +605,8 @@ class PathChecks:
             if node.func.attr.value in membership.SPELLING_METHODS and not node.args:
                 return V.derived(base)  # `email.lower()`: the same value, respelled
             return unverified(V.derived(base)) if base.origin == "principal" else V.derived(base)
+        if isinstance(node, cst.BooleanOperation) and _or_empty(node):
+            return self._peek(node.left, env)  # `result.data or []`: those rows, or none
         return V.TOP
 
     def _mark_ownership_checked(self, ref: str) -> None:

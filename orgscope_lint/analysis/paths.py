@@ -7,10 +7,8 @@ from dataclasses import dataclass, field
 
 from orgscope_lint.analysis import values as V
 from orgscope_lint.analysis.alternatives import Alternative, Test, join_flags
+from orgscope_lint.analysis.values import EXPRESSION as EXPRESSION
 from orgscope_lint.analysis.values import Value
-
-# Environment keys for checked expressions: no Python name can start with this.
-EXPRESSION = "·"
 
 
 @dataclass

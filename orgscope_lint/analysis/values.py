@@ -11,6 +11,9 @@ from dataclasses import dataclass, field, replace
 
 from orgscope_lint.facts import KeyFact, Shape, ShapeKind
 
+# Environment keys for checked expressions: no Python name can start with this.
+EXPRESSION = "·"
+
 UNKNOWN = "unknown"
 NONE = "none"  # the literal None or an empty string: a tenant key bound to it is absent
 STR = "str"
