@@ -1,12 +1,14 @@
-"""What several tenant rules share: the finding for a query with a given verdict."""
+"""What several tenant rules share: the finding for a query with a given verdict, and
+the findings at the calls that hand request input to a helper's query."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 
+from orgscope_lint.analysis.caller_proof import Reached
 from orgscope_lint.facts import FileFacts, Query
-from orgscope_lint.findings import Finding, Related
+from orgscope_lint.findings import Finding, Related, Span
 from orgscope_lint.project import Project
 from orgscope_lint.rule import Rule
 from orgscope_lint.tenancy import Verdict, verdict
@@ -101,3 +103,32 @@ def _chain_start(query: Query) -> str:
 
 
 _START_CALL = r"""\.(?:table|from_)\(\s*(?P<q>["'])(?:{table})(?P=q)\s*\)"""
+
+
+def caller_findings(
+    rule: Rule,
+    facts: FileFacts,
+    reached: Iterable[Reached],
+    message: Callable[[Reached, str], str],
+    related: str,
+) -> Iterator[tuple[Finding, Query]]:
+    """One finding per call in this file that hands request input to a helper, naming
+    the first query it reaches (`message(first, given)`, `given` the parameters it was
+    handed); the other queries are related locations, each described by `related`."""
+    by_call: dict[Span, list[Reached]] = {}
+    for found in reached:
+        by_call.setdefault(found.entry.site.call.span, []).append(found)
+    for span, found in by_call.items():
+        first = found[0]
+        given = ", ".join(f"`{param}`" for param in dict.fromkeys(r.entry.param for r in found))
+        places = dict.fromkeys((r.path, r.query.span.line) for r in found)
+        finding = rule.finding(
+            facts,
+            span,
+            message(first, given),
+            snippet=first.entry.site.call.snippet,
+            table=first.query.table,
+            operation=first.query.operation,
+            related=tuple(Related(path, line, related) for path, line in places),
+        )
+        yield finding, first.query

@@ -4,10 +4,10 @@ from collections.abc import Iterator
 
 from orgscope_lint.analysis.caller_proof import Reached, leaks_in
 from orgscope_lint.facts import FileFacts, Query
-from orgscope_lint.findings import Finding, Related, Severity, Span
+from orgscope_lint.findings import Finding, Severity
 from orgscope_lint.project import Project
 from orgscope_lint.rule import Example, Rule
-from orgscope_lint.rules._common import call_text, query_findings, with_rls
+from orgscope_lint.rules._common import call_text, caller_findings, query_findings, with_rls
 from orgscope_lint.tenancy import Verdict, follow_note, follow_related, rls_note
 
 
@@ -216,29 +216,21 @@ class MissingTenantFilter(Rule):
     def _at_callers(self, facts: FileFacts, project: Project) -> Iterator[Finding]:
         """Where request input enters a helper whose query it then pins unscoped: one
         finding per call, naming the first query reached (the others are related)."""
-        by_call: dict[Span, list[Reached]] = {}
-        for reached in leaks_in(facts.path, project):
-            by_call.setdefault(reached.entry.site.call.span, []).append(reached)
-        for span, found in by_call.items():
-            first = found[0]
-            entry, query = first.entry, first.query
+
+        def message(first: Reached, given: str) -> str:
+            query = first.query
             key = project.scoping_column(query.table) or ""
-            given = ", ".join(f"`{p}`" for p in dict.fromkeys(r.entry.param for r in found))
-            reached = dict.fromkeys((r.path, r.query.span.line) for r in found)
-            finding = self.finding(
-                facts,
-                span,
-                f"`{entry.callee}` is given {given} from {_source(entry.origin)} here; "
-                f"it reaches {call_text(query)} on tenant table `{query.table}` "
+            return (
+                f"`{first.entry.callee}` is given {given} from {_source(first.entry.origin)} "
+                f"here; it reaches {call_text(query)} on tenant table `{query.table}` "
                 f"({first.path}:{query.span.line}), which does not filter by `{key}`"
-                f"{rls_note(query.receiver_class, project)}",
-                snippet=entry.site.call.snippet,
-                table=query.table,
-                operation=query.operation,
-                related=tuple(
-                    Related(path, line, "the unscoped query it reaches") for path, line in reached
-                ),
+                f"{rls_note(query.receiver_class, project)}"
             )
+
+        reached = leaks_in(facts.path, project)
+        for finding, query in caller_findings(
+            self, facts, reached, message, "the unscoped query it reaches"
+        ):
             yield with_rls(finding, query, project)
 
 

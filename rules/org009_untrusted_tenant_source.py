@@ -4,10 +4,10 @@ from collections.abc import Iterator
 
 from orgscope_lint.analysis.caller_proof import Reached, tenant_leaks_in
 from orgscope_lint.facts import FileFacts, Query
-from orgscope_lint.findings import Finding, Related, Severity, Span
+from orgscope_lint.findings import Finding, Severity
 from orgscope_lint.project import Project
 from orgscope_lint.rule import Example, Rule
-from orgscope_lint.rules._common import call_text, query_findings
+from orgscope_lint.rules._common import call_text, caller_findings, query_findings
 from orgscope_lint.tenancy import Verdict, tenant_origin
 
 _WHERE = {
@@ -214,26 +214,19 @@ class UntrustedTenantSource(Rule):
     def _at_callers(self, facts: FileFacts, project: Project) -> Iterator[Finding]:
         """Where request input enters a helper as the tenant id its query is set to: one
         finding per call, naming the first query (the others are related)."""
-        by_call: dict[Span, list[Reached]] = {}
-        for reached in tenant_leaks_in(facts.path, project):
-            by_call.setdefault(reached.entry.site.call.span, []).append(reached)
-        for span, found in by_call.items():
-            first = found[0]
-            entry, query = first.entry, first.query
-            given = ", ".join(f"`{p}`" for p in dict.fromkeys(r.entry.param for r in found))
-            where = _WHERE.get(entry.origin, "request input")
-            key = project.key_for(query.table) or ""
-            yield self.finding(
-                facts,
-                span,
-                f"`{entry.callee}` is given {given} from {where} here, and {call_text(query)} "
-                f"on `{query.table}` ({first.path}:{query.span.line}) takes its `{key}` from "
-                f"it: the caller chooses the tenant; pass the authenticated principal's org",
-                snippet=entry.site.call.snippet,
-                table=query.table,
-                operation=query.operation,
-                related=tuple(
-                    Related(path, line, "the query it sets the tenant of")
-                    for path, line in dict.fromkeys((r.path, r.query.span.line) for r in found)
-                ),
+
+        def message(first: Reached, given: str) -> str:
+            query = first.query
+            where = _WHERE.get(first.entry.origin, "request input")
+            return (
+                f"`{first.entry.callee}` is given {given} from {where} here, and "
+                f"{call_text(query)} on `{query.table}` ({first.path}:{query.span.line}) "
+                f"takes its `{project.key_for(query.table) or ''}` from it: the caller "
+                f"chooses the tenant; pass the authenticated principal's org"
             )
+
+        reached = tenant_leaks_in(facts.path, project)
+        for finding, _ in caller_findings(
+            self, facts, reached, message, "the query it sets the tenant of"
+        ):
+            yield finding

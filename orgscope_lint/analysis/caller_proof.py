@@ -21,7 +21,7 @@ depth; a cycle proves nothing.
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from orgscope_lint.analysis import execution_context, fresh_values
@@ -193,42 +193,48 @@ def _told_who_asks(fn: FunctionFact, path: str, pinning: list[str], project: Pro
 
 def leaks_in(path: str, project: Project) -> list[Reached]:
     """The queries that request input passed at a call in `path` reaches unscoped."""
-    memo = project.caller_leaks
-    if memo is None:
-        memo = project.caller_leaks = _all_leaks(project)
-    return memo.get(path, [])
-
-
-def _all_leaks(project: Project) -> dict[str, list[Reached]]:
-    found: dict[str, list[Reached]] = {}
-    for facts in project.file_facts:
-        for query, fn in _judged_queries(facts, project):
-            judged = judge(query, facts.path, fn, project)
-            for entry in judged.entries if judged.proof is Proof.LEAK else ():
-                found.setdefault(entry.site.path, []).append(Reached(entry, facts.path, query))
-    return found
+    if project.caller_leaks is None:
+        project.caller_leaks = _all_leaks(project, _id_judgement)
+    return project.caller_leaks.get(path, [])
 
 
 def tenant_leaks_in(path: str, project: Project) -> list[Reached]:
     """The queries whose tenant key request input passed at a call in `path` sets."""
-    memo = project.caller_tenant_leaks
-    if memo is None:
-        memo = project.caller_tenant_leaks = _all_tenant_leaks(project)
-    return memo.get(path, [])
+    if project.caller_tenant_leaks is None:
+        project.caller_tenant_leaks = _all_leaks(project, _tenant_judgement)
+    return project.caller_tenant_leaks.get(path, [])
 
 
-def _all_tenant_leaks(project: Project) -> dict[str, list[Reached]]:
+def _all_leaks(
+    project: Project, judged: Callable[[Query, FileFacts, Project], Judgement]
+) -> dict[str, list[Reached]]:
     found: dict[str, list[Reached]] = {}
     for facts in project.file_facts:
         for query in facts.queries:
-            fn = facts.function(query.function)
-            param = tenant_param(query, fn, project)
-            if fn is None or param is None or _told_who_asks(fn, facts.path, [param], project):
-                continue  # told who asks too, the function decides access: judged inside
-            judged = _param(fn, facts.path, param, project, 0, frozenset())
-            for entry in judged.entries if judged.proof is Proof.LEAK else ():
+            judgement = judged(query, facts, project)
+            for entry in judgement.entries if judgement.proof is Proof.LEAK else ():
                 found.setdefault(entry.site.path, []).append(Reached(entry, facts.path, query))
     return found
+
+
+def _id_judgement(query: Query, facts: FileFacts, project: Project) -> Judgement:
+    """What the callers pass for the ids the query is pinned by (a read only tested for
+    existence leaks nowhere)."""
+    from orgscope_lint.tenancy import existence_only
+
+    fn = facts.function(query.function)
+    if fn is None or existence_only(query, facts, project):
+        return UNPROVEN
+    return judge(query, facts.path, fn, project)
+
+
+def _tenant_judgement(query: Query, facts: FileFacts, project: Project) -> Judgement:
+    """What the callers pass for the parameter the query's tenant key is set to."""
+    fn = facts.function(query.function)
+    param = tenant_param(query, fn, project)
+    if fn is None or param is None or _told_who_asks(fn, facts.path, [param], project):
+        return UNPROVEN  # told who asks too, the function decides access: judged inside
+    return _param(fn, facts.path, param, project, 0, frozenset())
 
 
 def tenant_param(query: Query, fn: FunctionFact | None, project: Project) -> str | None:
@@ -252,15 +258,6 @@ def tenant_param(query: Query, fn: FunctionFact | None, project: Project) -> str
     if fact is None or not fact.always or fact.origin or fact.row or len(fact.params) != 1:
         return None
     return fact.params[0] if fact.params[0] in fn.params else None
-
-
-def _judged_queries(facts: FileFacts, project: Project) -> Iterator[tuple[Query, FunctionFact]]:
-    from orgscope_lint.tenancy import existence_only
-
-    for query in facts.queries:
-        fn = facts.function(query.function)
-        if fn is not None and not existence_only(query, facts, project):
-            yield query, fn  # a read only tested for existence leaks nowhere
 
 
 def proof_params(query: Query, fn: FunctionFact | None, project: Project) -> list[str]:
