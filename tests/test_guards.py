@@ -84,3 +84,36 @@ def test_a_plain_check_still_proves_equality() -> None:
 )
 def test_names_a_test_proves_empty(test: str, truth: bool, empty: set[str]) -> None:
     assert set(guards.empty_names(cst.parse_expression(test), truth)) == empty
+
+
+@pytest.mark.parametrize(
+    ("test", "truth"),
+    [
+        ("len(rows.data) == 0", False),
+        ("len(rows.data) != 0", True),
+        ("len(rows.data) > 0", True),
+        ("len(rows.data) >= 1", True),
+        ("len(rows.data) == 1", True),
+        ("len(rows.data) < 1", False),
+        ("len(rows.data) <= 0", False),
+        ("len(rows.data)", True),
+        ("not len(rows.data)", False),
+    ],
+)
+def test_a_size_that_shows_an_item_tests_the_rows(test: str, truth: bool) -> None:
+    (fact,) = _facts(test, truth)
+    assert isinstance(fact, guards.Truthy) and _code(fact.node) == "rows.data"
+
+
+@pytest.mark.parametrize(
+    ("test", "truth"),
+    [
+        ("len(rows.data) > 1", False),
+        ("len(rows.data) == 0", True),
+        ("len(rows.data) < 2", True),
+        ("len(rows.data) >= 0", True),
+        ("len(rows.data) == n", True),
+    ],
+)
+def test_a_size_that_allows_none_proves_nothing(test: str, truth: bool) -> None:
+    assert not any(isinstance(fact, guards.Truthy) for fact in _facts(test, truth))

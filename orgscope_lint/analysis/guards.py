@@ -62,6 +62,8 @@ def established(test: cst.BaseExpression, truth: bool) -> Iterator[Fact]:
     elif isinstance(test, cst.Comparison) and len(test.comparisons) == 1:
         # `x in c` and `x not in c` are comparisons too: see `_comparison`.
         yield from _comparison(test.left, test.comparisons[0], truth)
+    elif truth and _sized(test) is not None:  # `if len(rows.data):` tests the rows
+        yield Truthy(_sized(test))  # type: ignore[arg-type]
     elif truth and isinstance(test, (cst.Name, cst.Attribute, cst.Subscript, cst.Call)):
         yield Truthy(test)
 
@@ -97,8 +99,37 @@ def is_bool_call(node: cst.BaseExpression) -> bool:
     )
 
 
+def _sized(node: cst.BaseExpression) -> cst.BaseExpression | None:
+    """`x` of `len(x)`."""
+    if not isinstance(node, cst.Call) or len(node.args) != 1 or node.args[0].star:
+        return None
+    named = isinstance(node.func, cst.Name) and node.func.value == "len"
+    return node.args[0].value if named else None
+
+
+def _not_empty(op: cst.BaseCompOp, bound: cst.BaseExpression, truth: bool) -> bool:
+    """`len(x) <op> bound` being `truth` shows that x holds an item: `len(x) == 0`
+    false, `len(x) > 0` or `len(x) >= 1` true, `len(x) < 1` false."""
+    if not isinstance(bound, cst.Integer):
+        return False
+    n = int(bound.value, 0)
+    if truth:
+        return (
+            (isinstance(op, cst.GreaterThan) and n >= 0)
+            or (isinstance(op, (cst.GreaterThanEqual, cst.Equal)) and n >= 1)
+            or (isinstance(op, cst.NotEqual) and n == 0)
+        )
+    return (isinstance(op, cst.Equal) and n == 0) or (
+        (isinstance(op, cst.LessThan) and n == 1) or (isinstance(op, cst.LessThanEqual) and n == 0)
+    )
+
+
 def _comparison(left: cst.BaseExpression, target: cst.ComparisonTarget, truth: bool):
     op, right = target.operator, target.comparator
+    sized = _sized(left)
+    if sized is not None and _not_empty(op, right, truth):
+        yield Truthy(sized)  # `if len(rows.data) == 0: raise` survived: a row was found
+        return
     equal_when_true = isinstance(op, (cst.Equal, cst.Is))
     equal_when_false = isinstance(op, (cst.NotEqual, cst.IsNot))
     holds_equal = (equal_when_true and truth) or (equal_when_false and not truth)

@@ -560,10 +560,18 @@ class ModuleInterpreter(Definitions, PathChecks):
         inner = env.copy()
         try:
             for_in: cst.CompFor | None = node.for_in
+            # The outermost iterable runs first, once: a query written there
+            # (`for m in sb.table(...).execute().data`) is evaluated now, so its rows
+            # keep their provenance; a name or a part of one is only peeked.
+            first = self._peek(node.for_in.iter, inner)
+            evaluated = first is V.TOP and isinstance(node.for_in.iter, (cst.Attribute, cst.Call))
             while for_in is not None:  # bind first: the element reads the loop variables
                 # Peeked, not evaluated (that comes below, in source order): the items of
                 # a scoped query's rows keep their provenance.
-                items = self._peek(for_in.iter, inner)
+                if for_in is node.for_in:
+                    items = self.ev(for_in.iter, inner) if evaluated else first
+                else:
+                    items = self._peek(for_in.iter, inner)
                 self.bind(for_in.target, items.element or V.derived(items), inner)
                 for_in = for_in.inner_for_in
             if isinstance(node, cst.DictComp):
@@ -574,7 +582,8 @@ class ModuleInterpreter(Definitions, PathChecks):
                 result = Value(kind=V.SEQ, element=self.ev(node.elt, inner))
             for_in = node.for_in
             while for_in is not None:
-                self.ev(for_in.iter, inner)
+                if not (evaluated and for_in is node.for_in):
+                    self.ev(for_in.iter, inner)
                 for condition in for_in.ifs:
                     self.ev(condition.test, inner)
                 for_in = for_in.inner_for_in

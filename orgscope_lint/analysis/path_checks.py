@@ -52,6 +52,18 @@ def _root(node: cst.BaseExpression) -> cst.BaseExpression:
         node = base
 
 
+def _named_values(node: cst.BaseExpression) -> bool:
+    """A literal tuple, list or set of non-empty strings: `("admin", "owner")`."""
+    if not isinstance(node, (cst.Tuple, cst.List, cst.Set)) or not node.elements:
+        return False
+    return all(
+        isinstance(item, cst.Element)
+        and isinstance(item.value, cst.SimpleString)
+        and len(item.value.evaluated_value) > 0
+        for item in node.elements
+    )
+
+
 def _or_empty(node: cst.BooleanOperation) -> bool:
     """`x or []`: x, or nothing."""
     return isinstance(node.operator, cst.Or) and _empty_literal(node.right)
@@ -176,6 +188,9 @@ class PathChecks:
         settled: bool = False,
     ) -> None:
         """`x in allowed`, where `allowed` holds the principal's own tenants: x is one."""
+        if _named_values(collection):  # `role in ("admin", "owner")`: role is one of them
+            self._assume_set(element, env, settled)
+            return
         items = self._peek(collection, env)
         if items.element is None:  # `[m["org_id"] for m in mine.data]`, written in the test
             items = replace(items, kind=V.SEQ, element=self._comprehended(collection, env))
@@ -332,6 +347,16 @@ class PathChecks:
         origin = "principal" if value.origin == "unverified" else value.origin
         env.vars[node.value] = replace(value, nullable=False, origin=origin)
         self._verify_pinned(value, env)
+        if value.kind != V.ROW and value.row and value.column:
+            # `role = m.data[0]["role"] if m.data else None`, then `if not role: raise`:
+            # a field of the row is set, so the lookup found its row.
+            found = next(
+                (v for v in env.vars.values() if v.kind == V.ROW and v.row == value.row), None
+            )
+            if found is not None:
+                self._verify_pinned(found, env)
+                if settled:
+                    self._verify_member_of_row(found)
 
     def _guarding_call(self, node: cst.BaseExpression, env: Env) -> None:
         """`if not role: raise` after `role = project_role(...)`, `if not await
