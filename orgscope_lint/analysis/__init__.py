@@ -81,6 +81,7 @@ def analyze_module(path: str, text: str, tree: ast.Module, config: Config) -> Fi
     from orgscope_lint.analysis.interpreter import ModuleInterpreter
     from orgscope_lint.analysis.parsing import parse_parsed_module
     from orgscope_lint.analysis.positions import PositionIndex
+    from orgscope_lint.analysis.raisers import never_returning
 
     detected = system_context.detect(tree)
     pattern = relevance_pattern(config, execution_context.variables(tree))
@@ -101,7 +102,7 @@ def analyze_module(path: str, text: str, tree: ast.Module, config: Config) -> Fi
     call_names = set(QUERY_METHODS) | set(config.scoped_helpers) | set(config.db_classes)
     statements = part.statements if part else tree.body
     positions = PositionIndex(statements, lines, call_names, config.tenant_like_names)
-    interpreter = ModuleInterpreter(module, config, positions, detected)
+    interpreter = ModuleInterpreter(module, config, positions, detected, never_returning(tree))
     try:
         undefined = interpreter.run(part.dropped_names if part else ())
     except RecursionError:

@@ -125,6 +125,13 @@ def reads_extreme_id(chain: cst.BaseExpression) -> bool:
     return one and _first_string(by_method["order"]) == column
 
 
+def one_row_or_raise(chain: cst.BaseExpression) -> bool:
+    """`.single()` in the chain: PostgREST answers an error, which the client raises,
+    unless exactly one row matched (`.maybe_single()` answers None instead)."""
+    parts = links(chain)
+    return parts is not None and any(method(call) == "single" for call in parts[:-1])
+
+
 def _first_string(call: cst.Call) -> str | None:
     first = call.args[0] if call.args else None
     if first is None or first.keyword is not None or first.star:

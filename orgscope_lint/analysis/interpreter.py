@@ -82,6 +82,7 @@ class ModuleInterpreter(Definitions, PathChecks):
         config: Config,
         positions: PositionIndex,
         system: SystemContexts | None = None,
+        raisers: frozenset[str] = frozenset(),
     ) -> None:
         self.module = module
         self.system = system or SystemContexts()
@@ -116,6 +117,9 @@ class ModuleInterpreter(Definitions, PathChecks):
         # Nested functions that return a read's rows, by qualified name: what calling
         # them, or handing them to a wrapper that runs them (`retry(op)`), gives back.
         self._closure_rows: dict[str, Value] = {}
+        # Module-level functions of this module that never return
+        # (`def not_found(): raise HTTPException(404)`): a call of one ends the path.
+        self._raisers = raisers
         self._checked_expressions = False
         self._fresh_written = fresh_values.WrittenFresh()
         self._raise_follows: set[int] = set()  # `if` statements the rest of whose block raises
@@ -196,6 +200,8 @@ class ModuleInterpreter(Definitions, PathChecks):
             self._exec_augassign(node, env)
         elif isinstance(node, cst.Expr):
             self.ev(node.value, env)
+            if self._raises(node.value):
+                env.dead = True  # `not_found("project")`: it never returns
         elif isinstance(node, cst.Return):
             value = self.ev(node.value, env) if node.value is not None else V.NONE_VALUE
             if value.kind == V.BUILDER:
@@ -1049,6 +1055,17 @@ class ModuleInterpreter(Definitions, PathChecks):
         if handed:
             self._handed_expressions[ref] = handed
 
+    def _raises(self, node: cst.BaseExpression) -> bool:
+        """A call of a module-level function of this module that never returns."""
+        if isinstance(node, cst.Await):
+            node = node.expression
+        return (
+            isinstance(node, cst.Call)
+            and isinstance(node.func, cst.Name)
+            and node.func.value in self._raisers
+            and not self.scope.shadows(node.func.value)
+        )
+
     def _builder_call(
         self,
         node: cst.Call,
@@ -1068,6 +1085,8 @@ class ModuleInterpreter(Definitions, PathChecks):
                 index = int(ref[1:])
                 self.queries[index] = replace(self.queries[index], extreme_id=True)
             row = self._call_rows[id(node)] = Value(kind=V.ROW, row=ref, verifies=builder.verifies)
+            if builder.operation == "read" and chains.one_row_or_raise(chain):
+                self._verify_pinned(row, env)  # `.single()` raises unless it found its row
             if builder.operation == "insert":
                 self._inserted(chain, ref, env)
             return row

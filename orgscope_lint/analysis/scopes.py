@@ -46,6 +46,15 @@ class Scope:
             scope = scope.parent
         return self._module_binds(name)
 
+    def shadows(self, name: str) -> bool:
+        """Whether a scope inside the module binds `name` (so far), hiding the module's."""
+        scope: Scope | None = self
+        while scope is not None and scope.parent is not None:
+            if name in scope.bindings:
+                return True
+            scope = scope.parent
+        return False
+
     def _module_binds(self, name: str) -> bool:
         module = self.module()
         return name in module.bindings or module.star_import or name in _BUILTINS
