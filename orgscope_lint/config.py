@@ -265,6 +265,7 @@ def _check_patterns(values: Mapping[str, Any], where: str) -> None:
     the pattern, not a traceback from deep inside the run."""
     import fnmatch
     import re
+    import warnings
 
     import pathspec
 
@@ -274,7 +275,9 @@ def _check_patterns(values: Mapping[str, Any], where: str) -> None:
         return _glob_regex(pattern)
 
     def compile_gitignore(pattern: str) -> object:
-        return pathspec.GitIgnoreSpec.from_lines([pattern])
+        with warnings.catch_warnings():  # `[[id]]`: Python warns of a nested set
+            warnings.simplefilter("ignore", FutureWarning)
+            return pathspec.GitIgnoreSpec.from_lines([pattern])
 
     def compile_fnmatch(pattern: str) -> object:
         return re.compile(fnmatch.translate(pattern))

@@ -28,7 +28,9 @@ from __future__ import annotations
 import errno
 import functools
 import os
+import re
 import stat
+import warnings
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -292,7 +294,7 @@ class _Walker:
             except OSError:
                 # A missing or unreadable ignore file ignores nothing, as in git.
                 lines = []
-            self._ignore_files[path] = pathspec.GitIgnoreSpec.from_lines(lines) if lines else None
+            self._ignore_files[path] = ignore_spec(lines) if lines else None
         return self._ignore_files[path]
 
 
@@ -315,7 +317,26 @@ def _matches(spec: pathspec.GitIgnoreSpec, relative: str, is_dir: bool) -> bool:
 
 @functools.lru_cache(maxsize=32)
 def _compile(patterns: tuple[str, ...]) -> pathspec.GitIgnoreSpec:
-    return pathspec.GitIgnoreSpec.from_lines(patterns)
+    return ignore_spec(patterns)
+
+
+def ignore_spec(lines: Iterable[str]) -> pathspec.GitIgnoreSpec:
+    """The patterns as gitignore reads them. A line git would not match anything with
+    (`!`, a trailing `\\`, `[z-a]`) is skipped, as git skips it, rather than end the
+    run; a regular expression that Python warns about (`[[...path]].tsx`) is no
+    warning to the user, nor an error under `-W error`."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        valid = [line for line in lines if _compiles(line)]
+        return pathspec.GitIgnoreSpec.from_lines(valid)
+
+
+def _compiles(line: str) -> bool:
+    try:
+        pathspec.GitIgnoreSpec.from_lines([line])
+    except (ValueError, re.error):  # pathspec's pattern errors are ValueErrors
+        return False
+    return True
 
 
 def _looks_like_python(path: Path) -> bool:

@@ -247,6 +247,24 @@ def test_root_gitignore_is_honoured(tmp_path: Path) -> None:
     ]
 
 
+def test_gitignore_lines_git_cannot_use_are_skipped_not_fatal(tmp_path: Path) -> None:
+    # `[z-a]` is no range, `!` and a trailing backslash are no patterns: git matches
+    # nothing with them; the lines around them still apply.
+    (tmp_path / ".gitignore").write_text("[z-a]\n!\nfoo\\\nsecret.py\ngen/\n")
+    make(tmp_path, "secret.py", "gen/client.py", "app.py")
+    assert walk(tmp_path) == ["app.py"]
+
+
+def test_a_gitignore_line_python_warns_about_is_no_warning(
+    tmp_path: Path, recwarn: pytest.WarningsRecorder
+) -> None:
+    # A bracket expression, as git reads it: `web/p].py` is ignored, the literal name not.
+    (tmp_path / ".gitignore").write_text("web/[[...path]].py\n")
+    make(tmp_path, "web/[[...path]].py", "web/p].py", "app.py")
+    assert walk(tmp_path) == ["app.py", "web/[[...path]].py"]
+    assert not [w for w in recwarn if issubclass(w.category, FutureWarning)]
+
+
 def test_nested_gitignore_applies_below_its_directory_and_can_negate(tmp_path: Path) -> None:
     (tmp_path / ".gitignore").write_text("*_gen.py\n")
     make(tmp_path, "a_gen.py", "sub/keep_gen.py", "sub/drop_gen.py", "sub/local.py", "local.py")
