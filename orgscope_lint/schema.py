@@ -21,6 +21,7 @@ import os
 import re
 import stat
 import threading
+import warnings
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -188,7 +189,9 @@ def _glob_regex(pattern: str) -> re.Pattern[str]:
             parts.append(".*" if last else "(?:[^/]+/)*")
         else:
             parts.append(_segment_regex(segment) + ("" if last else "/"))
-    return re.compile("".join(parts) + r"\Z", re.DOTALL)
+    with warnings.catch_warnings():  # `[[]*.sql`: Python warns of a nested set
+        warnings.simplefilter("ignore", FutureWarning)
+        return re.compile("".join(parts) + r"\Z", re.DOTALL)
 
 
 def _segment_regex(segment: str) -> str:

@@ -136,6 +136,23 @@ def test_an_invalid_glob_is_a_configuration_error(
 
 
 @pytest.mark.parametrize(
+    "line",
+    ['schema = ["migrations/[[]*.sql"]', 'exclude = ["web/[[...path]].py"]'],
+)
+@pytest.mark.filterwarnings("error")
+def test_a_glob_python_warns_about_is_neither_warning_nor_error(tmp_path: Path, line: str) -> None:
+    # `[[` reads as a nested set to Python's regex parser, which warns (an error under
+    # `-W error`, as here); as a glob it is a bracket expression like any other.
+    (tmp_path / "orgscope.toml").write_text(line + "\n", encoding="utf-8")
+    (tmp_path / "app.py").write_text(FAULTY, encoding="utf-8")
+
+    result = run_cli(["check", "."], tmp_path)
+
+    assert result.exit_code == 1, result.stderr
+    assert "Warning" not in result.stderr
+
+
+@pytest.mark.parametrize(
     ("args", "config", "hint"),
     [
         (["--select", "ORG999"], "", "ORG009"),
