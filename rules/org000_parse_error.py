@@ -35,7 +35,10 @@ class ParseError(Rule):
     ```
 
     ## Use instead
-    Fix the syntax error, or exclude generated and vendored files with `exclude`.
+    Fix the syntax error, or exclude generated and vendored files with `exclude`. The
+    file is parsed with the grammar of the Python that runs the tool: code written for
+    a newer Python (`def first[T](items: list[T]) -> T:` needs 3.12) is a syntax error to
+    an older one, so run the tool with the Python version the project targets.
     """
     valid = (
         "x = 1\n",
