@@ -109,6 +109,11 @@ class Project:
             return None
         return self.inferred_key.key if self.inferred_key else self.config.tenant_key
 
+    def referenced(self, table: str, column: str) -> str | None:
+        """The table `table.column` is a foreign key to, as the migrations declare it."""
+        info = self.schema.tables.get(table)
+        return dict(info.references).get(column) if info is not None else None
+
     def scoping_column(self, table: str) -> str | None:
         """The tenant key, or for a child table the column that reaches its parent."""
         key = self.key_for(table)

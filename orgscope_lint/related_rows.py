@@ -51,12 +51,9 @@ def from_own_row(
             continue  # itself, or a loop's later query: never judged by what comes after
         if root.operation not in ("read", "count"):
             continue
-        target = query.table if fact.key == PRIMARY_KEY else _parent(query.table, fact.key, project)
-        if target and _parent(root.table, fact.column, project) == target and owned(root):
+        target = (
+            query.table if fact.key == PRIMARY_KEY else project.referenced(query.table, fact.key)
+        )
+        if target and project.referenced(root.table, fact.column) == target and owned(root):
             return True
     return False
-
-
-def _parent(table: str, column: str, project: Project) -> str | None:
-    info = project.schema.tables.get(table)
-    return dict(info.references).get(column) if info is not None else None

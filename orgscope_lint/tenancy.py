@@ -198,8 +198,7 @@ def checked_against_parent(query: Query, facts: FileFacts, project: Project) -> 
         return False
     ref, column = query.checked_against
     root = facts.queries[int(ref[1:])]
-    info = project.schema.tables.get(query.table)
-    parent = dict(info.references).get(column) if info is not None else None
+    parent = project.referenced(query.table, column)
     return (
         root is not query
         and parent == root.table

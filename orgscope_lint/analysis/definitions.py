@@ -157,12 +157,11 @@ class Definitions:
     ) -> tuple[str, str, str] | None:
         """(table, key, param) when every `return` hands back the `id`s of one read's
         rows, that read pinning a tenant-like `key` to parameter `param`."""
-        items = {(v.element.row, v.element.column) if v.element else None for v in returns}
-        ref, column = items.pop() if len(items) == 1 and None not in items else (None, None)
-        if column != "id" or not ref or ref[0] != "q" or int(ref[1:]) >= len(self.queries):
+        items = [value.element or V.TOP for value in returns]
+        query = self._returned_query(items)
+        if query is None or query.operation != "read" or {i.column for i in items} != {"id"}:
             return None
-        query = self.queries[int(ref[1:])]
-        for fact in query.shape.keys if query.operation == "read" else ():
+        for fact in query.shape.keys:
             pinned = fact.params[0] if fact.always and len(fact.params) == 1 else None
             if pinned in params and not fact.origin and self._is_org_param(fact.key):
                 return query.table, fact.key, pinned

@@ -45,8 +45,8 @@ class Reliance:
     checks: tuple[caller_proof.Check, ...] = ()
     held: tuple[caller_proof.Site, ...] = ()
     dependency: dependency_checks.DependencyCheck | None = None  # for "dependency"
-    # "context": the column pinned by a context value; "helper": the function called
-    column: str | None = None
+    column: str | None = None  # for "context": the column pinned by a context value
+    helper: str | None = None  # for "helper": the assert helper that checks the row
 
     def describe(self) -> str:
         where = f" at line {self.span.line}" if self.span is not None else ""
@@ -60,7 +60,7 @@ class Reliance:
                 " elsewhere, not checked here)"
             )
         if self.kind == "helper":
-            return f"relies on the check `{self.column}()` makes{where}"
+            return f"relies on the check `{self.helper}()` makes{where}"
         if self.kind == "check":
             return f"relies on the check{where}"
         if self.kind == "row":
@@ -111,7 +111,7 @@ def reliance(query: Query, facts: FileFacts, project: Project) -> Reliance | Non
             return Reliance("ownership", None, None)
         helper = row_checks.checked_by_call(query, facts, project)
         if helper is not None:
-            return Reliance("helper", None, helper.span, column=helper.name)
+            return Reliance("helper", None, helper.span, helper=helper.name)
         if owner_scoped(query, facts, project):
             return None  # pinned to the principal's own user: narrower, not implicit
         ref = verifying_lookup(query, facts, project)
@@ -176,7 +176,7 @@ def related(relied: Reliance, query: Query) -> tuple[Related, ...]:
     if relied.span is None:
         return ()
     if relied.kind == "helper":
-        return (Related("", relied.span.line, f"`{relied.column}()` checks the row here"),)
+        return (Related("", relied.span.line, f"`{relied.helper}()` checks the row here"),)
     return (Related("", relied.span.line, "the lookup it relies on"),)
 
 

@@ -109,6 +109,9 @@ class ModuleInterpreter(Definitions, PathChecks):
         self._emitted: dict[tuple, str] = {}
         # Rows returned by DB calls, by call node: a guard may test the call itself.
         self._call_rows: dict[int, Value] = {}
+        # What each comprehension evaluated to, for a test written around one
+        # (`if x not in [m["org_id"] for m in rows.data]`): its items' row and column.
+        self._comprehensions: dict[int, Value] = {}
         # Request expressions a helper call was handed (`check(me, body.workspace_id)`),
         # by the call's ref: a guard on its result verifies them as it does names.
         self._handed_expressions: dict[str, dict[str, Value]] = {}
@@ -595,6 +598,7 @@ class ModuleInterpreter(Definitions, PathChecks):
                 for_in = for_in.inner_for_in
         finally:
             self.scope = saved
+        self._comprehensions[id(node)] = result
         return result
 
     def _ev_lambda(self, node: cst.Lambda, env: Env) -> Value:

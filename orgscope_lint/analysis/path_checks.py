@@ -19,6 +19,7 @@ from orgscope_lint.analysis import alternatives, guards, identity, membership, r
 from orgscope_lint.analysis import values as V
 from orgscope_lint.analysis.parent_scoping import row_found
 from orgscope_lint.analysis.paths import EXPRESSION, Env
+from orgscope_lint.analysis.syntax import string_literal
 from orgscope_lint.analysis.values import Value
 
 if TYPE_CHECKING:
@@ -57,10 +58,7 @@ def _named_values(node: cst.BaseExpression) -> bool:
     if not isinstance(node, (cst.Tuple, cst.List, cst.Set)) or not node.elements:
         return False
     return all(
-        isinstance(item, cst.Element)
-        and isinstance(item.value, cst.SimpleString)
-        and len(item.value.evaluated_value) > 0
-        for item in node.elements
+        isinstance(item, cst.Element) and bool(string_literal(item.value)) for item in node.elements
     )
 
 
@@ -84,6 +82,11 @@ def _empty_literal(node: cst.BaseExpression) -> bool:
     return isinstance(node, cst.Name) and node.value == "None"
 
 
+def _rows_of(ref: str, env: Env) -> Value | None:
+    """The result of lookup `ref` as a name on this path holds it (`result`, `found`)."""
+    return next((v for v in env.vars.values() if v.kind == V.ROW and v.row == ref), None)
+
+
 def _root_name(node: cst.BaseExpression) -> str | None:
     """`poll` in `poll`, `poll["company_id"]` or `poll.get("company_id")`."""
     root = _root(node)
@@ -100,6 +103,7 @@ class PathChecks:
     functions: list[FunctionFact]
     config: Config
     _call_rows: dict[int, Value]
+    _comprehensions: dict[int, Value]
     _handed_expressions: dict[str, dict[str, Value]]
     _call_index: dict[int, int]
     _call_nodes: dict[int, cst.Call]
@@ -191,9 +195,8 @@ class PathChecks:
         if _named_values(collection):  # `role in ("admin", "owner")`: role is one of them
             self._assume_set(element, env, settled)
             return
-        items = self._peek(collection, env)
-        if items.element is None:  # `[m["org_id"] for m in mine.data]`, written in the test
-            items = replace(items, kind=V.SEQ, element=self._comprehended(collection, env))
+        # `[m["org_id"] for m in mine.data]` written in the test: as the interpreter found it.
+        items = self._comprehensions.get(id(collection)) or self._peek(collection, env)
         if settled:
             self._found_among_parents(element, items.element, env)
             self._found_among_returned_ids(element, collection, env)
@@ -203,21 +206,6 @@ class PathChecks:
                 source = env.vars.get(membership.ALIAS + element.value)
                 if source is not None and source.text:
                     self._mark_principal(cst.Name(source.text), env)
-
-    def _comprehended(self, node: cst.BaseExpression, env: Env) -> Value | None:
-        """The items of `[b["id"] for b in rows.data]` written in the test itself (not
-        evaluated again): the row they are read from, and the column."""
-        if not isinstance(node, (cst.ListComp, cst.SetComp, cst.GeneratorExp)):
-            return None
-        loop = node.for_in
-        if loop.inner_for_in is not None or not isinstance(loop.target, cst.Name):
-            return None
-        base = _row_base(node.elt)
-        if not isinstance(base, cst.Name) or base.value != loop.target.value:
-            return None
-        rows = self._peek(loop.iter, env)
-        row = (rows.element or rows).row
-        return Value(row=row, column=guards.field_name(node.elt)) if row else None
 
     def _found_among_parents(
         self, element: cst.BaseExpression, parents: Value | None, env: Env
@@ -240,13 +228,10 @@ class PathChecks:
             if index < len(self.queries) and self.queries[index].checked_against is None:
                 self.queries[index] = replace(self.queries[index], checked_against=(ref, column))
             return
-        params = self._function.params if self._function is not None else ()
-        param = row_checks.parameter(_root_name(base), env.vars, params)
         parent = self.queries[int(ref[1:])]
         for fact in parent.shape.keys:
-            against = fact.params[0] if fact.always and len(fact.params) == 1 else None
-            if param and against in params and against != param and self._is_org_param(fact.key):
-                row_checks.mark(env.vars, param, column, against, (parent.table, fact.key))
+            if fact.always and len(fact.params) == 1 and self._is_org_param(fact.key):
+                self._mark_parent_check(base, column, fact.params[0], (parent.table, fact.key), env)
                 return
 
     def _found_among_returned_ids(
@@ -270,13 +255,23 @@ class PathChecks:
                 checked = (column, table, key)
                 self.queries[index] = replace(self.queries[index], checked_through=checked)
             return
+        if isinstance(given, cst.Name):
+            self._mark_parent_check(base, column, given.value, (table, key), env)
+
+    def _mark_parent_check(
+        self,
+        base: cst.BaseExpression,
+        column: str,
+        against: str,
+        parent: tuple[str, str],
+        env: Env,
+    ) -> None:
+        """In an assert helper, the row in parameter `base` has its `column` among the ids
+        of the `parent` table (and key) rows that parameter `against` pins: a mark."""
         params = self._function.params if self._function is not None else ()
         param = row_checks.parameter(_root_name(base), env.vars, params)
-        against = row_checks.parameter(
-            given.value if isinstance(given, cst.Name) else None, env.vars, params
-        )
-        if param and against and param != against:
-            row_checks.mark(env.vars, param, column, against, (table, key))
+        if param and param != against and row_checks.parameter(against, env.vars, params):
+            row_checks.mark(env.vars, param, column, against, parent)
 
     def _ids_returned_by(
         self, node: cst.BaseExpression
@@ -350,9 +345,7 @@ class PathChecks:
         if value.kind != V.ROW and value.row and value.column:
             # `role = m.data[0]["role"] if m.data else None`, then `if not role: raise`:
             # a field of the row is set, so the lookup found its row.
-            found = next(
-                (v for v in env.vars.values() if v.kind == V.ROW and v.row == value.row), None
-            )
+            found = _rows_of(value.row, env)
             if found is not None:
                 self._verify_pinned(found, env)
                 if settled:
@@ -418,10 +411,9 @@ class PathChecks:
         if value.origin in _PRINCIPAL or value.kind == V.ROW:
             return
         self._mark_ownership_checked(value.row)
-        for other in list(env.vars.values()):
-            if other.kind == V.ROW and other.row == value.row:
-                self._verify_pinned(other, env)
-                break
+        found = _rows_of(value.row, env)
+        if found is not None:
+            self._verify_pinned(found, env)
 
     def _verify_pinned(self, row: Value, env: Env) -> None:
         """Check-then-act: the lookup's filter pinned these names, and it found a row."""

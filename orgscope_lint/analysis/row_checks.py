@@ -162,6 +162,4 @@ def found_among_parents(query: Query, project: Project) -> bool:
 
 def _leads_to(table: str, column: str, parent: str, key: str, project: Project) -> bool:
     """`table.column` references `parent`, whose tenant key is `key`."""
-    info = project.schema.tables.get(table)
-    referenced = dict(info.references).get(column) if info is not None else None
-    return referenced == parent and project.key_for(parent) == key
+    return project.referenced(table, column) == parent and project.key_for(parent) == key
