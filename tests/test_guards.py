@@ -117,3 +117,33 @@ def test_a_size_that_shows_an_item_tests_the_rows(test: str, truth: bool) -> Non
 )
 def test_a_size_that_allows_none_proves_nothing(test: str, truth: bool) -> None:
     assert not any(isinstance(fact, guards.Truthy) for fact in _facts(test, truth))
+
+
+@pytest.mark.parametrize(
+    ("test", "truth", "set_node"),
+    [
+        # `if <test>: raise` survived: the read reported at least one row.
+        ("found.count == 0", False, "found.count"),
+        ("found.count < 1", False, "found.count"),
+        ("found.count > 0", True, "found.count"),
+        # The walrus binds the name the rest of the test reads.
+        ("(found := lookup())", True, "found"),
+        ("(found := lookup()) is None", False, "found"),
+    ],
+)
+def test_counts_and_walrus_bindings_prove_a_row(test: str, truth: bool, set_node: str) -> None:
+    assert [_code(f.node) for f in _facts(test, truth) if isinstance(f, guards.Truthy)] == [
+        set_node
+    ]
+
+
+@pytest.mark.parametrize(
+    ("test", "truth"),
+    [
+        ("found.count > 1", False),  # zero rows pass
+        ("found.count == 0", True),  # the branch that raises
+        ("found.count(x) == 0", False),  # a method call, not the response's count
+    ],
+)
+def test_other_count_tests_prove_no_row(test: str, truth: bool) -> None:
+    assert not any(isinstance(f, guards.Truthy) for f in _facts(test, truth))

@@ -132,6 +132,17 @@ def one_row_or_raise(chain: cst.BaseExpression) -> bool:
     return parts is not None and any(method(call) == "single" for call in parts[:-1])
 
 
+def counts_rows(chain: cst.BaseExpression) -> bool:
+    """`.select(..., count="exact")`: the response's `count` holds how many rows matched
+    (without it, `count` is None, and a test of it never sees the rows)."""
+    parts = links(chain)
+    return parts is not None and any(
+        method(call) == "select"
+        and any(arg.keyword is not None and arg.keyword.value == "count" for arg in call.args)
+        for call in parts[:-1]
+    )
+
+
 def _first_string(call: cst.Call) -> str | None:
     first = call.args[0] if call.args else None
     if first is None or first.keyword is not None or first.star:

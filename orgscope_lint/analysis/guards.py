@@ -48,6 +48,8 @@ def established(test: cst.BaseExpression, truth: bool) -> Iterator[Fact]:
     """Facts that hold when `test` evaluated to `truth`."""
     if isinstance(test, cst.Await):  # `if not await allowed(...)`: the awaited result
         yield from established(test.expression, truth)
+    elif isinstance(test, cst.NamedExpr):  # `if not (found := lookup(...)):` tests `found`
+        yield from established(test.target, truth)
     elif is_bool_call(test):  # `bool(member.data)`: the value's own truth
         yield from established(test.args[0].value, truth)
     elif isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
@@ -107,6 +109,15 @@ def _sized(node: cst.BaseExpression) -> cst.BaseExpression | None:
     return node.args[0].value if named else None
 
 
+def _counted(node: cst.BaseExpression) -> cst.BaseExpression | None:
+    """`result.count`, the number of rows a read reports it matched."""
+    named = isinstance(node, cst.Attribute) and node.attr.value == COUNT
+    return node if named else None
+
+
+COUNT = "count"
+
+
 def _not_empty(op: cst.BaseCompOp, bound: cst.BaseExpression, truth: bool) -> bool:
     """`len(x) <op> bound` being `truth` shows that x holds an item: `len(x) == 0`
     false, `len(x) > 0` or `len(x) >= 1` true, `len(x) < 1` false."""
@@ -126,9 +137,15 @@ def _not_empty(op: cst.BaseCompOp, bound: cst.BaseExpression, truth: bool) -> bo
 
 def _comparison(left: cst.BaseExpression, target: cst.ComparisonTarget, truth: bool):
     op, right = target.operator, target.comparator
+    if isinstance(left, cst.NamedExpr):  # `(found := lookup()) is None` compares `found`
+        left = left.target
     sized = _sized(left)
     if sized is not None and _not_empty(op, right, truth):
         yield Truthy(sized)  # `if len(rows.data) == 0: raise` survived: a row was found
+        return
+    counted = _counted(left)
+    if counted is not None and _not_empty(op, right, truth):
+        yield Truthy(counted)  # `if result.count == 0: raise` survived: the same
         return
     equal_when_true = isinstance(op, (cst.Equal, cst.Is))
     equal_when_false = isinstance(op, (cst.NotEqual, cst.IsNot))

@@ -1088,7 +1088,9 @@ class ModuleInterpreter(Definitions, PathChecks):
             if builder.operation == "read" and chains.reads_extreme_id(chain):
                 index = int(ref[1:])
                 self.queries[index] = replace(self.queries[index], extreme_id=True)
-            row = self._call_rows[id(node)] = Value(kind=V.ROW, row=ref, verifies=builder.verifies)
+            counted = builder.operation == "read" and chains.counts_rows(chain)
+            row = Value(kind=V.ROW, row=ref, verifies=builder.verifies, counted=counted)
+            self._call_rows[id(node)] = row
             if builder.operation == "read" and chains.one_row_or_raise(chain):
                 self._verify_pinned(row, env)  # `.single()` raises unless it found its row
             if builder.operation == "insert":

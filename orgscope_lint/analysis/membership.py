@@ -12,8 +12,9 @@ principal directly. The collection counts only when it was built from the princi
 itself or from the rows of a query pinned to the principal (a list, set or dict
 comprehension over them, `set(...)` of them, the rows themselves); a collection from the
 request, or from a query anyone's rows answer, proves nothing. `any(m["tenant_id"] == x
-for m in rows)` is the same test written as a generator, and `tid = str(tenant_id)`
-makes the test of `tid` a test of `tenant_id` too.
+for m in rows)` is the same test written as a generator, `roles.get(x)` (no default)
+found, or equal to a role, is the same test on a dict keyed by the caller's tenants, and
+`tid = str(tenant_id)` makes the test of `tid` a test of `tenant_id` too.
 """
 
 from __future__ import annotations

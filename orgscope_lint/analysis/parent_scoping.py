@@ -41,13 +41,16 @@ def pin_names(
 
 def row_found(node: cst.BaseExpression, names: Mapping[str, Value]) -> Value | None:
     """The lookup's rows when `node` being truthy proves it found one: `result.data`,
-    `result.data[0]`, `result.data["id"]` of a query's result bound to a name."""
+    `result.data[0]`, `result.data["id"]` of a query's result bound to a name (by an
+    assignment or in the test itself)."""
     import libcst as cst
 
     if not isinstance(node, (cst.Attribute, cst.Subscript)):
         return None
     while isinstance(node, (cst.Attribute, cst.Subscript)):
         node = node.value
+    if isinstance(node, cst.NamedExpr):  # `(found := <query>).data`: the name bound
+        node = node.target
     if not isinstance(node, cst.Name):
         return None
     value = names.get(node.value)

@@ -62,6 +62,17 @@ def _named_values(node: cst.BaseExpression) -> bool:
     )
 
 
+def _key_lookup(node: cst.BaseExpression) -> tuple[cst.BaseExpression, cst.BaseExpression] | None:
+    """(mapping, key) of `mapping.get(key)` with no default: None, unless `key` is one
+    of the mapping's keys."""
+    if not isinstance(node, cst.Call) or not isinstance(node.func, cst.Attribute):
+        return None
+    if node.func.attr.value != "get" or len(node.args) != 1:
+        return None
+    arg = node.args[0]
+    return None if arg.keyword is not None or arg.star else (node.func.value, arg.value)
+
+
 def _or_empty(node: cst.BooleanOperation) -> bool:
     """`x or []`: x, or nothing."""
     return isinstance(node.operator, cst.Or) and _empty_literal(node.right)
@@ -80,6 +91,12 @@ def _empty_literal(node: cst.BaseExpression) -> bool:
             and not node.args
         )
     return isinstance(node, cst.Name) and node.value == "None"
+
+
+def _counts_unasked(node: cst.BaseExpression, found: Value) -> bool:
+    """`if not result.count: raise` where the read never asked for the count: `count`
+    is None whatever it found, so the test proves nothing about its rows."""
+    return isinstance(node, cst.Attribute) and node.attr.value == guards.COUNT and not found.counted
 
 
 def _rows_of(ref: str, env: Env) -> Value | None:
@@ -138,6 +155,10 @@ class PathChecks:
             else:
                 self._assume_equal(fact.left, fact.right, env, settled)
                 self._assume_equal(fact.right, fact.left, env, settled)
+                # `roles.get(org_id) == "admin"`: the lookup found something.
+                for side, other in ((fact.left, fact.right), (fact.right, fact.left)):
+                    if string_literal(other) and _key_lookup(side) is not None:
+                        self._assume_set(side, env, settled)
 
     def _assume_falsy(self, test: cst.BaseExpression, truth: bool, env: Env) -> None:
         """`if body.workspace_id: ...` not taken: the request's value is None or empty on
@@ -323,6 +344,12 @@ class PathChecks:
         if matched is not None:
             self._assume_member(*matched, env)
             return
+        looked_up = _key_lookup(node)
+        if looked_up is not None and self._peek(looked_up[0], env).kind == V.DICT:
+            # `if not roles.get(org_id): raise`, `roles` keyed by the caller's own
+            # memberships: `org_id` is one of its keys.
+            self._assume_member(looked_up[1], looked_up[0], env, settled)
+            return
         if isinstance(node, cst.Call):  # `if db.select_one(...) is None: raise`
             row = self._call_rows.get(id(node))
             if row is not None:
@@ -331,6 +358,8 @@ class PathChecks:
                     self._verify_member_of_row(row)
             return
         found = row_found(node, env.vars)  # `if not result.data: raise`
+        if found is not None and _counts_unasked(node, found):
+            return
         if found is not None:
             self._verify_pinned(found, env)
             if settled:

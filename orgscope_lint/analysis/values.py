@@ -76,6 +76,9 @@ class Value:
     from_call: str | None = None  # the result of calling this function (resolved project-wide)
     merged: frozenset[str] = frozenset()  # DICT: functions whose returned dicts were spread in
     merged_params: frozenset[str] = frozenset()  # parameters those calls were given
+    # ROW: the read asked for the number of rows matched (`select(..., count="exact")`),
+    # so a test of its `count` tests whether it found any.
+    counted: bool = False
     # Calls it was handed that returned normally, as "line:column:slot" of the call: if
     # the called function checks that parameter (raising otherwise), so is this value.
     checked: frozenset[str] = frozenset()
