@@ -27,10 +27,10 @@ that builds an app itself (served by name, never imported).
 
 from __future__ import annotations
 
-from pathlib import PurePosixPath
 from typing import TYPE_CHECKING
 
 from orgscope_lint.facts import ModuleLinks
+from orgscope_lint.imports import dotted, resolved
 
 if TYPE_CHECKING:
     from orgscope_lint.project import Project
@@ -46,8 +46,8 @@ def unmounted_reason(path: str, project: Project) -> str | None:
     links = imported.links.get(path)
     if links is None or not links.router or links.app:
         return None
-    dotted = _dotted(path)
-    suffixes = {dotted[start:] for start in range(len(dotted))}
+    parts = dotted(path)
+    suffixes = {parts[start:] for start in range(len(parts))}
     if any(imported.by.get(suffix, {path}) - {path} for suffix in suffixes):
         return None
     return f"route never mounted: no module imports `{path}`"
@@ -83,23 +83,5 @@ def _imported_modules(project: Project) -> ImportedModules:
         app = app or links.app
         mounts = mounts or links.mounts
         for name in links.imports:
-            by.setdefault(_resolved(name, facts.path), set()).add(facts.path)
+            by.setdefault(resolved(name, facts.path), set()).add(facts.path)
     return ImportedModules(app and mounts, by, by_path)
-
-
-def _resolved(name: str, path: str) -> tuple[str, ...]:
-    """`..routes.search` imported by `src/api/v1/app.py` is `src.api.routes.search`."""
-    level = len(name) - len(name.lstrip("."))
-    parts = tuple(part for part in name[level:].split(".") if part)
-    if not level:
-        return parts
-    package = PurePosixPath(path).parent.parts
-    if level > 1:
-        package = package[: len(package) - (level - 1)]
-    return (*package, *parts)
-
-
-def _dotted(path: str) -> tuple[str, ...]:
-    pure = PurePosixPath(path)
-    parts = pure.with_suffix("").parts
-    return parts[:-1] if parts[-1] == "__init__" else parts

@@ -8,9 +8,18 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
 
+from orgscope_lint import imports
 from orgscope_lint.analysis import fresh_values
 from orgscope_lint.config import Config
-from orgscope_lint.facts import CallFact, FileFacts, FunctionFact, KeyState, Query, Shape
+from orgscope_lint.facts import (
+    CallFact,
+    FileFacts,
+    FunctionFact,
+    KeyState,
+    ModuleLinks,
+    Query,
+    Shape,
+)
 from orgscope_lint.key_inference import InferredKey, infer_key
 from orgscope_lint.schema import Schema
 
@@ -99,6 +108,10 @@ class Project:
     # Calls by (file, calling function), and each function's file: built on first use.
     _calls_in: dict[tuple[str, str], list[CallFact]] | None = None
     _paths: dict[int, str] | None = None
+    # The files defining each module-level helper, and each file's imports: which
+    # helper a plain call reaches (`_reaches_plain_helper`).
+    _plain_helper_files: dict[str, set[str]] = field(default_factory=dict)
+    _links: dict[str, ModuleLinks] | None = None
 
     def key_for(self, table: str) -> str | None:
         """The tenant key that scopes `table`, or None when it is not a tenant table."""
@@ -154,12 +167,21 @@ class Project:
         return state
 
     def helper_param(
-        self, name: str, receiver_class: str | None, db_receiver: bool, plain: bool = False
+        self,
+        name: str,
+        receiver_class: str | None,
+        db_receiver: bool,
+        plain: bool = False,
+        path: str | None = None,
     ) -> str | None:
         """The org parameter a called helper needs: configured, or inferred from its body.
-        `plain` is a call of a module-level function (`get_story(story_id)`)."""
+        `plain` is a call of a module-level function (`get_story(story_id)`), made in
+        file `path` when known."""
         if plain:
-            return self.inferred_helpers.get((None, name))
+            param = self.inferred_helpers.get((None, name))
+            if param is None or path is None or self._reaches_plain_helper(name, path):
+                return param
+            return None
         configured = self.config.scoped_helpers.get(name)
         if configured is not None and db_receiver and self._accepts(name, configured):
             return configured
@@ -167,6 +189,29 @@ class Project:
             if cls == receiver_class or (db_receiver and cls in self._db_class_set):
                 return param
         return None
+
+    def _reaches_plain_helper(self, name: str, path: str) -> bool:
+        """A call `name(...)` in file `path` reaches a module-level helper of that name:
+        one defined there, or in a module the file imports `name` from. Two modules may
+        each define a function of that name (an `auth.check_admin(user)` that reads
+        nothing, beside a helper that takes the org): the file's own function, or its
+        import, says which one it calls. With neither in sight, the name decides."""
+        helpers = self._plain_helper_files.get(name, set())
+        if path in helpers:
+            return True
+        local = self.function_at.get((path, name))
+        if local is not None and local.class_name is None:
+            return False
+        links = self._links_at().get(path)
+        sources = imports.sources_of(name, path, links) if links is not None else []
+        if not sources:
+            return True
+        return any(imports.is_module(file, module) for module in sources for file in helpers)
+
+    def _links_at(self) -> dict[str, ModuleLinks]:
+        if self._links is None:
+            self._links = {f.path: f.links for f in self.file_facts if f.links is not None}
+        return self._links
 
     def _org_reaching(self, shape: Shape, key: str, fn: FunctionFact) -> set[str]:
         """The org parameters of `fn` that end up as the tenant key of `shape`: directly,
@@ -309,6 +354,8 @@ class Project:
                 reaching = self._org_reaching(query.shape, key, fn) if key else set()
                 if reaching:
                     self.inferred_helpers[(fn.class_name, fn.name)] = sorted(reaching)[0]
+                    if fn.class_name is None:
+                        self._plain_helper_files.setdefault(fn.name, set()).add(facts.path)
                     self.db_methods.setdefault(fn.name, fn)
                     break
 

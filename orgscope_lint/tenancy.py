@@ -411,7 +411,8 @@ def follows(query: Query, facts: FileFacts, project: Project) -> str | None:
                 continue
             return fact.row
         call = facts.helper_calls[int(fact.row[1:])]
-        if project.helper_param(call.name, call.receiver_class, True, not call.receiver):
+        plain = not call.receiver
+        if project.helper_param(call.name, call.receiver_class, True, plain, facts.path):
             return fact.row
     if query.feeds is not None and project.verdicts.get(id(query)) is Verdict.FOLLOWS:
         return f"q{query.feeds}"  # read-modify-write: the update's finding covers it
@@ -466,8 +467,8 @@ def owner_key_pinned(query: Query, project: Project) -> bool:
     return _owner_scoped(query, project)
 
 
-def scoped_helper_call(call: HelperCall, project: Project) -> bool:
-    return _scoped_helper_call(call, project)
+def scoped_helper_call(call: HelperCall, project: Project, path: str | None = None) -> bool:
+    return _scoped_helper_call(call, project, path)
 
 
 def root_scoped(ref: str, query: Query, facts: FileFacts, project: Project) -> bool:
@@ -479,14 +480,16 @@ def _root_scoped(ref: str, query: Query, facts: FileFacts, project: Project) -> 
     if ref.startswith("q"):
         root = facts.queries[int(ref[1:])]
         return root is not query and verdict(root, facts, project) is Verdict.SCOPED
-    return _scoped_helper_call(facts.helper_calls[int(ref[1:])], project)
+    return _scoped_helper_call(facts.helper_calls[int(ref[1:])], project, facts.path)
 
 
-def _scoped_helper_call(call: HelperCall, project: Project) -> bool:
-    """A call of a scoped helper that passed the org: its row is the tenant's."""
+def _scoped_helper_call(call: HelperCall, project: Project, path: str | None = None) -> bool:
+    """A call of a scoped helper (made in file `path`) that passed the org: its row is
+    the tenant's."""
     if call.name in project.dropping_helpers:
         return False
-    param = project.helper_param(call.name, call.receiver_class, True, not call.receiver)
+    plain = not call.receiver
+    param = project.helper_param(call.name, call.receiver_class, True, plain, path)
     return param is not None and passes_org(call, param, project)
 
 

@@ -96,7 +96,9 @@ class UnscopedHelperCall(Rule):
                 project.config.db_classes
             )
             plain = not call.receiver
-            param = project.helper_param(call.name, call.receiver_class, db_receiver, plain)
+            param = project.helper_param(
+                call.name, call.receiver_class, db_receiver, plain, facts.path
+            )
             if param is None or call.ownership_checked or passes_org(call, param, project):
                 continue
             callee = f"{call.receiver}.{call.name}" if call.receiver else call.name

@@ -11,7 +11,7 @@ from click.testing import CliRunner
 
 from orgscope_lint.analysis.module_links import module_links
 from orgscope_lint.cli import cli
-from orgscope_lint.mounted_routers import _resolved
+from orgscope_lint.imports import is_module, resolved, sources_of
 
 SCHEMA = "create table documents (id uuid primary key, tenant_id uuid, body text);\n"
 
@@ -202,6 +202,22 @@ def test_module_links_read_every_import() -> None:
 
 
 def test_relative_imports_resolve_against_the_importing_file() -> None:
-    assert _resolved(".search", "src/api/routes/__init__.py") == ("src", "api", "routes", "search")
-    assert _resolved("..routes.search", "src/api/v1/app.py") == ("src", "api", "routes", "search")
-    assert _resolved("app.routes", "src/x.py") == ("app", "routes")
+    assert resolved(".search", "src/api/routes/__init__.py") == ("src", "api", "routes", "search")
+    assert resolved("..routes.search", "src/api/v1/app.py") == ("src", "api", "routes", "search")
+    assert resolved("app.routes", "src/x.py") == ("app", "routes")
+
+
+def test_where_a_file_imports_a_name_from() -> None:
+    links = module_links(
+        __import__("ast").parse(
+            "from app.core.settings import check\nfrom ..auth import who\nimport app.core.db\n"
+        ),
+        "",
+    )
+    assert sources_of("check", "app/api/x.py", links) == [("app", "core", "settings")]
+    assert sources_of("who", "app/api/v1/x.py", links) == [("app", "api", "auth")]
+    assert sources_of("db", "app/api/x.py", links) == [("app", "core")]
+    assert sources_of("missing", "app/api/x.py", links) == []
+    assert is_module("backend/app/core/settings.py", ("app", "core", "settings"))
+    assert is_module("app/auth/__init__.py", ("app", "auth"))
+    assert not is_module("app/core/settings.py", ("other", "settings"))

@@ -1,0 +1,49 @@
+"""Dotted module names of the project's files, and where a file imports a name from.
+
+Read from the summaries' `ModuleLinks` (imports as written, relative ones with their
+leading dots), so that a cached summary never fixes a path: the dots are resolved
+against the importing file's path here.
+"""
+
+from __future__ import annotations
+
+from pathlib import PurePosixPath
+
+from orgscope_lint.facts import ModuleLinks
+
+
+def resolved(name: str, path: str) -> tuple[str, ...]:
+    """`..routes.search` imported by `src/api/v1/app.py` is `src.api.routes.search`."""
+    level = len(name) - len(name.lstrip("."))
+    parts = tuple(part for part in name[level:].split(".") if part)
+    if not level:
+        return parts
+    package = PurePosixPath(path).parent.parts
+    if level > 1:
+        package = package[: len(package) - (level - 1)]
+    return (*package, *parts)
+
+
+def dotted(path: str) -> tuple[str, ...]:
+    """`app/api/routes.py` is `app.api.routes`; a package is its `__init__.py`'s folder."""
+    pure = PurePosixPath(path)
+    parts = pure.with_suffix("").parts
+    return parts[:-1] if parts[-1] == "__init__" else parts
+
+
+def sources_of(name: str, path: str, links: ModuleLinks) -> list[tuple[str, ...]]:
+    """The modules file `path` imports `name` from (`from auth import name`, relative
+    ones resolved), as dotted parts; empty when no import of it names one."""
+    found = []
+    for imported in links.imports:
+        parts = resolved(imported, path)
+        if len(parts) > 1 and parts[-1] == name:
+            found.append(parts[:-1])
+    return found
+
+
+def is_module(path: str, module: tuple[str, ...]) -> bool:
+    """Whether file `path` is the module an import names: its dotted path ends with
+    the name (`backend/auth.py` is `auth` when `backend` is on the import path)."""
+    here = dotted(path)
+    return bool(module) and here[len(here) - len(module) :] == module
