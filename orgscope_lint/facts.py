@@ -170,6 +170,8 @@ class FunctionFact:
     route: bool = False  # a web route handler (`@router.get(...)`), never a DB helper
     # The functions it `Depends(...)` on: the project's principal resolvers among them.
     depends_on: tuple[str, ...] = ()
+    # Those it depends on through what they return (`Depends(require_org_admin())`).
+    depends_on_made: tuple[str, ...] = ()
     # Why its own code shows it runs outside any tenant on purpose (a verified webhook, a
     # scheduled job): treated as if marked `# orgscope: system-context -- <reason>`.
     system_context: str | None = None
@@ -190,6 +192,9 @@ class FunctionFact:
     # The one class its return annotation names (`-> TemplateService`): a factory, whose
     # result's methods are that class's.
     returns_class: str | None = None
+    # A dependency factory: every `return` hands back the function it defines inside
+    # (`def require_admin(): async def check(...): ...; return check`), by qualified name.
+    returns_function: str | None = None
     # Every `return` hands back the ids of the rows of `table` its read pinned by `key`
     # to parameter `param` (`[b["id"] for b in rows.data]`): (table, key, param).
     returns_ids: tuple[str, str, str] | None = None

@@ -270,8 +270,12 @@ def _child_verdict(query: Query, facts: FileFacts, project: Project) -> Verdict:
         _owner_scoped(query, project, facts) or _from_own_row(query, facts, project)
     )
     if query.table in project.tenant_rows:
-        # A tenant the caller owns or was found a member of.
-        return Verdict.SCOPED if owned else _tenant_row_verdict(query)
+        # A tenant the caller owns or was found a member of, also by a dependency of
+        # the route (`organization_id: str, ctx=Depends(get_organization_context)`).
+        found = Verdict.SCOPED if owned else _tenant_row_verdict(query)
+        if found is Verdict.UNTRUSTED and _tenant_authorised(query, facts, project):
+            return Verdict.SCOPED
+        return found
     link = project.parents.get(query.table)
     if link is None or owned:
         return Verdict.NOT_TENANT

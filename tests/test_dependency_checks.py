@@ -113,3 +113,30 @@ def test_a_dependency_that_checks_through_a_helper_authorises_the_route(tmp_path
     assert found == {("ORG013", "routes.py", 11), ("ORG001", "routes.py", 16)}
     warning = next(f for f in result.findings if f.code == "ORG013")
     assert "`require_access`, which checks `project_id`" in warning.message
+
+
+_CHECK = "    def check(org_id):\n        pass\n"
+
+
+@pytest.mark.parametrize(
+    ("source", "made"),
+    [
+        ("def f():\n" + _CHECK + "    return check\n", "f.check"),
+        (
+            "def f(role):\n" + _CHECK + "    if role:\n        return check\n    return check\n",
+            "f.check",
+        ),
+        # Another value on some path, a function defined elsewhere, or no function at all.
+        ("def f(x):\n" + _CHECK + "    if x:\n        return None\n    return check\n", None),
+        ("def f():\n    return check\n", None),
+        ("def f():\n    def check():\n        return g\n    return 1\n", None),
+    ],
+)
+def test_a_factory_returns_the_function_it_defines(source: str, made: str | None) -> None:
+    import libcst as cst
+
+    from orgscope_lint.analysis.syntax import returned_function
+
+    node = cst.parse_module(source).body[0]
+    assert isinstance(node, cst.FunctionDef)
+    assert returned_function(node, "f") == made

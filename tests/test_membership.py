@@ -188,3 +188,25 @@ def test_membership_in_the_rows_of_the_presented_credential(column: str, origin:
     fact = facts.queries[-1].shape.get("session_id")
     assert fact is not None
     assert fact.origin == origin
+
+
+def test_conversions_keep_the_id_they_respell() -> None:
+    principal = membership.V.Value(origin="principal", params=frozenset({"user"}))
+    assert membership.same_items("str", [principal]).origin == "principal"
+    assert membership.same_items("UUIDType", [principal], {"UUIDType"}).origin == "principal"
+    assert membership.same_items("UUIDType", [principal]) is None
+    assert membership.same_items("str", [membership.V.TOP]) is membership.V.TOP
+
+
+def test_a_lookup_by_a_respelling_finds_the_original_too() -> None:
+    alias = membership.ALIAS
+    env = {
+        alias + "org_id": membership.V.Value(text="organization_id"),
+        alias + "oid": membership.V.Value(text="org_id"),
+    }
+    assert membership.spelled_from({"oid"}, env) == {"oid", "org_id", "organization_id"}
+    assert membership.spelled_from({"other"}, env) == {"other"}
+    assert membership.alias_source(cst.parse_expression("UUIDType(x)"), {"UUIDType"}) == "x"
+    assert membership.alias_source(cst.parse_expression("UUIDType(x)")) is None
+    assert membership.renamed_conversion("uuid", "UUID")
+    assert not membership.renamed_conversion("app.ids", "UUID")

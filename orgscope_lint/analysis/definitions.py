@@ -21,6 +21,7 @@ from orgscope_lint.analysis.syntax import (
     annotation_names,
     dotted_name,
     returned_class,
+    returned_function,
 )
 from orgscope_lint.analysis.values import Value
 from orgscope_lint.facts import ArgFact, FunctionFact, Query, Shape
@@ -117,6 +118,15 @@ class Definitions:
                 depends_on=tuple(
                     sorted(set(origins.dependency_names(node.decorators, _all_params(node.params))))
                 ),
+                depends_on_made=tuple(
+                    sorted(
+                        set(
+                            origins.dependency_names(
+                                node.decorators, _all_params(node.params), True
+                            )
+                        )
+                    )
+                ),
                 system_context=detected.reason,
                 platform_guard=detected.platform_guard,
                 tasks=tuple(sorted(detected.tasks)),
@@ -124,6 +134,7 @@ class Definitions:
                 rejects_unless=detected.rejects_unless,
                 registered=call_facts.registered(node.decorators),
                 returns_class=returned_class(node.returns.annotation) if node.returns else None,
+                returns_function=returned_function(node, qualname),
             )
         )
         saved = (self.scope, self._function, self._class)

@@ -52,7 +52,7 @@ def route_check(fn: FunctionFact | None, param: str, project: Project) -> Depend
     if fn is None or not fn.route or param not in fn.params:
         return None
     for name in fn.depends_on:
-        for path, dependency in _module_functions(name, project):
+        for path, dependency in _module_functions(name, project, name in fn.depends_on_made):
             if param not in dependency.params:
                 continue
             found = _verified(dependency, path, param, project, 0)
@@ -61,14 +61,21 @@ def route_check(fn: FunctionFact | None, param: str, project: Project) -> Depend
     return None
 
 
-def _module_functions(name: str, project: Project) -> Iterator[tuple[str, FunctionFact]]:
+def _module_functions(
+    name: str, project: Project, called: bool = False
+) -> Iterator[tuple[str, FunctionFact]]:
     """The one module-level function of that name, with its file: two would be ambiguous
-    (imports are not followed)."""
+    (imports are not followed). A factory the route calls (`Depends(require_admin())`)
+    stands for the function it returns, which is what FastAPI calls with the request."""
     named = project.functions.get(name, ())
     found = [fn for fn in named if fn.class_name is None and fn.qualname == name]
     path = project.path_of(found[0]) if len(found) == 1 else None
-    if path is not None:
-        yield path, found[0]
+    if path is None:
+        return
+    made = found[0].returns_function if called else None
+    dependency = project.function_at.get((path, made)) if made else found[0]
+    if dependency is not None:
+        yield path, dependency
 
 
 _Found = tuple[str, Span, str | None]  # the lookup's file, place and table

@@ -97,6 +97,8 @@ class ModuleInterpreter(Definitions, PathChecks):
         self.calls: list[CallFact] = []
         self.escaped: set[str] = set()  # functions passed as values: see call_facts
         self._imported: set[str] = set()  # names bound by imports: modules among them
+        # Other names of the id conversions (`from uuid import UUID as UUIDType`).
+        self._conversions: set[str] = set()
         self._uses: list[tuple[Scope, str, int, str | None]] = []
         self._ranks: dict[int, int] = {}
         self._counters: dict[object, int] = defaultdict(int)
@@ -243,7 +245,7 @@ class ModuleInterpreter(Definitions, PathChecks):
             self.bind(target.target, value, env)
         named = any(isinstance(target.target, cst.Name) for target in node.targets)
         made = alternatives.made_by(node.value, env.tests, env.vars) if named else None
-        source = membership.alias_source(node.value)
+        source = membership.alias_source(node.value, self._conversions)
         for target in node.targets:
             if isinstance(target.target, cst.Name):
                 if made is not None:  # `is_owner = row["user_id"] == me`: a flag
@@ -287,9 +289,14 @@ class ModuleInterpreter(Definitions, PathChecks):
         if isinstance(node.names, cst.ImportStar):
             self.scope.star_import = True
             return
+        module = (
+            dotted_name(node.module) if isinstance(node, cst.ImportFrom) and node.module else ""
+        )
         for alias in node.names:
             if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
                 bound = alias.asname.name.value
+                if membership.renamed_conversion(module, dotted_name(alias.name)):
+                    self._conversions.add(bound)
             else:
                 bound = dotted_name(alias.name).split(".")[0]
             self.scope.bind(bound)
@@ -748,7 +755,7 @@ class ModuleInterpreter(Definitions, PathChecks):
         if name == "getattr" and len(args.positional) == 3:
             return unverified(V.derived(args.positional[0]))
         if name not in env.vars:
-            same = membership.same_items(name, args.positional)
+            same = membership.same_items(name, args.positional, self._conversions)
             if same is not None:
                 return same
         if fresh_values.call_origin(name, [V.TOP, *args.positional]):
@@ -1398,14 +1405,19 @@ def _row(ref: str, node: cst.Call) -> Value:
 
 
 def _names_in(args: Iterable[cst.Arg]) -> set[str]:
-    """Variables a call pins: names given directly or as values of a literal filter dict.
-    Deliberately shallow: walking every argument's subtree costs more than it finds."""
+    """Variables a call pins: names given directly, respelled (`str(org_id)`) or as
+    values of a literal filter dict. Deliberately shallow: walking every argument's
+    subtree costs more than it finds."""
     found: set[str] = set()
     stack: list[cst.BaseExpression] = [arg.value for arg in args]
     while stack:
         node = stack.pop()
         if isinstance(node, cst.Name):
             found.add(node.value)
+        elif isinstance(node, cst.Call):
+            source = membership.alias_source(node)
+            if source is not None:
+                found.add(source)
         elif isinstance(node, cst.Dict):
             stack.extend(e.value for e in node.elements if isinstance(e, cst.DictElement))
     return found

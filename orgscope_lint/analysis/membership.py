@@ -19,7 +19,8 @@ found, or equal to a role, is the same test on a dict keyed by the caller's tena
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import replace
 
 import libcst as cst
 
@@ -38,25 +39,53 @@ _SAME_ITEMS = frozenset({"list", "set", "frozenset", "tuple", "sorted"})
 ALIAS = "≡"
 
 
-def alias_source(node: cst.BaseExpression) -> str | None:
-    """The variable `node` only respells: `x`, `str(x)`, `UUID(x)`, `x.strip()`."""
+def alias_source(node: cst.BaseExpression, renamed: Collection[str] = ()) -> str | None:
+    """The variable `node` only respells: `x`, `str(x)`, `UUID(x)`, `x.strip()`;
+    `renamed` are other names of the conversions (`from uuid import UUID as U`)."""
     if isinstance(node, cst.Name):
         return node.value
     if not isinstance(node, cst.Call):
         return None
     if isinstance(node.func, cst.Attribute) and node.func.attr.value in SPELLING_METHODS:
         inner: cst.BaseExpression = node.func.value
-    elif dotted_name(node.func) in _CONVERSIONS and len(node.args) == 1:
+    elif len(node.args) == 1 and (
+        dotted_name(node.func) in _CONVERSIONS or dotted_name(node.func) in renamed
+    ):
         inner = node.args[0].value
     else:
         return None
-    return alias_source(inner)
+    return alias_source(inner, renamed)
 
 
-def same_items(name: str, args: Sequence[Value]) -> Value | None:
-    """`set(rows)`, `list(ids)`: the value of the one argument, items and provenance kept."""
+def renamed_conversion(module: str, name: str) -> bool:
+    """`from uuid import UUID as ...`: the import binds a conversion under another name."""
+    return f"{module}.{name}" in _CONVERSIONS
+
+
+def spelled_from(names: Collection[str], env: Mapping[str, Value]) -> set[str]:
+    """`names` and the variables they respell (`org_id = UUID(organization_id)`): a
+    lookup that found a row by `org_id` found it by `organization_id` too."""
+    found = set(names)
+    pending = list(names)
+    while pending:
+        source = env.get(ALIAS + pending.pop())
+        if source is not None and source.text and source.text not in found:
+            found.add(source.text)
+            pending.append(source.text)
+    return found
+
+
+def same_items(name: str, args: Sequence[Value], renamed: Collection[str] = ()) -> Value | None:
+    """`set(rows)`, `list(ids)`: the value of the one argument, items and provenance kept;
+    `str(user.id)`, `UUID(org_id)`: the same id, its provenance kept (`renamed`: other
+    names of those conversions)."""
     if name in _SAME_ITEMS and len(args) == 1:
         return args[0]
+    if (name in _CONVERSIONS or name in renamed) and len(args) == 1:
+        part = V.derived(args[0])
+        return (
+            part if part is V.TOP else replace(part, column=args[0].column, checked=args[0].checked)
+        )
     if name == "next" and args:
         return args[0].element or V.derived(args[0])
     return None

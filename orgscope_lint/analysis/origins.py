@@ -110,9 +110,10 @@ def declared_dependency(
 
 
 def dependency_names(
-    decorators: Sequence[cst.Decorator], params: Sequence[cst.Param]
+    decorators: Sequence[cst.Decorator], params: Sequence[cst.Param], made: bool = False
 ) -> Iterator[str]:
-    """The functions a function `Depends(...)`/`Security(...)` on, innermost name only."""
+    """The functions a function `Depends(...)`/`Security(...)` on, innermost name only;
+    with `made`, only the factories whose result it depends on (`Depends(require())`)."""
     stack: list[cst.CSTNode] = [d.decorator for d in decorators]
     stack.extend(p.default for p in params if p.default is not None)
     stack.extend(p.annotation.annotation for p in params if p.annotation is not None)
@@ -120,9 +121,10 @@ def dependency_names(
         node = stack.pop()
         if isinstance(node, cst.Call) and _is_dependency(node) and node.args:
             target = node.args[0].value
+            called = isinstance(target, cst.Call)
             if isinstance(target, cst.Call):
                 target = target.func
             name = dotted_name(target).rsplit(".", 1)[-1]
-            if name:
+            if name and (called or not made):
                 yield name
         stack.extend(node.children)

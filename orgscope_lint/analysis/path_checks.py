@@ -448,7 +448,7 @@ class PathChecks:
         """Check-then-act: the lookup's filter pinned these names, and it found a row."""
         if row.kind != V.ROW or not row.row:
             return
-        for name in row.verifies & env.vars.keys():
+        for name in membership.spelled_from(row.verifies, env.vars) & env.vars.keys():
             pinned = env.vars[name]
             if pinned.origin is None or pinned.origin.startswith("request"):
                 env.vars[name] = replace(pinned, origin=f"verified:{row.row}")

@@ -145,3 +145,26 @@ def _bracket_depth(text: str) -> int:
         elif char in ")]}":
             depth -= 1
     return deepest
+
+
+def returned_function(node: cst.FunctionDef, qualname: str) -> str | None:
+    """`def require_admin(): async def check(...): ...; return check`: the qualified
+    name of the function defined in `node`'s own body that every `return` of it hands
+    back (a dependency factory, `Depends(require_admin())`)."""
+    if not isinstance(node.body, cst.IndentedBlock):
+        return None
+    inner = {stmt.name.value for stmt in node.body.body if isinstance(stmt, cst.FunctionDef)}
+    if not inner:
+        return None
+    returned: set[str | None] = set()
+    stack: list[cst.CSTNode] = list(node.body.body)
+    while stack:
+        current = stack.pop()
+        if isinstance(current, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
+            continue
+        if isinstance(current, cst.Return):
+            value = current.value
+            returned.add(value.value if isinstance(value, cst.Name) else None)
+        stack.extend(current.children)
+    name = returned.pop() if len(returned) == 1 else None
+    return f"{qualname}.{name}" if name in inner else None
