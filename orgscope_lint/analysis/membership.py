@@ -48,13 +48,23 @@ def alias_source(node: cst.BaseExpression, renamed: Collection[str] = ()) -> str
         return None
     if isinstance(node.func, cst.Attribute) and node.func.attr.value in SPELLING_METHODS:
         inner: cst.BaseExpression = node.func.value
-    elif len(node.args) == 1 and (
-        dotted_name(node.func) in _CONVERSIONS or dotted_name(node.func) in renamed
-    ):
-        inner = node.args[0].value
     else:
-        return None
+        argument = converted(node, renamed)
+        if argument is None:
+            return None
+        inner = argument
     return alias_source(inner, renamed)
+
+
+def converted(node: cst.BaseExpression, renamed: Collection[str] = ()) -> cst.BaseExpression | None:
+    """The one argument of a conversion that keeps the id (`str(user.org_id)`)."""
+    if not isinstance(node, cst.Call) or len(node.args) != 1:
+        return None
+    arg = node.args[0]
+    name = dotted_name(node.func)
+    if arg.keyword is not None or arg.star or not (name in _CONVERSIONS or name in renamed):
+        return None
+    return arg.value
 
 
 def renamed_conversion(module: str, name: str) -> bool:

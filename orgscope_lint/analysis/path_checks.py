@@ -121,6 +121,7 @@ class PathChecks:
     config: Config
     _call_rows: dict[int, Value]
     _comprehensions: dict[int, Value]
+    _conversions: set[str]
     _handed_expressions: dict[str, dict[str, Value]]
     _call_index: dict[int, int]
     _call_nodes: dict[int, cst.Call]
@@ -646,6 +647,9 @@ class PathChecks:
             return value
         if isinstance(node, (cst.Subscript, cst.Attribute)):
             return V.derived(self._peek(node.value, env))
+        converted = membership.converted(node, self._conversions)
+        if converted is not None:  # `str(user.org_id)`: the same id
+            return self._peek(converted, env)
         if isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute):
             base = self._peek(node.func.value, env)
             if node.func.attr.value in membership.SPELLING_METHODS and not node.args:
