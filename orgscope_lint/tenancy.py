@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 
 from orgscope_lint import related_rows
 from orgscope_lint.analysis import (
+    builder_api,
     dependency_checks,
     execution_context,
     fresh_values,
@@ -90,6 +91,8 @@ def _verdict(query: Query, facts: FileFacts, project: Project) -> Verdict:
         return _child_verdict(query, facts, project)
     if query.operation in ("read", "count") and fresh_values.probes_fresh_value(query.shape):
         return Verdict.NOT_TENANT  # a uniqueness probe of a value generated just before
+    if query.operation in _READS and builder_api.only_ownerless(query.shape, key):
+        return Verdict.NOT_TENANT  # `.is_(key, "null")`: rows no tenant owns, shared by all
     if retention.sweeps_expired(query):
         return Verdict.NOT_TENANT  # removes only what expired, for every tenant alike
     if query.extreme_id:

@@ -28,8 +28,10 @@ class MissingTenantFilter(Rule):
     silent; where every caller passes an id a tenant-scoped lookup checked or returned,
     it is ORG013's. A helper with no caller, or with one the analysis cannot see, is
     reported at its query. A read filtered to rows their owners made public
-    (`.eq("is_public", True)`, `.eq("visibility", "public")`) is no tenant's read; a
-    write to them is still reported. A read whose rows only feed the update of the same
+    (`.eq("is_public", True)`, `.eq("visibility", "public")`), or to rows no tenant
+    owns (`.is_("clerk_org_id", "null")`: shared templates, system rows), is no tenant's
+    read; a write to them is still reported, and so is `.not_.is_(...)`, which keeps
+    every tenant's rows. A read whose rows only feed the update of the same
     row after it (read-modify-write of a counter) is named in the update's finding
     rather than reported again.
 
@@ -82,6 +84,8 @@ class MissingTenantFilter(Rule):
     `tenant-key`, `table-keys`, `tenant-tables`, `global-tables`, `schema`.
     """
     valid = (
+        # Rows no organization owns: the shared ones.
+        'def f(client):\n    client.table("calls").select("*").is_("clerk_org_id", "null").execute()\n',
         'def f(db, org):\n    db.select("calls", {"id": 1, "clerk_org_id": org})\n',
         'def f(db, org):\n    q = {"id": 1}\n    q["clerk_org_id"] = org\n    db.update("calls", q, {})\n',
         'def f(db, org):\n    db.delete("calls", dict(id=1, clerk_org_id=org))\n',
@@ -137,6 +141,9 @@ class MissingTenantFilter(Rule):
         '    q = q.eq("visibility", "public")\n    return q.execute()\n',
     )
     invalid = (
+        # The negation keeps every organization's rows.
+        "def f(client):\n"
+        '    client.table("calls").select("*").not_.is_("clerk_org_id", "null").execute()  # expect: ORG001\n',
         # The same identity lookup by an id from the path: anyone's row.
         '@router.get("/users/{user_id}")\ndef f(db, user_id: str):\n'
         '    return db.select_one("users", {"id": user_id})  # expect: ORG001\n',

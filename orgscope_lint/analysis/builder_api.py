@@ -15,7 +15,7 @@ from orgscope_lint.analysis import retention
 from orgscope_lint.analysis import values as V
 from orgscope_lint.analysis.service_api import CallArgs
 from orgscope_lint.analysis.values import Value
-from orgscope_lint.facts import Query
+from orgscope_lint.facts import Query, Shape
 from orgscope_lint.findings import Span
 
 STARTS = frozenset({"table", "from_"})
@@ -49,6 +49,12 @@ def start(table: str, site: tuple) -> Value:
 
 def apply(builder: Value, method: str, args: CallArgs) -> Value:
     """The chain after `.method(*args)`; unknown modifiers (order, limit...) keep it."""
+    if NEGATED in builder.entries:
+        # `.not_.eq(col, v)`, `.not_.is_(col, "null")`: the filter keeps what does not
+        # match, which pins nothing.
+        builder = V.without_entry(builder, NEGATED)
+        if args.positional and method not in _OPERATIONS:
+            return _loose(builder, args.positional[0], f"not.{method}")
     operation = _OPERATIONS.get(method)
     if operation is not None:
         if builder.operation in ("update", "delete", "insert") and operation == "read":
@@ -77,7 +83,11 @@ def apply(builder: Value, method: str, args: CallArgs) -> Value:
         items = args.positional[1]
         return _pin(builder, args.positional[0], items.element or V.derived(items))
     if method == "is_" and len(args.positional) >= 2:
-        return _pin(builder, args.positional[0], V.NONE_VALUE)
+        pinned = _pin(builder, args.positional[0], V.NONE_VALUE)
+        column = args.positional[0]
+        if _is_null(args.positional[1]) and column.kind == V.STR and column.text:
+            return V.with_entry(pinned, column.text + NULL_ROWS, V.Entry())
+        return pinned
     if method == "match" and args.positional:
         merged = V.merge_dicts(V.EMPTY_DICT, args.positional[0])
         return replace(
@@ -102,6 +112,27 @@ def _loose(builder: Value, column: Value, op: str, origin: str | None = None) ->
 
 
 PUBLIC = "~public"  # the key marking a filter to public rows (`chains.public_filter`)
+# The key marking `.is_(column, "null")`: only the rows whose `column` is unset, which
+# for the tenant key are the rows no tenant owns.
+NULL_ROWS = "~null"
+# The key marking `.not_`, until the filter it negates.
+NEGATED = "~not"
+
+
+def negated(builder: Value) -> Value:
+    """`.not_`: the next filter is negated."""
+    return V.with_entry(builder, NEGATED, V.Entry())
+
+
+def _is_null(value: Value) -> bool:
+    return value.kind == V.NONE or (value.kind == V.STR and (value.text or "").lower() == "null")
+
+
+def only_ownerless(shape: Shape, key: str) -> bool:
+    """The read keeps only rows whose tenant key is unset: no tenant's rows."""
+    return any(fact.always and fact.key == key + NULL_ROWS for fact in shape.keys)
+
+
 # The key marking a read that embeds related tables (`select("*, pages(title)")`): its
 # rows bring along rows the filter does not pin.
 EMBEDS = "~embeds"

@@ -630,6 +630,8 @@ class ModuleInterpreter(Definitions, PathChecks):
         if base.kind == V.BUILDER and attr in builder_api.RUNS:
             self._emit_builder(base)  # `to_thread(q.execute)`: it runs elsewhere
             return V.TOP
+        if base.kind == V.BUILDER and attr == "not_":
+            return builder_api.negated(base)
         if attr in origins.REQUEST_ATTRIBUTES and base.text == "Request":
             return Value(origin=origins.REQUEST_ATTRIBUTES[attr])
         return self._checked(node, env) or V.field_of(base, attr)
