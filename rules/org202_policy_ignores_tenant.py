@@ -21,7 +21,10 @@ class PolicyIgnoresTenant(SchemaRule):
     `USING (true)`, only `auth.uid() IS NOT NULL`, a disjunct that ignores the key
     (`... OR true`), a key compared with a constant or with itself, or a comparison that
     passes when its session setting is unset
-    (`current_setting('app.org', true) IS NULL OR ...`).
+    (`current_setting('app.org', true) IS NULL OR ...`). A deny-all policy
+    (`USING (false)`) lets nothing through; a read policy may admit the rows a flag
+    shares with everyone (`is_public OR ...`, `is_system_role = true OR ...`,
+    `visibility = 'public' OR ...`), a write policy may not.
 
     ## Why is this bad?
     Permissive policies are ORed: one that lets every row through ORs the scoped ones
@@ -74,6 +77,20 @@ class PolicyIgnoresTenant(SchemaRule):
             "alter table plans enable row level security;\n"
             "create policy p on plans for select using (true);\n"
         ),
+        # Denies every row (an immutable log): nothing of any tenant passes.
+        sql_example(
+            "create table logs (id int, clerk_org_id text);\n"
+            "alter table logs enable row level security;\n"
+            "create policy logs_read on logs for select using (clerk_org_id = requesting_org_id());\n"
+            "create policy no_updates on logs for update using (false);\n"
+        ),
+        # Rows their flag shares with everyone, for reading (writes stay scoped).
+        sql_example(
+            "create table roles (id int, clerk_org_id text, is_system_role boolean);\n"
+            "alter table roles enable row level security;\n"
+            "create policy p on roles for select\n"
+            "    using (is_system_role = true or clerk_org_id = requesting_org_id());\n"
+        ),
         # Recreated with a scope.
         sql_example(
             "create table calls (id int, clerk_org_id text);\n"
@@ -103,6 +120,20 @@ class PolicyIgnoresTenant(SchemaRule):
             "create policy p on calls using (  -- expect: ORG202\n"
             "  current_setting('app.org', true) is null\n"
             "  or clerk_org_id = current_setting('app.org', true));\n"
+        ),
+        # A public flag opens reading, never writing.
+        sql_example(
+            "create table pages (id int, clerk_org_id text, is_public boolean);\n"
+            "alter table pages enable row level security;\n"
+            "create policy p on pages for update  -- expect: ORG202\n"
+            "    using (is_public or clerk_org_id = requesting_org_id());\n"
+        ),
+        # A flag that shares nothing.
+        sql_example(
+            "create table pages (id int, clerk_org_id text, is_archived boolean);\n"
+            "alter table pages enable row level security;\n"
+            "create policy p on pages for select  -- expect: ORG202\n"
+            "    using (is_archived or clerk_org_id = requesting_org_id());\n"
         ),
         # Altered into a policy that ignores the key.
         sql_example(

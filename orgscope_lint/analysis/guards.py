@@ -195,8 +195,10 @@ def _public_flag(test: cst.BaseExpression, truth: bool) -> cst.BaseExpression | 
 
 def is_public_column(column: str) -> bool:
     """`is_public`, `public`, `is_public_template`: a flag its owner sets to share a row
-    with everyone (`visibility = 'public'` says the same through its value)."""
-    return "public" in column.lower()
+    with everyone (`visibility = 'public'` says the same through its value); `is_global`,
+    `is_system_role`: a row the product itself shares with every tenant."""
+    name = column.lower()
+    return "public" in name or "global" in name or name.startswith("is_system")
 
 
 def field_name(node: cst.BaseExpression) -> str | None:

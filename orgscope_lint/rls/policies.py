@@ -15,7 +15,7 @@ import enum
 import functools
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from orgscope_lint.rls.model import Policy, RlsModel, TableRls
@@ -44,6 +44,9 @@ class Context:
     # Columns (table, column) the API roles may set on some row: a subquery that takes
     # the tenant id from one of them takes it from the caller.
     writable: frozenset[tuple[str, str]] = frozenset()
+    # Judging a read: a row its flag shares with everyone (`is_public`, `is_system_role
+    # = true`) is anyone's to read, as on the code's side (`guards.is_public_column`).
+    reading: bool = False
 
 
 COMMANDS = ("SELECT", "INSERT", "UPDATE", "DELETE")
@@ -78,6 +81,8 @@ def judge_command(policy: Policy, command: str, context: Context) -> Scope:
     present = [e for e in expressions if e is not None]
     if not present:
         return Scope.UNKNOWN
+    if command == "SELECT":
+        context = replace(context, reading=True)
     return min(judge(e, context) for e in present)
 
 
@@ -110,7 +115,7 @@ def table_scope(table: TableRls, command: str, context: Context) -> CommandScope
 # sqlglot) costs more than every other check of a warm partial run. Keyed by
 # `_memo_key`, plain data a cache entry can hold; values are `Scope` values.
 JudgementKey = tuple[
-    str, str, tuple[str, ...], tuple[str, ...], tuple[str, ...], tuple[tuple[str, str], ...]
+    str, str, tuple[str, ...], tuple[str, ...], tuple[str, ...], tuple[tuple[str, str], ...], bool
 ]
 _judged: dict[JudgementKey, int] = {}
 
@@ -141,6 +146,7 @@ def _memo_key(expression: str, context: Context) -> JudgementKey:
         tuple(sorted(context.owners)),
         tuple(sorted(context.caller_settings)),
         tuple(sorted(context.writable)),  # every field of the context decides a judgement
+        context.reading,
     )
 
 
@@ -167,6 +173,10 @@ def _judge(node: exp.Expression, context: Context) -> Scope:
 
     while isinstance(node, (exp.Paren, exp.Cast)):
         node = node.this
+    if isinstance(node, exp.Boolean) and not node.this:
+        return Scope.SCOPED  # `USING (false)`: no row passes, for anyone
+    if context.reading and _sharing_flag(node):
+        return Scope.SCOPED  # rows shared with every tenant on purpose
     if isinstance(node, exp.And):
         return max(_judge(node.left, context), _judge(node.right, context))
     if isinstance(node, exp.Or):
@@ -214,6 +224,25 @@ def _admits_no_api_role(node: exp.EQ | exp.NullSafeEQ) -> bool:
         ):
             return True
     return False
+
+
+def _sharing_flag(node: exp.Expression) -> bool:
+    """`is_public`, `is_system_role = true`, `visibility = 'public'`: the row's own flag
+    sharing it with everyone."""
+    from sqlglot import exp
+
+    from orgscope_lint.analysis.guards import PUBLIC, is_public_column
+
+    if isinstance(node, (exp.EQ, exp.Is)):
+        column, value = node.left, node.right
+        if isinstance(column, (exp.Boolean, exp.Literal)):
+            column, value = value, column
+        name = _column_name(column)
+        if isinstance(value, exp.Boolean) and value.this:
+            return name is not None and is_public_column(name)
+        return isinstance(value, exp.Literal) and value.is_string and value.this == PUBLIC
+    name = _column_name(node)
+    return name is not None and is_public_column(name)
 
 
 def _column_name(node: exp.Expression) -> str | None:
