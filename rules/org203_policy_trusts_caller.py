@@ -79,6 +79,10 @@ class PolicyTrustsCaller(SchemaRule):
     profiles to authenticated;`. A column-level `revoke update (clerk_org_id)` alone
     does nothing while the table-level UPDATE is held: PostgreSQL checks either.
 
+    A subquery that selects a primary key or a unique column (`project_id in (select id
+    from projects where clerk_org_id = ...)`) trusts nothing the caller can forge: a
+    new row may take any unused id, never one another row holds.
+
     ## Known limits
     Where the migrations cannot tell (RLS on the source table unknown after dynamic
     SQL, a table no migration created, a write policy whose check it cannot read), the
@@ -87,6 +91,17 @@ class PolicyTrustsCaller(SchemaRule):
     triggers that stop a column from changing are not read.
     """
     valid = (
+        # The parent's id is its primary key: a caller's row never takes another's id.
+        sql_example(
+            "create table projects (id uuid primary key, clerk_org_id text not null);\n"
+            "alter table projects enable row level security;\n"
+            "create policy mine on projects for all to authenticated\n"
+            "  using (clerk_org_id = auth.jwt() ->> 'org_id');\n"
+            "create table notes (id uuid, project_id uuid, clerk_org_id text);\n"
+            "alter table notes enable row level security;\n"
+            "create policy p on notes using (project_id in\n"
+            "  (select id from projects where clerk_org_id = auth.jwt() ->> 'org_id'));\n"
+        ),
         # The caller may only read their profile.
         sql_example(
             _PROFILES
@@ -126,6 +141,17 @@ class PolicyTrustsCaller(SchemaRule):
         ),
     )
     invalid = (
+        # The same parent without a key on `id`: a caller's row may repeat another's id.
+        sql_example(
+            "create table projects (id uuid, clerk_org_id text not null);\n"
+            "alter table projects enable row level security;\n"
+            "create policy mine on projects for all to authenticated\n"
+            "  using (clerk_org_id = auth.jwt() ->> 'org_id');\n"
+            "create table notes (id uuid, project_id uuid, clerk_org_id text);\n"
+            "alter table notes enable row level security;\n"
+            "create policy p on notes using (project_id in  -- expect: ORG203\n"
+            "  (select id from projects where clerk_org_id = auth.jwt() ->> 'org_id'));\n"
+        ),
         # Any user sets their own profile's tenant to another one's.
         sql_example(
             _PROFILES

@@ -273,3 +273,28 @@ def test_a_warm_run_never_imports_sqlglot(tmp_path: Path) -> None:
     api.write_text(api.read_text() + "# edited\n")
     _imports_sqlglot(tmp_path, "api.py")
     assert not _imports_sqlglot(tmp_path, "api.py")
+
+
+@pytest.mark.parametrize(
+    ("create", "unique"),
+    [
+        ("create table t (id uuid primary key, org_id text);", {"id"}),
+        ("create table t (id uuid not null unique, org_id text);", {"id"}),
+        ("create table t (id uuid, org_id text, primary key (id));", {"id"}),
+        ("create table t (id uuid, org_id text, constraint u unique (org_id));", {"org_id"}),
+        # A key over two columns lets each of them repeat.
+        ("create table t (id uuid, org_id text, primary key (id, org_id));", set()),
+        (
+            "create table t (id uuid primary key, org_id text);\nalter table t drop column id;\n"
+            "alter table t add column id uuid;",
+            set(),
+        ),
+        (
+            "create table t (id uuid primary key, org_id text);\n"
+            "alter table t rename column id to key;",
+            {"key"},
+        ),
+    ],
+)
+def test_the_columns_no_two_rows_share(create: str, unique: set[str]) -> None:
+    assert set(replay(create).tables["t"].unique) == unique

@@ -61,6 +61,8 @@ class TableRls:
     column_grants: Mapping[str, Mapping[str, frozenset[str]]] = field(default_factory=dict)
     # Columns renamed away and not back: old name -> (name now, the RENAME statement).
     renamed: Mapping[str, tuple[str, Location]] = field(default_factory=dict)
+    # Columns that are a primary key or unique on their own, as created.
+    unique: frozenset[str] = frozenset()
 
     def reachable_by_api(self) -> bool:
         return any(self.grants.get(role) for role in API_ROLES)

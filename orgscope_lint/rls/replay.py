@@ -45,6 +45,7 @@ class _Table:
     # role -> privilege -> columns: column privileges, apart from the table-level ones.
     column_grants: dict[str, dict[str, set[str]]] = field(default_factory=dict)
     renamed: dict[str, tuple[str, Location]] = field(default_factory=dict)
+    unique: set[str] = field(default_factory=set)  # columns no two rows share a value of
 
 
 @dataclass
@@ -105,6 +106,8 @@ class RlsReplay:
                 table.columns.update(self.tables[parent].columns)
         for column in op.columns:
             table.columns[column.name] = column.not_null
+            if column.unique:
+                table.unique.add(column.name)
         table.grants = {role: set(privs) for role, privs in self.table_defaults.items()}
         self.tables[op.table] = table
 
@@ -130,6 +133,8 @@ class RlsReplay:
             elif kind == "add":
                 column = action[1]
                 assert isinstance(column, st.Column)
+                if column.name not in table.columns and column.unique:
+                    table.unique.add(column.name)
                 table.columns.setdefault(column.name, column.not_null)
                 table.renamed.pop(column.name, None)  # the old name is back
             elif kind == "drop":
@@ -160,6 +165,7 @@ class RlsReplay:
     ) -> None:
         self._weaken(name, table, column, "drop", None, where)
         table.columns.pop(column, None)
+        table.unique.discard(column)
         for by_privilege in table.column_grants.values():
             for columns in by_privilege.values():
                 columns.discard(column)
@@ -172,6 +178,9 @@ class RlsReplay:
         self._weaken(name, table, old, "rename", new, where)
         if old in table.columns:
             table.columns[new] = table.columns.pop(old)
+        if old in table.unique:  # the constraint follows the column
+            table.unique.discard(old)
+            table.unique.add(new)
         _follow_rename(table, old, new, where)
         # PostgreSQL stores policies by column number: they follow the rename.
         for key, policy in list(table.policies.items()):
@@ -351,6 +360,7 @@ class RlsReplay:
             grants=_frozen_grants(table.grants),
             columns=tuple(table.columns),
             not_null=frozenset(c for c, nn in table.columns.items() if nn),
+            unique=frozenset(c for c in table.unique if c in table.columns),
             columns_known=table.columns_known,
             column_grants={
                 role: {p: frozenset(cs) for p, cs in sorted(by.items()) if cs}

@@ -22,6 +22,7 @@ _F = re.IGNORECASE | re.DOTALL | re.VERBOSE
 class Column:
     name: str
     not_null: bool
+    unique: bool = False  # a primary key or unique on its own: no two rows share a value
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,6 +177,10 @@ _CREATE_TABLE = re.compile(
 )
 _CONSTRAINT_WORD = re.compile(r"(?:CONSTRAINT|PRIMARY|UNIQUE|CHECK|FOREIGN|EXCLUDE)\b", re.I)
 _NOT_NULL = re.compile(r"\bNOT\s+NULL\b|\bPRIMARY\s+KEY\b", re.I)
+_UNIQUE = re.compile(r"\bPRIMARY\s+KEY\b|\bUNIQUE\b", re.I)
+_TABLE_UNIQUE = re.compile(
+    rf"(?:CONSTRAINT\s+{_IDENT}\s+)?(?:PRIMARY\s+KEY|UNIQUE)\s*\((?P<columns>[^)]*)\)", _F
+)
 _TABLE_PRIMARY_KEY = re.compile(
     rf"(?:CONSTRAINT\s+{_IDENT}\s+)?PRIMARY\s+KEY\s*\((?P<columns>[^)]*)\)", _F
 )
@@ -192,6 +197,7 @@ def _create_table(statement: str) -> list[Operation]:
     columns: list[Column] = []
     copies: list[str] = []
     primary: set[str] = set()
+    unique: set[str] = set()
     known = True
     if rest.startswith("("):
         elements, after = _split_top_level(rest[1:])
@@ -202,6 +208,9 @@ def _create_table(statement: str) -> list[Operation]:
                 copies.append(_unqualify(like.group("parent")))
             elif pk := _TABLE_PRIMARY_KEY.match(element):
                 primary.update(_unquote(c.strip()) for c in pk.group("columns").split(","))
+                unique.update(_one_column(pk.group("columns")))
+            elif alone := _TABLE_UNIQUE.match(element):
+                unique.update(_one_column(alone.group("columns")))
             elif not _CONSTRAINT_WORD.match(element):
                 columns.append(_column(element))
         if inherits := _INHERITS.match(after):
@@ -210,7 +219,10 @@ def _create_table(statement: str) -> list[Operation]:
         copies.append(_unqualify(partition.group("parent")))
     else:
         known = False  # CREATE TABLE ... AS SELECT: its columns are the query's
-    columns = [Column(c.name, c.not_null or c.name in primary) for c in columns]
+    columns = [
+        Column(c.name, c.not_null or c.name in primary, c.unique or c.name in unique)
+        for c in columns
+    ]
     return [
         CreateTable(
             _unqualify(match.group("name")),
@@ -225,7 +237,15 @@ def _create_table(statement: str) -> list[Operation]:
 def _column(definition: str) -> Column:
     name = _IDENT_RE.match(definition)
     column = _unquote(name.group(0)) if name else definition.split()[0].lower()
-    return Column(column, _NOT_NULL.search(definition[name.end() if name else 0 :]) is not None)
+    rest = definition[name.end() if name else 0 :]
+    return Column(column, _NOT_NULL.search(rest) is not None, _UNIQUE.search(rest) is not None)
+
+
+def _one_column(columns: str) -> set[str]:
+    """The column of a one-column key (`primary key (id)`): a key over several columns
+    leaves each of them free to repeat."""
+    names = [c.strip() for c in columns.split(",") if c.strip()]
+    return {_unquote(names[0])} if len(names) == 1 else set()
 
 
 _IDENT_RE = re.compile(_IDENT)

@@ -8,7 +8,10 @@ PUBLIC) hold UPDATE or INSERT on it, table-wide or on that column, and either
 row-level security is off on its table or a permissive policy for those roles lets
 them write a row without pinning the column (its `WITH CHECK`, or for an UPDATE policy
 without one its `USING`, does not tie the column to the caller's identity), with no
-restrictive policy pinning it. Whatever this cannot judge (RLS state unknown after
+restrictive policy pinning it. A primary key or a unique column is not: the caller
+may pick the value of a row they write, but never one another row already holds, so a
+subquery selecting it (`project_id in (select id from projects where org_id = ...)`)
+still names only rows its filter admits. Whatever this cannot judge (RLS state unknown after
 dynamic SQL, a table no migration created, an expression it cannot read) counts as
 not writable: the policy reading the column is then trusted, never guessed about.
 """
@@ -79,6 +82,8 @@ def column_writer(model: RlsModel, name: str, column: str) -> Writer | None:
         return None  # RLS or grants this replay cannot know
     if table.columns_known and column not in table.columns:
         return None
+    if column in table.unique:
+        return None  # a new value, never one another row holds: it names only own rows
     context = Context(column, frozenset(), frozenset(), caller_settings(model))
     for command in _WRITES:
         roles = {r for r in _CALLERS if table.roles_holding(command, column, (r, "public"))}
