@@ -57,7 +57,9 @@ KEY_DOCS: dict[str, KeyDoc] = {
     ),
     "schema": KeyDoc(
         "Glob patterns, relative to the project root, of the SQL migrations replayed in "
-        "file-name order to learn which tables carry a tenant column.",
+        "file-name order to learn which tables carry a tenant column. Migrations that undo "
+        "others (`*_rollback.sql`, `*.down.sql`, a `down/` folder) are left out unless a "
+        "pattern names the file itself.",
         '["db/migrations/*.sql", "supabase/migrations/*.sql"]',
     ),
     "global-tables": KeyDoc(

@@ -171,12 +171,32 @@ def _discover(
         ]
         for name in filenames:
             relative = prefix + name
-            if any(matcher.match(relative) for matcher in matchers):
+            matched = [
+                pattern for pattern, m in zip(patterns, matchers, strict=True) if m.match(relative)
+            ]
+            if matched and (not reverts(relative) or any(_literal(p) for p in matched)):
                 found.append((relative, Path(directory, name)))
     # Migration tools order by file name, so `001_*` in one folder runs before `002_*` in
     # another; the full path only breaks ties between equal names.
     found.sort(key=lambda item: (item[0].rpartition("/")[2], item[0]))
     return found
+
+
+# A migration that undoes another (`0034_rollback.sql`, `001_init.down.sql`, a `down/`
+# folder): migration tools run it only to go back, so replaying it after the one it
+# undoes would drop what the project's database has. (A forward migration named for
+# what it reverts, `003_revert_rename.sql`, runs like any other.)
+_REVERTING = re.compile(r"(?:^|[/._-])(?:down|rollbacks?)(?:[/._-]|$)", re.IGNORECASE)
+
+
+def reverts(relative: str) -> bool:
+    """Whether the migration at `relative` undoes another, by its name or folder."""
+    return _REVERTING.search(relative.rsplit(".", 1)[0] + "/") is not None
+
+
+def _literal(pattern: str) -> bool:
+    """A pattern naming one file: what it names is replayed, whatever the name says."""
+    return not any(c in pattern for c in "*?[")
 
 
 def _glob_regex(pattern: str) -> re.Pattern[str]:

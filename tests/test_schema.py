@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from orgscope_lint.config import Config
-from orgscope_lint.schema import DEFAULT_SKIP_DIRS, Schema, TableInfo, load_schema
+from orgscope_lint.schema import DEFAULT_SKIP_DIRS, Schema, TableInfo, load_schema, reverts
 
 PATTERNS = Config().schema
 
@@ -584,3 +584,32 @@ def test_schema_pickles(tmp_path: Path) -> None:
     schema = load(tmp_path)
 
     assert pickle.loads(pickle.dumps(schema)) == schema
+
+
+@pytest.mark.parametrize(
+    ("relative", "undoes"),
+    [
+        ("migrations/034_rollback.sql", True),
+        ("migrations/001_init.down.sql", True),
+        ("db/migrations/down/001_init.sql", True),
+        ("migrations/rollbacks/001.sql", True),
+        # A new migration that reverts an earlier change runs forward like any other.
+        ("migrations/003_revert_rename.sql", False),
+        ("migrations/001_init.up.sql", False),
+        ("migrations/002_add_download_links.sql", False),
+        ("migrations/004_dropdown_options.sql", False),
+        ("migrations/005_countdown.sql", False),
+    ],
+)
+def test_migrations_that_undo_others_are_known_by_name(relative: str, undoes: bool) -> None:
+    assert reverts(relative) is undoes
+
+
+def test_a_rollback_is_not_replayed_unless_named(tmp_path: Path) -> None:
+    migrations = tmp_path / "migrations"
+    migrations.mkdir()
+    (migrations / "001_quotes.sql").write_text("create table quotes (id uuid, org_id uuid);\n")
+    (migrations / "001_rollback.sql").write_text("drop table quotes;\n")
+    assert "quotes" in load_schema(tmp_path, ["migrations/*.sql"]).tables
+    named = ["migrations/*.sql", "migrations/001_rollback.sql"]
+    assert "quotes" not in load_schema(tmp_path, named).tables
