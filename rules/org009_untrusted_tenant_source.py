@@ -218,6 +218,15 @@ class UntrustedTenantSource(Rule):
         def message(first: Reached, given: str) -> str:
             query = first.query
             where = _WHERE.get(first.entry.origin, "request input")
+            link = project.parents.get(query.table)
+            if link is not None and project.key_for(query.table) is None:
+                return (
+                    f"`{first.entry.callee}` is given {given} from {where} here, and "
+                    f"{call_text(query)} on `{query.table}` (scoped through `{link.parent}`, "
+                    f"{first.path}:{query.span.line}) takes its `{link.column}` from it, and "
+                    f"no tenant-scoped lookup of `{link.parent}` verified it: look the "
+                    f"{link.parent} row up by id and the principal's org first"
+                )
             return (
                 f"`{first.entry.callee}` is given {given} from {where} here, and "
                 f"{call_text(query)} on `{query.table}` ({first.path}:{query.span.line}) "

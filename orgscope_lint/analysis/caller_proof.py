@@ -240,12 +240,14 @@ def _tenant_judgement(query: Query, facts: FileFacts, project: Project) -> Judge
 def tenant_param(query: Query, fn: FunctionFact | None, project: Project) -> str | None:
     """The parameter of `fn` the query's tenant key is set to on every path, as the
     function received it: the callers choose the tenant (`list_buildings(db,
-    company_id)` reading `buildings` by `company_id`)."""
+    company_id)` reading `buildings` by `company_id`). For a table scoped through its
+    parent, the parameter its parent id is set to: the callers choose the parent
+    (`versions_of(quote_id)` reading `quote_versions` by `quote_id`)."""
     from orgscope_lint.per_user_tables import per_user_table
 
     if fn is None or fn.route:
         return None
-    key = project.key_for(query.table)
+    key = project.scoping_column(query.table) if query.table not in project.tenant_rows else None
     if (
         key is None
         or query.shape.kind is not ShapeKind.DICT
