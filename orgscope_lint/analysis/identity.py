@@ -69,6 +69,23 @@ def looks_up_account(name: str) -> bool:
     return bool(_LOOKS_UP_ACCOUNT.search(name))
 
 
+# The identity provider's answer about who is calling, or about the account the call has
+# just created (Supabase's auth API): the user in it is the caller's own account (the
+# credentials, the code or the session presented), or a new one no other tenant holds.
+# Not an account looked up by a value the request names (`generate_link(email=...)`
+# answers with whichever existing account has that email).
+_AUTHENTICATES = re.compile(
+    r"(?:^|\.)auth\.(?:sign_in_with_password|sign_in_with_otp|sign_in_with_id_token"
+    r"|sign_up|verify_otp|get_user|update_user|exchange_code_for_session|set_session"
+    r"|refresh_session|admin\.create_user)$"
+)
+
+
+def authenticates(name: str) -> bool:
+    """`client.auth.sign_in_with_password({...})`, `admin.auth.admin.create_user({...})`."""
+    return bool(_AUTHENTICATES.search(name))
+
+
 def is_identity_column(column: str) -> bool:
     return column in IDENTITY_COLUMNS or column.endswith(_IDENTITY_SUFFIXES)
 

@@ -859,6 +859,8 @@ class ModuleInterpreter(Definitions, PathChecks):
             return Value(origin="principal")  # `jwt.decode(token, key)`: the verified subject
         if identity.looks_up_account(f"{receiver_text}.{name}") and _given_principal(args):
             return Value(origin="principal")  # the caller's own account, by the caller's id
+        if identity.authenticates(f"{receiver_text}.{name}"):
+            return Value(origin="principal")  # the signed-in (or just created) account
         if self._is_db_receiver(func.value, receiver):
             return self._db_call(node, name, receiver_text, receiver, args, site, env)
         if receiver.kind == V.OBJECT and receiver.text:
