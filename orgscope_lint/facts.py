@@ -106,6 +106,10 @@ class Query:
     # How many queries its file had emitted when that check ran: those of them that use
     # its row ran before the check, which protects them from nothing.
     checked_from: int | None = None
+    # The row was compared with this parameter of its function right after, raising on
+    # mismatch (`if conv["participant_id"] != user_id: raise`): an ownership check when
+    # every caller passes the principal's own id (`tenancy.checked_after_fetch`).
+    checked_by_param: str | None = None
     # The same, admitting rows flagged public: safe to read, not to write by.
     public_checked: bool = False
     # Filtered to rows their owners made public (`.eq("is_public", True)`): no tenant's.

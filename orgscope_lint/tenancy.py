@@ -79,12 +79,30 @@ def _feeds_unscoped_update(query: Query, facts: FileFacts, project: Project) -> 
     return verdict(facts.queries[query.feeds], facts, project) in _UNSCOPED
 
 
+def checked_after_fetch(query: Query, facts: FileFacts, project: Project) -> bool:
+    """The row was compared with the caller right after the fetch, raising otherwise:
+    with the principal itself, or with a parameter every caller of the function passes
+    the principal's own id as (`get_messages(conversation_id, user_id)` called with
+    `current_user["id"]`)."""
+    if query.ownership_checked:
+        return True
+    if query.checked_by_param is None:
+        return False
+    from orgscope_lint.analysis.caller_proof import Proof, param_proof
+
+    fn = facts.function(query.function)
+    found = param_proof(fn, facts.path, query.checked_by_param, project) if fn else None
+    return found is Proof.OWNER
+
+
 def _verdict(query: Query, facts: FileFacts, project: Project) -> Verdict:
     if renamed_column(query, project) is not None:
         return Verdict.RENAMED_KEY  # before any other: the query cannot run at all
     if query.public_rows and query.operation in _READS:
         return Verdict.NOT_TENANT  # only rows their owners made public: anyone's to read
-    if query.ownership_checked or (query.public_checked and query.operation in _READS):
+    if checked_after_fetch(query, facts, project) or (
+        query.public_checked and query.operation in _READS
+    ):
         return Verdict.SCOPED  # compared with the caller right after the fetch
     key = project.key_for(query.table)
     if key is None:

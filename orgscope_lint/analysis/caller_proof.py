@@ -271,6 +271,8 @@ def proof_params(query: Query, fn: FunctionFact | None, project: Project) -> lis
     shape = query.shape
     if key is None or query.operation == "insert" or shape.kind is not ShapeKind.DICT:
         return []
+    if query.checked_by_param and query.checked_by_param in fn.params:
+        return []  # compared with a parameter after the fetch: judged through that one
     if query.ownership_checked or project.state_for(shape, key) is not KeyState.ABSENT:
         return []
     if fresh_values.probes_fresh_value(shape) or _scoped_inside(query, fn, project):
@@ -291,6 +293,11 @@ def _scoped_inside(query: Query, fn: FunctionFact, project: Project) -> bool:
     if owner_key_pinned(query, project) or stale_key(query, project) is not None:
         return True
     return identity.pins_own_identity(query.shape, fn, project.principal_providers)
+
+
+def param_proof(fn: FunctionFact, path: str, param: str, project: Project) -> Proof:
+    """What every call site of `fn` (in file `path`) passes as `param`."""
+    return _param(fn, path, param, project, 0, frozenset()).proof
 
 
 def _param(

@@ -24,6 +24,7 @@ from orgscope_lint.findings import Related, Span
 from orgscope_lint.project import Project
 from orgscope_lint.tenancy import (
     Verdict,
+    checked_after_fetch,
     checked_against_own_row,
     checked_against_parent,
     follows,
@@ -101,7 +102,7 @@ def reliance(query: Query, facts: FileFacts, project: Project) -> Reliance | Non
     if judged is Verdict.SCOPED:
         if identity.found_by_secret(query):
             return None  # the presenter's own credential or link: no tenant key to add
-        if query.ownership_checked or query.public_checked:
+        if checked_after_fetch(query, facts, project) or query.public_checked:
             return Reliance("ownership", None, None)
         if (
             checked_against_own_row(query, facts, project)

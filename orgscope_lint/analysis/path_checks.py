@@ -62,6 +62,12 @@ def _named_values(node: cst.BaseExpression) -> bool:
     )
 
 
+def _unconverted(node: cst.BaseExpression) -> cst.BaseExpression:
+    """`str(row["owner_id"])` is `row["owner_id"]`, respelled."""
+    inner = membership.converted(node)
+    return _unconverted(inner) if inner is not None else node
+
+
 def _key_lookup(node: cst.BaseExpression) -> tuple[cst.BaseExpression, cst.BaseExpression] | None:
     """(mapping, key) of `mapping.get(key)` with no default: None, unless `key` is one
     of the mapping's keys."""
@@ -577,6 +583,7 @@ class PathChecks:
             if settled:
                 self._result_checked_against(node, other, trusted, env)
                 self._checked_against_verified(node, trusted, env)
+                self._checked_by_param(node, other, trusted, env)
             return
         self._mark_principal(node, env)
         if settled:
@@ -613,6 +620,24 @@ class PathChecks:
         if column is not None and index is not None and index < len(self.calls):
             checked = (other.value, column)
             self.calls[index] = replace(self.calls[index], result_checked_against=checked)
+
+    def _checked_by_param(
+        self, node: cst.BaseExpression, other: cst.BaseExpression, trusted: Value, env: Env
+    ) -> None:
+        """`conv = <fetch by id>` then `if conv["participant_id"] != user_id: raise`,
+        `user_id` this function's own parameter: the row fetched here is the caller's
+        when every caller passes the principal's id there (`Query.checked_by_param`)."""
+        name = membership.converted(other, self._conversions) or other
+        if self._function is None or not isinstance(name, cst.Name) or trusted.origin:
+            return
+        if name.value not in self._function.params or trusted.params != {name.value}:
+            return
+        looked = self._peek(node, env)
+        if not looked.row or looked.row[0] != "q" or guards.field_name(_unconverted(node)) is None:
+            return
+        index = int(looked.row[1:])
+        if index < len(self.queries) and self.queries[index].checked_by_param is None:
+            self.queries[index] = replace(self.queries[index], checked_by_param=name.value)
 
     def _assume_owned_or_public(
         self, field: cst.BaseExpression, other: cst.BaseExpression, env: Env, settled: bool
