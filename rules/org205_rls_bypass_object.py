@@ -19,7 +19,8 @@ class RlsBypassObject(SchemaRule):
     Reports a view without `security_invoker` (or a materialized view) that reads a
     tenant table and does not filter it by the tenant key, and a `SECURITY DEFINER`
     function the API roles may call whose body touches a tenant table without ever
-    naming the tenant key.
+    naming the tenant key. A trigger function (`RETURNS trigger`) is not one: PostgreSQL
+    runs it only as a trigger, never on a call through `/rpc`.
 
     ## Why is this bad?
     A view runs with its owner's rights unless it is `security_invoker`, and a
@@ -81,6 +82,13 @@ class RlsBypassObject(SchemaRule):
             "alter table calls enable row level security;\n"
             "create function n() returns bigint language sql\n"
             "  as $$ select count(*) from calls $$;\n"
+        ),
+        # A trigger function: PostgreSQL refuses to call it directly, so no /rpc reaches it.
+        sql_example(
+            "create table calls (id int, clerk_org_id text);\n"
+            "alter table calls enable row level security;\n"
+            "create function stamp() returns trigger language plpgsql security definer\n"
+            "  as $$ begin update calls set id = id; return new; end $$;\n"
         ),
     )
     invalid = (

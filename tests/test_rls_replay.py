@@ -311,3 +311,13 @@ def test_renamed_columns_are_remembered_until_the_name_is_back() -> None:
     assert t.renamed["client_id"][1].line == 3
     assert t.column_grants["anon"]["UPDATE"] == frozenset({"note"})
     assert {old: new for old, (new, _) in model.tables["u"].renamed.items()} == {"a": "c", "b": "c"}
+
+
+def test_a_trigger_function_is_callable_by_no_role() -> None:
+    model = replay(
+        "create function stamp() returns trigger language plpgsql security definer\n"
+        "  as $$ begin return new; end $$;\n"
+        "create function n() returns bigint language sql security definer as $$ select 1 $$;\n"
+    )
+    assert model.functions["stamp"].executable_by == frozenset()
+    assert "anon" in model.functions["n"].executable_by

@@ -63,6 +63,7 @@ class _Function:
     body: str
     location: Location
     executable_by: set[str]
+    trigger: bool = False  # callable by no role: PostgreSQL refuses a direct call
 
 
 class RlsReplay:
@@ -288,7 +289,9 @@ class RlsReplay:
     def _CreateFunction(self, op: st.CreateFunction, where: Location) -> None:
         existing = self.functions.get(op.name)
         executable = existing.executable_by if existing else set(self.function_defaults)
-        self.functions[op.name] = _Function(op.security_definer, op.body, where, executable)
+        self.functions[op.name] = _Function(
+            op.security_definer, op.body, where, executable, op.trigger
+        )
 
     def _AlterFunction(self, op: st.AlterFunction, where: Location) -> None:
         function = self.functions.get(op.name)
@@ -336,7 +339,7 @@ class RlsReplay:
                     f.body,
                     relations(f.body),
                     tuple(m.group("name").lower() for m in _SET_CONFIG.finditer(f.body)),
-                    frozenset(f.executable_by),
+                    frozenset() if f.trigger else frozenset(f.executable_by),
                     f.location,
                 )
                 for name, f in sorted(self.functions.items())

@@ -114,6 +114,8 @@ class CreateFunction:
     name: str
     security_definer: bool
     body: str
+    # `RETURNS trigger`: PostgreSQL runs it only as a trigger, never on a direct call.
+    trigger: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -650,6 +652,7 @@ _BODY = re.compile(
     re.IGNORECASE | re.DOTALL,
 )
 _SECURITY = re.compile(r"\bSECURITY\s+(?P<how>DEFINER|INVOKER)\b", re.IGNORECASE)
+_RETURNS_TRIGGER = re.compile(r"\bRETURNS\s+(?:event_)?trigger\b", re.IGNORECASE)
 _ALTER_FUNCTION = re.compile(
     rf"ALTER\s+(?:FUNCTION|PROCEDURE)\s+(?P<name>{_QNAME})\s*(?:\([^)]*\))?\s*(?P<rest>.*)\Z", _F
 )
@@ -680,7 +683,8 @@ def _create_function(statement: str) -> list[Operation]:
         options = options[: body_match.start()] + " " + options[body_match.end() :]
     security = _SECURITY.search(options)
     definer = security is not None and security.group("how").upper() == "DEFINER"
-    return [CreateFunction(_unqualify(match.group("name")), definer, body)]
+    trigger = _RETURNS_TRIGGER.search(options) is not None
+    return [CreateFunction(_unqualify(match.group("name")), definer, body, trigger)]
 
 
 def _alter_function(statement: str) -> list[Operation]:
