@@ -4,7 +4,7 @@ from collections.abc import Iterator
 
 from orgscope_lint.findings import Finding, Severity
 from orgscope_lint.project import Project
-from orgscope_lint.rls.model import API_ROLES, RlsModel, View
+from orgscope_lint.rls.model import RlsModel, View
 from orgscope_lint.rls.policies import Context, Scope, judge
 from orgscope_lint.rules._schema import SchemaRule, api_roles, context_for, sql_example
 
@@ -140,7 +140,7 @@ class RlsBypassObject(SchemaRule):
                     table=exposed[0],
                 )
         for function in model.functions.values():
-            if not function.security_definer or not function.executable_by & API_ROLES:
+            if not function.security_definer or not function.callable_by_api():
                 continue
             for table in function.tables:
                 key = project.key_for(table)

@@ -319,5 +319,5 @@ def test_a_trigger_function_is_callable_by_no_role() -> None:
         "  as $$ begin return new; end $$;\n"
         "create function n() returns bigint language sql security definer as $$ select 1 $$;\n"
     )
-    assert model.functions["stamp"].executable_by == frozenset()
-    assert "anon" in model.functions["n"].executable_by
+    assert not model.functions["stamp"].callable_by_api()
+    assert model.functions["n"].callable_by_api()

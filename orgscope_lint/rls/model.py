@@ -98,6 +98,12 @@ class Function:
     settings_set: tuple[str, ...]  # `set_config('app.x', ...)` names it sets
     executable_by: frozenset[str]  # roles that may call it (PUBLIC until revoked)
     location: Location
+    # `RETURNS trigger`: PostgreSQL refuses to call it directly, whatever the privileges.
+    trigger: bool = False
+
+    def callable_by_api(self) -> bool:
+        """Whether the API roles may call it through `/rpc`."""
+        return not self.trigger and bool(self.executable_by & API_ROLES)
 
 
 @dataclass(frozen=True, slots=True)

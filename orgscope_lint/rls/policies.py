@@ -59,7 +59,7 @@ def caller_settings(model: RlsModel) -> frozenset[str]:
     return frozenset(
         setting
         for function in model.functions.values()
-        if function.executable_by & {"anon", "authenticated", "public"}
+        if function.callable_by_api()
         for setting in function.settings_set
     )
 

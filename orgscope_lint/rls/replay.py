@@ -63,7 +63,7 @@ class _Function:
     body: str
     location: Location
     executable_by: set[str]
-    trigger: bool = False  # callable by no role: PostgreSQL refuses a direct call
+    trigger: bool = False
 
 
 class RlsReplay:
@@ -339,8 +339,9 @@ class RlsReplay:
                     f.body,
                     relations(f.body),
                     tuple(m.group("name").lower() for m in _SET_CONFIG.finditer(f.body)),
-                    frozenset() if f.trigger else frozenset(f.executable_by),
+                    frozenset(f.executable_by),
                     f.location,
+                    f.trigger,
                 )
                 for name, f in sorted(self.functions.items())
             },
