@@ -10,7 +10,7 @@ changes: this module says which of them a query relies on, and where.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from orgscope_lint.analysis import (
     caller_proof,
@@ -206,7 +206,33 @@ def _by_identity(ref: str, facts: FileFacts, project: Project) -> bool:
     key = project.key_for(root.table)
     if root.ownership_checked and not identity.found_by_secret(root):
         return False  # its own key was checked after the fetch: a tenant row after all
-    return key is None or project.state_for(root.shape, key) is not KeyState.PRESENT
+    if key is None:
+        return True
+    return project.state_for(root.shape, key) is not KeyState.PRESENT and _one_own_row(
+        root, facts, project
+    )
+
+
+def _one_own_row(root: Query, facts: FileFacts, project: Project) -> bool:
+    """The root is the caller's identity row: an identity column no two rows share
+    (`users.id`, a unique `user_id`) pinned to the authenticated identity, whose links
+    the tenant set. Rows the caller merely owns (`graph_edges` by a `user_id` many rows
+    carry) name whatever the caller wrote into them: a read by such a name relies on the
+    row like any other (ORG013). A table whose keys the migrations do not show is taken
+    as before, as the caller's own."""
+    table = project.schema.rls.tables.get(root.table) if project.schema.rls else None
+    if table is None or not table.columns_known or identity.found_by_secret(root):
+        return True
+    unique = {"id", *table.unique}
+    pinned = replace(root.shape, keys=tuple(fact for fact in root.shape.keys if fact.key in unique))
+    fn = facts.function(root.function)
+    return identity.pins_own_identity(pinned, fn, project.principal_providers) or any(
+        fact.key in project.config.owner_keys
+        and fact.key in unique
+        and fact.always
+        and fact.origin == "principal"
+        for fact in root.shape.keys
+    )
 
 
 def _references(query: Query, param: str, parent: str | None, project: Project) -> bool:
