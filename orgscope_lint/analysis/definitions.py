@@ -98,6 +98,8 @@ class Definitions:
             node.name.value, self._rank(("def", node.name.value), node)
         )
         params = param_names(node.params)
+        # Walked once: the system dependency is the first of them that is configured.
+        depends_on = list(origins.dependency_names(node.decorators, _all_params(node.params)))
         org_params = tuple(p for p in params if self._is_org_param(p))
         body_env = self._enter_params(node, params, method_of, env)
         detected = self.system.at(span.line)
@@ -111,22 +113,10 @@ class Definitions:
                 org_params=org_params,
                 span=span,
                 end_line=self.positions.definition_end(span),
-                system_dependency=origins.declared_dependency(
-                    node.decorators, _all_params(node.params), self.config.system_dependencies
-                ),
+                system_dependency=origins.first_wanted(depends_on, self.config.system_dependencies),
                 route=origins.route_path_params(node.decorators) is not None,
-                depends_on=tuple(
-                    sorted(set(origins.dependency_names(node.decorators, _all_params(node.params))))
-                ),
-                depends_on_made=tuple(
-                    sorted(
-                        set(
-                            origins.dependency_names(
-                                node.decorators, _all_params(node.params), True
-                            )
-                        )
-                    )
-                ),
+                depends_on=tuple(sorted({name for name, _ in depends_on})),
+                depends_on_made=tuple(sorted({name for name, called in depends_on if called})),
                 system_context=detected.reason,
                 platform_guard=detected.platform_guard,
                 tasks=tuple(sorted(detected.tasks)),

@@ -1453,8 +1453,8 @@ def _literal_key(node: cst.Subscript) -> str | None:
     if len(node.slice) != 1 or not isinstance(node.slice[0].slice, cst.Index):
         return None
     key = node.slice[0].slice.value
-    value = key.evaluated_value if isinstance(key, cst.SimpleString) else None
-    return value if isinstance(value, str) else None
+    # `string_literal`, not `evaluated_value`: a plain key is read without compiling it.
+    return string_literal(key) if isinstance(key, cst.SimpleString) else None
 
 
 # `hashlib.sha256(token.encode()).hexdigest()`: the steps of hashing a value.

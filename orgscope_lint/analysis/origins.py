@@ -8,11 +8,16 @@ header, a query string, a path segment or a request body.
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 
 import libcst as cst
 
-from orgscope_lint.analysis.syntax import annotation_names, dotted_name, string_literal
+from orgscope_lint.analysis.syntax import (
+    annotation_names,
+    dotted_name,
+    expression_children,
+    string_literal,
+)
 
 ROUTE_METHODS = frozenset(
     {"get", "post", "put", "patch", "delete", "head", "options", "api_route", "route"}
@@ -88,7 +93,7 @@ def _request_marker(node: cst.BaseExpression | None) -> str | None:
             origin = _PARAM_CALLS.get(dotted_name(current.func).rsplit(".", 1)[-1])
             if origin is not None:
                 return origin
-        stack.extend(c for c in current.children if isinstance(c, cst.CSTNode))
+        stack.extend(expression_children(current))
     return None
 
 
@@ -99,21 +104,18 @@ def _is_dependency(node: cst.BaseExpression | None) -> bool:
     )
 
 
-def declared_dependency(
-    decorators: Sequence[cst.Decorator], params: Sequence[cst.Param], wanted: Collection[str]
-) -> str | None:
-    """The first of `wanted` a route depends on: `Depends(x)`/`Security(x())` in a
-    parameter default or in a decorator's `dependencies=[...]`."""
-    if not wanted:
-        return None
-    return next((name for name in dependency_names(decorators, params) if name in wanted), None)
+def first_wanted(names: Iterable[tuple[str, bool]], wanted: Collection[str]) -> str | None:
+    """The first of `wanted` a route depends on, given `dependency_names` of it:
+    `Depends(x)`/`Security(x())` in a parameter default or in a decorator's
+    `dependencies=[...]`."""
+    return next((name for name, _ in names if name in wanted), None)
 
 
 def dependency_names(
-    decorators: Sequence[cst.Decorator], params: Sequence[cst.Param], made: bool = False
-) -> Iterator[str]:
-    """The functions a function `Depends(...)`/`Security(...)` on, innermost name only;
-    with `made`, only the factories whose result it depends on (`Depends(require())`)."""
+    decorators: Sequence[cst.Decorator], params: Sequence[cst.Param]
+) -> Iterator[tuple[str, bool]]:
+    """The functions a function `Depends(...)`/`Security(...)` on, innermost name only,
+    each with whether it is a factory whose result it depends on (`Depends(require())`)."""
     stack: list[cst.CSTNode] = [d.decorator for d in decorators]
     stack.extend(p.default for p in params if p.default is not None)
     stack.extend(p.annotation.annotation for p in params if p.annotation is not None)
@@ -125,6 +127,6 @@ def dependency_names(
             if isinstance(target, cst.Call):
                 target = target.func
             name = dotted_name(target).rsplit(".", 1)[-1]
-            if name and (called or not made):
-                yield name
-        stack.extend(node.children)
+            if name:
+                yield name, called
+        stack.extend(expression_children(node))

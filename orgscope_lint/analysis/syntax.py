@@ -7,6 +7,83 @@ import re
 import libcst as cst
 
 
+def _concrete(*bases: type[cst.CSTNode]) -> set[type[cst.CSTNode]]:
+    """The node classes of LibCST derived from `bases` (as `libcst` exports them: the
+    class a slotted dataclass was rebuilt from may linger among the subclasses)."""
+    found: set[type[cst.CSTNode]] = set()
+    stack = list(bases)
+    while stack:
+        cls = stack.pop()
+        stack.extend(cls.__subclasses__())
+        if getattr(cst, cls.__name__, None) is cls and not getattr(
+            cls, "__abstractmethods__", None
+        ):
+            found.add(cls)
+    return found
+
+
+# Nodes with no expression anywhere below them (names, literals, whitespace, brackets,
+# punctuation, operators): a walk that looks for calls never opens them.
+NO_EXPRESSION_BELOW = frozenset(
+    {
+        cst.Name,
+        cst.SimpleString,
+        cst.Integer,
+        cst.Float,
+        cst.Imaginary,
+        cst.Comma,
+        cst.Dot,
+        cst.AssignEqual,
+        cst.Colon,
+        cst.LeftParen,
+        cst.RightParen,
+        cst.LeftSquareBracket,
+        cst.RightSquareBracket,
+        cst.LeftCurlyBrace,
+        cst.RightCurlyBrace,
+        *_concrete(
+            cst.BaseParenthesizableWhitespace,
+            cst.BaseBinaryOp,
+            cst.BaseUnaryOp,
+            cst.BaseBooleanOp,
+            cst.BaseCompOp,
+        ),
+    }
+)
+
+# The fields of the commonest expression nodes that may hold an expression, in LibCST's
+# own order of their children ("*": a sequence). LibCST lists a node's `children` by
+# rebuilding the node: most of the cost of a walk over parameters and decorators.
+_EXPRESSION_FIELDS: dict[type[cst.CSTNode], tuple[str, ...]] = {
+    cst.Call: ("func", "*args"),
+    cst.Arg: ("value",),
+    cst.Attribute: ("value",),
+    cst.Subscript: ("value", "*slice"),
+    cst.SubscriptElement: ("slice",),
+    cst.Index: ("value",),
+    cst.BinaryOperation: ("left", "right"),
+    cst.List: ("*elements",),
+    cst.Tuple: ("*elements",),
+    cst.Element: ("value",),
+}
+
+
+def expression_children(node: cst.CSTNode) -> list[cst.CSTNode]:
+    """`node.children` without the nodes in `NO_EXPRESSION_BELOW`, in the same order."""
+    fields = _EXPRESSION_FIELDS.get(type(node))
+    if fields is None:
+        return [child for child in node.children if type(child) not in NO_EXPRESSION_BELOW]
+    found: list[cst.CSTNode] = []
+    for name in fields:
+        if name[0] == "*":
+            found.extend(c for c in getattr(node, name[1:]) if type(c) not in NO_EXPRESSION_BELOW)
+        else:
+            child = getattr(node, name)
+            if type(child) not in NO_EXPRESSION_BELOW:
+                found.append(child)
+    return found
+
+
 def dotted_name(node: cst.BaseExpression) -> str:
     """`self.db` for an Attribute chain of Names, "" for anything else."""
     parts: list[str] = []
