@@ -195,13 +195,12 @@ class UntrustedTenantSource(Rule):
                     f"`{key}` from {where}: the caller chooses whose organization it reads; "
                     f"use the authenticated principal's org"
                 )
-            link = project.parents.get(query.table)
-            if link is not None and project.key_for(query.table) is None:
+            parent = _parent_of(query, project)
+            if parent is not None:
                 return (
-                    f"{call_text(query)} on `{query.table}` (scoped through `{link.parent}`) "
-                    f"takes `{key}` from {where} and no tenant-scoped lookup of `{link.parent}` "
-                    f"verified it: look the {link.parent} row up by id and the principal's "
-                    f"org first, raising when it is not found"
+                    f"{call_text(query)} on `{query.table}` (scoped through `{parent}`) "
+                    f"takes `{key}` from {where} and {_unverified(parent)}, raising when it "
+                    f"is not found"
                 )
             return (
                 f"{call_text(query)} on `{query.table}` takes `{key}` from {where}: the caller "
@@ -218,14 +217,13 @@ class UntrustedTenantSource(Rule):
         def message(first: Reached, given: str) -> str:
             query = first.query
             where = _WHERE.get(first.entry.origin, "request input")
-            link = project.parents.get(query.table)
-            if link is not None and project.key_for(query.table) is None:
+            parent = _parent_of(query, project)
+            if parent is not None:
                 return (
                     f"`{first.entry.callee}` is given {given} from {where} here, and "
-                    f"{call_text(query)} on `{query.table}` (scoped through `{link.parent}`, "
-                    f"{first.path}:{query.span.line}) takes its `{link.column}` from it, and "
-                    f"no tenant-scoped lookup of `{link.parent}` verified it: look the "
-                    f"{link.parent} row up by id and the principal's org first"
+                    f"{call_text(query)} on `{query.table}` (scoped through `{parent}`, "
+                    f"{first.path}:{query.span.line}) takes its "
+                    f"`{project.scoping_column(query.table)}` from it, and {_unverified(parent)}"
                 )
             return (
                 f"`{first.entry.callee}` is given {given} from {where} here, and "
@@ -239,3 +237,16 @@ class UntrustedTenantSource(Rule):
             self, facts, reached, message, "the query it sets the tenant of"
         ):
             yield finding
+
+
+def _parent_of(query: Query, project: Project) -> str | None:
+    """The parent table a child table without a tenant key of its own is scoped through."""
+    link = project.parents.get(query.table)
+    return link.parent if link is not None and project.key_for(query.table) is None else None
+
+
+def _unverified(parent: str) -> str:
+    return (
+        f"no tenant-scoped lookup of `{parent}` verified it: look the {parent} row up by "
+        f"id and the principal's org first"
+    )
