@@ -636,8 +636,12 @@ class PathChecks:
         if not looked.row or looked.row[0] != "q" or guards.field_name(_unconverted(node)) is None:
             return
         index = int(looked.row[1:])
-        if index < len(self.queries) and self.queries[index].checked_by_param is None:
-            self.queries[index] = replace(self.queries[index], checked_by_param=name.value)
+        if index >= len(self.queries):
+            return
+        query = self.queries[index]
+        # Fetched in this very function: the parameter is this function's to prove.
+        if query.function == self._function.qualname and query.checked_by_param is None:
+            self.queries[index] = replace(query, checked_by_param=name.value)
 
     def _assume_owned_or_public(
         self, field: cst.BaseExpression, other: cst.BaseExpression, env: Env, settled: bool
