@@ -367,7 +367,14 @@ def prepare_root(root: Path) -> None:
     An existing directory is adopted only when it is empty or already tagged: pointing
     `--cache-dir` at a source tree by mistake must not drop a `.gitignore` into it.
     """
-    if root.is_dir() and not is_cache_dir(root) and not _only_temporary_files(root):
+    # A concurrent run writes the tag first: anything else listed may have come after
+    # its tag, which the first look ran too early to see, hence the second look.
+    if (
+        root.is_dir()
+        and not is_cache_dir(root)
+        and not _only_temporary_files(root)
+        and not is_cache_dir(root)
+    ):
         raise NotACacheDirectory(f"{root} is not empty and has no {CACHEDIR_TAG_NAME}")
     root.mkdir(parents=True, exist_ok=True)
     for name, text in ((CACHEDIR_TAG_NAME, CACHEDIR_TAG), (".gitignore", "*\n")):

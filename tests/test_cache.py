@@ -310,3 +310,35 @@ def test_a_foreign_directory_is_not_adopted_as_the_cache(tree, monkeypatch):
     assert "running without the cache" in result.stderr
     assert not (tree / "app" / ".gitignore").exists()
     assert not (tree / "app" / "CACHEDIR.TAG").exists()
+
+
+def test_a_tag_written_while_the_directory_is_listed_is_seen(tmp_path, monkeypatch):
+    """Two runs creating one cache: the second looks for the tag, then lists what the
+    first has written by then, its tag among it. Neither gives up the cache."""
+    from orgscope_lint import cache as cache_module
+
+    root = tmp_path / "cache"
+    root.mkdir()
+    (root / cache_module.CACHEDIR_TAG_NAME).write_text(cache_module.CACHEDIR_TAG)
+    (root / ".tmp-gitignore").write_text("*\n")
+    looks: list[bool] = []
+    real = cache_module.is_cache_dir
+
+    def look(path: Path) -> bool:
+        looks.append(bool(looks) and real(path))  # the first look precedes the tag
+        return looks[-1]
+
+    monkeypatch.setattr(cache_module, "is_cache_dir", look)
+    cache_module.prepare_root(root)
+    assert looks[0] is False
+    assert (root / ".gitignore").is_file()
+
+
+def test_an_untagged_directory_with_files_is_still_refused(tmp_path):
+    from orgscope_lint import cache as cache_module
+
+    root = tmp_path / "src"
+    root.mkdir()
+    (root / "main.py").write_text("print(1)\n")
+    with pytest.raises(cache_module.NotACacheDirectory):
+        cache_module.prepare_root(root)
