@@ -180,6 +180,7 @@ _CREATE_TABLE = re.compile(
 _CONSTRAINT_WORD = re.compile(r"(?:CONSTRAINT|PRIMARY|UNIQUE|CHECK|FOREIGN|EXCLUDE)\b", re.I)
 _NOT_NULL = re.compile(r"\bNOT\s+NULL\b|\bPRIMARY\s+KEY\b", re.I)
 _UNIQUE = re.compile(r"\bPRIMARY\s+KEY\b|\bUNIQUE\b", re.I)
+_STRING_LITERAL = re.compile(r"'(?:[^']|'')*'")
 _TABLE_UNIQUE = re.compile(
     rf"(?:CONSTRAINT\s+{_IDENT}\s+)?(?:PRIMARY\s+KEY|UNIQUE)\s*\((?P<columns>[^)]*)\)", _F
 )
@@ -240,7 +241,9 @@ def _column(definition: str) -> Column:
     name = _IDENT_RE.match(definition)
     column = _unquote(name.group(0)) if name else definition.split()[0].lower()
     rest = definition[name.end() if name else 0 :]
-    return Column(column, _NOT_NULL.search(rest) is not None, _UNIQUE.search(rest) is not None)
+    # A word inside a literal (`check (kind in ('unique', 'shared'))`) is no constraint.
+    unique = _UNIQUE.search(_STRING_LITERAL.sub("''", rest)) is not None
+    return Column(column, _NOT_NULL.search(rest) is not None, unique)
 
 
 def _one_column(columns: str) -> set[str]:
