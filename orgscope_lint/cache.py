@@ -662,11 +662,12 @@ def _is_writable_table(writable: object) -> bool:
 
 def _is_judgement_key(key: object) -> bool:
     """(expression, tenant key, legacy keys, owner columns, caller settings, writable
-    (table, column) pairs, whether a read is judged): `rls.policies._memo_key`."""
-    if not (isinstance(key, tuple) and len(key) == 7):
+    (table, column) pairs, whether a read is judged, whether the caller's own rows
+    count as scoped): `rls.policies._memo_key`."""
+    if not (isinstance(key, tuple) and len(key) == 8):
         return False
-    expression, tenant_key, *sets, writable, reading = key
-    if type(reading) is not bool:
+    expression, tenant_key, *sets, writable, reading, caller_rows = key
+    if type(reading) is not bool or type(caller_rows) is not bool:
         return False
     names_ok = all(
         isinstance(names, tuple) and all(isinstance(n, str) for n in names) for names in sets

@@ -24,7 +24,11 @@ class PolicyIgnoresTenant(SchemaRule):
     (`current_setting('app.org', true) IS NULL OR ...`). A deny-all policy
     (`USING (false)`) lets nothing through; a read policy may admit the rows a flag
     shares with everyone (`is_public OR ...`, `is_system_role = true OR ...`,
-    `visibility = 'public' OR ...`), a write policy may not.
+    `visibility = 'public' OR ...`), a write policy may not. A policy that lets the
+    caller see only their own rows (`auth.uid() = auth_user_id`) or rows linked to
+    their own row by a key they cannot rewrite (`exists (select 1 from users u where
+    u.auth_user_id = auth.uid() and u.id = chats.participant_id)`) is narrower than the
+    tenant; what it lets the caller *write* must still keep the tenant key.
 
     ## Why is this bad?
     Permissive policies are ORed: one that lets every row through ORs the scoped ones
@@ -91,6 +95,20 @@ class PolicyIgnoresTenant(SchemaRule):
             "create policy p on roles for select\n"
             "    using (is_system_role = true or clerk_org_id = requesting_org_id());\n"
         ),
+        # Reading only the caller's own rows, or rows linked to the caller's own row by
+        # a key the caller cannot rewrite: narrower than the tenant.
+        sql_example(
+            "create table users (id uuid primary key, auth_user_id uuid, clerk_org_id text);\n"
+            "alter table users enable row level security;\n"
+            "create policy me on users for select using (auth.uid() = auth_user_id);\n"
+        ),
+        sql_example(
+            "create table users (id uuid primary key, auth_user_id uuid, clerk_org_id text);\n"
+            "create table chats (id uuid, p1 uuid, clerk_org_id text);\n"
+            "alter table chats enable row level security;\n"
+            "create policy mine on chats for select using (exists (select 1 from users u\n"
+            "  where u.auth_user_id = auth.uid() and u.id = chats.p1));\n"
+        ),
         # Recreated with a scope.
         sql_example(
             "create table calls (id int, clerk_org_id text);\n"
@@ -127,6 +145,22 @@ class PolicyIgnoresTenant(SchemaRule):
             "alter table pages enable row level security;\n"
             "create policy p on pages for update  -- expect: ORG202\n"
             "    using (is_public or clerk_org_id = requesting_org_id());\n"
+        ),
+        # The caller's own chat, but the update may move it into any organization.
+        sql_example(
+            "create table users (id uuid primary key, auth_user_id uuid, clerk_org_id text);\n"
+            "create table chats (id uuid, p1 uuid, clerk_org_id text);\n"
+            "alter table chats enable row level security;\n"
+            "create policy mine on chats for update using (exists (select 1 from users u  -- expect: ORG202\n"
+            "  where u.auth_user_id = auth.uid() and u.id = chats.p1));\n"
+        ),
+        # Linked by a column that is not the caller's id.
+        sql_example(
+            "create table users (id uuid primary key, auth_user_id uuid, clerk_org_id text);\n"
+            "create table chats (id uuid, p1 uuid, clerk_org_id text);\n"
+            "alter table chats enable row level security;\n"
+            "create policy mine on chats for select using (exists (select 1 from users u  -- expect: ORG202\n"
+            "  where u.id = chats.p1));\n"
         ),
         # A flag that shares nothing.
         sql_example(

@@ -47,6 +47,10 @@ class Context:
     # Judging a read: a row its flag shares with everyone (`is_public`, `is_system_role
     # = true`) is anyone's to read, as on the code's side (`guards.is_public_column`).
     reading: bool = False
+    # Judging whom a policy admits (not which column a check pins): a row compared with
+    # the caller's own id (`auth.uid() = auth_user_id`, or linked to the caller's own
+    # row by an `exists` subquery) is the caller's, narrower than the tenant.
+    caller_rows: bool = False
 
 
 COMMANDS = ("SELECT", "INSERT", "UPDATE", "DELETE")
@@ -73,17 +77,20 @@ def judge_policy(policy: Policy, context: Context, commands: Iterable[str] = COM
 
 
 def judge_command(policy: Policy, command: str, context: Context) -> Scope:
-    expressions: list[str | None] = []
-    if command in ("SELECT", "UPDATE", "DELETE"):
-        expressions.append(policy.using)
+    """Which rows the command may see (`USING`) and write (`WITH CHECK`, or `USING` in
+    its absence). A written row that is the caller's own may still carry any tenant: the
+    caller's own rows narrow what is seen, never what is written."""
+    judged: list[tuple[str, Context]] = []
+    if command in ("SELECT", "UPDATE", "DELETE") and policy.using is not None:
+        seen = replace(context, reading=True) if command == "SELECT" else context
+        judged.append((policy.using, seen))
     if command in ("INSERT", "UPDATE"):
-        expressions.append(policy.check if policy.check is not None else policy.using)
-    present = [e for e in expressions if e is not None]
-    if not present:
+        written = policy.check if policy.check is not None else policy.using
+        if written is not None:
+            judged.append((written, replace(context, caller_rows=False)))
+    if not judged:
         return Scope.UNKNOWN
-    if command == "SELECT":
-        context = replace(context, reading=True)
-    return min(judge(e, context) for e in present)
+    return min(judge(expression, how) for expression, how in judged)
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,7 +122,14 @@ def table_scope(table: TableRls, command: str, context: Context) -> CommandScope
 # sqlglot) costs more than every other check of a warm partial run. Keyed by
 # `_memo_key`, plain data a cache entry can hold; values are `Scope` values.
 JudgementKey = tuple[
-    str, str, tuple[str, ...], tuple[str, ...], tuple[str, ...], tuple[tuple[str, str], ...], bool
+    str,
+    str,
+    tuple[str, ...],
+    tuple[str, ...],
+    tuple[str, ...],
+    tuple[tuple[str, str], ...],
+    bool,
+    bool,
 ]
 _judged: dict[JudgementKey, int] = {}
 
@@ -147,6 +161,7 @@ def _memo_key(expression: str, context: Context) -> JudgementKey:
         tuple(sorted(context.caller_settings)),
         tuple(sorted(context.writable)),  # every field of the context decides a judgement
         context.reading,
+        context.caller_rows,
     )
 
 
@@ -177,6 +192,8 @@ def _judge(node: exp.Expression, context: Context) -> Scope:
         return Scope.SCOPED  # `USING (false)`: no row passes, for anyone
     if context.reading and _sharing_flag(node):
         return Scope.SCOPED  # rows shared with every tenant on purpose
+    if context.caller_rows and _caller_rows(node, context):
+        return Scope.SCOPED  # the caller's own rows: narrower than the tenant
     if isinstance(node, exp.And):
         return max(_judge(node.left, context), _judge(node.right, context))
     if isinstance(node, exp.Or):
@@ -243,6 +260,67 @@ def _sharing_flag(node: exp.Expression) -> bool:
         return isinstance(value, exp.Literal) and value.is_string and value.this == PUBLIC
     name = _column_name(node)
     return name is not None and is_public_column(name)
+
+
+_CALLER_ID = frozenset({"auth.uid()", "(selectauth.uid())"})
+
+
+def _is_caller_id(node: exp.Expression) -> bool:
+    """`auth.uid()` (or `(select auth.uid())`): the signed-in user's own id."""
+    return node.sql(dialect="postgres").replace(" ", "").lower() in _CALLER_ID
+
+
+def _caller_rows(node: exp.Expression, context: Context) -> bool:
+    """`owner_col = auth.uid()`, or `exists (select 1 from users u where u.auth_user_id =
+    auth.uid() and u.id = conversations.participant_id)`: the row is the caller's own,
+    or linked to the caller's own row by one of its columns, one the caller cannot
+    rewrite (`context.writable`: a link the caller sets links to anything)."""
+    from sqlglot import exp
+
+    if isinstance(node, exp.EQ):
+        sides = (node.left, node.right)
+        return any(_is_caller_id(a) and _column_name(b) for a, b in (sides, sides[::-1]))
+    if not isinstance(node, exp.Exists) or not isinstance(node.this, exp.Select):
+        return False
+    select = node.this
+    where = select.args.get("where")
+    inner = {t.alias_or_name.lower(): t.name.lower() for t in select.find_all(exp.Table)}
+    if where is None or not inner:
+        return False
+    pinned = linked = False
+    for part in _conjuncts(where.this):
+        if not isinstance(part, exp.EQ):
+            continue
+        left, right = part.left, part.right
+        if any(_is_caller_id(a) and _column_name(b) for a, b in ((left, right), (right, left))):
+            pinned = True
+        elif isinstance(left, exp.Column) and isinstance(right, exp.Column):
+            linked = linked or _fixed_link(left, right, inner, context)
+    return pinned and linked
+
+
+def _fixed_link(
+    left: exp.Column, right: exp.Column, inner: dict[str, str], context: Context
+) -> bool:
+    """One side a column of the subquery's row, the other of the policy's row, and the
+    subquery's side not one the caller may write."""
+    sides = [(c, c.table.lower()) for c in (left, right)]
+    mine = [(c, inner[t]) for c, t in sides if t in inner]
+    outer = [c for c, t in sides if t and t not in inner]
+    if len(mine) != 1 or len(outer) != 1:
+        return False
+    column, table = mine[0]
+    return (table, column.name.lower()) not in context.writable
+
+
+def _conjuncts(node: exp.Expression) -> list[exp.Expression]:
+    from sqlglot import exp
+
+    while isinstance(node, exp.Paren):
+        node = node.this
+    if isinstance(node, exp.And):
+        return [*_conjuncts(node.left), *_conjuncts(node.right)]
+    return [node]
 
 
 def _column_name(node: exp.Expression) -> str | None:

@@ -38,7 +38,8 @@ def model_context(
     model: RlsModel, key: str, legacy: frozenset[str], owners: frozenset[str]
 ) -> Context:
     """How policies are judged for a table scoped by `key` in this history."""
-    return Context(key, legacy, owners, caller_settings(model), frozenset(caller_writable(model)))
+    writable = frozenset(caller_writable(model))
+    return Context(key, legacy, owners, caller_settings(model), writable, caller_rows=True)
 
 
 def config_context(model: RlsModel, key: str, config: Config) -> Context:
