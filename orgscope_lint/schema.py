@@ -157,6 +157,8 @@ def _discover(
     matchers = [_glob_regex(pattern) for pattern in patterns]
     if not matchers:
         return []
+    # A pattern naming one file replays it whatever its name says.
+    named = [m for pattern, m in zip(patterns, matchers, strict=True) if _literal(pattern)]
     found: list[tuple[str, Path]] = []
     top = os.fspath(root)
     # os.walk does not descend into directory symlinks unless told to: a link to a parent
@@ -171,10 +173,9 @@ def _discover(
         ]
         for name in filenames:
             relative = prefix + name
-            matched = [
-                pattern for pattern, m in zip(patterns, matchers, strict=True) if m.match(relative)
-            ]
-            if matched and (not reverts(relative) or any(_literal(p) for p in matched)):
+            if not any(matcher.match(relative) for matcher in matchers):
+                continue
+            if not reverts(relative) or any(m.match(relative) for m in named):
                 found.append((relative, Path(directory, name)))
     # Migration tools order by file name, so `001_*` in one folder runs before `002_*` in
     # another; the full path only breaks ties between equal names.
@@ -195,7 +196,7 @@ def reverts(relative: str) -> bool:
 
 
 def _literal(pattern: str) -> bool:
-    """A pattern naming one file: what it names is replayed, whatever the name says."""
+    """A pattern naming one file, with no glob in it."""
     return not any(c in pattern for c in "*?[")
 
 

@@ -109,13 +109,13 @@ def _sized(node: cst.BaseExpression) -> cst.BaseExpression | None:
     return node.args[0].value if named else None
 
 
+COUNT = "count"  # the attribute of a read's response holding how many rows matched
+
+
 def _counted(node: cst.BaseExpression) -> cst.BaseExpression | None:
     """`result.count`, the number of rows a read reports it matched."""
     named = isinstance(node, cst.Attribute) and node.attr.value == COUNT
     return node if named else None
-
-
-COUNT = "count"
 
 
 def _not_empty(op: cst.BaseCompOp, bound: cst.BaseExpression, truth: bool) -> bool:

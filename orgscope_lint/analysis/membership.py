@@ -67,6 +67,12 @@ def converted(node: cst.BaseExpression, renamed: Collection[str] = ()) -> cst.Ba
     return arg.value
 
 
+def unconverted(node: cst.BaseExpression, renamed: Collection[str] = ()) -> cst.BaseExpression:
+    """`str(row["owner_id"])` is `row["owner_id"]`, respelled."""
+    inner = converted(node, renamed)
+    return unconverted(inner, renamed) if inner is not None else node
+
+
 def renamed_conversion(module: str, name: str) -> bool:
     """`from uuid import UUID as ...`: the import binds a conversion under another name."""
     return f"{module}.{name}" in _CONVERSIONS

@@ -62,12 +62,6 @@ def _named_values(node: cst.BaseExpression) -> bool:
     )
 
 
-def _unconverted(node: cst.BaseExpression) -> cst.BaseExpression:
-    """`str(row["owner_id"])` is `row["owner_id"]`, respelled."""
-    inner = membership.converted(node)
-    return _unconverted(inner) if inner is not None else node
-
-
 def _key_lookup(node: cst.BaseExpression) -> tuple[cst.BaseExpression, cst.BaseExpression] | None:
     """(mapping, key) of `mapping.get(key)` with no default: None, unless `key` is one
     of the mapping's keys."""
@@ -627,13 +621,14 @@ class PathChecks:
         """`conv = <fetch by id>` then `if conv["participant_id"] != user_id: raise`,
         `user_id` this function's own parameter: the row fetched here is the caller's
         when every caller passes the principal's id there (`Query.checked_by_param`)."""
-        name = membership.converted(other, self._conversions) or other
+        name = membership.unconverted(other, self._conversions)
         if self._function is None or not isinstance(name, cst.Name) or trusted.origin:
             return
         if name.value not in self._function.params or trusted.params != {name.value}:
             return
         looked = self._peek(node, env)
-        if not looked.row or looked.row[0] != "q" or guards.field_name(_unconverted(node)) is None:
+        field = guards.field_name(membership.unconverted(node, self._conversions))
+        if not looked.row or looked.row[0] != "q" or field is None:
             return
         index = int(looked.row[1:])
         if index >= len(self.queries):

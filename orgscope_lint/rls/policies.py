@@ -278,8 +278,7 @@ def _caller_rows(node: exp.Expression, context: Context) -> bool:
     from sqlglot import exp
 
     if isinstance(node, exp.EQ):
-        sides = (node.left, node.right)
-        return any(_is_caller_id(a) and _column_name(b) for a, b in (sides, sides[::-1]))
+        return _pins_caller(node)
     if not isinstance(node, exp.Exists) or not isinstance(node.this, exp.Select):
         return False
     select = node.this
@@ -292,11 +291,17 @@ def _caller_rows(node: exp.Expression, context: Context) -> bool:
         if not isinstance(part, exp.EQ):
             continue
         left, right = part.left, part.right
-        if any(_is_caller_id(a) and _column_name(b) for a, b in ((left, right), (right, left))):
+        if _pins_caller(part):
             pinned = True
         elif isinstance(left, exp.Column) and isinstance(right, exp.Column):
             linked = linked or _fixed_link(left, right, inner, context)
     return pinned and linked
+
+
+def _pins_caller(node: exp.EQ) -> bool:
+    """`column = auth.uid()`, either way round."""
+    sides = (node.left, node.right)
+    return any(_is_caller_id(a) and _column_name(b) for a, b in (sides, sides[::-1]))
 
 
 def _fixed_link(

@@ -181,9 +181,7 @@ _CONSTRAINT_WORD = re.compile(r"(?:CONSTRAINT|PRIMARY|UNIQUE|CHECK|FOREIGN|EXCLU
 _NOT_NULL = re.compile(r"\bNOT\s+NULL\b|\bPRIMARY\s+KEY\b", re.I)
 _UNIQUE = re.compile(r"\bPRIMARY\s+KEY\b|\bUNIQUE\b", re.I)
 _STRING_LITERAL = re.compile(r"'(?:[^']|'')*'")
-_TABLE_UNIQUE = re.compile(
-    rf"(?:CONSTRAINT\s+{_IDENT}\s+)?(?:PRIMARY\s+KEY|UNIQUE)\s*\((?P<columns>[^)]*)\)", _F
-)
+_TABLE_UNIQUE = re.compile(rf"(?:CONSTRAINT\s+{_IDENT}\s+)?UNIQUE\s*\((?P<columns>[^)]*)\)", _F)
 _TABLE_PRIMARY_KEY = re.compile(
     rf"(?:CONSTRAINT\s+{_IDENT}\s+)?PRIMARY\s+KEY\s*\((?P<columns>[^)]*)\)", _F
 )
