@@ -15,7 +15,14 @@ from typing import TYPE_CHECKING
 
 import libcst as cst
 
-from orgscope_lint.analysis import alternatives, guards, identity, membership, row_checks
+from orgscope_lint.analysis import (
+    alternatives,
+    guards,
+    identity,
+    membership,
+    platform_roles,
+    row_checks,
+)
 from orgscope_lint.analysis import values as V
 from orgscope_lint.analysis.parent_scoping import row_found
 from orgscope_lint.analysis.paths import EXPRESSION, Env
@@ -141,6 +148,9 @@ class PathChecks:
     ) -> None:
         """Record what `test` being `truth` proves on this path. Only a `settled` test
         (the other outcome returned or raised) counts as an ownership check of a row."""
+        if platform_roles.platform_only(test, truth, lambda node: self._is_principals(node, env)):
+            env.dead = True  # only platform staff go on here: no tenant caller's path
+            return
         if settled:
             options = alternatives.of(test, truth, env.flags)
             if options is not None:
@@ -178,6 +188,7 @@ class PathChecks:
         kept = (list(self.queries), list(self.calls), list(self.helper_calls))
         common: dict[tuple[int, int], object] | None = None
         renamed: dict[str, Value] | None = None
+        live = 0
         for option in options:
             names = env.vars if option.names is None else option.names
             # A flag's own making is replayed without flags: a test of the flag itself
@@ -186,6 +197,10 @@ class PathChecks:
             scratch = Env(dict(names), tests=env.tests, flags=flags)
             for test, truth in option.tests:
                 self._assume(test, truth, scratch)
+            if scratch.dead:  # an option only platform staff take proves nothing for a tenant
+                self.queries[:], self.calls[:], self.helper_calls[:] = kept
+                continue
+            live += 1
             proved = {
                 (which, index): item
                 for which, (now, before) in enumerate(
@@ -202,6 +217,9 @@ class PathChecks:
             common = proved if common is None else alternatives.both_proved(common, proved)
             renamed = verified if renamed is None else alternatives.both_named(renamed, verified)
             self.queries[:], self.calls[:], self.helper_calls[:] = kept
+        if options and not live:
+            env.dead = True
+            return
         for (which, index), item in (common or {}).items():
             (self.queries, self.calls, self.helper_calls)[which][index] = item  # type: ignore[index]
         env.vars.update(renamed or {})
@@ -661,6 +679,9 @@ class PathChecks:
             # `body.clerk_org_id` checked against the principal: that expression is safe.
             env.vars[EXPRESSION + self.code(node)] = Value(origin="principal")
             self._checked_expressions = True
+
+    def _is_principals(self, node: cst.BaseExpression, env: Env) -> bool:
+        return self._peek(node, env).origin in _PRINCIPAL
 
     def _peek(self, node: cst.BaseExpression, env: Env) -> Value:
         """A value without evaluating (no facts, no name ranks): names and their parts."""

@@ -51,12 +51,13 @@ _ROUTE_METHODS = frozenset(
     {"get", "post", "put", "patch", "delete", "head", "options", "api_route", "route"}
 )
 # Words of a platform-wide role, and words that make a role the tenant's own.
-_PLATFORM_WORDS = re.compile(
-    r"super_?user|super_?admin|platform|is_staff|staff_?role|sys_?admin|system_admin|"
-    r"global_admin|internal_admin|admin_?(?:api_?)?(?:key|token|secret)",
+PLATFORM_WORDS = re.compile(
+    r"super[-_ ]?user|super[-_ ]?admin|platform|is_staff|staff[-_ ]?role|sys[-_ ]?admin|"
+    r"system[-_ ]admin|global[-_ ]admin|internal[-_ ]admin|"
+    r"admin[-_ ]?(?:api[-_ ]?)?(?:key|token|secret)",
     re.IGNORECASE,
 )
-_TENANT_WORDS = re.compile(r"org|tenant|workspace|team|account|member", re.IGNORECASE)
+TENANT_WORDS = re.compile(r"org|tenant|workspace|team|account|member", re.IGNORECASE)
 # A deployment's own secret (`settings.AUTH_TOKEN`): where configuration lives, and what
 # such a setting is called.
 _CONFIG_ROOTS = frozenset({"settings", "config", "conf", "cfg", "os", "env", "environ"})
@@ -246,8 +247,8 @@ def _platform_guard(own: list[ast.AST]) -> str | None:
     for node in own:
         if isinstance(node, ast.If) and _ends_in(node.body, (ast.Raise,)):
             words = _words(node.test)
-            platform = [w for w in words if _PLATFORM_WORDS.search(w)]
-            if platform and not any(_TENANT_WORDS.search(w) for w in words):
+            platform = [w for w in words if PLATFORM_WORDS.search(w)]
+            if platform and not any(TENANT_WORDS.search(w) for w in words):
                 role = platform[0]
                 return f"raises unless the caller has a platform role or credential (`{role}`)"
             secret = _configured_secret_test(node.test)
@@ -299,7 +300,7 @@ def _configured_secret(node: ast.expr) -> bool:
             name = first.value
     elif isinstance(node, ast.Name) and node.id.isupper():
         name = node.id
-    return bool(name) and bool(_SECRET_NAMES.search(name)) and not _TENANT_WORDS.search(name)
+    return bool(name) and bool(_SECRET_NAMES.search(name)) and not TENANT_WORDS.search(name)
 
 
 # ------------------------------------------------------------------ signature checks

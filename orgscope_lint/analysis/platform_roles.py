@@ -1,0 +1,78 @@
+"""Which roles are the platform's own (its staff), not a tenant's.
+
+A branch only platform staff take (`if current_user["role"] == UserRole.SUPER_ADMIN:`,
+`if user.is_superuser:`) is no tenant caller's path: `if role != SUPER_ADMIN: if org !=
+org_id: raise` checks the organization of every tenant caller, and the branch it skips
+runs on the platform's behalf, as a route behind a platform-admin dependency does
+(`system_context`). A role whose name also says it is a tenant's (`org_admin`,
+`workspace_owner`) is never a platform role.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import libcst as cst
+
+from orgscope_lint.analysis import guards
+from orgscope_lint.analysis.syntax import string_literal
+from orgscope_lint.analysis.system_context import PLATFORM_WORDS, TENANT_WORDS
+
+
+def is_platform_word(text: str) -> bool:
+    return bool(PLATFORM_WORDS.search(text)) and not TENANT_WORDS.search(text)
+
+
+def platform_only(
+    test: cst.BaseExpression, truth: bool, is_principal: Callable[[cst.BaseExpression], bool]
+) -> bool:
+    """Whether `test` being `truth` means the caller holds a platform role: the
+    principal's own role equals (or is one of) platform roles only, or a flag of the
+    principal named for one is set."""
+    for fact in guards.established(test, truth):
+        if isinstance(fact, guards.Equal) and fact.unless_public is None:
+            for role, held in ((fact.left, fact.right), (fact.right, fact.left)):
+                if _names_platform_role(role) and is_principal(held):
+                    return True
+        elif isinstance(fact, guards.Member):
+            if _platform_roles_only(fact.collection) and is_principal(fact.element):
+                return True
+        elif isinstance(fact, guards.Truthy):
+            name = _last_name(fact.node)
+            if name is not None and is_platform_word(name) and is_principal(fact.node):
+                return True
+    return False
+
+
+def _names_platform_role(node: cst.BaseExpression) -> bool:
+    """`"super-admin"` or `UserRole.SUPER_ADMIN`: a constant naming a platform role."""
+    text = string_literal(node)
+    if text is None and isinstance(node, cst.Attribute):
+        text = node.attr.value if node.attr.value.isupper() else None
+    return text is not None and is_platform_word(text)
+
+
+def _platform_roles_only(node: cst.BaseExpression) -> bool:
+    if not isinstance(node, (cst.Tuple, cst.List, cst.Set)) or not node.elements:
+        return False
+    return all(
+        isinstance(item, cst.Element) and _names_platform_role(item.value) for item in node.elements
+    )
+
+
+def _last_name(node: cst.BaseExpression) -> str | None:
+    """`is_superuser` in `user.is_superuser`, `user["is_superuser"]` or
+    `user.get("is_superuser")`."""
+    if isinstance(node, cst.Attribute):
+        return node.attr.value
+    if isinstance(node, cst.Subscript) and len(node.slice) == 1:
+        index = node.slice[0].slice
+        return string_literal(index.value) if isinstance(index, cst.Index) else None
+    if (
+        isinstance(node, cst.Call)
+        and isinstance(node.func, cst.Attribute)
+        and node.func.attr.value == "get"
+        and node.args
+    ):
+        return string_literal(node.args[0].value)
+    return None
