@@ -1,10 +1,12 @@
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
+from dataclasses import replace
 
 from orgscope_lint.findings import Finding, Severity
 from orgscope_lint.project import Project
-from orgscope_lint.rls.model import RlsModel, View
+from orgscope_lint.rls.model import Function, RlsModel, View
 from orgscope_lint.rls.policies import Context, Scope, judge
 from orgscope_lint.rules._schema import SchemaRule, api_roles, context_for, sql_example
 
@@ -20,7 +22,10 @@ class RlsBypassObject(SchemaRule):
     tenant table and does not filter it by the tenant key, and a `SECURITY DEFINER`
     function the API roles may call whose body touches a tenant table without ever
     naming the tenant key. A trigger function (`RETURNS trigger`) is not one: PostgreSQL
-    runs it only as a trigger, never on a call through `/rpc`.
+    runs it only as a trigger, never on a call through `/rpc`. Nor is a function that
+    only reads and answers a boolean or one label of an enum (`is_org_admin(uid)
+    returns boolean`: a yes or no, never a row), or a `LANGUAGE sql` one whose every
+    read admits only the caller's own rows (`where auth_user_id = auth.uid()`).
 
     ## Why is this bad?
     A view runs with its owner's rights unless it is `security_invoker`, and a
@@ -90,6 +95,27 @@ class RlsBypassObject(SchemaRule):
             "create function stamp() returns trigger language plpgsql security definer\n"
             "  as $$ begin update calls set id = id; return new; end $$;\n"
         ),
+        # A yes or no, or one label of an enum: no row of any tenant comes back.
+        sql_example(
+            "create table users (id uuid primary key, auth_user_id uuid unique, clerk_org_id text, role text);\n"
+            "alter table users enable row level security;\n"
+            "create function is_super_admin(uid uuid) returns boolean language plpgsql security definer\n"
+            "  as $$ begin return exists (select 1 from users where auth_user_id = uid and role = 'super'); end $$;\n"
+        ),
+        sql_example(
+            "create type user_role as enum ('admin', 'member');\n"
+            "create table users (id uuid primary key, auth_user_id uuid unique, clerk_org_id text, role user_role);\n"
+            "alter table users enable row level security;\n"
+            "create function role_of(uid uuid) returns public.user_role language sql security definer\n"
+            "  as $$ select role from users where auth_user_id = uid $$;\n"
+        ),
+        # Only the caller's own row.
+        sql_example(
+            "create table users (id uuid primary key, auth_user_id uuid unique, clerk_org_id text, role text);\n"
+            "alter table users enable row level security;\n"
+            "create function my_role() returns text language sql security definer stable\n"
+            "  as $$ select role from public.users where auth_user_id = auth.uid() $$;\n"
+        ),
     )
     invalid = (
         sql_example(
@@ -115,6 +141,28 @@ class RlsBypassObject(SchemaRule):
             "create function n() returns bigint language sql security definer  -- expect: ORG205\n"
             "  as $$ select count(*) from calls $$;\n"
             "revoke execute on function n() from public;\n"
+        ),
+        # A boolean answer, but the body deletes every tenant's rows first.
+        sql_example(
+            "create table calls (id int, clerk_org_id text, created_at timestamptz);\n"
+            "alter table calls enable row level security;\n"
+            "create function purge() returns boolean language plpgsql security definer  -- expect: ORG205\n"
+            "  as $$ begin delete from calls where created_at < now(); return true; end $$;\n"
+        ),
+        # Text, not a label: the email of any user whose id the caller passes.
+        sql_example(
+            "create table users (id uuid primary key, auth_user_id uuid unique, clerk_org_id text, email text);\n"
+            "alter table users enable row level security;\n"
+            "create function email_of(uid uuid) returns text language sql security definer  -- expect: ORG205\n"
+            "  as $$ select email from users where auth_user_id = uid $$;\n"
+        ),
+        # The caller's own row first, then every tenant's.
+        sql_example(
+            "create table users (id uuid primary key, auth_user_id uuid unique, clerk_org_id text, email text);\n"
+            "alter table users enable row level security;\n"
+            "create function emails() returns setof text language sql security definer  -- expect: ORG205\n"
+            "  as $$ select email from users where auth_user_id = auth.uid()\n"
+            "        union all select email from users $$;\n"
         ),
     )
 
@@ -142,9 +190,14 @@ class RlsBypassObject(SchemaRule):
         for function in model.functions.values():
             if not function.security_definer or not function.callable_by_api():
                 continue
+            if _answers_a_label(function, model):
+                continue  # `is_org_admin(uid) returns boolean`: a yes or no, never a row
             for table in function.tables:
                 key = project.key_for(table)
                 if key is None or _names(function.body, key):
+                    continue
+                context = context_for(table, model, project)
+                if context is not None and _reads_callers_own(function, table, context):
                     continue
                 yield self.sql_finding(
                     project,
@@ -171,7 +224,44 @@ def _filters(view: View, context: Context) -> bool:
     return any(judge(c.sql(dialect="postgres"), context) is Scope.SCOPED for c in conditions)
 
 
-def _names(text: str, key: str) -> bool:
-    import re
+# A statement that changes rows or runs SQL the body builds or calls: no mere answer.
+_WRITES = re.compile(
+    r"\b(?:INSERT\s+INTO|UPDATE\s+[\w.\"]+\s+(?:AS\s+\w+\s+)?SET|DELETE\s+FROM|TRUNCATE|"
+    r"MERGE\s+INTO|EXECUTE|PERFORM|COPY)\b",
+    re.IGNORECASE,
+)
 
+
+def _answers_a_label(function: Function, model: RlsModel) -> bool:
+    """A function that only reads and returns a boolean or one label of an enum hands
+    the caller a yes or no (`is_super_admin(uid)`) or a role, never a tenant's rows."""
+    bounded = function.returns in ("boolean", "bool") or function.returns in model.enums
+    return bounded and not _WRITES.search(function.body)
+
+
+def _reads_callers_own(function: Function, table: str, context: Context) -> bool:
+    """A `LANGUAGE sql` body that only reads `table`, each time in a query whose WHERE
+    admits the caller's own rows (`where auth_user_id = auth.uid()`) or the tenant's."""
+    import sqlglot
+    from sqlglot import exp
+
+    if function.language != "sql":
+        return False  # a PL/pgSQL body is no SQL sqlglot reads
+    try:
+        trees = [t for t in sqlglot.parse(function.body, read="postgres") if t is not None]
+    except Exception:
+        return False
+    own = replace(context, caller_rows=True, reading=True)
+    uses = [t for tree in trees for t in tree.find_all(exp.Table) if t.name.lower() == table]
+    for use in uses:
+        select = use.find_ancestor(exp.Select)
+        if select is None or use.find_ancestor(exp.Insert, exp.Update, exp.Delete) is not None:
+            return False
+        where = select.args.get("where")
+        if where is None or judge(where.this.sql(dialect="postgres"), own) is not Scope.SCOPED:
+            return False
+    return bool(uses)
+
+
+def _names(text: str, key: str) -> bool:
     return re.search(rf"(?<![\w$]){re.escape(key)}(?![\w$])", text, re.IGNORECASE) is not None

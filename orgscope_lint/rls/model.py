@@ -100,6 +100,8 @@ class Function:
     location: Location
     # `RETURNS trigger`: PostgreSQL refuses to call it directly, whatever the privileges.
     trigger: bool = False
+    returns: str = ""  # the return type, lower case: "boolean", "user_role", "setof calls"
+    language: str = ""  # "sql", "plpgsql", ...
 
     def callable_by_api(self) -> bool:
         """Whether the API roles may call it through `/rpc`."""
@@ -158,3 +160,4 @@ class RlsModel:
     # with the replay and cached with it: judging them needs sqlglot, which a warm run
     # otherwise never imports. None: not found yet.
     writable: Mapping[tuple[str, str], Writer] | None = None
+    enums: frozenset[str] = frozenset()  # `CREATE TYPE ... AS ENUM` types

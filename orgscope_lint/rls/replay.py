@@ -64,6 +64,8 @@ class _Function:
     location: Location
     executable_by: set[str]
     trigger: bool = False
+    returns: str = ""
+    language: str = ""
 
 
 class RlsReplay:
@@ -71,6 +73,7 @@ class RlsReplay:
         self.tables: dict[str, _Table] = {}
         self.views: dict[str, _View] = {}
         self.functions: dict[str, _Function] = {}
+        self.enums: set[str] = set()
         self.weakenings: list[Weakening] = []
         self.problems: list[Problem] = []
         self.unknown: list[Problem] = []
@@ -290,8 +293,11 @@ class RlsReplay:
         existing = self.functions.get(op.name)
         executable = existing.executable_by if existing else set(self.function_defaults)
         self.functions[op.name] = _Function(
-            op.security_definer, op.body, where, executable, op.trigger
+            op.security_definer, op.body, where, executable, op.trigger, op.returns, op.language
         )
+
+    def _CreateEnum(self, op: st.CreateEnum, where: Location) -> None:
+        self.enums.add(op.name)
 
     def _AlterFunction(self, op: st.AlterFunction, where: Location) -> None:
         function = self.functions.get(op.name)
@@ -342,6 +348,8 @@ class RlsReplay:
                     frozenset(f.executable_by),
                     f.location,
                     f.trigger,
+                    f.returns,
+                    f.language,
                 )
                 for name, f in sorted(self.functions.items())
             },
@@ -349,6 +357,7 @@ class RlsReplay:
             problems=tuple(self.problems),
             unknown=tuple(self.unknown),
             uses_rls=self.uses_rls,
+            enums=frozenset(self.enums),
         )
         return with_writable(model)
 

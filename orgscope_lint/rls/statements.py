@@ -116,6 +116,15 @@ class CreateFunction:
     body: str
     # `RETURNS trigger`: PostgreSQL runs it only as a trigger, never on a direct call.
     trigger: bool = False
+    returns: str = ""  # the return type as written, lower case: "boolean", "setof calls"
+    language: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class CreateEnum:
+    """`CREATE TYPE role AS ENUM (...)`: a type whose every value is one of its labels."""
+
+    name: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,6 +163,7 @@ Operation = (
     | AlterView
     | DropViews
     | CreateFunction
+    | CreateEnum
     | AlterFunction
     | DropFunctions
     | Unknown
@@ -654,6 +664,11 @@ _BODY = re.compile(
 )
 _SECURITY = re.compile(r"\bSECURITY\s+(?P<how>DEFINER|INVOKER)\b", re.IGNORECASE)
 _RETURNS_TRIGGER = re.compile(r"\bRETURNS\s+(?:event_)?trigger\b", re.IGNORECASE)
+_RETURNS = re.compile(
+    rf"\bRETURNS\s+(?P<type>(?:SETOF\s+)?(?:TABLE\b|{_QNAME}(?:\s*\[\s*\])?))", re.IGNORECASE
+)
+_LANGUAGE = re.compile(r"\bLANGUAGE\s+'?(?P<name>\w+)", re.IGNORECASE)
+_CREATE_ENUM = re.compile(rf"CREATE\s+TYPE\s+(?P<name>{_QNAME})\s+AS\s+ENUM\b", _F)
 _ALTER_FUNCTION = re.compile(
     rf"ALTER\s+(?:FUNCTION|PROCEDURE)\s+(?P<name>{_QNAME})\s*(?:\([^)]*\))?\s*(?P<rest>.*)\Z", _F
 )
@@ -685,7 +700,31 @@ def _create_function(statement: str) -> list[Operation]:
     security = _SECURITY.search(options)
     definer = security is not None and security.group("how").upper() == "DEFINER"
     trigger = _RETURNS_TRIGGER.search(options) is not None
-    return [CreateFunction(_unqualify(match.group("name")), definer, body, trigger)]
+    returns = _RETURNS.search(options)
+    language = _LANGUAGE.search(options)
+    return [
+        CreateFunction(
+            _unqualify(match.group("name")),
+            definer,
+            body,
+            trigger,
+            _return_type(returns.group("type")) if returns else "",
+            language.group("name").lower() if language else "",
+        )
+    ]
+
+
+def _return_type(written: str) -> str:
+    """`boolean`, `user_role` (schema dropped), or `setof calls`/`table` as written."""
+    words = written.lower().split()
+    if words[0] in ("setof", "table"):
+        return " ".join(words)
+    return _unqualify(written.strip()).lower()
+
+
+def _create_enum(statement: str) -> list[Operation]:
+    match = _CREATE_ENUM.match(statement)
+    return [] if match is None else [CreateEnum(_unqualify(match.group("name")))]
 
 
 def _alter_function(statement: str) -> list[Operation]:
@@ -721,7 +760,7 @@ def _do_block(statement: str) -> list[Operation]:
 
 _HEAD = re.compile(
     r"""(?:CREATE\s+(?:OR\s+REPLACE\s+)?(?:(?:GLOBAL|LOCAL)\s+)?(?:(?:TEMP|TEMPORARY)\s+)?
-           (?:UNLOGGED\s+|RECURSIVE\s+|MATERIALIZED\s+)?(?:TABLE|POLICY|VIEW|FUNCTION|PROCEDURE)
+           (?:UNLOGGED\s+|RECURSIVE\s+|MATERIALIZED\s+)?(?:TABLE|POLICY|VIEW|FUNCTION|PROCEDURE|TYPE)
          |ALTER\s+(?:TABLE|POLICY|(?:MATERIALIZED\s+)?VIEW|FUNCTION|PROCEDURE|DEFAULT\s+PRIVILEGES)
          |DROP\s+(?:TABLE|POLICY|(?:MATERIALIZED\s+)?VIEW|FUNCTION|PROCEDURE)
          |GRANT|REVOKE|DO)\b""",
@@ -755,6 +794,7 @@ _BY_KIND = {
     ("ALTER", "VIEW"): _alter_view,
     ("DROP", "VIEW"): _drop_view,
     ("CREATE", "FUNCTION"): _create_function,
+    ("CREATE", "TYPE"): _create_enum,
     ("ALTER", "FUNCTION"): _alter_function,
     ("DROP", "FUNCTION"): _drop_function,
     ("ALTER", "PRIVILEGES"): _default_privileges,
