@@ -191,6 +191,12 @@ class FunctionFact:
     verifies: tuple[ArgFact, ...] = ()
     # The read whose rows it returns on every path (`return sb.table(...)...execute()`).
     returns_query: Span | None = None
+    # Some `return` hands back request input no check verified (`return x_org_id`, the
+    # header): a dependency that returns it gives the route a caller-chosen value.
+    returns_request: str | None = None
+    # The parameters FastAPI fills from a dependency (`org: str = Depends(f)`, or
+    # `org: Annotated[str, Depends(f)]`): (parameter, dependency name).
+    param_dependencies: tuple[tuple[str, str], ...] = ()
     # Every path returns what its own insert wrote (the new row's id): a row it created.
     returns_created: bool = False
     # The one class its return annotation names (`-> TemplateService`): a factory, whose

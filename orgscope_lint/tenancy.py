@@ -15,6 +15,7 @@ from orgscope_lint import related_rows
 from orgscope_lint.analysis import (
     builder_api,
     dependency_checks,
+    dependency_values,
     execution_context,
     fresh_values,
     identity,
@@ -134,7 +135,7 @@ def _verdict(query: Query, facts: FileFacts, project: Project) -> Verdict:
     if state is KeyState.PRESENT or state is KeyState.CONDITIONAL:
         if _key_from_unscoped_row(query, facts, project):
             return Verdict.FOLLOWS
-        origin = tenant_origin(query, project)
+        origin = tenant_origin(query, project, facts)
         membership_check = query.operation != "insert" and _owner_scoped(query, project, facts)
         if origin.startswith("request") and not membership_check:
             # Pinned to the principal's own user as well, it is the membership check
@@ -293,7 +294,7 @@ def _child_verdict(query: Query, facts: FileFacts, project: Project) -> Verdict:
     if query.table in project.tenant_rows:
         # A tenant the caller owns or was found a member of, also by a dependency of
         # the route (`organization_id: str, ctx=Depends(get_organization_context)`).
-        found = Verdict.SCOPED if owned else _tenant_row_verdict(query)
+        found = Verdict.SCOPED if owned else _tenant_row_verdict(query, facts, project)
         if found is Verdict.UNTRUSTED and _tenant_authorised(query, facts, project):
             return Verdict.SCOPED
         return found
@@ -327,13 +328,13 @@ def _parent_checked(
     return found is not None and found.table == parent
 
 
-def _tenant_row_verdict(query: Query) -> Verdict:
+def _tenant_row_verdict(query: Query, facts: FileFacts, project: Project) -> Verdict:
     """A tenant's own row is scoped by its `id`: judged only when the query pins it (a
     new tenant's insert, a lookup by another column, stay outside the tenant rules)."""
     fact = query.shape.get(TENANT_ROW_KEY)
     if query.operation == "insert" or fact is None or not fact.always:
         return Verdict.NOT_TENANT
-    origin = fact.origin or ""
+    origin = _origin(fact, query, facts, project)
     if origin.startswith("request"):
         return Verdict.UNTRUSTED
     return Verdict.SCOPED if origin == "principal" else Verdict.NOT_TENANT
@@ -351,10 +352,21 @@ def _tenant_authorised(query: Query, facts: FileFacts, project: Project) -> bool
     return dependency_checks.route_check(fn, fact.params[0], project) is not None
 
 
-def tenant_origin(query: Query, project: Project) -> str:
+def tenant_origin(query: Query, project: Project, facts: FileFacts | None = None) -> str:
+    """Where the tenant id the query is scoped by comes from; with `facts`, also from
+    a dependency of the route that may return request input (`dependency_values`)."""
     key = project.scoping_column(query.table)
     fact = query.shape.get(key) if key else None
-    return (fact.origin or "") if fact else ""
+    if fact is None:
+        return ""
+    return _origin(fact, query, facts, project) if facts is not None else fact.origin or ""
+
+
+def _origin(fact: KeyFact, query: Query, facts: FileFacts, project: Project) -> str:
+    if fact.origin or not fact.always or len(fact.params) != 1:
+        return fact.origin or ""
+    fn = facts.function(query.function)  # a route's dependency may hand it over
+    return dependency_values.request_origin(fn, fact.params[0], project) or ""
 
 
 def _owner_scoped(query: Query, project: Project, facts: FileFacts | None = None) -> bool:

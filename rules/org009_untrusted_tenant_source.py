@@ -3,6 +3,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from orgscope_lint.analysis.caller_proof import Reached, tenant_leaks_in
+from orgscope_lint.analysis.dependency_values import VIA
 from orgscope_lint.facts import FileFacts, Query
 from orgscope_lint.findings import Finding, Severity
 from orgscope_lint.project import Project
@@ -188,7 +189,7 @@ class UntrustedTenantSource(Rule):
 
     def check(self, facts: FileFacts, project: Project) -> Iterator[Finding]:
         def message(query: Query, key: str) -> str:
-            where = _WHERE.get(tenant_origin(query, project), "request input")
+            where = _where(tenant_origin(query, project, facts))
             if query.table in project.tenant_rows and project.key_for(query.table) is None:
                 return (
                     f"{call_text(query)} on `{query.table}`, the tenants' own rows, takes "
@@ -216,7 +217,7 @@ class UntrustedTenantSource(Rule):
 
         def message(first: Reached, given: str) -> str:
             query = first.query
-            where = _WHERE.get(first.entry.origin, "request input")
+            where = _where(first.entry.origin)
             parent = _parent_of(query, project)
             if parent is not None:
                 return (
@@ -237,6 +238,14 @@ class UntrustedTenantSource(Rule):
             self, facts, reached, message, "the query it sets the tenant of"
         ):
             yield finding
+
+
+def _where(origin: str) -> str:
+    """`a request header`, or `` `get_org_context`, which can return a request header``
+    for input a dependency hands the route."""
+    base, _, dependency = origin.partition(VIA)
+    where = _WHERE.get(base, "request input")
+    return f"`{dependency}`, which can return {where}" if dependency else where
 
 
 def _parent_of(query: Query, project: Project) -> str | None:

@@ -22,9 +22,9 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from orgscope_lint.analysis import execution_context, fresh_values
+from orgscope_lint.analysis import dependency_values, execution_context, fresh_values
 from orgscope_lint.facts import (
     ArgFact,
     CallFact,
@@ -366,6 +366,9 @@ def _passed(
         return Judgement(Proof.VERIFIED, held=(site,))  # the run's own, bound elsewhere
     if len(arg.params) != 1 or caller is None:
         return UNPROVEN
+    given = dependency_values.request_origin(caller, arg.params[0], project)
+    if given is not None:  # filled by a dependency that may return request input
+        return _request_input(site, fn, param, replace(arg, origin=given), caller, project)
     return _param(caller, site.path, arg.params[0], project, depth + 1, visiting)
 
 

@@ -51,6 +51,8 @@ class FunctionState:
     returns: list[Value] = field(default_factory=list)
     # Per normal exit, the parameters a lookup had verified there: param -> "verified:q3".
     exits: list[dict[str, str]] = field(default_factory=list)
+    # Request input some `return` hands back untested (`dependency_values`).
+    request_returns: list[str] = field(default_factory=list)
 
 
 class Definitions:
@@ -125,6 +127,7 @@ class Definitions:
                 registered=call_facts.registered(node.decorators),
                 returns_class=returned_class(node.returns.annotation) if node.returns else None,
                 returns_function=returned_function(node, qualname),
+                param_dependencies=_param_dependencies(node.params),
             )
         )
         saved = (self.scope, self._function, self._class)
@@ -150,6 +153,7 @@ class Definitions:
             checks_rows=row_checks.checked_on_every_exit(state.exits),
             returns_ids=self._returned_ids(state.returns, params) if body_env.dead else None,
             returns_query=rows_of,
+            returns_request=state.request_returns[0] if state.request_returns else None,
             returns_created=created,
         )
 
@@ -331,6 +335,11 @@ def param_names(params: cst.Parameters) -> tuple[str, ...]:
     if params.star_kwarg is not None:
         names.append(params.star_kwarg.name.value)
     return tuple(names)
+
+
+def _param_dependencies(params: cst.Parameters) -> tuple[tuple[str, str], ...]:
+    found = ((p.name.value, origins.param_dependency(p)) for p in _all_params(params))
+    return tuple((name, dependency) for name, dependency in found if dependency)
 
 
 def _all_params(params: cst.Parameters) -> list[cst.Param]:

@@ -52,7 +52,7 @@ def route_check(fn: FunctionFact | None, param: str, project: Project) -> Depend
     if fn is None or not fn.route or param not in fn.params:
         return None
     for name in fn.depends_on:
-        for path, dependency in _module_functions(name, project, name in fn.depends_on_made):
+        for path, dependency in dependency_functions(name, project, name in fn.depends_on_made):
             if param not in dependency.params:
                 continue
             found = _verified(dependency, path, param, project, 0)
@@ -61,7 +61,7 @@ def route_check(fn: FunctionFact | None, param: str, project: Project) -> Depend
     return None
 
 
-def _module_functions(
+def dependency_functions(
     name: str, project: Project, called: bool = False
 ) -> Iterator[tuple[str, FunctionFact]]:
     """The one module-level function of that name, with its file: two would be ambiguous

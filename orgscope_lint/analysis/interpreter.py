@@ -214,6 +214,8 @@ class ModuleInterpreter(Definitions, PathChecks):
             if self._function is not None:
                 self._function.returns.append(value)
                 self._function.exits.append(verified_params(self._function.params, env))
+                if (value.origin or "").startswith("request") and not value.tested:
+                    self._function.request_returns.append(value.origin or "")
             env.dead = True
         elif isinstance(node, cst.Assert):
             self.ev(node.test, env)

@@ -71,7 +71,7 @@ def param_origin(
     )
     if marker is not None:
         return marker
-    if route_params is None or _is_dependency(param.default):
+    if route_params is None or param_dependency(param) is not None:
         return None
     if name in route_params:
         return "request:path"
@@ -94,6 +94,27 @@ def _request_marker(node: cst.BaseExpression | None) -> str | None:
             if origin is not None:
                 return origin
         stack.extend(expression_children(current))
+    return None
+
+
+def param_dependency(param: cst.Param) -> str | None:
+    """The function FastAPI fills `param` from: `x = Depends(f)` or `x: Annotated[T,
+    Depends(f)]` (innermost name; `""` for a dependency named by no plain name)."""
+    candidates: list[cst.BaseExpression] = [param.default] if param.default else []
+    annotation = param.annotation.annotation if param.annotation else None
+    if isinstance(annotation, cst.Subscript) and dotted_name(annotation.value).endswith(
+        "Annotated"
+    ):
+        candidates.extend(
+            element.slice.value
+            for element in annotation.slice[1:]
+            if isinstance(element.slice, cst.Index)
+        )
+    for node in candidates:
+        if _is_dependency(node):
+            call = node  # type: ignore[assignment]
+            target = call.args[0].value if call.args else None  # type: ignore[attr-defined]
+            return dotted_name(target).rsplit(".", 1)[-1] if target is not None else ""
     return None
 
 

@@ -160,16 +160,34 @@ class PathChecks:
             if isinstance(fact, guards.Truthy):
                 self._assume_set(fact.node, env, settled)
             elif isinstance(fact, guards.Member):
+                self._mark_tested(fact.element, fact.collection, env)
                 self._assume_member(fact.element, fact.collection, env, settled)
             elif fact.unless_public is not None:
                 self._assume_owned_or_public(fact.left, fact.right, env, settled)
             else:
+                self._mark_tested(fact.left, fact.right, env)
+                self._mark_tested(fact.right, fact.left, env)
                 self._assume_equal(fact.left, fact.right, env, settled)
                 self._assume_equal(fact.right, fact.left, env, settled)
                 # `roles.get(org_id) == "admin"`: the lookup found something.
                 for side, other in ((fact.left, fact.right), (fact.right, fact.left)):
                     if string_literal(other) and _key_lookup(side) is not None:
                         self._assume_set(side, env, settled)
+
+    def _mark_tested(
+        self, value: cst.BaseExpression, against: cst.BaseExpression, env: Env
+    ) -> None:
+        """`org in allowed` or `org == row["org_id"]` held: the request's `org` matched
+        something it did not choose, which only a stricter rule judges further."""
+        if not isinstance(value, cst.Name) or not isinstance(
+            against, (cst.Name, cst.Attribute, cst.Subscript)
+        ):
+            return  # a literal, or a call whose answer is not known here
+        held = env.vars.get(value.value)
+        if held is None or not (held.origin or "").startswith("request"):
+            return
+        if not (self._peek(against, env).origin or "").startswith("request"):
+            env.vars[value.value] = replace(held, tested=True)
 
     def _assume_falsy(self, test: cst.BaseExpression, truth: bool, env: Env) -> None:
         """`if body.workspace_id: ...` not taken: the request's value is None or empty on

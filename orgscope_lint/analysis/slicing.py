@@ -21,6 +21,9 @@ _DEFINITIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
 # A function that builds and returns a dict may be a filter builder: its summary matters
 # wherever it is spread into a filter, whatever words it holds.
 _RETURNS_DICT = re.compile(r"\breturn\s*(?:\{|dict\()")
+# A function that reads the request itself may be a dependency that hands what it read
+# to a route (`dependency_values`): its `return`s matter whatever words it holds.
+_READS_REQUEST = re.compile(r"\b(?:Header|Cookie)\s*\(|\.(?:headers|query_params|cookies)\b")
 # Never project functions: calling one tells nothing about a helper's parameters.
 _BUILTINS = frozenset(dir(builtins))
 
@@ -59,6 +62,7 @@ def relevant_slice(
             isinstance(stmt, _DEFINITIONS)
             and not relevant.search(segment)
             and not _RETURNS_DICT.search(segment)
+            and not _READS_REQUEST.search(segment)
             and not _extends(stmt, kept_classes)
             and not any(first <= line <= last for line in keep)
         ):

@@ -82,6 +82,9 @@ class Value:
     # Calls it was handed that returned normally, as "line:column:slot" of the call: if
     # the called function checks that parameter (raising otherwise), so is this value.
     checked: frozenset[str] = frozenset()
+    # Request input that passed a test against something it did not choose on every
+    # path (`if org in allowed:`): no raw input when a dependency returns it.
+    tested: bool = False
 
 
 TOP = Value()
@@ -176,6 +179,11 @@ def merge_dicts(base: Value, extra: Value) -> Value:
     )
 
 
+def _tested(value: Value) -> bool:
+    """No untested request input reaches here along this value's paths."""
+    return value.tested or not (value.origin or "").startswith("request")
+
+
 def join(a: Value, b: Value, cond_a: str | None = None, cond_b: str | None = None) -> Value:
     """The value after two paths meet; `cond_x` names the test that led down path x."""
     if a is b:
@@ -198,12 +206,14 @@ def join(a: Value, b: Value, cond_a: str | None = None, cond_b: str | None = Non
             row=a.row if a.row == b.row else None,
             column=a.column if (a.row, a.column) == (b.row, b.column) else None,
             checked=a.checked & b.checked,
+            tested=_tested(a) and _tested(b),
         )
     return replace(
         unknown_from((a, b)),
         nullable=a.nullable or b.nullable,
         origin=worse_origin(a.origin, b.origin),
         checked=a.checked & b.checked,
+        tested=_tested(a) and _tested(b),
     )
 
 
