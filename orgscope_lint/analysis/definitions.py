@@ -145,7 +145,7 @@ class Definitions:
         rows_of = None if not body_env.dead else self._returned_read(state.returns)
         created = body_env.dead and self._returned_insert(state.returns)
         if rows_of is not None and saved[1] is not None:
-            self._closure_rows[qualname] = state.returns[0]
+            self._closure_rows[qualname] = next(v for v in state.returns if v.kind != V.NONE)
         self.functions[index] = replace(
             self.functions[index],
             returns=returned,
@@ -173,8 +173,9 @@ class Definitions:
         return None
 
     def _returned_read(self, returns: Sequence[Value]) -> Span | None:
-        """The read whose rows every `return` hands back, if one does."""
-        query = self._returned_query(returns)
+        """The read whose rows every `return` hands back, if one does; `return None`
+        where it found nothing hands back nothing of anyone's rows."""
+        query = self._returned_query([value for value in returns if value.kind != V.NONE])
         return query.span if query and query.operation in ("read", "count") else None
 
     def _returned_insert(self, returns: Sequence[Value]) -> bool:

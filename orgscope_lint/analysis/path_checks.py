@@ -472,9 +472,14 @@ class PathChecks:
         """`workspace_id = page["workspace_id"]` handed to the passed check: as if the
         row's field itself had been (a name spelled as the tenant key, read from a row)."""
         value = env.vars.get(name)
-        if value is None or not value.row or not self._is_org_param(name):
+        if value is None or not self._is_org_param(name) or value.origin in _PRINCIPAL:
             return
-        if value.origin in _PRINCIPAL or value.kind == V.ROW:
+        if value.call is not None and value.call < len(self.calls) and not value.row:
+            # `org_id = get_org_by_project(project_id)`: the tenant of the row the helper
+            # read, which the caller proof holds to the helper's summary.
+            self.calls[value.call] = replace(self.calls[value.call], result_guarded=name)
+            return
+        if not value.row or value.kind == V.ROW:
             return
         self._mark_ownership_checked(value.row)
         found = _rows_of(value.row, env)
