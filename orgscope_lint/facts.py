@@ -197,6 +197,9 @@ class FunctionFact:
     # The parameters FastAPI fills from a dependency (`org: str = Depends(f)`, or
     # `org: Annotated[str, Depends(f)]`): (parameter, dependency name).
     param_dependencies: tuple[tuple[str, str], ...] = ()
+    # The calls each parameter was handed and returned from on every normal exit
+    # (`Value.checked` refs): checks made before anything the function read leaves it.
+    checked_on_exit: tuple[tuple[str, tuple[str, ...]], ...] = ()
     # Every path returns what its own insert wrote (the new row's id): a row it created.
     returns_created: bool = False
     # The one class its return annotation names (`-> TemplateService`): a factory, whose

@@ -343,13 +343,20 @@ def _tenant_row_verdict(query: Query, facts: FileFacts, project: Project) -> Ver
 def _tenant_authorised(query: Query, facts: FileFacts, project: Project) -> bool:
     """The requested tenant is a route parameter a dependency of the route checked, by a
     tenant-scoped or membership lookup that raised when it found nothing
-    (`org_id: str, member=Depends(require_member)` with `require_member(org_id, ...)`)."""
+    (`org_id: str, member=Depends(require_member)` with `require_member(org_id, ...)`),
+    or, for a read, a call the function makes with it before it returns, raising for a
+    caller who is no member: nothing read leaves before that."""
     key = project.scoping_column(query.table)
     fact = query.shape.get(key) if key else None
     if fact is None or not fact.always or len(fact.params) != 1:
         return False
     fn = facts.function(query.function)
-    return dependency_checks.route_check(fn, fact.params[0], project) is not None
+    param = fact.params[0]
+    if dependency_checks.route_check(fn, param, project) is not None:
+        return True
+    return query.operation in _READS and (
+        dependency_checks.checked_before_exit(fn, param, facts.path, project) is not None
+    )
 
 
 def tenant_origin(query: Query, project: Project, facts: FileFacts | None = None) -> str:

@@ -381,9 +381,15 @@ def _request_input(
     project: Project,
 ) -> Judgement:
     """Request input, unless a dependency of the calling route authorised it."""
-    from orgscope_lint.analysis.dependency_checks import route_check
+    from orgscope_lint.analysis.dependency_checks import checked_before_exit, route_check
 
     checked = route_check(caller, arg.params[0], project) if len(arg.params) == 1 else None
+    if checked is None and len(arg.params) == 1 and _only_reads(fn, param, project):
+        # `operators = list_operators(client, org_id)`, then `get_user_role(client, org_id,
+        # user_id)` raising for a non-member before the route returns: nothing read leaves.
+        checked = checked_before_exit(
+            caller, arg.params[0], site.path, project, reading=site.call.span
+        )
     if checked is not None:
         check = Check(site, checked.lookup, lookup_path=checked.path)
         return Judgement(Proof.VERIFIED, checks=(check,))
@@ -392,6 +398,18 @@ def _request_input(
         # the principal; what it reads to decide is judged inside it.
         return UNPROVEN
     return Judgement(Proof.LEAK, entries=(Entry(site, fn.qualname, param, arg.origin or ""),))
+
+
+def _only_reads(fn: FunctionFact, param: str, project: Project) -> bool:
+    """`fn` only reads: no query of its own writes, and it hands `param` to no other
+    function, whose writes the caller's later check would come too late for."""
+    from orgscope_lint.analysis.dependency_checks import own_queries
+
+    own = own_queries(fn, project)
+    if not own or any(q.operation not in ("read", "count") for q in own):
+        return False
+    calls = project.calls_in(project.path_of(fn) or "", fn.qualname)
+    return not any(param in arg.params for call in calls for arg in call.args)
 
 
 def _called_check(site: Site, arg: ArgFact, project: Project) -> Judgement | None:

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 import libcst as cst
+import libcst.matchers as m
 
 from orgscope_lint.analysis import call_facts, guards, origins, row_checks
 from orgscope_lint.analysis import values as V
@@ -53,6 +54,9 @@ class FunctionState:
     exits: list[dict[str, str]] = field(default_factory=list)
     # Request input some `return` hands back untested (`dependency_values`).
     request_returns: list[str] = field(default_factory=list)
+    # Per normal exit, the calls each parameter had been handed there and returned from
+    # (`Value.checked` refs): a check made after a read but before anything leaves.
+    exit_checks: list[dict[str, frozenset[str]]] = field(default_factory=list)
 
 
 class Definitions:
@@ -141,6 +145,7 @@ class Definitions:
             self.scope, self._function, self._class = saved
         if not body_env.dead:
             state.exits.append(verified_params(params, body_env))
+            state.exit_checks.append(handed_params(params, body_env))
         returned = _returned_dict(state.returns)
         rows_of = None if not body_env.dead else self._returned_read(state.returns)
         created = body_env.dead and self._returned_insert(state.returns)
@@ -154,6 +159,7 @@ class Definitions:
             returns_ids=self._returned_ids(state.returns, params) if body_env.dead else None,
             returns_query=rows_of,
             returns_request=state.request_returns[0] if state.request_returns else None,
+            checked_on_exit=_checked_on_every_exit(state.exit_checks, node),
             returns_created=created,
         )
 
@@ -421,6 +427,31 @@ def verified_params(params: Sequence[str], env: Env) -> dict[str, str]:
                 found.setdefault(name, "")
     found.update(row_checks.marks_on_path(env.vars, params))
     return found
+
+
+def handed_params(params: Sequence[str], env: Env) -> dict[str, frozenset[str]]:
+    """The calls each parameter, still its own value, was handed on this path."""
+    found: dict[str, frozenset[str]] = {}
+    for name in params:
+        value = env.vars.get(name)
+        if value is not None and name in value.params and value.checked:
+            found[name] = value.checked
+    return found
+
+
+def _checked_on_every_exit(
+    exits: Sequence[dict[str, frozenset[str]]], node: cst.FunctionDef
+) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """The calls each parameter was handed on every normal exit. None for a generator:
+    what it yields leaves before it exits."""
+    if not exits:
+        return ()
+    common = dict(exits[0])
+    for other in exits[1:]:
+        common = {k: v & other[k] for k, v in common.items() if k in other and v & other[k]}
+    if not common or m.findall(node.body, m.Yield()):
+        return ()
+    return tuple((name, tuple(sorted(refs))) for name, refs in sorted(common.items()))
 
 
 def _unbound(name: str, env: Env) -> bool:

@@ -157,6 +157,48 @@ def query_check(
     return None
 
 
+def checked_before_exit(
+    fn: FunctionFact | None, param: str, path: str, project: Project, reading: Span | None = None
+) -> DependencyCheck | None:
+    """A call every normal exit of `fn` made with its parameter `param` that checks it
+    (`FunctionFact.checked_on_exit`): what `fn` read by `param` before the call leaves
+    `fn` only once the check passed (`role = get_user_role(client, org_id, user_id)`
+    after the reads, raising for a non-member). `reading`: the call that does the read,
+    which cannot be its own check."""
+    if fn is None:
+        return None
+    refs = next((refs for name, refs in fn.checked_on_exit if name == param), ())
+    if reading is not None:
+        here = f"{reading.line}:{reading.column}:"
+        refs = tuple(ref for ref in refs if not ref.startswith(here))
+    if not refs or not _writes_nothing(fn, path, project):
+        return None  # a write before the check may already carry what was read away
+    return called_check(path, fn.qualname, refs, project)
+
+
+def own_queries(fn: FunctionFact, project: Project) -> list[Query] | None:
+    """The queries `fn` makes in its own body; None when its file is not known."""
+    path = project.path_of(fn)
+    facts = next((f for f in project.file_facts if f.path == path), None)
+    return None if facts is None else [q for q in facts.queries if q.function == fn.qualname]
+
+
+def _writes_nothing(fn: FunctionFact, path: str, project: Project) -> bool:
+    """No write in `fn`'s own body, nor in the body of a function it calls."""
+    from orgscope_lint.analysis.caller_proof import targets
+
+    def reads_only(function: FunctionFact) -> bool:
+        queries = own_queries(function, project)
+        return queries is not None and all(q.operation in ("read", "count") for q in queries)
+
+    if not reads_only(fn):
+        return False
+    for call in project.calls_in(path, fn.qualname):
+        if not all(reads_only(callee) for callee in targets(call, project, path)[0]):
+            return False
+    return True
+
+
 def called_check(
     path: str, function: str, refs: Iterable[str], project: Project
 ) -> DependencyCheck | None:

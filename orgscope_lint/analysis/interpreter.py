@@ -33,6 +33,7 @@ from orgscope_lint.analysis.definitions import (
     ClassInfo,
     Definitions,
     FunctionState,
+    handed_params,
     param_names,
     verified_params,
 )
@@ -214,6 +215,7 @@ class ModuleInterpreter(Definitions, PathChecks):
             if self._function is not None:
                 self._function.returns.append(value)
                 self._function.exits.append(verified_params(self._function.params, env))
+                self._function.exit_checks.append(handed_params(self._function.params, env))
                 if (value.origin or "").startswith("request") and not value.tested:
                     self._function.request_returns.append(value.origin or "")
             env.dead = True
