@@ -344,8 +344,8 @@ def _tenant_authorised(query: Query, facts: FileFacts, project: Project) -> bool
     """The requested tenant is a route parameter a dependency of the route checked, by a
     tenant-scoped or membership lookup that raised when it found nothing
     (`org_id: str, member=Depends(require_member)` with `require_member(org_id, ...)`),
-    or, for a read, a call the function makes with it before it returns, raising for a
-    caller who is no member: nothing read leaves before that."""
+    or the route itself called such a check with it first; or, for a read, a call the
+    function makes with it before it returns: nothing read leaves before that."""
     key = project.scoping_column(query.table)
     fact = query.shape.get(key) if key else None
     if fact is None or not fact.always or len(fact.params) != 1:
@@ -353,6 +353,10 @@ def _tenant_authorised(query: Query, facts: FileFacts, project: Project) -> bool
     fn = facts.function(query.function)
     param = fact.params[0]
     if dependency_checks.route_check(fn, param, project) is not None:
+        return True
+    # `require_member(org_id, user_id)` returned before the query.
+    checked = fact.checked and fn is not None
+    if checked and dependency_checks.called_check(facts.path, fn.qualname, fact.checked, project):
         return True
     return query.operation in _READS and (
         dependency_checks.checked_before_exit(fn, param, facts.path, project) is not None
