@@ -172,6 +172,9 @@ class FunctionFact:
     # The configured system dependency (`Depends(require_platform_admin)`) it declares.
     system_dependency: str | None = None
     route: bool = False  # a web route handler (`@router.get(...)`), never a DB helper
+    # A route that authenticates no one (`origins.anonymous_route`), or a function
+    # nested in one: its caller has no tenant to stamp on what it creates.
+    anonymous: bool = False
     # The functions it `Depends(...)` on: the project's principal resolvers among them.
     depends_on: tuple[str, ...] = ()
     # Those it depends on through what they return (`Depends(require_org_admin())`).

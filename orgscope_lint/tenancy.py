@@ -151,7 +151,14 @@ def _verdict(query: Query, facts: FileFacts, project: Project) -> Verdict:
     if state is KeyState.UNKNOWN or shape.kind is ShapeKind.NONE:
         return Verdict.UNKNOWN
     if query.operation == "insert":
-        return Verdict.SCOPED if _own_per_user_row(query, project) else Verdict.MISSING
+        if _own_per_user_row(query, project):
+            return Verdict.SCOPED
+        fn = facts.function(query.function)
+        # An anonymous caller's own new row (a sign-up, a visitor's session): there is
+        # no tenant to stamp on it yet, and no other tenant's row is touched. An upsert
+        # may overwrite one: still reported.
+        created = query.method != "upsert" and fn is not None and fn.anonymous
+        return Verdict.NOT_TENANT if created else Verdict.MISSING
     return _absent_key_verdict(query, facts, project)
 
 

@@ -20,7 +20,10 @@ class InsertWithoutTenant(Rule):
     Reports an `insert` or `upsert` into a tenant table whose record (a dict literal, or a
     dict built in a local variable) carries the tenant key on no path. The caller's own
     row (an `owner-keys` column set to the principal) in a table that every read in the
-    project pins by its owner is not reported: no read goes by its tenant key.
+    project pins by its owner is not reported: no read goes by its tenant key. Nor is
+    an insert by a route that authenticates no one (no dependency, no principal, no
+    header, cookie or raw request it could read a credential from): a sign-up or an
+    anonymous visitor has no tenant to stamp yet. Its upserts are still reported.
 
     ## Why is this bad?
     A row without its tenant key belongs to nobody: every scoped list misses it (the

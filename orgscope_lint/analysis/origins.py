@@ -85,6 +85,28 @@ def param_origin(
     return None
 
 
+# Parameters that hand a route the raw request: it may authenticate the caller itself.
+_RAW_REQUEST = frozenset({"Request", "WebSocket", "HTTPConnection"})
+
+
+def anonymous_route(node: cst.FunctionDef, principal_names: Collection[str]) -> bool:
+    """A route that authenticates no one: no dependency, no principal parameter, and
+    nothing it could read a credential from (a header, a cookie, the raw request)."""
+    route = route_path_params(node.decorators)
+    if route is None:
+        return False
+    params = [*node.params.posonly_params, *node.params.params, *node.params.kwonly_params]
+    if any(True for _ in dependency_names(node.decorators, params)):
+        return False
+    for param in params:
+        annotation = param.annotation.annotation if param.annotation else None
+        if param.name.value in principal_names or annotation_names(annotation) & _RAW_REQUEST:
+            return False
+        if param_origin(param, route, principal_names) in ("request:header", "request:cookie"):
+            return False
+    return True
+
+
 def _request_marker(node: cst.BaseExpression | None) -> str | None:
     stack = [node] if node is not None else []
     while stack:
