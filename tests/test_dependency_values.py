@@ -55,7 +55,8 @@ def calls(org_id: Annotated[str, Depends(org_context)]):
         ('return current_user["org_id"]', None),
         # found among the caller's organizations, else the caller's default one
         (
-            "tid = None\n    allowed = my_orgs(current_user)\n    if x_org in allowed:\n        tid = x_org\n"
+            "tid = None\n    allowed = my_orgs(current_user)\n"
+            "    if x_org in allowed:\n        tid = x_org\n"
             "    else:\n        tid = default_org(current_user)\n    return tid",
             None,
         ),

@@ -754,13 +754,46 @@ def item_by_slug(slug): ...
 
 @router.get("/org/{org_id}/members")
 def members(org_id): ...
+
+
+@router.get("/sessions/{session_id}")
+def read_session(session_id): ...
+
+
+@router.get("/sessions/resume")
+def resume_session(email): ...
+
+
+@router.get("/runs/{run_id:int}")
+def read_run(run_id): ...
+
+
+@router.get("/runs/latest")
+def latest_run(): ...
+
+
+@router.get("/runs/7")
+def lucky_run(): ...
+
+
+@router.get("/files/{name}")
+def read_file(name): ...
+
+
+@router.get("/files/{folder:path}")
+def read_folder(folder): ...
 """
 
 
 def test_a_route_an_earlier_route_always_answers_is_unreachable() -> None:
     found = detected(ROUTES)
     assert "answered first by `list_invites` (line 9" in (found["read_invite"].reason or "")
+    # A literal segment an earlier parameter already matches: `resume` is a session id.
+    assert "answered first by `read_session`" in (found["resume_session"].reason or "")
+    assert "answered first by `read_run`" in (found["lucky_run"].reason or "")
     # Another method, another router, a converter that lets other paths through, a
-    # longer path: each is reached.
-    for name in ("list_invites", "update_invite", "read_other", "item_by_slug", "members"):
+    # longer path, a literal an int converter refuses, a path parameter wider than a
+    # segment: each is reached.
+    reached = ("list_invites", "update_invite", "read_other", "item_by_slug", "members")
+    for name in (*reached, "read_session", "latest_run", "read_run", "read_folder"):
         assert found[name].reason is None, name

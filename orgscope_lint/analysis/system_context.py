@@ -476,28 +476,60 @@ def _imports_cli_framework(tree: ast.Module) -> bool:
 
 
 _SIMPLE_ROUTES = frozenset({"get", "post", "put", "patch", "delete", "head", "options"})
-_PATH_PARAMETER = re.compile(r"{\w+(:\w+)?}")
+_PATH_PARAMETER = re.compile(r"{\w+(?::(\w+))?}")
+# What each path converter matches (Starlette's); an unknown one is taken to match
+# anything, so a route behind it is never called unreachable on a guess.
+_CONVERTERS = {
+    "": "[^/]+",
+    "str": "[^/]+",
+    "path": ".*",
+    "int": "[0-9]+",
+    "float": "[0-9]+(?:\\.[0-9]+)?",
+    "uuid": "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}",
+}
+# Stands for any value of a later route's own parameter: no literal segment equals it.
+_ANY_VALUE = "\x00"
 
 
 def shadowed_routes(body: Iterable[ast.stmt]) -> dict[_Function, str]:
     """Routes no request reaches: an earlier route of the module, on the same router
-    and method, has the same path but for the names of its parameters
-    (`@router.get("/org/{org_id}")` before `@router.get("/org/{invite_id}")`). The
-    router tries routes in the order they were added and the first match answers."""
-    first: dict[tuple[str, str, str], tuple[str, int, str]] = {}
+    and method, matches every path this one does (`@router.get("/org/{org_id}")`
+    before `@router.get("/org/{invite_id}")`, or `/sessions/{session_id}` before
+    `/sessions/resume`). The router tries routes in the order they were added and the
+    first match answers, also when its parameters then fail validation."""
+    earlier: dict[tuple[str, str], list[tuple[re.Pattern[str], str, int, str]]] = {}
     found: dict[_Function, str] = {}
     for stmt in body:
         if not isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
             continue
         for router, method, path in _route_paths(stmt):
-            key = (router, method, _PATH_PARAMETER.sub(lambda m: "{" + (m[1] or "") + "}", path))
-            earlier = first.setdefault(key, (stmt.name, stmt.lineno, path))
-            if earlier[0] != stmt.name:
-                found[stmt] = (
-                    f"unreachable route: `{method.upper()} {path}` is answered first by"
-                    f" `{earlier[0]}` (line {earlier[1]}, `{earlier[2]}`)"
-                )
+            routes = earlier.setdefault((router, method), [])
+            sample = _PATH_PARAMETER.sub(lambda m: _sample(m[1] or ""), path)
+            for pattern, name, line, first in routes:
+                if name != stmt.name and pattern.fullmatch(sample):
+                    found[stmt] = (
+                        f"unreachable route: `{method.upper()} {path}` is answered first by"
+                        f" `{name}` (line {line}, `{first}`)"
+                    )
+                    break
+            routes.append((_matcher(path), stmt.name, stmt.lineno, path))
     return found
+
+
+def _matcher(path: str) -> re.Pattern[str]:
+    pieces = _PATH_PARAMETER.split(path)
+    # `split` interleaves the text between parameters with each one's converter.
+    regex = "".join(
+        re.escape(piece) if index % 2 == 0 else _CONVERTERS.get(piece or "", ".*")
+        for index, piece in enumerate(pieces)
+    )
+    return re.compile(regex)
+
+
+def _sample(converter: str) -> str:
+    """A later route's parameter: only a parameter of the earlier route matches it,
+    and only one whose converter lets any value through."""
+    return f"{_ANY_VALUE}/{_ANY_VALUE}" if converter == "path" else _ANY_VALUE
 
 
 def _route_paths(fn: _Function) -> Iterator[tuple[str, str, str]]:
