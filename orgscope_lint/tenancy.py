@@ -23,6 +23,7 @@ from orgscope_lint.analysis import (
     row_checks,
 )
 from orgscope_lint.analysis.parent_scoping import ChildVerdict, judge_child
+from orgscope_lint.analysis.system_context import TENANT_WORDS
 from orgscope_lint.facts import (
     FileFacts,
     FunctionFact,
@@ -395,6 +396,8 @@ def _owner_scoped(query: Query, project: Project, facts: FileFacts | None = None
         _pinned_to_principal(query.shape.get(owner)) for owner in project.config.owner_keys
     ):
         return True
+    if any(_pinned_to_principal_id(fact, project) for fact in query.shape.keys):
+        return True
     fn = facts.function(query.function) if facts is not None else None
     return identity.pins_own_identity(query.shape, fn, project.principal_providers)
 
@@ -444,6 +447,19 @@ def _owner_where_tenant_missing(query: Query, key: str, project: Project) -> boo
 
 def _pinned_to_principal(fact: KeyFact | None) -> bool:
     return fact is not None and fact.always and fact.origin == "principal"
+
+
+def _pinned_to_principal_id(fact: KeyFact, project: Project) -> bool:
+    """Any column pinned to an id of the principal's own that names the caller, not a
+    tenant (`.eq("triggered_by", current_user["user_id"])`, `.eq("caller_id",
+    ctx["caller_id"])`): the caller's own rows, narrower than the tenant."""
+    field = fact.column
+    if not _pinned_to_principal(fact) or fact.row or not field:
+        return False
+    if field in (project.config.tenant_key, *project.config.legacy_keys):
+        return False
+    personal = identity.is_identity_column(field) or field.endswith("_id")
+    return personal and not TENANT_WORDS.search(field)
 
 
 def follows(query: Query, facts: FileFacts, project: Project) -> str | None:

@@ -139,9 +139,12 @@ def without_entry(d: Value, key: str) -> Value:
 
 
 def field_of(base: Value, key: str | None) -> Value:
-    """`base[key]` or `base.get(key)`: a part of `base`, and, read from a row, that field."""
+    """`base[key]` or `base.get(key)`: a part of `base`, and, read from a row or from the
+    principal itself (`current_user["caller_id"]`, not a field of one of its fields),
+    that field."""
     part = derived(base)
-    return replace(part, column=key) if key and part.row else part
+    own = base.origin == "principal" and base.column is None and not base.row
+    return replace(part, column=key) if key and (part.row or own) else part
 
 
 def derived(base: Value) -> Value:
