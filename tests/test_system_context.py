@@ -72,6 +72,18 @@ SIGNED = {
             except ValueError:
                 raise HTTPException(400)
         """,
+    "digest bound to a name first": """
+        def verify_signature(raw_body, signature_header):
+            received = signature_header.split("=", 1)[1]
+            expected = hmac.new(settings.APP_SECRET.encode(), raw_body, hashlib.sha256).hexdigest()
+            return hmac.compare_digest(received, expected)
+
+        @router.post("/hook")
+        async def hook(request):
+            raw_body = await request.body()
+            if not verify_signature(raw_body, request.headers.get("x-sig")):
+                return Response(content="Forbidden", status_code=403)
+        """,
 }
 
 
@@ -121,6 +133,28 @@ UNSIGNED = {
         async def hook(data: VerifyCode):
             stored = codes[data.phone]
             if not hmac.compare_digest(stored["code"], data.code):
+                raise HTTPException(401)
+        """,
+    "a tenant's secret, the tenant chosen by the request": """
+        def verify_meta_signature(raw_body, signature_header, tenant_id):
+            app_secret = get_setting("meta_app_secret", tenant_id=tenant_id)
+            received = signature_header.split("=", 1)[1]
+            expected = hmac.new(app_secret.encode(), raw_body, hashlib.sha256).hexdigest()
+            return hmac.compare_digest(received, expected)
+
+        @router.post("/hook")
+        async def hook(request):
+            raw_body = await request.body()
+            tenant_id = first_entry_tenant(raw_body)
+            if not verify_meta_signature(raw_body, request.headers.get("x-sig"), tenant_id):
+                return Response(content="Forbidden", status_code=403)
+        """,
+    "a code bound to a name, compared in constant time": """
+        @router.post("/hook")
+        async def hook(data: VerifyCode):
+            expected = codes[data.phone]["code"]
+            received = data.code
+            if not hmac.compare_digest(received, expected):
                 raise HTTPException(401)
         """,
     "answer not from a digest": """

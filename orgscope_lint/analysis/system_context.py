@@ -119,7 +119,7 @@ def detect(tree: ast.Module) -> SystemContexts:
     checks = {id(fn): _signature_check(own[id(fn)]) for fn in functions}
     called = {id(fn): _called_names(own[id(fn)]) for fn in functions}
     verifiers = {fn.name: checks[id(fn)] for fn in functions if checks[id(fn)] is not None}
-    answers = {id(fn): _answers_signature(own[id(fn)]) for fn in functions}
+    answers = {id(fn): _answers_signature(fn, own[id(fn)]) for fn in functions}
     answering = {fn.name for fn in functions if answers[id(fn)]}
     rejecting = {id(fn): _rejects_unless(fn.body) if _is_route(fn) else () for fn in functions}
     for fn in functions:
@@ -323,8 +323,9 @@ def _signature_check(own: list[ast.AST]) -> str | None:
         if isinstance(node, ast.Assign) and _is_webhook(node.value)
         for target in node.targets
     }
+    digests = _digest_names(own)
     for node in own:
-        if _rejects_bad_digest(node):
+        if _rejects_bad_digest(node, digests):
             return "signature compared with `compare_digest`, a mismatch is rejected"
         if not isinstance(node, ast.Call):
             continue
@@ -337,20 +338,27 @@ def _signature_check(own: list[ast.AST]) -> str | None:
     return None
 
 
-def _answers_signature(own: list[ast.AST]) -> str | None:
+def _answers_signature(fn: _Function, own: list[ast.AST]) -> str | None:
     """It returns a `compare_digest` result, directly or through the name it was bound
-    to (`is_valid = hmac.compare_digest(...)`, `return is_valid`)."""
+    to (`is_valid = hmac.compare_digest(...)`, `return is_valid`). Not a verifier told
+    which tenant's secret to use (`verify(body, sig, tenant_id)`): a tenant's secret
+    proves the sender is that tenant, not the platform, and the tenant is the request's
+    choice."""
+    if any(TENANT_WORDS.search(arg.arg) for arg in (*fn.args.posonlyargs, *fn.args.args)):
+        return None
+    digests = _digest_names(own)
     bound = {
         target.id
         for node in own
-        if isinstance(node, ast.Assign) and _compares_digest(node.value)
+        if isinstance(node, ast.Assign) and _compares_digest(node.value, digests)
         for target in node.targets
         if isinstance(target, ast.Name)
     }
     for node in own:
         if isinstance(node, ast.Return) and node.value is not None:
             value = node.value
-            if _compares_digest(value) or (isinstance(value, ast.Name) and value.id in bound):
+            compared = _compares_digest(value, digests)
+            if compared or (isinstance(value, ast.Name) and value.id in bound):
                 return "compares the signature with `compare_digest`"
     return None
 
@@ -380,30 +388,48 @@ def _unconditional(body: list[ast.stmt]) -> Iterator[ast.stmt]:
             yield from _unconditional(stmt.body)
 
 
-def _rejects_bad_digest(node: ast.AST) -> bool:
+def _rejects_bad_digest(node: ast.AST, digests: frozenset[str] = frozenset()) -> bool:
     """`if not compare_digest(...): raise/return`, or an `assert` of it."""
-    if not isinstance(node, (ast.If, ast.Assert)) or not _compares_digest(node.test):
+    if not isinstance(node, (ast.If, ast.Assert)) or not _compares_digest(node.test, digests):
         return False
     return isinstance(node, ast.Assert) or _ends_in(node.body, (ast.Raise, ast.Return))
 
 
-def _compares_digest(test: ast.expr) -> bool:
-    """A `compare_digest` of a signature: one side is computed by a hash or HMAC, or
-    named for a signature. A one-time code or a password compared in constant time
-    verifies a person, not a sender (`if not compare_digest(stored["code"], code)`)."""
+def _compares_digest(test: ast.expr, digests: frozenset[str] = frozenset()) -> bool:
+    """A `compare_digest` of a signature: one side is computed by a hash or HMAC (in
+    place, or bound to a name of `digests` first), or named for a signature. A one-time
+    code or a password compared in constant time verifies a person, not a sender (`if
+    not compare_digest(stored["code"], code)`)."""
     return any(
         isinstance(n, ast.Call)
         and _last(n.func) == "compare_digest"
-        and any(_signature_like(arg) for arg in n.args)
+        and any(_signature_like(arg, digests) for arg in n.args)
         for n in ast.walk(test)
     )
 
 
-def _signature_like(node: ast.expr) -> bool:
-    computed = any(
+def _digest_names(own: list[ast.AST]) -> frozenset[str]:
+    """Names the function binds to a computed digest (`expected = hmac.new(...)
+    .hexdigest()`)."""
+    return frozenset(
+        target.id
+        for node in own
+        if isinstance(node, ast.Assign) and _computes_digest(node.value)
+        for target in node.targets
+        if isinstance(target, ast.Name)
+    )
+
+
+def _computes_digest(node: ast.expr) -> bool:
+    return any(
         isinstance(part, ast.Call) and _last(part.func) in _DIGESTS for part in ast.walk(node)
     )
-    return computed or any(_SIGNED_NAMES.search(word) for word in _words(node))
+
+
+def _signature_like(node: ast.expr, digests: frozenset[str] = frozenset()) -> bool:
+    if _computes_digest(node) or (isinstance(node, ast.Name) and node.id in digests):
+        return True
+    return any(_SIGNED_NAMES.search(word) for word in _words(node))
 
 
 def _is_webhook(node: ast.expr) -> bool:
