@@ -10,7 +10,6 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 import libcst as cst
-import libcst.matchers as m
 
 from orgscope_lint.analysis import call_facts, guards, origins, row_checks
 from orgscope_lint.analysis import values as V
@@ -57,6 +56,7 @@ class FunctionState:
     # Per normal exit, the calls each parameter had been handed there and returned from
     # (`Value.checked` refs): a check made after a read but before anything leaves.
     exit_checks: list[dict[str, frozenset[str]]] = field(default_factory=list)
+    yields: bool = False  # a generator: what it yields leaves before it exits
 
 
 class Definitions:
@@ -160,7 +160,7 @@ class Definitions:
             returns_ids=self._returned_ids(state.returns, params) if body_env.dead else None,
             returns_query=rows_of,
             returns_request=state.request_returns[0] if state.request_returns else None,
-            checked_on_exit=_checked_on_every_exit(state.exit_checks, node),
+            checked_on_exit=() if state.yields else _checked_on_every_exit(state.exit_checks),
             returns_created=created,
         )
 
@@ -447,17 +447,14 @@ def handed_params(params: Sequence[str], env: Env) -> dict[str, frozenset[str]]:
 
 
 def _checked_on_every_exit(
-    exits: Sequence[dict[str, frozenset[str]]], node: cst.FunctionDef
+    exits: Sequence[dict[str, frozenset[str]]],
 ) -> tuple[tuple[str, tuple[str, ...]], ...]:
-    """The calls each parameter was handed on every normal exit. None for a generator:
-    what it yields leaves before it exits."""
+    """The calls each parameter was handed on every normal exit."""
     if not exits:
         return ()
     common = dict(exits[0])
     for other in exits[1:]:
         common = {k: v & other[k] for k, v in common.items() if k in other and v & other[k]}
-    if not common or m.findall(node.body, m.Yield()):
-        return ()
     return tuple((name, tuple(sorted(refs))) for name, refs in sorted(common.items()))
 
 

@@ -500,6 +500,12 @@ class ModuleInterpreter(Definitions, PathChecks):
         self.visit_any(node, env)
         return V.TOP
 
+    def _ev_yield(self, node: cst.Yield, env: Env) -> Value:
+        if self._function is not None:
+            self._function.yields = True  # what it yields leaves before it returns
+        self.visit_any(node, env)
+        return V.TOP
+
     def _ev_slice(self, element: cst.SubscriptElement, env: Env) -> None:
         index = element.slice
         if isinstance(index, cst.Index):
@@ -1262,6 +1268,7 @@ def _register() -> None:
         cst.Float: M._ev_leaf,
         cst.Imaginary: M._ev_leaf,
         cst.Ellipsis: M._ev_leaf,
+        cst.Yield: M._ev_yield,
     }
 
 
