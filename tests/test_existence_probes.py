@@ -84,3 +84,26 @@ def test_a_global_bound_by_a_probe_is_read_elsewhere() -> None:
             one = sb.table("p").select("*").limit(1).execute()
         """
     )
+
+
+def test_a_lookup_with_a_fallback_only_compared_is_unused() -> None:
+    assert _unused_lines(
+        """
+        def f(sb, presented, org):
+            stored = sb.table("s").select("value").eq("org", org).execute() or DEFAULT
+            if presented != stored:
+                raise ValueError
+        """
+    ) == {3}
+
+
+def test_a_lookup_with_a_fallback_handed_on_is_used() -> None:
+    assert not _unused_lines(
+        """
+        def f(sb, presented, org):
+            stored = sb.table("s").select("value").eq("org", org).execute() or DEFAULT
+            if presented != stored:
+                raise ValueError
+            return stored
+        """
+    )

@@ -149,8 +149,16 @@ def _tested_names(test: ast.expr) -> Iterator[ast.Name]:
         yield test
 
 
+def _first_choice(value: ast.expr) -> ast.expr:
+    """`lookup(...) or default`: the lookup, whose fallback is no other tenant's row."""
+    if isinstance(value, ast.BoolOp) and isinstance(value.op, ast.Or):
+        return value.values[0]
+    return value
+
+
 def chain_start(value: ast.expr) -> int | None:
-    """The line a call chain (awaited or not) starts on."""
+    """The line a call chain (awaited or not, or the first choice of an `or`) starts on."""
+    value = _first_choice(value)
     if isinstance(value, ast.Await):
         value = value.value
     return value.lineno if isinstance(value, (ast.Call, ast.Attribute, ast.Subscript)) else None
@@ -160,6 +168,7 @@ def _calls_in(value: ast.expr) -> list[ast.Call]:
     """Where every call of the chain starts: the query's own call is among them. Only
     a chain or an awaited chain: a call handing the query to something else
     (`process(sb.table(...)...)`) gives its rows away."""
+    value = _first_choice(value)
     if isinstance(value, ast.Await):
         value = value.value
     starts: list[ast.Call] = []
