@@ -38,7 +38,7 @@ def platform_only(
             if _platform_roles_only(fact.collection) and is_principal(fact.element):
                 return True
         elif isinstance(fact, guards.Truthy):
-            name = _last_name(fact.node)
+            name = guards.field_name(fact.node)
             if name is not None and is_platform_word(name) and is_principal(fact.node):
                 return True
     return False
@@ -58,21 +58,3 @@ def _platform_roles_only(node: cst.BaseExpression) -> bool:
     return all(
         isinstance(item, cst.Element) and _names_platform_role(item.value) for item in node.elements
     )
-
-
-def _last_name(node: cst.BaseExpression) -> str | None:
-    """`is_superuser` in `user.is_superuser`, `user["is_superuser"]` or
-    `user.get("is_superuser")`."""
-    if isinstance(node, cst.Attribute):
-        return node.attr.value
-    if isinstance(node, cst.Subscript) and len(node.slice) == 1:
-        index = node.slice[0].slice
-        return string_literal(index.value) if isinstance(index, cst.Index) else None
-    if (
-        isinstance(node, cst.Call)
-        and isinstance(node.func, cst.Attribute)
-        and node.func.attr.value == "get"
-        and node.args
-    ):
-        return string_literal(node.args[0].value)
-    return None
