@@ -112,6 +112,7 @@ class Project:
     # helper a plain call reaches (`_reaches_plain_helper`).
     _plain_helper_files: dict[str, set[str]] = field(default_factory=dict)
     _links: dict[str, ModuleLinks] | None = None
+    _queries_of: dict[tuple[str, str], list[Query]] | None = None
 
     def key_for(self, table: str) -> str | None:
         """The tenant key that scopes `table`, or None when it is not a tenant table."""
@@ -305,6 +306,19 @@ class Project:
                 for where, call in calls:
                     self._calls_in.setdefault((where, call.function or ""), []).append(call)
         return self._calls_in.get((path, qualname), [])
+
+    def queries_of(self, fn: FunctionFact) -> list[Query] | None:
+        """The queries `fn` makes in its own body; None when its file is not known."""
+        path = self.path_of(fn)
+        if path is None:
+            return None
+        if self._queries_of is None:
+            self._queries_of = {}
+            for facts in self.file_facts:
+                for query in facts.queries:
+                    key = (facts.path, query.function or "")
+                    self._queries_of.setdefault(key, []).append(query)
+        return self._queries_of.get((path, fn.qualname), [])
 
     def path_of(self, fn: FunctionFact) -> str | None:
         if self._paths is None:

@@ -407,9 +407,7 @@ def _request_input(
 def _only_reads(fn: FunctionFact, param: str, project: Project) -> bool:
     """`fn` only reads: no query of its own writes, and it hands `param` to no other
     function, whose writes the caller's later check would come too late for."""
-    from orgscope_lint.analysis.dependency_checks import own_queries
-
-    own = own_queries(fn, project)
+    own = project.queries_of(fn)
     if not own or any(q.operation not in ("read", "count") for q in own):
         return False
     calls = project.calls_in(project.path_of(fn) or "", fn.qualname)

@@ -176,19 +176,12 @@ def checked_before_exit(
     return called_check(path, fn.qualname, refs, project)
 
 
-def own_queries(fn: FunctionFact, project: Project) -> list[Query] | None:
-    """The queries `fn` makes in its own body; None when its file is not known."""
-    path = project.path_of(fn)
-    facts = next((f for f in project.file_facts if f.path == path), None)
-    return None if facts is None else [q for q in facts.queries if q.function == fn.qualname]
-
-
 def _writes_nothing(fn: FunctionFact, path: str, project: Project) -> bool:
     """No write in `fn`'s own body, nor in the body of a function it calls."""
     from orgscope_lint.analysis.caller_proof import targets
 
     def reads_only(function: FunctionFact) -> bool:
-        queries = own_queries(function, project)
+        queries = project.queries_of(function)
         return queries is not None and all(q.operation in ("read", "count") for q in queries)
 
     if not reads_only(fn):
