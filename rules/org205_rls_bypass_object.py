@@ -21,7 +21,9 @@ class RlsBypassObject(SchemaRule):
     Reports a view without `security_invoker` (or a materialized view) that reads a
     tenant table and does not filter it by the tenant key, and a `SECURITY DEFINER`
     function the API roles may call whose body touches a tenant table without ever
-    naming the tenant key. A trigger function (`RETURNS trigger`) is not one: PostgreSQL
+    naming the tenant key, or names it only as an argument the caller passes (`p_org_id`)
+    without ever asking who calls (`auth.uid()`, `auth.jwt()`, or a function of the
+    migrations that reads them). A trigger function (`RETURNS trigger`) is not one: PostgreSQL
     runs it only as a trigger, never on a call through `/rpc`. Nor is a function that
     only reads and answers a boolean or one label of an enum (`is_org_admin(uid)
     returns boolean`: a yes or no, never a row), or a `LANGUAGE sql` one whose every
@@ -95,6 +97,18 @@ class RlsBypassObject(SchemaRule):
             "create function stamp() returns trigger language plpgsql security definer\n"
             "  as $$ begin update calls set id = id; return new; end $$;\n"
         ),
+        # Told the tenant, but it asks who calls before it acts there.
+        sql_example(
+            "create table calls (id int, clerk_org_id text);\n"
+            "create table members (clerk_org_id text, user_id uuid);\n"
+            "alter table calls enable row level security;\n"
+            "create function add_call(p_org text) returns void language plpgsql security definer\n"
+            "  as $$ begin\n"
+            "    if not exists (select 1 from members where clerk_org_id = p_org and user_id = auth.uid())\n"
+            "    then raise exception 'not a member'; end if;\n"
+            "    insert into calls (clerk_org_id) values (p_org);\n"
+            "  end $$;\n"
+        ),
         # A yes or no, or one label of an enum: no row of any tenant comes back.
         sql_example(
             "create table users (id uuid primary key, auth_user_id uuid unique, clerk_org_id text, role text);\n"
@@ -141,6 +155,14 @@ class RlsBypassObject(SchemaRule):
             "create function n() returns bigint language sql security definer  -- expect: ORG205\n"
             "  as $$ select count(*) from calls $$;\n"
             "revoke execute on function n() from public;\n"
+        ),
+        # Told the tenant, and never asks who calls: any caller writes into any tenant.
+        sql_example(
+            "create table calls (id int, clerk_org_id text);\n"
+            "alter table calls enable row level security;\n"
+            "create function add_call(p_clerk_org_id text) returns int  -- expect: ORG205\n"
+            "  language sql security definer\n"
+            "  as $$ insert into calls (clerk_org_id) values (p_clerk_org_id) returning id $$;\n"
         ),
         # A boolean answer, but the body deletes every tenant's rows first.
         sql_example(
@@ -194,7 +216,21 @@ class RlsBypassObject(SchemaRule):
                 continue  # `is_org_admin(uid) returns boolean`: a yes or no, never a row
             for table in function.tables:
                 key = project.key_for(table)
-                if key is None or _names(function.body, key):
+                if key is None:
+                    continue
+                if _names(function.body, key):
+                    told = _told_the_tenant(function, key, model)
+                    if told is not None:
+                        yield self.sql_finding(
+                            project,
+                            function.location,
+                            f"SECURITY DEFINER function `{function.name}` takes the tenant of "
+                            f"tenant table `{table}` from its argument `{told}` and never asks "
+                            "who calls, and the API roles may call it: any caller names "
+                            "another tenant",
+                            table=table,
+                        )
+                        break
                     continue
                 context = context_for(table, model, project)
                 if context is not None and _reads_callers_own(function, table, context):
@@ -237,6 +273,37 @@ def _answers_a_label(function: Function, model: RlsModel) -> bool:
     the caller a yes or no (`is_super_admin(uid)`) or a role, never a tenant's rows."""
     bounded = function.returns in ("boolean", "bool") or function.returns in model.enums
     return bounded and not _WRITES.search(function.body)
+
+
+# What tells a function who calls it: the JWT's claims, the session's role, or a
+# function of the migrations that reads them (`get_my_org_id()`).
+_CALLER = re.compile(
+    r"\bauth\s*\.\s*(?:uid|jwt|role|email)\s*\(|request\.jwt|\bcurrent_user\b|\bsession_user\b",
+    re.IGNORECASE,
+)
+
+
+# An argument that names a tenant: `p_org_id`, `target_workspace_id`, `tenant`.
+_TENANT_ARGUMENT = re.compile(
+    r"(?:org|organization|tenant|workspace|team|account|company)(?:_?id)?$", re.IGNORECASE
+)
+
+
+def _told_the_tenant(function: Function, key: str, model: RlsModel) -> str | None:
+    """The argument naming a tenant (`p_organization_id`) of a function whose body never
+    asks who calls it, itself or through a function of the migrations that does."""
+    named = (p for p in function.params if key in p or _TENANT_ARGUMENT.search(p))
+    told = next(named, None)
+    if told is None or _asks_who_calls(function.body, model):
+        return None
+    return told
+
+
+def _asks_who_calls(body: str, model: RlsModel) -> bool:
+    if _CALLER.search(body):
+        return True
+    asking = [f.name for f in model.functions.values() if _CALLER.search(f.body)]
+    return any(re.search(rf"\b{re.escape(name)}\s*\(", body, re.IGNORECASE) for name in asking)
 
 
 def _reads_callers_own(function: Function, table: str, context: Context) -> bool:

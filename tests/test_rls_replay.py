@@ -321,3 +321,20 @@ def test_a_trigger_function_is_callable_by_no_role() -> None:
     )
     assert not model.functions["stamp"].callable_by_api()
     assert model.functions["n"].callable_by_api()
+
+
+@pytest.mark.parametrize(
+    ("sql", "tables"),
+    [
+        ("insert into calls (clerk_org_id) values (p_org) returning id", ("calls",)),
+        ("update public.calls set name = 'x'", ("calls",)),
+        ("select c.id from calls c join agents a on a.id = c.agent_id", ("calls", "agents")),
+        # A function in FROM is no table; a name is never cut short to escape that test.
+        ("select * from generate_series(1, 3) g join calls on true", ("calls",)),
+        ("select * from callsx(1)", ()),
+    ],
+)
+def test_the_relations_a_body_touches(sql: str, tables: tuple[str, ...]) -> None:
+    from orgscope_lint.rls.replay import relations
+
+    assert relations(sql) == tables

@@ -102,6 +102,7 @@ class Function:
     trigger: bool = False
     returns: str = ""  # the return type, lower case: "boolean", "user_role", "setof calls"
     language: str = ""  # "sql", "plpgsql", ...
+    params: tuple[str, ...] = ()  # its arguments' names
 
     def callable_by_api(self) -> bool:
         """Whether the API roles may call it through `/rpc`."""

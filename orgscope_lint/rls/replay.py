@@ -24,9 +24,13 @@ from orgscope_lint.rls.model import (
 )
 
 _SUPABASE_ROLES = ("anon", "authenticated", "service_role")
+# A name after FROM or JOIN followed by `(` is a function (`FROM generate_series(...)`);
+# after INTO it is a table and its column list (`INSERT INTO calls (org_id) ...`). The
+# name is taken whole: backing off a letter to escape the `(` check made `calls` `call`.
 _RELATION = re.compile(
-    r"""\b(?:FROM|JOIN|UPDATE|INTO)\s+(?:ONLY\s+)?
-        (?P<name>(?:"[^"]+"|[A-Za-z_][\w$]*)(?:\s*\.\s*(?:"[^"]+"|[A-Za-z_][\w$]*))?)(?!\s*\()""",
+    r"""\b(?:(?P<reader>FROM|JOIN)|UPDATE|INTO)\s+(?:ONLY\s+)?
+        (?P<name>(?:"[^"]+"|[A-Za-z_][\w$]*)(?:\s*\.\s*(?:"[^"]+"|[A-Za-z_][\w$]*))?)
+        (?![\w$"])(?(reader)(?!\s*\())""",
     re.IGNORECASE | re.VERBOSE,
 )
 _SET_CONFIG = re.compile(r"set_config\s*\(\s*'(?P<name>[^']+)'", re.IGNORECASE)
@@ -66,6 +70,7 @@ class _Function:
     trigger: bool = False
     returns: str = ""
     language: str = ""
+    params: tuple[str, ...] = ()
 
 
 class RlsReplay:
@@ -293,7 +298,14 @@ class RlsReplay:
         existing = self.functions.get(op.name)
         executable = existing.executable_by if existing else set(self.function_defaults)
         self.functions[op.name] = _Function(
-            op.security_definer, op.body, where, executable, op.trigger, op.returns, op.language
+            op.security_definer,
+            op.body,
+            where,
+            executable,
+            op.trigger,
+            op.returns,
+            op.language,
+            op.params,
         )
 
     def _CreateEnum(self, op: st.CreateEnum, where: Location) -> None:
@@ -350,6 +362,7 @@ class RlsReplay:
                     f.trigger,
                     f.returns,
                     f.language,
+                    f.params,
                 )
                 for name, f in sorted(self.functions.items())
             },

@@ -118,6 +118,7 @@ class CreateFunction:
     trigger: bool = False
     returns: str = ""  # the return type as written, lower case: "boolean", "setof calls"
     language: str = ""
+    params: tuple[str, ...] = ()  # the names of its arguments, lower case
 
 
 @dataclass(frozen=True, slots=True)
@@ -710,8 +711,25 @@ def _create_function(statement: str) -> list[Operation]:
             trigger,
             _return_type(returns.group("type")) if returns else "",
             language.group("name").lower() if language else "",
+            _argument_names(rest[:end]),
         )
     ]
+
+
+_ARGUMENT_MODES = frozenset({"in", "out", "inout", "variadic"})
+
+
+def _argument_names(arguments: str) -> tuple[str, ...]:
+    """`p_user uuid, OUT total int, uuid` -> ("p_user", "total"): an argument written
+    with its type only has no name."""
+    names = []
+    for argument in _split_top_level(arguments)[0]:
+        words = argument.split()
+        if words and words[0].lower() in _ARGUMENT_MODES:
+            words = words[1:]
+        if len(words) >= 2 and re.fullmatch(r"[A-Za-z_]\w*", words[0]):
+            names.append(words[0].lower())
+    return tuple(names)
 
 
 def _return_type(written: str) -> str:
