@@ -209,6 +209,7 @@ class RlsBypassObject(SchemaRule):
                     "rights and no tenant filter: row-level security does not apply to it",
                     table=exposed[0],
                 )
+        asking = _asking_functions(model)
         for function in model.functions.values():
             if not function.security_definer or not function.callable_by_api():
                 continue
@@ -219,7 +220,7 @@ class RlsBypassObject(SchemaRule):
                 if key is None:
                     continue
                 if _names(function.body, key):
-                    told = _told_the_tenant(function, key, model)
+                    told = _told_the_tenant(function, key, asking)
                     if told is not None:
                         yield self.sql_finding(
                             project,
@@ -289,20 +290,24 @@ _TENANT_ARGUMENT = re.compile(
 )
 
 
-def _told_the_tenant(function: Function, key: str, model: RlsModel) -> str | None:
+def _told_the_tenant(function: Function, key: str, asking: list[str]) -> str | None:
     """The argument naming a tenant (`p_organization_id`) of a function whose body never
     asks who calls it, itself or through a function of the migrations that does."""
     named = (p for p in function.params if key in p or _TENANT_ARGUMENT.search(p))
     told = next(named, None)
-    if told is None or _asks_who_calls(function.body, model):
+    if told is None or _asks_who_calls(function.body, asking):
         return None
     return told
 
 
-def _asks_who_calls(body: str, model: RlsModel) -> bool:
+def _asking_functions(model: RlsModel) -> list[str]:
+    """The functions of the migrations that read who calls."""
+    return [f.name for f in model.functions.values() if _CALLER.search(f.body)]
+
+
+def _asks_who_calls(body: str, asking: list[str]) -> bool:
     if _CALLER.search(body):
         return True
-    asking = [f.name for f in model.functions.values() if _CALLER.search(f.body)]
     return any(re.search(rf"\b{re.escape(name)}\s*\(", body, re.IGNORECASE) for name in asking)
 
 

@@ -407,8 +407,9 @@ def _request_input(
 def _only_reads(fn: FunctionFact, param: str, project: Project) -> bool:
     """`fn` only reads: no query of its own writes, and it hands `param` to no other
     function, whose writes the caller's later check would come too late for."""
-    own = project.queries_of(fn)
-    if not own or any(q.operation not in ("read", "count") for q in own):
+    from orgscope_lint.analysis.dependency_checks import reads_only
+
+    if not project.queries_of(fn) or not reads_only(fn, project):
         return False
     calls = project.calls_in(project.path_of(fn) or "", fn.qualname)
     return not any(param in arg.params for call in calls for arg in call.args)

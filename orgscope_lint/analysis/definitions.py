@@ -121,7 +121,7 @@ class Definitions:
                 end_line=self.positions.definition_end(span),
                 system_dependency=origins.first_wanted(depends_on, self.config.system_dependencies),
                 route=origins.route_path_params(node.decorators) is not None,
-                anonymous=self._anonymous(node),
+                anonymous=not depends_on and self._anonymous(node),
                 depends_on=tuple(sorted({name for name, _ in depends_on})),
                 depends_on_made=tuple(sorted({name for name, called in depends_on if called})),
                 system_context=detected.reason,
@@ -168,7 +168,8 @@ class Definitions:
         if self._function is not None:  # nested: as anonymous as the route around it
             outer = self._function.qualname
             return any(fn.anonymous for fn in self.functions if fn.qualname == outer)
-        return origins.anonymous_route(node, self.config.principal_names)
+        route = origins.route_path_params(node.decorators)
+        return origins.anonymous_route(route, _all_params(node.params), self.config.principal_names)
 
     def _returned_ids(
         self, returns: Sequence[Value], params: Sequence[str]

@@ -176,18 +176,20 @@ def checked_before_exit(
     return called_check(path, fn.qualname, refs, project)
 
 
+def reads_only(fn: FunctionFact, project: Project) -> bool:
+    """No query of `fn`'s own body writes (its file known)."""
+    queries = project.queries_of(fn)
+    return queries is not None and all(q.operation in ("read", "count") for q in queries)
+
+
 def _writes_nothing(fn: FunctionFact, path: str, project: Project) -> bool:
     """No write in `fn`'s own body, nor in the body of a function it calls."""
     from orgscope_lint.analysis.caller_proof import targets
 
-    def reads_only(function: FunctionFact) -> bool:
-        queries = project.queries_of(function)
-        return queries is not None and all(q.operation in ("read", "count") for q in queries)
-
-    if not reads_only(fn):
+    if not reads_only(fn, project):
         return False
     for call in project.calls_in(path, fn.qualname):
-        if not all(reads_only(callee) for callee in targets(call, project, path)[0]):
+        if not all(reads_only(callee, project) for callee in targets(call, project, path)[0]):
             return False
     return True
 

@@ -89,14 +89,13 @@ def param_origin(
 _RAW_REQUEST = frozenset({"Request", "WebSocket", "HTTPConnection"})
 
 
-def anonymous_route(node: cst.FunctionDef, principal_names: Collection[str]) -> bool:
-    """A route that authenticates no one: no dependency, no principal parameter, and
-    nothing it could read a credential from (a header, a cookie, the raw request)."""
-    route = route_path_params(node.decorators)
+def anonymous_route(
+    route: set[str] | None, params: Sequence[cst.Param], principal_names: Collection[str]
+) -> bool:
+    """A route (`route`: its path parameters) that depends on nothing and authenticates
+    no one: no principal parameter, and nothing it could read a credential from (a
+    header, a cookie, the raw request)."""
     if route is None:
-        return False
-    params = [*node.params.posonly_params, *node.params.params, *node.params.kwonly_params]
-    if any(True for _ in dependency_names(node.decorators, params)):
         return False
     for param in params:
         annotation = param.annotation.annotation if param.annotation else None
@@ -133,9 +132,8 @@ def param_dependency(param: cst.Param) -> str | None:
             if isinstance(element.slice, cst.Index)
         )
     for node in candidates:
-        if _is_dependency(node):
-            call = node  # type: ignore[assignment]
-            target = call.args[0].value if call.args else None  # type: ignore[attr-defined]
+        if isinstance(node, cst.Call) and _is_dependency(node):
+            target = node.args[0].value if node.args else None
             return dotted_name(target).rsplit(".", 1)[-1] if target is not None else ""
     return None
 

@@ -148,7 +148,8 @@ class PathChecks:
     ) -> None:
         """Record what `test` being `truth` proves on this path. Only a `settled` test
         (the other outcome returned or raised) counts as an ownership check of a row."""
-        if platform_roles.platform_only(test, truth, lambda node: self._is_principals(node, env)):
+        facts = list(guards.established(test, truth))
+        if platform_roles.platform_only(facts, lambda node: self._is_principals(node, env)):
             env.dead = True  # only platform staff go on here: no tenant caller's path
             return
         if settled:
@@ -156,7 +157,7 @@ class PathChecks:
             if options is not None:
                 self._assume_any(options, env)
         self._assume_falsy(test, truth, env)
-        for fact in guards.established(test, truth):
+        for fact in facts:
             if isinstance(fact, guards.Truthy):
                 self._assume_set(fact.node, env, settled)
             elif isinstance(fact, guards.Member):

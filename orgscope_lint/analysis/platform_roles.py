@@ -10,7 +10,7 @@ runs on the platform's behalf, as a route behind a platform-admin dependency doe
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 import libcst as cst
 
@@ -24,12 +24,12 @@ def is_platform_word(text: str) -> bool:
 
 
 def platform_only(
-    test: cst.BaseExpression, truth: bool, is_principal: Callable[[cst.BaseExpression], bool]
+    facts: Iterable[guards.Fact], is_principal: Callable[[cst.BaseExpression], bool]
 ) -> bool:
-    """Whether `test` being `truth` means the caller holds a platform role: the
-    principal's own role equals (or is one of) platform roles only, or a flag of the
-    principal named for one is set."""
-    for fact in guards.established(test, truth):
+    """Whether the facts a test established (`guards.established`) say the caller holds
+    a platform role: the principal's own role equals (or is one of) platform roles only,
+    or a flag of the principal named for one is set."""
+    for fact in facts:
         if isinstance(fact, guards.Equal) and fact.unless_public is None:
             for role, held in ((fact.left, fact.right), (fact.right, fact.left)):
                 if _names_platform_role(role) and is_principal(held):
