@@ -226,6 +226,9 @@ class FunctionFact:
     # raising otherwise (`if poll["company_id"] != company_id: raise`): an assert helper
     # that checks, for its caller, the row the caller fetched (`analysis/row_checks.py`).
     checks_rows: tuple[RowCheck, ...] = ()
+    # Parameters whose every use only decides, handed to nothing: what a caller passes
+    # there never leaves the function (`analysis/decision_uses.py`).
+    deciding_params: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -287,9 +290,16 @@ class CallFact:
     # principal, going on only if it passed (`if not await get_org_role(user["id"],
     # row["org_id"]): raise`): the caller proof accepts it when `column` is the tenant key.
     result_guarded: str | None = None
-    # The caller only tests whether it returned anything (`if not found.data: raise`):
-    # nothing of the rows it returns leaves this call site.
+    # The caller only decides on what it returned (`if not found.data: raise`), or
+    # drops it: nothing of the rows it returns leaves this call site.
     result_unused: bool = False
+    # How the caller leaves it unused: "dropped" (never read: `plan = get_plan(org_id)`),
+    # "presence" (only whether it is there: `if not wf: raise`, a check later code may
+    # rely on), "decided" (only decided on otherwise: a compared secret, a quota).
+    result_use: str = ""
+    # The caller only decides on it, and hands it whole to these calls, whose results it
+    # drops ("line:column:slot"): nothing leaves if those parameters only decide.
+    result_handed: tuple[str, ...] = ()
     # An earlier `return` left the calling function before this call on some path:
     # what the call checks did not hold on that one.
     after_exit: bool = False

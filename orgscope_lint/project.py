@@ -113,6 +113,7 @@ class Project:
     _plain_helper_files: dict[str, set[str]] = field(default_factory=dict)
     _links: dict[str, ModuleLinks] | None = None
     _queries_of: dict[tuple[str, str], list[Query]] | None = None
+    _nested: dict[tuple[str, str], list[FunctionFact]] | None = None
 
     def key_for(self, table: str) -> str | None:
         """The tenant key that scopes `table`, or None when it is not a tenant table."""
@@ -208,6 +209,33 @@ class Project:
         if not sources:
             return True
         return any(imports.is_module(file, module) for module in sources for file in helpers)
+
+    def nested_in(self, fn: FunctionFact) -> list[FunctionFact]:
+        """The functions defined inside `fn` (`def op(): ...` handed to a runner)."""
+        if self._nested is None:
+            self._nested = {}
+            for (path, qualname), inner in self.function_at.items():
+                if "." in qualname:
+                    outer = (path, qualname.rsplit(".", 1)[0])
+                    self._nested.setdefault(outer, []).append(inner)
+        return self._nested.get((self.path_of(fn) or "", fn.qualname), [])
+
+    def imported_among(
+        self, name: str, path: str, functions: list[FunctionFact]
+    ) -> list[FunctionFact]:
+        """Those of `functions` (each named `name`) that a plain call in file `path`
+        reaches by what the file imports: none when it imports `name` from a module
+        outside them (`from supabase import create_client`), all of them when its
+        imports do not say."""
+        links = self._links_at().get(path)
+        sources = imports.sources_of(name, path, links) if links is not None else []
+        if not sources:
+            return functions
+        return [
+            fn
+            for fn in functions
+            if any(imports.is_module(self.path_of(fn) or "", module) for module in sources)
+        ]
 
     def _links_at(self) -> dict[str, ModuleLinks]:
         if self._links is None:

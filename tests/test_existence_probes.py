@@ -13,7 +13,12 @@ def _unused_lines(source: str) -> set[int]:
     text = textwrap.dedent(source)
     lines = text.split("\n")
     starts = {number for number, line in enumerate(lines, 1) if ".table(" in line}
-    return {call.lineno for call in unused_reads(ast.parse(text), lines, starts)}
+    return {
+        call.lineno
+        for read in unused_reads(ast.parse(text), lines, starts)
+        if read.presence
+        for call in read.calls
+    }
 
 
 def test_a_presence_test_is_the_only_use() -> None:

@@ -11,11 +11,12 @@ from orgscope_lint.analysis import builder_api, execution_context
 from orgscope_lint.analysis.service_api import QUERY_METHODS
 from orgscope_lint.analysis.slicing import relevant_slice
 from orgscope_lint.config import Config
-from orgscope_lint.facts import CallFact, FileError, FileFacts, Query
+from orgscope_lint.facts import CallFact, FileError, FileFacts, FunctionFact, Query
 from orgscope_lint.findings import Span
 from orgscope_lint.per_user_tables import owner_reads
 
 if TYPE_CHECKING:
+    from orgscope_lint.analysis.existence_probes import UnusedRead
     from orgscope_lint.analysis.positions import PositionIndex
 
 _Marked = TypeVar("_Marked", Query, CallFact)
@@ -121,11 +122,15 @@ def analyze_module(path: str, text: str, tree: ast.Module, config: Config) -> Fi
             for index, query in enumerate(interpreter.queries)
         ),
         helper_calls=tuple(interpreter.helper_calls),
-        functions=(
-            *verifications_with_lookups(
-                interpreter.functions, interpreter.queries, interpreter.helper_calls
+        functions=_with_deciding_params(
+            (
+                *verifications_with_lookups(
+                    interpreter.functions, interpreter.queries, interpreter.helper_calls
+                ),
+                *plain.functions,
             ),
-            *plain.functions,
+            tree,
+            lines,
         ),
         undefined_names=tuple(undefined),
         constructions=tuple(interpreter.constructions),
@@ -144,33 +149,75 @@ def analyze_module(path: str, text: str, tree: ast.Module, config: Config) -> Fi
     )
 
 
+# A result nothing keeps, with the "line:column:slot" of the dropped calls it goes to.
+_Left = tuple["UnusedRead", tuple[str, ...]]
+
+
 def _unused_results(
     tree: ast.Module,
     lines: list[str],
     positions: PositionIndex,
     queries: list[Query],
     calls: list[CallFact],
-) -> set[tuple[int, int]]:
-    """Where the calls whose results are only tested for existence start."""
+) -> dict[tuple[int, int], _Left]:
+    """Where the calls whose results nothing uses start (`analysis/existence_probes.py`)."""
     from orgscope_lint.analysis.existence_probes import unused_reads
 
     starts = {fact.span.line for fact in (*queries, *calls)}
     if not starts:
-        return set()
-    found = unused_reads(tree, lines, starts)
-    return {(span.line, span.column) for span in map(positions.span_of, found)}
+        return {}
+    unused: dict[tuple[int, int], _Left] = {}
+    for read in unused_reads(tree, lines, starts):
+        refs = tuple(
+            f"{span.line}:{span.column}:{slot}"
+            for span, slot in ((positions.span_of(call), slot) for call, slot in read.handed)
+        )
+        for span in map(positions.span_of, read.calls):
+            unused[(span.line, span.column)] = (read, refs)
+    return unused
 
 
-def _unused_marked(fact: _Marked, unused: set[tuple[int, int]]) -> _Marked:
-    """A read's rows (`Query.rows_unused`), or a call's result (`CallFact.result_unused`),
-    that the code only tests for existence."""
+def _unused_marked(fact: _Marked, unused: dict[tuple[int, int], _Left]) -> _Marked:
+    """A read's rows (`Query.rows_unused`) only tested for presence, or a call's result
+    (`CallFact.result_unused`, `CallFact.result_handed`) nothing keeps."""
     from dataclasses import replace
 
-    if (fact.span.line, fact.span.column) not in unused:
+    left = unused.get((fact.span.line, fact.span.column))
+    if left is None:
         return fact
+    read, handed = left
     if isinstance(fact, Query):
-        return replace(fact, rows_unused=True) if fact.operation in ("read", "count") else fact
-    return replace(fact, result_unused=True)
+        reads = fact.operation in ("read", "count")
+        return replace(fact, rows_unused=True) if read.presence and reads else fact
+    if handed:
+        return replace(fact, result_handed=handed)
+    use = "dropped" if read.dropped else "decided"
+    if read.presence and not read.compared and not read.dropped:
+        use = "presence"
+    return replace(fact, result_unused=True, result_use=use)
+
+
+def _with_deciding_params(
+    functions: tuple[FunctionFact, ...], tree: ast.Module, lines: list[str]
+) -> tuple[FunctionFact, ...]:
+    """Each function with the parameters it only decides on (`deciding_params`)."""
+    from dataclasses import replace
+
+    from orgscope_lint.analysis.decision_uses import deciding_params
+    from orgscope_lint.analysis.existence_probes import functions as defined
+    from orgscope_lint.analysis.existence_probes import own_statements
+
+    deciding: dict[int, tuple[str, ...]] = {}
+    for fn in defined(tree.body):
+        found = deciding_params(fn, list(own_statements(fn.body)), lines)
+        if found:
+            deciding[fn.lineno] = found
+    if not deciding:
+        return functions
+    return tuple(
+        replace(fn, deciding_params=deciding[fn.span.line]) if fn.span.line in deciding else fn
+        for fn in functions
+    )
 
 
 def _feeding_reads(tree: ast.Module, queries: list[Query]) -> dict[int, int]:

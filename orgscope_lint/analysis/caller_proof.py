@@ -381,7 +381,11 @@ def _request_input(
     project: Project,
 ) -> Judgement:
     """Request input, unless a dependency of the calling route authorised it."""
-    from orgscope_lint.analysis.dependency_checks import checked_before_exit, route_check
+    from orgscope_lint.analysis.dependency_checks import (
+        checked_before_exit,
+        route_check,
+        writes_nothing_through,
+    )
 
     checked = route_check(caller, arg.params[0], project) if len(arg.params) == 1 else None
     if checked is None and len(arg.params) == 1 and _only_reads(fn, param, project):
@@ -393,15 +397,68 @@ def _request_input(
     if checked is not None:
         check = Check(site, checked.lookup, lookup_path=checked.path)
         return Judgement(Proof.VERIFIED, checks=(check,))
-    if site.call.result_unused and _only_reads(fn, param, project):
+    if _result_left_behind(site, fn, project) and writes_nothing_through(fn, project):
         # `verify_token = get_setting("verify_token", tenant_id=tenant_id)` only compared
-        # with the token the request presents: nothing the read found leaves the call.
+        # with the token the request presents, `require_feature(get_plan(org_id), "sso")`:
+        # nothing the reads found leaves the caller.
         return OWNER
     if site.call.guards and _told_at(site, fn, param):
         # `if not project_role(user["id"], project_id): raise`: an access check, handed
         # the principal; what it reads to decide is judged inside it.
         return UNPROVEN
     return Judgement(Proof.LEAK, entries=(Entry(site, fn.qualname, param, arg.origin or ""),))
+
+
+def _result_left_behind(site: Site, fn: FunctionFact, project: Project) -> bool:
+    """The caller only decides on what the call returned, or drops it, or hands it whole
+    to calls whose parameters only decide; and nothing relies on the call as a check:
+    `fn` verifies no argument and checks no row, and, when the caller's test of the
+    result is an existence check (`if not get_workflow(org_id, id): raise 404`), no
+    later use of a value it was handed counts on it: the pre-check is where that use's
+    fault lies."""
+    call = site.call
+    if not call.result_unused and not call.result_handed:
+        return False
+    if fn.verifies or fn.checks_rows:
+        return False
+    if call.result_handed:
+        return all(_only_decides(site, ref, project) for ref in call.result_handed)
+    if call.result_use != "presence":
+        return True
+    at = f"{call.span.line}:{call.span.column}:"
+    caller = project.function_at.get((site.path, call.function or ""))
+    later = [
+        ref
+        for query in (project.queries_of(caller) or [] if caller is not None else [])
+        for fact in query.shape.keys
+        for ref in fact.checked
+    ]
+    later += [
+        ref
+        for other in project.calls_in(site.path, call.function or "")
+        if targets(other, project, site.path)[0]  # a log line relies on nothing
+        for arg in other.args
+        for ref in arg.checked
+    ]
+    return not any(ref.startswith(at) for ref in later)
+
+
+def _only_decides(site: Site, ref: str, project: Project) -> bool:
+    """The call at `ref` ("line:column:slot") surely reaches one function, whose
+    parameter at that slot only decides."""
+    line, column, slot = ref.split(":")
+    at = (int(line), int(column))
+    calls = project.calls_in(site.path, site.call.function or "")
+    call = next((c for c in calls if (c.span.line, c.span.column) == at), None)
+    callees, sure = targets(call, project, site.path) if call is not None else ([], False)
+    if call is not None and not call.receiver:
+        callees = project.imported_among(call.name, site.path, callees)
+    if len(callees) != 1 or not sure:
+        return False
+    from orgscope_lint.analysis.dependency_checks import param_at
+
+    param = param_at(callees[0], slot)
+    return param is not None and param in callees[0].deciding_params
 
 
 def _only_reads(fn: FunctionFact, param: str, project: Project) -> bool:

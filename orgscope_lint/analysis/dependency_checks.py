@@ -194,6 +194,33 @@ def _writes_nothing(fn: FunctionFact, path: str, project: Project) -> bool:
     return True
 
 
+def writes_nothing_through(fn: FunctionFact, project: Project, depth: int = 4) -> bool:
+    """No write in `fn`'s body, nor in any project function it reaches within `depth`
+    calls or defines inside itself (files known): what it does with a caller's value
+    stays a read."""
+    from orgscope_lint.analysis.caller_proof import targets
+
+    seen: set[int] = set()
+    frontier = [fn]
+    for _ in range(depth + 1):
+        following: list[FunctionFact] = []
+        for current in frontier:
+            path = project.path_of(current)
+            if id(current) in seen:
+                continue
+            seen.add(id(current))
+            if path is None or not reads_only(current, project):
+                return False
+            for call in project.calls_in(path, current.qualname):
+                reached = targets(call, project, path)[0]
+                if not call.receiver:
+                    reached = project.imported_among(call.name, path, reached)
+                following.extend(reached)
+            following.extend(project.nested_in(current))
+        frontier = following
+    return not [current for current in frontier if id(current) not in seen]
+
+
 def called_check(
     path: str, function: str, refs: Iterable[str], project: Project
 ) -> DependencyCheck | None:
@@ -213,7 +240,7 @@ def called_check(
         if call is None or len(callees) != 1 or not sure:
             continue
         callee = callees[0]
-        param = _param_at(callee, slot)
+        param = param_at(callee, slot)
         callee_path = project.path_of(callee)
         if param is None or callee_path is None or not _told_truly(call, callee, param, project):
             continue
@@ -244,7 +271,7 @@ def _told_truly(call: CallFact, callee: FunctionFact, checked: str, project: Pro
     return True
 
 
-def _param_at(fn: FunctionFact, slot: str) -> str | None:
+def param_at(fn: FunctionFact, slot: str) -> str | None:
     if not slot.isdigit():
         return slot if slot in fn.params else None
     bound = 1 if fn.class_name and fn.params[:1] in (("self",), ("cls",)) else 0

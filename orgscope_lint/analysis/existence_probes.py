@@ -12,40 +12,65 @@ uniqueness check before an insert are the usual shapes. What follows the test is
 on its own: a write by an id this lookup "verified" is not made safe by it, since the
 lookup was not tenant-scoped.
 
-Read per function from the `ast` statements (expressions are never walked: this runs
-on every analysed file): `name = <query>` where the uses of `name` in the function's
-text (one at least besides the binding; comment lines aside) are exactly its
-presence tests: `name`, `name.data` or `len(name.data)` in the test of an `if`,
-`while` or `assert`, through `not`, `and`/`or` and comparisons. Any other use (a
-subscript, a return, an argument, a loop, a second binding, a nested function, a
-keyword argument or a string holding the name) makes the counts differ, and the rows
-count as used.
+Read per function from the `ast` statements (expressions are walked only where a
+query or call starts: this runs on every analysed file): `name = <query>` where every
+use of `name` only decides, as `analysis/decision_uses.py` counts them: tests of an
+`if`, `while` or `assert`, pure assignments whose targets only decide in turn, and
+whole arguments of calls whose results are dropped (`require_feature(plan, "sso")`),
+which the caller proof follows into the callee. Any other use (a return, an argument of
+a kept call, a loop, a second binding, a nested function, an f-string) makes the counts
+differ, and the rows count as used.
 A read nothing looks at (a bare statement, a name never loaded) is judged as usual: it
 is how snippets and rule examples spell a query, and in real code it is a dead read.
-The one such read that is plainly harmless is a connectivity probe: it filters nothing,
-asks for one row (`select(...).limit(1)` and nothing else) and drops what comes back;
-only whether the table answers is learnt.
+A project function's result dropped is different: `plan = get_plan(org_id)`, never
+read, leaves nothing of what the function read behind (`UnusedRead.dropped`).
+The one dropped query that is plainly harmless is a connectivity probe: it filters
+nothing, asks for one row (`select(...).limit(1)` and nothing else) and drops what
+comes back; only whether the table answers is learnt.
 """
 
 from __future__ import annotations
 
 import ast
-import re
-from collections import Counter
 from collections.abc import Collection, Iterator, Sequence
+from dataclasses import dataclass
+
+from orgscope_lint.analysis.decision_uses import (
+    FunctionText,
+    Handed,
+    compared_with_value,
+    dropped_call,
+    function_uses,
+)
 
 _FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
-# Attributes of a query's response that say only whether rows came back.
-_PRESENCE = frozenset({"data"})
-_TESTED = (ast.If, ast.While, ast.Assert)
 
 
-def unused_reads(tree: ast.Module, lines: Sequence[str], starts: Collection[int]) -> list[ast.Call]:
-    """Every call expression whose rows nothing uses, among the assignments of a call
-    that starts on one of the lines `starts` (where queries and calls were found): a
-    query whose `.table(` or `db.select(` call starts where one of them does reads for
-    existence only."""
-    found: list[ast.Call] = []
+@dataclass(frozen=True)
+class UnusedRead:
+    """A call chain whose result leaves nothing behind in its function."""
+
+    calls: tuple[ast.Call, ...]  # where every call of the chain starts
+    # The calls it is also handed to whole, their results dropped: nothing leaves if
+    # those parameters only decide in turn (`FunctionFact.deciding_params`).
+    handed: tuple[Handed, ...] = ()
+    # Nothing reads it at all: a call's result dropped. A query's is judged as usual
+    # (how snippets spell a query) unless it is a probe.
+    dropped: bool = False
+    # Only tested for presence (`if rows.data:`), or a probe: a query's rows unused.
+    presence: bool = False
+    # Among those tests, one compares it with another value (a presented secret).
+    compared: bool = False
+
+
+def unused_reads(
+    tree: ast.Module, lines: Sequence[str], starts: Collection[int]
+) -> list[UnusedRead]:
+    """Every call chain whose result nothing uses, among those that start on one of the
+    lines `starts` (where queries and calls were found): assigned to a name that only
+    decides (`analysis/decision_uses.py`), dropped, or handed whole to a call whose
+    result is dropped."""
+    found: list[UnusedRead] = []
     for fn in functions(tree.body):
         found.extend(_in_function(fn, lines, starts))
     return found
@@ -53,36 +78,52 @@ def unused_reads(tree: ast.Module, lines: Sequence[str], starts: Collection[int]
 
 def _in_function(
     fn: ast.FunctionDef | ast.AsyncFunctionDef, lines: Sequence[str], starts: Collection[int]
-) -> list[ast.Call]:
+) -> list[UnusedRead]:
     statements = list(own_statements(fn.body))
-    candidates = [
-        (stmt, stmt.targets[0].id)
-        for stmt in statements
-        if isinstance(stmt, ast.Assign)
-        and len(stmt.targets) == 1
-        and isinstance(stmt.targets[0], ast.Name)
-        and chain_start(stmt.value) in starts
-    ]
-    found = [
-        call
-        for stmt in statements
-        if isinstance(stmt, ast.Expr) and chain_start(stmt.value) in starts and _probe(stmt.value)
-        for call in _calls_in(stmt.value)
-    ]
+    found: list[UnusedRead] = []
+    candidates: list[tuple[ast.Assign, str]] = []
+    for stmt in statements:
+        if isinstance(stmt, ast.Expr) and chain_start(stmt.value) in starts and _probe(stmt.value):
+            found.append(UnusedRead(tuple(_calls_in(stmt.value)), presence=True))
+        if isinstance(stmt, ast.Expr):
+            found.extend(_handed_whole(stmt, starts))
+        elif (
+            isinstance(stmt, ast.Assign)
+            and len(stmt.targets) == 1
+            and isinstance(stmt.targets[0], ast.Name)
+            and chain_start(stmt.value) in starts
+        ):
+            candidates.append((stmt, stmt.targets[0].id))
     if not candidates:
         return found
-    own_lines = lines[fn.lineno - 1 : fn.end_lineno or fn.lineno]
-    tested = Counter(
-        name.id
-        for stmt in statements
-        if isinstance(stmt, _TESTED)
-        for name in _tested_names(stmt.test)
-    )
+    text = FunctionText(fn, lines)
+    uses = function_uses(text, statements)
+    tests = function_uses(text, statements, presence=True)
     for stmt, name in candidates:
-        only_tested = tested[name] and _written(name, own_lines) == tested[name] + 1
-        if only_tested or (_probe(stmt.value) and _never_read(fn, name)):
-            found.extend(_calls_in(stmt.value))
+        calls = tuple(_calls_in(stmt.value))
+        if tests.uses(name) and tests.only_decides(name) == ():
+            compared = compared_with_value(statements, name)
+            found.append(UnusedRead(calls, presence=True, compared=compared))
+        elif uses.uses(name) and (handed := uses.only_decides(name)) is not None:
+            found.append(UnusedRead(calls, handed))
+        elif (_probe(stmt.value) or text.written(name) == 1) and _never_read(fn, name):
+            # The text first: walking the function is the dear part, and rare.
+            found.append(UnusedRead(calls, dropped=True, presence=_probe(stmt.value)))
     return found
+
+
+def _handed_whole(stmt: ast.Expr, starts: Collection[int]) -> Iterator[UnusedRead]:
+    """`require_feature(get_plan(org_id), "sso")`: a chain handed whole to a call whose
+    result is dropped."""
+    outer = dropped_call(stmt)
+    if outer is None:
+        return
+    slots = [(str(index), arg) for index, arg in enumerate(outer.args)]
+    slots += [(kw.arg, kw.value) for kw in outer.keywords if kw.arg is not None]
+    for slot, arg in slots:
+        inner = arg.value if isinstance(arg, ast.Await) else arg
+        if isinstance(inner, ast.Call) and chain_start(inner) in starts:
+            yield UnusedRead(tuple(_calls_in(inner)), ((outer, slot),))
 
 
 def _never_read(fn: ast.FunctionDef | ast.AsyncFunctionDef, name: str) -> bool:
@@ -107,46 +148,6 @@ def _probe(value: ast.expr) -> bool:
         return False
     limit = calls[1].args
     return len(limit) == 1 and isinstance(limit[0], ast.Constant) and limit[0].value == 1
-
-
-# A one-line string literal without escapes, with its prefix (an f-string is kept: the
-# names in its braces are uses).
-_STRING = re.compile(r"""(?<!\w)([rRbBuUfF]{0,2})("[^"\n]*"|'[^'\n]*')""")
-
-
-def _written(name: str, lines: Sequence[str]) -> int:
-    """How often `name` is written in these lines, not after a dot; comment lines and
-    plain one-line strings left out. Anything else (a trailing comment, a string the
-    pattern does not take apart) still counts: an over-count only ever keeps rows
-    counted as used."""
-    pattern = re.compile(rf"(?<![\w.]){re.escape(name)}(?!\w)")
-    return sum(len(pattern.findall(_code_of(line))) for line in lines)
-
-
-def _code_of(line: str) -> str:
-    if line.lstrip().startswith("#"):
-        return ""
-    if "\\" in line:
-        return line  # escapes could pair quotes wrongly: keep all of it
-    return _STRING.sub(lambda m: m.group(0) if "f" in (m.group(1) or "").lower() else '""', line)
-
-
-def _tested_names(test: ast.expr) -> Iterator[ast.Name]:
-    if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
-        yield from _tested_names(test.operand)
-    elif isinstance(test, ast.BoolOp):
-        for value in test.values:
-            yield from _tested_names(value)
-    elif isinstance(test, ast.Compare):
-        for side in (test.left, *test.comparators):
-            yield from _tested_names(side)
-    elif isinstance(test, ast.Call) and _is_name(test.func, "len") and len(test.args) == 1:
-        yield from _tested_names(test.args[0])
-    elif isinstance(test, ast.Attribute) and test.attr in _PRESENCE:
-        if isinstance(test.value, ast.Name):
-            yield test.value
-    elif isinstance(test, ast.Name):
-        yield test
 
 
 def _first_choice(value: ast.expr) -> ast.expr:
@@ -180,10 +181,6 @@ def _calls_in(value: ast.expr) -> list[ast.Call]:
         else:
             node = node.value
     return starts
-
-
-def _is_name(node: ast.expr, name: str) -> bool:
-    return isinstance(node, ast.Name) and node.id == name
 
 
 def functions(body: list[ast.stmt]) -> Iterator[ast.FunctionDef | ast.AsyncFunctionDef]:
