@@ -171,9 +171,16 @@ def checked_before_exit(
     if reading is not None:
         here = f"{reading.line}:{reading.column}:"
         refs = tuple(ref for ref in refs if not ref.startswith(here))
-    if not refs or not _writes_nothing(fn, path, project):
+    if not refs:
+        return None
+    # The earliest check that holds: what is written after it, the check has passed.
+    ordered = sorted(refs, key=lambda ref: tuple(map(int, ref.split(":")[:2])))
+    checked = called_check(path, fn.qualname, ordered, project)
+    if checked is None or checked.called_at is None:
+        return None
+    if not _no_write_before(fn, path, project, checked.called_at):
         return None  # a write before the check may already carry what was read away
-    return called_check(path, fn.qualname, refs, project)
+    return checked
 
 
 def reads_only(fn: FunctionFact, project: Project) -> bool:
@@ -182,14 +189,24 @@ def reads_only(fn: FunctionFact, project: Project) -> bool:
     return queries is not None and all(q.operation in ("read", "count") for q in queries)
 
 
-def _writes_nothing(fn: FunctionFact, path: str, project: Project) -> bool:
-    """No write in `fn`'s own body, nor in the body of a function it calls."""
+def _no_write_before(fn: FunctionFact, path: str, project: Project, line: int) -> bool:
+    """No write in `fn`'s own body on a line before `line`, nor reached through a call
+    on one (source order: a check every normal exit makes comes after what precedes it
+    on the way there)."""
     from orgscope_lint.analysis.caller_proof import targets
 
-    if not reads_only(fn, project):
+    queries = project.queries_of(fn)
+    if queries is None:
+        return False
+    if any(q.operation not in ("read", "count") and q.span.line < line for q in queries):
         return False
     for call in project.calls_in(path, fn.qualname):
-        if not all(reads_only(callee, project) for callee in targets(call, project, path)[0]):
+        if call.span.line >= line:
+            continue
+        reached = targets(call, project, path)[0]
+        if not call.receiver:
+            reached = project.imported_among(call.name, path, reached)
+        if not all(writes_nothing_through(callee, project) for callee in reached):
             return False
     return True
 
