@@ -143,6 +143,8 @@ def _verdict(query: Query, facts: FileFacts, project: Project) -> Verdict:
             # that validates the requested tenant, not a use of it.
             if _own_per_user_row(query, project) or _tenant_authorised(query, facts, project):
                 return Verdict.SCOPED
+            if _ids_from_own_rows(query, facts, project):
+                return Verdict.SCOPED  # only rows the caller's own rows name
             return Verdict.UNTRUSTED
         if origin == "unverified":
             return Verdict.UNVERIFIED
@@ -421,6 +423,21 @@ def _from_own_row(query: Query, facts: FileFacts, project: Project) -> bool:
         )
 
     return related_rows.from_own_row(query, facts, project, own_identity)
+
+
+def _ids_from_own_rows(query: Query, facts: FileFacts, project: Project) -> bool:
+    """A read pinned by `id` to ids the caller's own rows hold (`.in_("id", [r["workflow_id"]
+    for r in my_runs])`, `my_runs` read pinned to the caller's own id): only the rows
+    the caller's own rows name. A write by them is judged as usual: what a row names is
+    not proof that the caller may change it."""
+    fact = query.shape.get(TENANT_ROW_KEY)
+    if query.operation not in _READS or fact is None or not fact.always:
+        return False
+    ref = fact.row or ""
+    if not ref.startswith("q") or not ref[1:].isdigit() or int(ref[1:]) >= len(facts.queries):
+        return False
+    root = facts.queries[int(ref[1:])]
+    return root.operation in _READS and _owner_scoped(root, project, facts)
 
 
 def _owner_where_tenant_missing(query: Query, key: str, project: Project) -> bool:
