@@ -96,3 +96,27 @@ def test_a_key_set_in_the_else_branch_is_filtered_only_when_the_name_is_falsy(
     ).replace("OPERATION", "select")
     found = messages(tmp_path, source)
     assert len(found) == 1 and "only when `admin` is falsy;" in found[0], found
+
+
+@pytest.mark.parametrize(
+    ("router", "where"),
+    [
+        ('APIRouter(prefix="/orgs/{org_id}/calls")', "a path parameter"),
+        ('APIRouter(prefix="/orgs/{org_id:str}")', "a path parameter"),
+        ('APIRouter(prefix="/calls")', "a query-string parameter"),
+    ],
+)
+def test_a_router_prefix_declares_path_parameters(tmp_path: Path, router: str, where: str) -> None:
+    found = messages(
+        tmp_path,
+        f"""\
+        from fastapi import APIRouter
+
+        router = {router}
+
+        @router.get("")
+        def calls(org_id: str, current_user=Depends(get_current_user)):
+            return sb.table("calls").select("*").eq("org_id", org_id).execute().data
+        """,
+    )
+    assert len(found) == 1 and f"from {where}" in found[0], found

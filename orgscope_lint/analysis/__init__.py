@@ -103,7 +103,12 @@ def analyze_module(path: str, text: str, tree: ast.Module, config: Config) -> Fi
     call_names = set(QUERY_METHODS) | set(config.scoped_helpers) | set(config.db_classes)
     statements = part.statements if part else tree.body
     positions = PositionIndex(statements, lines, call_names, config.tenant_like_names)
-    interpreter = ModuleInterpreter(module, config, positions, detected, never_returning(tree))
+    from orgscope_lint.analysis.origins import router_prefix_params
+
+    prefixes = router_prefix_params(tree)
+    interpreter = ModuleInterpreter(
+        module, config, positions, detected, never_returning(tree), prefixes
+    )
     try:
         undefined = interpreter.run(part.dropped_names if part else ())
     except RecursionError:

@@ -75,6 +75,7 @@ class Definitions:
     _constants: dict[str, Value]
     _closure_rows: dict[str, Value]
     watched: frozenset[str]
+    router_prefixes: dict[str, frozenset[str]]
 
     if TYPE_CHECKING:  # provided by the interpreter
 
@@ -120,7 +121,7 @@ class Definitions:
                 span=span,
                 end_line=self.positions.definition_end(span),
                 system_dependency=origins.first_wanted(depends_on, self.config.system_dependencies),
-                route=origins.route_path_params(node.decorators) is not None,
+                route=origins.route_path_params(node.decorators, self.router_prefixes) is not None,
                 anonymous=not depends_on and self._anonymous(node),
                 depends_on=tuple(sorted({name for name, _ in depends_on})),
                 depends_on_made=tuple(sorted({name for name, called in depends_on if called})),
@@ -168,7 +169,7 @@ class Definitions:
         if self._function is not None:  # nested: as anonymous as the route around it
             outer = self._function.qualname
             return any(fn.anonymous for fn in self.functions if fn.qualname == outer)
-        route = origins.route_path_params(node.decorators)
+        route = origins.route_path_params(node.decorators, self.router_prefixes)
         return origins.anonymous_route(route, _all_params(node.params), self.config.principal_names)
 
     def _returned_ids(
@@ -211,7 +212,7 @@ class Definitions:
         body_env = Env(
             {k: v for k, v in env.vars.items() if k not in params and not row_checks.is_mark(k)}
         )
-        route = origins.route_path_params(node.decorators)
+        route = origins.route_path_params(node.decorators, self.router_prefixes)
         declared = {p.name.value: p for p in _all_params(node.params)}
         annotated = _param_annotations(node.params)
         is_static = any(

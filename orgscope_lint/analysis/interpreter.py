@@ -84,8 +84,11 @@ class ModuleInterpreter(Definitions, PathChecks):
         positions: PositionIndex,
         system: SystemContexts | None = None,
         raisers: frozenset[str] = frozenset(),
+        router_prefixes: dict[str, frozenset[str]] | None = None,
     ) -> None:
         self.module = module
+        # The path parameters of each module-level router's own prefix.
+        self.router_prefixes = router_prefixes or {}
         self.system = system or SystemContexts()
         self.config = config
         self.positions = positions

@@ -7,8 +7,9 @@ header, a query string, a path segment or a request body.
 
 from __future__ import annotations
 
+import ast
 import re
-from collections.abc import Collection, Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 
 import libcst as cst
 
@@ -47,8 +48,11 @@ _FRAMEWORK = frozenset(
 _PATH_PARAM = re.compile(r"{(\w+)(?::[^}]*)?}")
 
 
-def route_path_params(decorators: Sequence[cst.Decorator]) -> set[str] | None:
-    """The `{name}`s of a route's path, or None when the function is not a route."""
+def route_path_params(
+    decorators: Sequence[cst.Decorator], prefixes: Mapping[str, frozenset[str]] | None = None
+) -> set[str] | None:
+    """The `{name}`s of a route's path, its router's own prefix included (`prefixes`:
+    `router_prefix_params`), or None when the function is not a route."""
     for decorator in decorators:
         call = decorator.decorator
         if not isinstance(call, cst.Call) or not isinstance(call.func, cst.Attribute):
@@ -56,8 +60,31 @@ def route_path_params(decorators: Sequence[cst.Decorator]) -> set[str] | None:
         if call.func.attr.value not in ROUTE_METHODS:
             continue
         path = string_literal(call.args[0].value) if call.args else None
-        return set(_PATH_PARAM.findall(path or ""))
+        declared = (prefixes or {}).get(dotted_name(call.func.value) or "", frozenset())
+        return set(_PATH_PARAM.findall(path or "")) | declared
     return None
+
+
+def router_prefix_params(tree: ast.Module) -> dict[str, frozenset[str]]:
+    """`router = APIRouter(prefix="/orgs/{org_id}")`: the path parameters each
+    module-level router's own prefix declares, by the router's name."""
+    found: dict[str, frozenset[str]] = {}
+    for stmt in tree.body:
+        target = stmt.targets[0] if isinstance(stmt, ast.Assign) and stmt.targets else None
+        if isinstance(stmt, ast.AnnAssign):
+            target = stmt.target
+        value = getattr(stmt, "value", None)
+        if not isinstance(target, ast.Name) or not isinstance(value, ast.Call):
+            continue
+        for keyword in value.keywords:
+            prefix = keyword.value
+            if keyword.arg == "prefix" and isinstance(prefix, ast.Constant):
+                declared = _PATH_PARAM.findall(
+                    prefix.value if isinstance(prefix.value, str) else ""
+                )
+                if declared:
+                    found[target.id] = frozenset(declared)
+    return found
 
 
 def param_origin(
