@@ -229,6 +229,17 @@ class FunctionFact:
     # Parameters whose every use only decides, handed to nothing: what a caller passes
     # there never leaves the function (`analysis/decision_uses.py`).
     deciding_params: tuple[str, ...] = ()
+    # A task registered with `bind=True` (`@celery_app.task(bind=True)`): its first
+    # parameter is the task itself, and callers' arguments start at the second.
+    bound_task: bool = False
+
+    @property
+    def bound(self) -> int:
+        """How many leading parameters no call passes: `self`/`cls` of a method, the task
+        of a bound task."""
+        if self.class_name and self.params[:1] in (("self",), ("cls",)):
+            return 1
+        return 1 if self.bound_task and self.params else 0
 
 
 @dataclass(frozen=True)

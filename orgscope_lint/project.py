@@ -237,6 +237,23 @@ class Project:
             if any(imports.is_module(self.path_of(fn) or "", module) for module in sources)
         ]
 
+    def in_imported_module(
+        self, module: str, path: str, functions: list[FunctionFact]
+    ) -> list[FunctionFact]:
+        """Those of `functions` defined in the module file `path` imports as `module`
+        (`from app.services import notifications_service`); all of them when its imports
+        do not say."""
+        links = self._links_at().get(path)
+        if links is None or not module.isidentifier():
+            return functions
+        modules = [(*source, module) for source in imports.sources_of(module, path, links)]
+        chosen = [
+            fn
+            for fn in functions
+            if any(imports.is_module(self.path_of(fn) or "", found) for found in modules)
+        ]
+        return chosen or functions
+
     def _links_at(self) -> dict[str, ModuleLinks]:
         if self._links is None:
             self._links = {f.path: f.links for f in self.file_facts if f.links is not None}

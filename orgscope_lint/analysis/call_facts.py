@@ -106,6 +106,21 @@ def escaped_names(node: cst.Call, bound: Iterable[str]) -> set[str]:
     return found
 
 
+def bound_task(decorators: Sequence[cst.Decorator]) -> bool:
+    """Registered with `bind=True` (`@celery_app.task(bind=True)`): the framework passes
+    the task itself first."""
+    for decorator in decorators:
+        target = decorator.decorator
+        if not isinstance(target, cst.Call):
+            continue
+        for arg in target.args:
+            value = arg.value
+            bound = isinstance(value, cst.Name) and value.value == "True"
+            if arg.keyword is not None and arg.keyword.value == "bind" and bound:
+                return True
+    return False
+
+
 def registered(decorators: Sequence[cst.Decorator]) -> bool:
     """Handed to a framework object by a decorator (`@app.task`, `@bus.on("x")`)."""
     for decorator in decorators:

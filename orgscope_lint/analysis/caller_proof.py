@@ -561,8 +561,7 @@ def argument(call: CallFact, fn: FunctionFact, param: str) -> ArgFact | None:
         return by_slot[param]
     if call.starred or param not in fn.params:
         return None  # a spread, or a keyword-only parameter it was not given by name
-    bound = 1 if fn.class_name and fn.params[:1] in (("self",), ("cls",)) else 0
-    index = fn.params.index(param) - bound
+    index = fn.params.index(param) - fn.bound
     return by_slot.get(str(index)) if index >= 0 else None
 
 
@@ -602,6 +601,10 @@ def targets(
         if len(own) == 1:
             return own, True
     if owner is None and (functions or not call.receiver):  # `f(...)`, `module.f(...)`
+        if call.receiver and len(functions) > 1 and path is not None:
+            # `notifications_service.mark_read(...)` from a route also named `mark_read`:
+            # the module the file imported under that name says which.
+            functions = project.in_imported_module(call.receiver, path, functions)
         return functions, True
     if owner is not None and owner not in project.classes:
         return [], True  # a class from outside the project (`router.get(...)`)

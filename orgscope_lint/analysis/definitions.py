@@ -131,6 +131,7 @@ class Definitions:
                 answers_signature=detected.signature_answer,
                 rejects_unless=detected.rejects_unless,
                 registered=call_facts.registered(node.decorators),
+                bound_task=call_facts.bound_task(node.decorators),
                 returns_class=returned_class(node.returns.annotation) if node.returns else None,
                 returns_function=returned_function(node, qualname),
                 param_dependencies=_param_dependencies(node.params),

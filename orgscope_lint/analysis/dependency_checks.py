@@ -291,6 +291,5 @@ def _told_truly(call: CallFact, callee: FunctionFact, checked: str, project: Pro
 def param_at(fn: FunctionFact, slot: str) -> str | None:
     if not slot.isdigit():
         return slot if slot in fn.params else None
-    bound = 1 if fn.class_name and fn.params[:1] in (("self",), ("cls",)) else 0
-    index = int(slot) + bound
+    index = int(slot) + fn.bound
     return fn.params[index] if index < len(fn.params) else None

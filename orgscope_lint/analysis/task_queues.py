@@ -18,7 +18,9 @@ Recognised: the task object's own methods (`task.send(...)`, `.delay(...)`, `.ki
 and queues given the function first (`background_tasks.add_task(f, ...)`,
 `queue.enqueue(f, ...)`). Such a task is not a scheduled job either: the project's own
 code decides what it runs on (see `system_context`). Arguments a scheduler passes
-(a beat schedule naming the task by a string) are not seen.
+(a beat schedule naming the task by a string) are not seen. A task registered with
+`bind=True` gets the task itself first: what an enqueue passes starts at its second
+parameter (`FunctionFact.bound`).
 """
 
 from __future__ import annotations
