@@ -215,6 +215,10 @@ def join(a: Value, b: Value, cond_a: str | None = None, cond_b: str | None = Non
         unknown_from((a, b)),
         nullable=a.nullable or b.nullable,
         origin=worse_origin(a.origin, b.origin),
+        # Parts of one lookup's rows on both paths (`data = data[0] if data else None`
+        # under `if isinstance(data, list):`): still that lookup's, whatever the part.
+        row=a.row if a.row == b.row else None,
+        column=a.column if (a.row, a.column) == (b.row, b.column) else None,
         checked=a.checked & b.checked,
         tested=_tested(a) and _tested(b),
     )
