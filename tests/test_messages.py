@@ -120,3 +120,42 @@ def test_a_router_prefix_declares_path_parameters(tmp_path: Path, router: str, w
         """,
     )
     assert len(found) == 1 and f"from {where}" in found[0], found
+
+
+@pytest.mark.parametrize("first", ["None", "True", "False"])
+def test_a_call_whose_first_argument_is_a_keyword_constant_is_located(
+    tmp_path: Path, first: str
+) -> None:
+    (tmp_path / "migrations").mkdir()
+    (tmp_path / "migrations" / "001.sql").write_text(MIGRATION, encoding="utf-8")
+    source = f"""\
+        def get_call(call_id, org_id):
+            return db.select_one("calls", {{"id": call_id, "org_id": org_id}})
+
+
+        def route(current_user):
+            org_id = current_user["org_id"]
+            return get_call({first})
+        """
+    (tmp_path / "app.py").write_text(textwrap.dedent(source), encoding="utf-8")
+    config = config_from_mapping({"tenant-key": "org_id"}, root=tmp_path)
+    found = run([tmp_path], config, cwd=tmp_path, use_cache=False).findings
+    assert [(f.code, f.span.line, f.span.column) for f in found] == [("ORG004", 7, 12)]
+
+
+def test_code_after_a_return_is_not_reported(tmp_path: Path) -> None:
+    found = messages(
+        tmp_path,
+        """\
+        def f(sb, i, org_id):
+            return sb.table("calls").select("*").eq("id", i).eq("org_id", org_id).execute()
+            sb.table("calls").delete().eq("id", i).execute()
+
+
+        def g(sb, i):
+            if i:
+                return None
+            sb.table("calls").delete().eq("id", i).execute()
+        """,
+    )
+    assert [m.split(" ")[0] for m in found] == ["ORG001"]

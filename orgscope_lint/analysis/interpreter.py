@@ -176,6 +176,8 @@ class ModuleInterpreter(Definitions, PathChecks):
             if isinstance(stmt, cst.If) and stmt.orelse is None and _raises(body[index + 1 :]):
                 self._raise_follows.add(id(stmt))
             self.exec_stmt(stmt, env)
+            if env.dead:
+                break  # what follows a `return` or a `raise` in its block never runs
 
     def exec_stmt(self, stmt: cst.CSTNode, env: Env) -> None:
         if isinstance(stmt, cst.SimpleStatementLine):

@@ -160,6 +160,8 @@ def _ast_first_arg(node: ast.Call) -> str | None:
     arg = node.args[0]
     if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
         return "'" + arg.value
+    if isinstance(arg, ast.Constant) and (arg.value is None or isinstance(arg.value, bool)):
+        return str(arg.value)  # a name to LibCST, as `first_arg_key` spells it
     return ast_dotted(arg) or None
 
 
