@@ -607,8 +607,9 @@ class ModuleInterpreter(Definitions, PathChecks):
                 for_in = for_in.inner_for_in
             if isinstance(node, cst.DictComp):
                 key = self.ev(node.key, inner)
-                self.ev(node.value, inner)
-                result = Value(kind=V.DICT, open=True, element=key)  # iterating gives keys
+                held = self.ev(node.value, inner)
+                # Iterating gives keys; any key looked up gives one of the values.
+                result = Value(kind=V.DICT, open=True, element=key, held=held)
             else:
                 result = Value(kind=V.SEQ, element=self.ev(node.elt, inner))
             for_in = node.for_in
@@ -667,6 +668,8 @@ class ModuleInterpreter(Definitions, PathChecks):
                 return Value(
                     params=entry.params, origin=entry.origin, row=entry.row, column=entry.column
                 )
+            if base.held is not None:
+                return base.held
         return self._checked(node, env) or V.field_of(base, _literal_key(node))
 
     def _checked(self, node: cst.BaseExpression, env: Env) -> Value | None:
@@ -967,6 +970,8 @@ class ModuleInterpreter(Definitions, PathChecks):
         self._record_call(enqueue.task, "", None, passed, site, enqueued=True)
 
     def _plain_method(self, name: str, receiver: Value, args: CallArgs) -> Value:
+        if name == "values" and receiver.kind == V.DICT and receiver.held is not None:
+            return Value(kind=V.SEQ, element=receiver.held)
         if name == "get":
             first = args.positional[0] if args.positional else None
             part = V.field_of(receiver, first.text if first and first.kind == V.STR else None)
@@ -1173,7 +1178,7 @@ class ModuleInterpreter(Definitions, PathChecks):
         if name == "copy":
             return d
         if name == "get":
-            return V.derived(d)
+            return replace(d.held, nullable=True) if d.held is not None else V.derived(d)
         updated = d
         if name == "update":
             for value in args.positional:

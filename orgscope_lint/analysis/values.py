@@ -56,6 +56,9 @@ class Value:
     params: frozenset[str] = frozenset()  # parameters this value is computed from
     nullable: bool = False  # None on some path
     element: Value | None = None  # a SEQ's items, merged
+    # What a DICT's keys we cannot see hold, merged: a comprehension's values
+    # (`{r["phone"]: r["id"] for r in rows}`), read back by `d[k]`, `d.get(k)`, `d.values()`.
+    held: Value | None = None
     # A SEQ's items by position, when a literal gave them (`[q1, q2]`, `gather(a, b)`):
     # unpacking `a, b = ...` keeps which row is which.
     items: tuple[Value, ...] | None = None
