@@ -21,6 +21,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
+from orgscope_lint.analysis import identity
 from orgscope_lint.facts import ArgFact, CallFact, FunctionFact, HelperCall, Query
 from orgscope_lint.findings import Span
 from orgscope_lint.project import Project
@@ -272,8 +273,10 @@ def called_check(
 
 def _told_truly(call: CallFact, callee: FunctionFact, checked: str, project: Project) -> bool:
     """The check is told the truth about who asks and in which tenant: it gets the
-    principal where it expects the principal, and no other request input (a check told
-    `body.user_id` or `?org_id=` checks someone else)."""
+    principal where it expects the principal, and no request input where it expects
+    who asks or which tenant (a check told `body.user_id` or `?org_id=` checks someone
+    else). Another id from the request (`_log_or_404(db, log_id, contractor_id, org)`)
+    only narrows what its lookup must find."""
     from orgscope_lint.analysis.caller_proof import argument
 
     for param in callee.params:
@@ -281,11 +284,24 @@ def _told_truly(call: CallFact, callee: FunctionFact, checked: str, project: Pro
             continue
         arg = argument(call, callee, param)
         origin = (arg.origin or "") if arg is not None else ""
-        if origin.startswith("request"):
+        if origin.startswith("request") and _names_who_or_where(param, callee, project):
             return False
         if param in project.config.principal_names and origin not in ("principal", "unverified"):
             return False
     return True
+
+
+def _names_who_or_where(param: str, callee: FunctionFact, project: Project) -> bool:
+    """A parameter that says who asks or in which tenant: the principal, a tenant-like
+    or identity name, an owner key."""
+    config = project.config
+    return (
+        param in callee.org_params
+        or param in config.principal_names
+        or param in config.owner_keys
+        or identity.is_identity_column(param)
+        or param in config.tenant_like_names
+    )
 
 
 def param_at(fn: FunctionFact, slot: str) -> str | None:
