@@ -4,7 +4,7 @@ the findings at the calls that hand request input to a helper's query."""
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 
 from orgscope_lint.analysis.caller_proof import Reached
 from orgscope_lint.facts import FileFacts, Query
@@ -111,16 +111,18 @@ def caller_findings(
     reached: Iterable[Reached],
     message: Callable[[Reached, str], str],
     related: str,
+    source: Callable[[str], str] | None = None,
 ) -> Iterator[tuple[Finding, Query]]:
     """One finding per call in this file that hands request input to a helper, naming
     the first query it reaches (`message(first, given)`, `given` the parameters it was
-    handed); the other queries are related locations, each described by `related`."""
+    handed, each group followed by where it came from when `source` names an origin);
+    the other queries are related locations, each described by `related`."""
     by_call: dict[Span, list[Reached]] = {}
     for found in reached:
         by_call.setdefault(found.entry.site.call.span, []).append(found)
     for span, found in by_call.items():
         first = found[0]
-        given = ", ".join(f"`{param}`" for param in dict.fromkeys(r.entry.param for r in found))
+        given = _given(found, source)
         places = dict.fromkeys((r.path, r.query.span.line) for r in found)
         finding = rule.finding(
             facts,
@@ -132,3 +134,17 @@ def caller_findings(
             related=tuple(Related(path, line, related) for path, line in places),
         )
         yield finding, first.query
+
+
+def _given(found: Sequence[Reached], source: Callable[[str], str] | None) -> str:
+    """ "`a`, `b`", or with `source`, "`a` from the request path, `b` from the query
+    string": each parameter once, grouped by where its value came from."""
+    params = dict.fromkeys((r.entry.param, r.entry.origin) for r in found)
+    if source is None:
+        return ", ".join(f"`{param}`" for param in dict.fromkeys(p for p, _ in params))
+    groups: dict[str, list[str]] = {}
+    for param, origin in params:
+        names = groups.setdefault(source(origin), [])
+        if f"`{param}`" not in names:
+            names.append(f"`{param}`")
+    return ", ".join(f"{', '.join(names)} from {where}" for where, names in groups.items())

@@ -228,7 +228,7 @@ class MissingTenantFilter(Rule):
             query = first.query
             key = project.scoping_column(query.table) or ""
             return (
-                f"`{first.entry.callee}` is given {given} from {_source(first.entry.origin)} "
+                f"`{first.entry.callee}` is given {given} "
                 f"here; it reaches {call_text(query)} on tenant table `{query.table}` "
                 f"({first.path}:{query.span.line}), which does not filter by `{key}`"
                 f"{rls_note(query.receiver_class, project)}"
@@ -236,7 +236,7 @@ class MissingTenantFilter(Rule):
 
         reached = leaks_in(facts.path, project)
         for finding, query in caller_findings(
-            self, facts, reached, message, "the unscoped query it reaches"
+            self, facts, reached, message, "the unscoped query it reaches", _source
         ):
             yield with_rls(finding, query, project)
 

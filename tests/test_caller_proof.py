@@ -117,6 +117,30 @@ def test_a_request_id_is_reported_at_the_call_that_passes_it(tmp_path: Path) -> 
     assert [(r.path, r.line) for r in finding.related] == [("calls.py", 3)]
 
 
+def test_each_request_value_a_call_passes_is_named_with_where_it_came_from(
+    tmp_path: Path,
+) -> None:
+    helper = (
+        "def get_call(db, call_id, agent_id):\n"
+        '    return db.select_one("calls", {"id": call_id, "agent_id": agent_id})\n'
+    )
+    root = _project(
+        tmp_path,
+        {
+            "calls.py": helper,
+            "api.py": "from calls import get_call\n\n"
+            '@router.get("/calls/{call_id}")\ndef read(db, call_id: str, agent_id: str):\n'
+            "    return get_call(db, call_id, agent_id)\n",
+        },
+    )
+    [finding] = _run(root).active
+    given = finding.message.split(" is given ", 1)[1].split(" here;", 1)[0]
+    assert sorted(given.split(", ")) == [
+        "`agent_id` from the query string",
+        "`call_id` from the request path",
+    ]
+
+
 def test_a_leak_at_one_call_leaves_the_query_judged_alone_for_unproven_others(
     tmp_path: Path,
 ) -> None:
