@@ -136,7 +136,7 @@ def test_a_gate_decides_on_its_parameter() -> None:
                 raise PermissionError({"upgrade": feature})
         """
     )
-    assert deciding_params(fn, statements, lines) == ("plan",)
+    assert deciding_params(fn, statements, FunctionText(fn, lines)) == ("plan",)
 
 
 def test_a_gate_that_reports_or_keeps_its_parameter_does_not() -> None:
@@ -146,7 +146,7 @@ def test_a_gate_that_reports_or_keeps_its_parameter_does_not() -> None:
         "if not plan.get(feature):\n        raise PermissionError\n    return plan",
     ):
         fn, statements, lines = _function(f"def gate(plan, feature):\n    {body}\n")
-        assert "plan" not in deciding_params(fn, statements, lines), body
+        assert "plan" not in deciding_params(fn, statements, FunctionText(fn, lines)), body
 
 
 def test_only_functions_that_raise_are_asked() -> None:
@@ -158,7 +158,7 @@ def test_only_functions_that_raise_are_asked() -> None:
             return None
         """
     )
-    assert deciding_params(fn, statements, lines) == ()
+    assert deciding_params(fn, statements, FunctionText(fn, lines)) == ()
 
 
 def test_a_comparison_with_a_presented_value_is_not_a_presence_test() -> None:

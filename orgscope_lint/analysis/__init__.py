@@ -118,7 +118,9 @@ def analyze_module(path: str, text: str, tree: ast.Module, config: Config) -> Fi
 
     plain = plain_calls(part.dropped_statements if part else (), lines)
     unseen = interpreter.escaped | plain.unseen
-    unused = _unused_results(tree, lines, positions, interpreter.queries, interpreter.calls)
+    starts = {fact.span.line for fact in (*interpreter.queries, *interpreter.calls)}
+    reads, deciding = _per_function(tree, lines, starts)
+    unused = _unused_results(reads, positions)
     feeds = _feeding_reads(tree, interpreter.queries)
     return FileFacts(
         path=path,
@@ -134,8 +136,7 @@ def analyze_module(path: str, text: str, tree: ast.Module, config: Config) -> Fi
                 ),
                 *plain.functions,
             ),
-            tree,
-            lines,
+            deciding,
         ),
         undefined_names=tuple(undefined),
         constructions=tuple(interpreter.constructions),
@@ -158,21 +159,36 @@ def analyze_module(path: str, text: str, tree: ast.Module, config: Config) -> Fi
 _Left = tuple["UnusedRead", tuple[str, ...]]
 
 
-def _unused_results(
-    tree: ast.Module,
-    lines: list[str],
-    positions: PositionIndex,
-    queries: list[Query],
-    calls: list[CallFact],
-) -> dict[tuple[int, int], _Left]:
-    """Where the calls whose results nothing uses start (`analysis/existence_probes.py`)."""
-    from orgscope_lint.analysis.existence_probes import unused_reads
+def _per_function(
+    tree: ast.Module, lines: list[str], starts: set[int]
+) -> tuple[list[UnusedRead], dict[int, tuple[str, ...]]]:
+    """One pass over every function's own statements: the results nothing uses among
+    the calls that start on `starts` (`analysis/existence_probes.py`), and the
+    parameters each function only decides on, by its `def` line
+    (`analysis/decision_uses.py`)."""
+    from orgscope_lint.analysis.decision_uses import FunctionText, deciding_params
+    from orgscope_lint.analysis.existence_probes import functions, own_statements, unused_in
 
-    starts = {fact.span.line for fact in (*queries, *calls)}
-    if not starts:
-        return {}
+    reads: list[UnusedRead] = []
+    deciding: dict[int, tuple[str, ...]] = {}
+    for fn in functions(tree.body):
+        statements = list(own_statements(fn.body))
+        text = FunctionText(fn, lines)
+        if starts:
+            reads.extend(unused_in(fn, statements, text, starts))
+        found = deciding_params(fn, statements, text)
+        if found:
+            deciding[fn.lineno] = found
+    return reads, deciding
+
+
+def _unused_results(
+    reads: list[UnusedRead], positions: PositionIndex
+) -> dict[tuple[int, int], _Left]:
+    """Where the calls whose results nothing uses start, with the "line:column:slot" of
+    the dropped calls each is handed to."""
     unused: dict[tuple[int, int], _Left] = {}
-    for read in unused_reads(tree, lines, starts):
+    for read in reads:
         refs = tuple(
             f"{span.line}:{span.column}:{slot}"
             for span, slot in ((positions.span_of(call), slot) for call, slot in read.handed)
@@ -203,20 +219,11 @@ def _unused_marked(fact: _Marked, unused: dict[tuple[int, int], _Left]) -> _Mark
 
 
 def _with_deciding_params(
-    functions: tuple[FunctionFact, ...], tree: ast.Module, lines: list[str]
+    functions: tuple[FunctionFact, ...], deciding: dict[int, tuple[str, ...]]
 ) -> tuple[FunctionFact, ...]:
     """Each function with the parameters it only decides on (`deciding_params`)."""
     from dataclasses import replace
 
-    from orgscope_lint.analysis.decision_uses import deciding_params
-    from orgscope_lint.analysis.existence_probes import functions as defined
-    from orgscope_lint.analysis.existence_probes import own_statements
-
-    deciding: dict[int, tuple[str, ...]] = {}
-    for fn in defined(tree.body):
-        found = deciding_params(fn, list(own_statements(fn.body)), lines)
-        if found:
-            deciding[fn.lineno] = found
     if not deciding:
         return functions
     return tuple(

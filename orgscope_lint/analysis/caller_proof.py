@@ -450,9 +450,7 @@ def _only_decides(site: Site, ref: str, project: Project) -> bool:
     at = (int(line), int(column))
     calls = project.calls_in(site.path, site.call.function or "")
     call = next((c for c in calls if (c.span.line, c.span.column) == at), None)
-    callees, sure = targets(call, project, site.path) if call is not None else ([], False)
-    if call is not None and not call.receiver:
-        callees = project.imported_among(call.name, site.path, callees)
+    callees, sure = imported_targets(call, project, site.path) if call else ([], False)
     if len(callees) != 1 or not sure:
         return False
     from orgscope_lint.analysis.dependency_checks import param_at
@@ -612,6 +610,19 @@ def targets(
     # An imported instance, a subclass or a base: a method of that name may be reached,
     # or something outside the project.
     return exact or [fn for fn in definitions if fn.class_name is not None], bool(exact)
+
+
+def imported_targets(
+    call: CallFact, project: Project, path: str
+) -> tuple[list[FunctionFact], bool]:
+    """`targets`, a plain call narrowed to what its file imports under that name: none of
+    the project's functions when the name comes from outside (`from supabase import
+    create_client`). What a call reaches for the reach of a write or of a gate's answer;
+    caller proofs keep `targets`, which takes every same-named function."""
+    reached, sure = targets(call, project, path)
+    if not call.receiver:
+        reached = project.imported_among(call.name, path, reached)
+    return reached, sure
 
 
 def _class_named(receiver: str) -> str | None:

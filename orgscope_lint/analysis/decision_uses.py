@@ -49,7 +49,7 @@ _CONTAINERS = (ast.Tuple, ast.List, ast.Set)
 _COMPREHENSIONS = (ast.GeneratorExp, ast.ListComp, ast.SetComp)
 _TESTED = (ast.If, ast.While, ast.Assert)
 
-# A handed use: the call (line, column) whose result is dropped, and the slot.
+# A handed use: the call whose result is dropped, and the slot the value fills.
 Handed = tuple[ast.Call, str]
 
 
@@ -58,17 +58,19 @@ class FunctionText:
     and how often each name is written in it (not after a dot)."""
 
     def __init__(self, fn: ast.FunctionDef | ast.AsyncFunctionDef, lines: Sequence[str]):
-        own = lines[fn.lineno - 1 : fn.end_lineno or fn.lineno]
-        self.code = "\n".join(map(_code_of, own))
+        self._own = lines[fn.lineno - 1 : fn.end_lineno or fn.lineno]
+        self._code: str | None = None  # blanked on the first question only
         self._counts: dict[str, int] = {}
 
     def written(self, name: str) -> int:
         """How often `name` is written. Anything the blanking leaves (a trailing
         comment, a string it does not take apart) still counts: an over-count only
         ever keeps a value counted as used."""
+        if self._code is None:
+            self._code = "\n".join(map(_code_of, self._own))
         if name not in self._counts:
             pattern = re.compile(rf"(?<![\w.]){re.escape(name)}(?!\w)")
-            self._counts[name] = len(pattern.findall(self.code))
+            self._counts[name] = len(pattern.findall(self._code))
         return self._counts[name]
 
 
@@ -122,10 +124,9 @@ def function_uses(
             uses.decided.update(presence_names(stmt.test) if presence else pure_names(stmt.test))
         elif presence:
             continue
-        elif _single_target(stmt) is not None:
-            target = _single_target(stmt)
-            for name, count in pure_names(stmt.value).items():  # type: ignore[union-attr]
-                uses.derived[name].extend([target] * count)  # type: ignore[list-item]
+        elif (target := _single_target(stmt)) is not None:
+            for name, count in pure_names(stmt.value).items():  # type: ignore[attr-defined]
+                uses.derived[name].extend([target] * count)
         elif isinstance(stmt, ast.Expr):
             call = dropped_call(stmt)
             for name, handed in _handed_names(call) if call is not None else ():
@@ -135,7 +136,7 @@ def function_uses(
 
 
 def deciding_params(
-    fn: ast.FunctionDef | ast.AsyncFunctionDef, statements: Sequence[ast.stmt], lines: Sequence[str]
+    fn: ast.FunctionDef | ast.AsyncFunctionDef, statements: Sequence[ast.stmt], text: FunctionText
 ) -> tuple[str, ...]:
     """The parameters of a gate whose every use only decides, handed to nothing
     (`def require_feature(plan, feature): if not plan.get(feature): raise ...`):
@@ -149,7 +150,7 @@ def deciding_params(
     names = [name for name in names if name not in ("self", "cls")]
     if not names:
         return ()
-    uses = function_uses(FunctionText(fn, lines), statements)
+    uses = function_uses(text, statements)
     return tuple(name for name in names if uses.uses(name) and uses.only_decides(name) == ())
 
 

@@ -194,7 +194,7 @@ def _no_write_before(fn: FunctionFact, path: str, project: Project, line: int) -
     """No write in `fn`'s own body on a line before `line`, nor reached through a call
     on one (source order: a check every normal exit makes comes after what precedes it
     on the way there)."""
-    from orgscope_lint.analysis.caller_proof import targets
+    from orgscope_lint.analysis.caller_proof import imported_targets
 
     queries = project.queries_of(fn)
     if queries is None:
@@ -204,9 +204,7 @@ def _no_write_before(fn: FunctionFact, path: str, project: Project, line: int) -
     for call in project.calls_in(path, fn.qualname):
         if call.span.line >= line:
             continue
-        reached = targets(call, project, path)[0]
-        if not call.receiver:
-            reached = project.imported_among(call.name, path, reached)
+        reached = imported_targets(call, project, path)[0]
         if not all(writes_nothing_through(callee, project) for callee in reached):
             return False
     return True
@@ -216,24 +214,21 @@ def writes_nothing_through(fn: FunctionFact, project: Project, depth: int = 4) -
     """No write in `fn`'s body, nor in any project function it reaches within `depth`
     calls or defines inside itself (files known): what it does with a caller's value
     stays a read."""
-    from orgscope_lint.analysis.caller_proof import targets
+    from orgscope_lint.analysis.caller_proof import imported_targets
 
     seen: set[int] = set()
     frontier = [fn]
     for _ in range(depth + 1):
         following: list[FunctionFact] = []
         for current in frontier:
-            path = project.path_of(current)
             if id(current) in seen:
                 continue
             seen.add(id(current))
+            path = project.path_of(current)
             if path is None or not reads_only(current, project):
                 return False
             for call in project.calls_in(path, current.qualname):
-                reached = targets(call, project, path)[0]
-                if not call.receiver:
-                    reached = project.imported_among(call.name, path, reached)
-                following.extend(reached)
+                following.extend(imported_targets(call, project, path)[0])
             following.extend(project.nested_in(current))
         frontier = following
     return not [current for current in frontier if id(current) not in seen]

@@ -72,14 +72,18 @@ def unused_reads(
     result is dropped."""
     found: list[UnusedRead] = []
     for fn in functions(tree.body):
-        found.extend(_in_function(fn, lines, starts))
+        statements = list(own_statements(fn.body))
+        found.extend(unused_in(fn, statements, FunctionText(fn, lines), starts))
     return found
 
 
-def _in_function(
-    fn: ast.FunctionDef | ast.AsyncFunctionDef, lines: Sequence[str], starts: Collection[int]
+def unused_in(
+    fn: ast.FunctionDef | ast.AsyncFunctionDef,
+    statements: Sequence[ast.stmt],
+    text: FunctionText,
+    starts: Collection[int],
 ) -> list[UnusedRead]:
-    statements = list(own_statements(fn.body))
+    """`unused_reads` of one function, given its own statements and text."""
     found: list[UnusedRead] = []
     candidates: list[tuple[ast.Assign, str]] = []
     for stmt in statements:
@@ -96,7 +100,6 @@ def _in_function(
             candidates.append((stmt, stmt.targets[0].id))
     if not candidates:
         return found
-    text = FunctionText(fn, lines)
     uses = function_uses(text, statements)
     tests = function_uses(text, statements, presence=True)
     for stmt, name in candidates:
