@@ -390,6 +390,9 @@ class FileFacts:
     # by or select: joined across files, the project's per-user tables
     # (`per_user_tables.py`).
     owner_reads: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    # Every insert it makes (table, by a route that authenticates no one, the columns
+    # written): joined across files, the project's anonymous tables (`anonymous_rows.py`).
+    row_creations: tuple[tuple[str, bool, tuple[str, ...] | None], ...] = ()
     # Its imports and app wiring, for every file that parsed (None when it did not).
     links: ModuleLinks | None = None
     error: FileError | None = None

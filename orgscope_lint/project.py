@@ -101,6 +101,8 @@ class Project:
     shared_reads: dict[str, object] = field(default_factory=dict)
     # Memo of per_user_tables: tables whose rows only their owner reads.
     per_user_tables: frozenset[str] | None = None
+    # Memo of anonymous_rows: tables whose rows only unauthenticated visitors create.
+    anonymous_tables: frozenset[str] | None = None
     # Memo of mounted_routers: what the project's modules import.
     imported_modules: ImportedModules | None = None
     # Memo of analysis/dependency_checks by (file, function, parameter).
@@ -443,6 +445,7 @@ def summary_facts(facts: FileFacts, helpers: Collection[str] = ()) -> FileFacts:
         unseen_calls=facts.unseen_calls,
         keyed_tables=facts.keyed_tables,
         owner_reads=facts.owner_reads,
+        row_creations=facts.row_creations,
         links=facts.links,
     )
 

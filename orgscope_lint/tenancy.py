@@ -24,6 +24,7 @@ from orgscope_lint.analysis import (
 )
 from orgscope_lint.analysis.parent_scoping import ChildVerdict, judge_child
 from orgscope_lint.analysis.system_context import TENANT_WORDS
+from orgscope_lint.anonymous_rows import visitors_own_row
 from orgscope_lint.facts import (
     FileFacts,
     FunctionFact,
@@ -283,6 +284,8 @@ def _absent_key_verdict(query: Query, facts: FileFacts, project: Project) -> Ver
         return Verdict.STALE_KEY
     if execution_context.context_pin(query) is not None:
         return Verdict.SCOPED  # the run's own row: defense in depth (ORG013)
+    if visitors_own_row(query, facts, project):
+        return Verdict.NOT_TENANT  # an anonymous visitor's row, by the id they were given
     return _callers_verdict(query, facts, project)
 
 

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, TypeVar
 from orgscope_lint.analysis import builder_api, execution_context
 from orgscope_lint.analysis.service_api import QUERY_METHODS
 from orgscope_lint.analysis.slicing import relevant_slice
+from orgscope_lint.anonymous_rows import row_creations
 from orgscope_lint.config import Config
 from orgscope_lint.facts import CallFact, FileError, FileFacts, FunctionFact, Query
 from orgscope_lint.findings import Span
@@ -151,6 +152,7 @@ def analyze_module(path: str, text: str, tree: ast.Module, config: Config) -> Fi
         unseen_calls=tuple(sorted(unseen)),
         keyed_tables=_keyed_tables(interpreter.queries, config.tenant_key),
         owner_reads=owner_reads(interpreter.queries, config.owner_keys),
+        row_creations=row_creations(interpreter.queries, interpreter.functions),
         lines=len(lines) - 1 if lines[-1] == "" else len(lines),
     )
 

@@ -220,11 +220,14 @@ def _all_leaks(
 def _id_judgement(query: Query, facts: FileFacts, project: Project) -> Judgement:
     """What the callers pass for the ids the query is pinned by (a read only tested for
     existence leaks nowhere)."""
+    from orgscope_lint.anonymous_rows import visitors_own_row
     from orgscope_lint.tenancy import existence_only
 
     fn = facts.function(query.function)
     if fn is None or existence_only(query, facts, project):
         return UNPROVEN
+    if visitors_own_row(query, facts, project):
+        return UNPROVEN  # an anonymous visitor's own row, by the id they were given
     return judge(query, facts.path, fn, project)
 
 
