@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
+from functools import partial
 
 import libcst as cst
 
@@ -1130,7 +1131,20 @@ class ModuleInterpreter(Definitions, PathChecks):
         public = chains.public_filter(node) if name == "eq" else None
         if public is not None:
             builder = builder_api.only_public(builder, public)
-        return pin_names(builder_api.apply(builder, name, args), name, node, _names_in)
+        pinned = partial(self._pinned_names, env=env)
+        return pin_names(builder_api.apply(builder, name, args), name, node, pinned)
+
+    def _pinned_names(self, args: Sequence[cst.Arg], env: Env) -> set[str]:
+        """The variables a filter pins (`_names_in`), and the request's attributes it
+        pins (`.eq("id", body.conversation_id)`): a found row verifies those as well."""
+        found = _names_in(args)
+        for arg in args:
+            node = membership.unconverted(arg.value, self._conversions)  # `str(body.org_id)`
+            dotted = dotted_name(node) if isinstance(node, cst.Attribute) else ""
+            value = self._checked(node, env) or self._peek(node, env) if dotted else None
+            if value is not None and (value.origin or "").startswith("request"):
+                found.add(EXPRESSION + dotted)
+        return found
 
     def _inserted(self, chain: cst.BaseExpression, ref: str, env: Env) -> None:
         """After `insert(record)` ran, a row with `record["id"]` exists and it is the one

@@ -495,6 +495,10 @@ class PathChecks:
             pinned = env.vars[name]
             if pinned.origin is None or pinned.origin.startswith("request"):
                 env.vars[name] = replace(pinned, origin=f"verified:{row.row}")
+        for key in row.verifies - env.vars.keys():
+            if key.startswith(EXPRESSION):  # `body.conversation_id`, request input
+                env.vars[key] = Value(origin=f"verified:{row.row}")
+                self._checked_expressions = True
         self._parent_found(row.row)
         # `access = check(me, body.workspace_id)`: that expression is verified from here.
         for key, handed in self._handed_expressions.get(row.row, {}).items():
@@ -611,17 +615,18 @@ class PathChecks:
             self._secret_matched([node, other], env)
             self._param_row_checked(node, other, env)
         trusted = self._peek(other, env)
-        if settled and trusted.origin != "principal":
+        # `current_user.get("id")` counts as the caller too: a missing id equals no
+        # owned row, and the value marked keeps its origin (ORG008 where it is used).
+        principal = trusted.origin in _PRINCIPAL
+        if settled and not principal:
             self._compared_rows(node, trusted, env)
-        if trusted.origin != "principal" and not (
-            isinstance(other, cst.Name) and self._is_org_param(other.value)
-        ):
+        if not principal and not (isinstance(other, cst.Name) and self._is_org_param(other.value)):
             if settled:
                 self._result_checked_against(node, other, trusted, env)
                 self._checked_against_verified(node, trusted, env)
                 self._checked_by_param(node, other, trusted, env)
             return
-        self._mark_principal(node, env)
+        self._mark_principal(node, env, trusted.origin if principal else "principal")
         if settled:
             self._result_checked(node, env)
         looked = self._peek(node, env)
@@ -686,7 +691,7 @@ class PathChecks:
         """The row is the caller's or public: reading it is safe, but neither the row's
         key nor the id it was fetched by is the caller's (a write by it stays judged)."""
         trusted = self._peek(other, env)
-        if trusted.origin != "principal" and not (
+        if trusted.origin not in _PRINCIPAL and not (
             isinstance(other, cst.Name) and self._is_org_param(other.value)
         ):
             return
@@ -696,12 +701,14 @@ class PathChecks:
             if index < len(self.queries):
                 self.queries[index] = replace(self.queries[index], public_checked=True)
 
-    def _mark_principal(self, node: cst.BaseExpression, env: Env) -> None:
+    def _mark_principal(
+        self, node: cst.BaseExpression, env: Env, origin: str | None = "principal"
+    ) -> None:
         if isinstance(node, cst.Name) and node.value in env.vars:
-            env.vars[node.value] = replace(env.vars[node.value], origin="principal")
+            env.vars[node.value] = replace(env.vars[node.value], origin=origin)
         elif isinstance(node, (cst.Attribute, cst.Subscript)):
             # `body.clerk_org_id` checked against the principal: that expression is safe.
-            env.vars[EXPRESSION + self.code(node)] = Value(origin="principal")
+            env.vars[EXPRESSION + self.code(node)] = Value(origin=origin)
             self._checked_expressions = True
 
     def _is_principals(self, node: cst.BaseExpression, env: Env) -> bool:
