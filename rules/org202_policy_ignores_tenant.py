@@ -4,8 +4,9 @@ from collections.abc import Iterator
 
 from orgscope_lint.findings import Finding, Severity
 from orgscope_lint.project import Project
-from orgscope_lint.rls.model import RlsModel
-from orgscope_lint.rls.policies import Scope
+from orgscope_lint.rls.model import Policy, RlsModel, Writer
+from orgscope_lint.rls.policies import Scope, staff_gates
+from orgscope_lint.rls.writable import caller_writable
 from orgscope_lint.rules._schema import SchemaRule, policy_text, sql_example, weak_policies
 
 
@@ -28,7 +29,11 @@ class PolicyIgnoresTenant(SchemaRule):
     caller see only their own rows (`auth.uid() = auth_user_id`) or rows linked to
     their own row by a key they cannot rewrite (`exists (select 1 from users u where
     u.auth_user_id = auth.uid() and u.id = chats.participant_id)`) is narrower than the
-    tenant; what it lets the caller *write* must still keep the tenant key.
+    tenant; what it lets the caller *write* must still keep the tenant key. A policy that
+    admits only the platform's own staff (`exists (select 1 from users where
+    auth_user_id = auth.uid() and role = 'super_admin')`, a role named for the platform,
+    not `org_admin`) admits no tenant's caller, unless some policy lets the caller set
+    that role column: then the message names the column and that policy.
 
     ## Why is this bad?
     Permissive policies are ORed: one that lets every row through ORs the scoped ones
@@ -109,6 +114,17 @@ class PolicyIgnoresTenant(SchemaRule):
             "create policy mine on chats for select using (exists (select 1 from users u\n"
             "  where u.auth_user_id = auth.uid() and u.id = chats.p1));\n"
         ),
+        # Only the platform's own staff pass: a role named for the platform, held on the
+        # caller's own row in a column no API policy lets anyone set.
+        sql_example(
+            "create table users (id uuid primary key, auth_user_id uuid, role text);\n"
+            "alter table users enable row level security;\n"
+            "create policy me on users for select using (auth.uid() = auth_user_id);\n"
+            "create table calls (id int, clerk_org_id text);\n"
+            "alter table calls enable row level security;\n"
+            "create policy staff on calls for select using (exists (select 1 from users\n"
+            "  where auth_user_id = auth.uid() and role = 'super_admin'));\n"
+        ),
         # Recreated with a scope.
         sql_example(
             "create table calls (id int, clerk_org_id text);\n"
@@ -119,6 +135,29 @@ class PolicyIgnoresTenant(SchemaRule):
         ),
     )
     invalid = (
+        # A role named for a tenant (`org_admin`) is every organization's admin.
+        sql_example(
+            "create table users (id uuid primary key, auth_user_id uuid, role text);\n"
+            "alter table users enable row level security;\n"
+            "create policy me on users for select using (auth.uid() = auth_user_id);\n"
+            "create table calls (id int, clerk_org_id text);\n"
+            "alter table calls enable row level security;\n"
+            "create policy admins on calls for select using (exists (select 1 from users  -- expect: ORG202\n"
+            "  where auth_user_id = auth.uid() and role = 'org_admin'));\n"
+        ),
+        # The platform role sits in a column an organization's admins may set: they can
+        # make themselves staff.
+        sql_example(
+            "create table users (id uuid primary key, auth_user_id uuid, role text, clerk_org_id text);\n"
+            "alter table users enable row level security;\n"
+            "create policy me on users for select using (auth.uid() = auth_user_id);\n"
+            "create policy org_admins on users for update\n"
+            "  using (my_role() = 'org_admin' and clerk_org_id = my_org_id());\n"
+            "create table calls (id int, clerk_org_id text);\n"
+            "alter table calls enable row level security;\n"
+            "create policy staff on calls for select using (exists (select 1 from users  -- expect: ORG202\n"
+            "  where auth_user_id = auth.uid() and role = 'super_admin'));\n"
+        ),
         sql_example(
             "create table calls (id int, clerk_org_id text);\n"
             "alter table calls enable row level security;\n"
@@ -180,10 +219,27 @@ class PolicyIgnoresTenant(SchemaRule):
 
     def check_model(self, model: RlsModel, project: Project) -> Iterator[Finding]:
         for table, policy, context in weak_policies(model, project, Scope.NONE):
-            yield self.sql_finding(
-                project,
-                policy.location,
-                f"{policy_text(policy)} does not constrain `{context.key}`: it lets every "
-                "tenant's rows through for the API roles",
-                table=table.name,
-            )
+            writer = _staff_role_writer(policy, model)
+            if writer is None:
+                message = (
+                    f"{policy_text(policy)} does not constrain `{context.key}`: it lets "
+                    "every tenant's rows through for the API roles"
+                )
+            else:
+                message = (
+                    f"{policy_text(policy)} admits platform staff by "
+                    f"`{writer.table}.{writer.column}`, which the caller can write "
+                    f"({writer.describe()}): whoever sets it passes for every tenant"
+                )
+            yield self.sql_finding(project, policy.location, message, table=table.name)
+
+
+def _staff_role_writer(policy: Policy, model: RlsModel) -> Writer | None:
+    """The caller-writable role column of the platform-staff gate the policy admits by
+    (`exists (... where auth_user_id = auth.uid() and role = 'super-admin')`)."""
+    writers = caller_writable(model)
+    for text in (policy.using, policy.check):
+        for gate in staff_gates(text) if text else ():
+            if gate in writers:
+                return writers[gate]
+    return None

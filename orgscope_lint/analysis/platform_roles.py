@@ -16,11 +16,7 @@ import libcst as cst
 
 from orgscope_lint.analysis import guards
 from orgscope_lint.analysis.syntax import string_literal
-from orgscope_lint.analysis.system_context import PLATFORM_WORDS, TENANT_WORDS
-
-
-def is_platform_word(text: str) -> bool:
-    return bool(PLATFORM_WORDS.search(text)) and not TENANT_WORDS.search(text)
+from orgscope_lint.analysis.system_context import is_platform_word
 
 
 def platform_only(

@@ -58,6 +58,13 @@ PLATFORM_WORDS = re.compile(
     re.IGNORECASE,
 )
 TENANT_WORDS = re.compile(r"org|tenant|workspace|team|account|member", re.IGNORECASE)
+
+
+def is_platform_word(text: str) -> bool:
+    """`super_admin`, `is_staff`: names a platform role, and no tenant's (`org_admin`)."""
+    return bool(PLATFORM_WORDS.search(text)) and not TENANT_WORDS.search(text)
+
+
 # A deployment's own secret (`settings.AUTH_TOKEN`): where configuration lives, and what
 # such a setting is called.
 _CONFIG_ROOTS = frozenset({"settings", "config", "conf", "cfg", "os", "env", "environ"})

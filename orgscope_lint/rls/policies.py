@@ -194,6 +194,8 @@ def _judge(node: exp.Expression, context: Context) -> Scope:
         return Scope.SCOPED  # rows shared with every tenant on purpose
     if context.caller_rows and _caller_rows(node, context):
         return Scope.SCOPED  # the caller's own rows: narrower than the tenant
+    if _platform_staff_only(node, context):
+        return Scope.SCOPED  # the platform's own staff, no tenant's caller
     if isinstance(node, exp.And):
         return max(_judge(node.left, context), _judge(node.right, context))
     if isinstance(node, exp.Or):
@@ -296,6 +298,73 @@ def _caller_rows(node: exp.Expression, context: Context) -> bool:
         elif isinstance(left, exp.Column) and isinstance(right, exp.Column):
             linked = linked or _fixed_link(left, right, inner, context)
     return pinned and linked
+
+
+def _platform_staff_only(node: exp.Expression, context: Context) -> bool:
+    """A platform-staff gate (`_staff_gate`) on a column the caller cannot set: as on
+    the code's side, no tenant's caller passes."""
+    gate = _staff_gate(node)
+    return gate is not None and gate not in context.writable
+
+
+def staff_gates(expression: str) -> list[tuple[str, str]]:
+    """The (table, column) of every platform-staff gate in a policy expression."""
+    from sqlglot import exp
+
+    node = _parse(expression)
+    if node is None:
+        return []
+    gates = (_staff_gate(found) for found in node.find_all(exp.Exists))
+    return sorted({gate for gate in gates if gate is not None})
+
+
+def _staff_gate(node: exp.Expression) -> tuple[str, str] | None:
+    """`exists (select 1 from users where auth_user_id = auth.uid() and role =
+    'super-admin')`: the caller's own row holds a role named for the platform's staff
+    (`analysis/system_context.is_platform_word`; `org_admin` is a tenant's). The table
+    and the column holding that role."""
+    from sqlglot import exp
+
+    if not isinstance(node, exp.Exists) or not isinstance(node.this, exp.Select):
+        return None
+    select = node.this
+    where = select.args.get("where")
+    tables = [t.name.lower() for t in select.find_all(exp.Table)]
+    if where is None or len(tables) != 1:
+        return None
+    parts = _conjuncts(where.this)
+    if not any(isinstance(part, exp.EQ) and _pins_caller(part) for part in parts):
+        return None
+    columns = (_platform_role_column(part) for part in parts)
+    column = next((column for column in columns if column is not None), None)
+    return (tables[0], column) if column is not None else None
+
+
+def _platform_role_column(node: exp.Expression) -> str | None:
+    """The column of `role = 'super_admin'`, `role in ('superadmin', 'platform_admin')`,
+    `is_super_admin = true` or a bare `is_superuser`: a platform role the row holds."""
+    from sqlglot import exp
+
+    from orgscope_lint.analysis.system_context import is_platform_word
+
+    if isinstance(node, exp.EQ):
+        for column, value in ((node.left, node.right), (node.right, node.left)):
+            name = _column_name(column)
+            if name is None:
+                continue
+            if isinstance(value, exp.Literal) and value.is_string and is_platform_word(value.this):
+                return name
+            if isinstance(value, exp.Boolean) and value.this and is_platform_word(name):
+                return name
+        return None
+    if isinstance(node, exp.In) and node.expressions:
+        literals = [e for e in node.expressions if isinstance(e, exp.Literal) and e.is_string]
+        platform = len(literals) == len(node.expressions) and all(
+            is_platform_word(e.this) for e in literals
+        )
+        return _column_name(node.this) if platform else None
+    name = _column_name(node)
+    return name if name is not None and is_platform_word(name) else None
 
 
 def _pins_caller(node: exp.EQ) -> bool:

@@ -23,7 +23,14 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from orgscope_lint.rls.model import Policy, RlsModel, TableRls, Writer
-from orgscope_lint.rls.policies import Context, Scope, caller_settings, expression_sources, judge
+from orgscope_lint.rls.policies import (
+    Context,
+    Scope,
+    caller_settings,
+    expression_sources,
+    judge,
+    staff_gates,
+)
 
 if TYPE_CHECKING:
     from orgscope_lint.config import Config
@@ -61,13 +68,15 @@ def caller_writable(model: RlsModel) -> Mapping[tuple[str, str], Writer]:
 
 
 def find_writable(model: RlsModel) -> dict[tuple[str, str], Writer]:
+    """The columns policies read from other rows: tenant ids, and the role of a
+    platform-staff gate (`policies.staff_gates`: staff the caller may make themselves)."""
     candidates = {
         pair
         for table in model.tables.values()
         for policy in table.policies
         for text in (policy.using, policy.check)
         if text is not None and "select" in text.lower()
-        for pair in expression_sources(text, None)
+        for pair in (*expression_sources(text, None), *staff_gates(text))
     }
     found = {}
     for table, column in sorted(candidates):
