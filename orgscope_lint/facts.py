@@ -368,6 +368,8 @@ class ModuleLinks:
     app: bool = False
     router: bool = False
     mounts: bool = False
+    # Module-level instances (`document_service = DocumentService()`): name and class.
+    instances: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)

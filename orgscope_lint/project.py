@@ -114,6 +114,7 @@ class Project:
     # helper a plain call reaches (`_reaches_plain_helper`).
     _plain_helper_files: dict[str, set[str]] = field(default_factory=dict)
     _links: dict[str, ModuleLinks] | None = None
+    _instances: dict[tuple[str, str], str | None] = field(default_factory=dict)
     _queries_of: dict[tuple[str, str], list[Query]] | None = None
     _nested: dict[tuple[str, str], list[FunctionFact]] | None = None
 
@@ -255,6 +256,28 @@ class Project:
             if any(imports.is_module(self.path_of(fn) or "", found) for found in modules)
         ]
         return chosen or functions
+
+    def instance_class(self, name: str, path: str) -> str | None:
+        """The class of the module-level instance `name` that file `path` defines or
+        imports (`from app.services.documents import document_service`), if one."""
+        known = self._instances.get((name, path), False)
+        if known is not False:
+            return known
+        links = self._links_at().get(path)
+        found = None
+        if links is not None and name.isidentifier():
+            own = dict(links.instances).get(name)
+            sources = imports.sources_of(name, path, links)
+            found = own or self._instance_in(name, sources)
+        self._instances[(name, path)] = found
+        return found
+
+    def _instance_in(self, name: str, modules: list[tuple[str, ...]]) -> str | None:
+        for where, links in self._links_at().items():
+            made = dict(links.instances).get(name)
+            if made and any(imports.is_module(where, module) for module in modules):
+                return made
+        return None
 
     def _links_at(self) -> dict[str, ModuleLinks]:
         if self._links is None:

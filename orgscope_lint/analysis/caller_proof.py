@@ -595,6 +595,8 @@ def targets(
     definitions = project.functions.get(call.name, [])
     functions = [fn for fn in definitions if fn.class_name is None]
     owner = call.receiver_class or _class_named(call.receiver)
+    if owner is None and call.receiver and path is not None:
+        owner = project.instance_class(call.receiver, path)  # `document_service.get(...)`
     if owner is None and not call.receiver and path is not None:
         # `f(...)` in a module that defines `f` itself calls that one, whatever other
         # modules define a function of that name.

@@ -43,7 +43,34 @@ def module_links(tree: ast.Module, text: str) -> ModuleLinks:
         app=_APP.search(text) is not None,
         router=_ROUTER.search(text) is not None,
         mounts=_MOUNTS.search(text) is not None,
+        instances=_instances(tree.body),
     )
+
+
+def _instances(body: list[ast.stmt]) -> tuple[tuple[str, str], ...]:
+    """`document_service = DocumentService()` at module level: routes that import the
+    name call that class's methods. A name bound twice at module level is left out."""
+    found: dict[str, str | None] = {}
+    for node in body:
+        target = value = None
+        if isinstance(node, ast.Assign) and len(node.targets) == 1:
+            target, value = node.targets[0], node.value
+        elif isinstance(node, ast.AnnAssign) and node.value is not None:
+            target, value = node.target, node.value
+        if not isinstance(target, ast.Name):
+            continue
+        made = _class_called(value)
+        found[target.id] = made if target.id not in found else None
+    return tuple(sorted((name, made) for name, made in found.items() if made))
+
+
+def _class_called(node: ast.expr | None) -> str | None:
+    """`DocumentService()` or `services.DocumentService(...)`: the class's name."""
+    if not isinstance(node, ast.Call):
+        return None
+    func = node.func
+    name = func.id if isinstance(func, ast.Name) else getattr(func, "attr", None)
+    return name if name is not None and name[:1].isupper() else None
 
 
 def _imports(body: list[ast.stmt]) -> Iterator[str]:
