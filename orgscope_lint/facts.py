@@ -220,6 +220,9 @@ class FunctionFact:
     # It returns whether a webhook's signature matches (a `compare_digest` result): a
     # caller that rejects the request when it is False is a verified webhook.
     answers_signature: str | None = None
+    # The same, with the secret of the tenant it is told (`verify(body, sig, tenant_id)`):
+    # a caller rejecting on False checked the request for that tenant (caller proof).
+    answers_tenant_signature: str | None = None
     # A route's calls whose falsy result rejects every request (`if not f(...): raise`).
     rejects_unless: tuple[str, ...] = ()
     # Rows its parameters hold that every normal exit compared with another parameter,

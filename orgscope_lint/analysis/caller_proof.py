@@ -405,11 +405,31 @@ def _request_input(
         # with the token the request presents, `require_feature(get_plan(org_id), "sso")`:
         # nothing the reads found leaves the caller.
         return OWNER
+    if _signature_check(site, fn, caller, project):
+        # `if not verify_meta_signature(body, signature, tenant_id): return 403`: the
+        # tenant's own secret is read to check the request was signed with it.
+        return OWNER
     if site.call.guards and _told_at(site, fn, param):
         # `if not project_role(user["id"], project_id): raise`: an access check, handed
         # the principal; what it reads to decide is judged inside it.
         return UNPROVEN
     return Judgement(Proof.LEAK, entries=(Entry(site, fn.qualname, param, arg.origin or ""),))
+
+
+def _signature_check(
+    site: Site, fn: FunctionFact, caller: FunctionFact | None, project: Project
+) -> bool:
+    """`fn` answers whether a webhook is signed with the secret of the tenant it is told
+    (`compare_digest`), writes nothing, and the caller rejects every request it says no
+    to: the request proved it comes from that tenant."""
+    from orgscope_lint.analysis.dependency_checks import writes_nothing_through
+
+    return (
+        fn.answers_tenant_signature is not None
+        and caller is not None
+        and site.call.name in caller.rejects_unless
+        and writes_nothing_through(fn, project)
+    )
 
 
 def _result_left_behind(site: Site, fn: FunctionFact, project: Project) -> bool:

@@ -129,6 +129,7 @@ class Definitions:
                 platform_guard=detected.platform_guard,
                 tasks=tuple(sorted(detected.tasks)),
                 answers_signature=detected.signature_answer,
+                answers_tenant_signature=detected.tenant_signature_answer,
                 rejects_unless=detected.rejects_unless,
                 registered=call_facts.registered(node.decorators),
                 bound_task=call_facts.bound_task(node.decorators),

@@ -93,6 +93,9 @@ class Detected:
     # A route's calls whose falsy result rejects every request (`if not f(...): raise`,
     # under no other test): with an answering verifier among them, a verified webhook.
     rejects_unless: tuple[str, ...] = ()
+    # The same answer with the secret of a tenant it is told (`verify(body, sig,
+    # tenant_id)`): no system context, but a check of the request for that tenant.
+    tenant_signature_answer: str | None = None
 
 
 @dataclass
@@ -126,7 +129,9 @@ def detect(tree: ast.Module) -> SystemContexts:
     checks = {id(fn): _signature_check(own[id(fn)]) for fn in functions}
     called = {id(fn): _called_names(own[id(fn)]) for fn in functions}
     verifiers = {fn.name: checks[id(fn)] for fn in functions if checks[id(fn)] is not None}
-    answers = {id(fn): _answers_signature(fn, own[id(fn)]) for fn in functions}
+    answered = {id(fn): _answers_signature(own[id(fn)]) for fn in functions}
+    answers = {id(fn): None if _told_tenant(fn) else answered[id(fn)] for fn in functions}
+    tenant_answers = {id(fn): answered[id(fn)] if _told_tenant(fn) else None for fn in functions}
     answering = {fn.name for fn in functions if answers[id(fn)]}
     rejecting = {id(fn): _rejects_unless(fn.body) if _is_route(fn) else () for fn in functions}
     for fn in functions:
@@ -164,6 +169,7 @@ def detect(tree: ast.Module) -> SystemContexts:
             tasks[id(fn)],
             answers[id(fn)],
             rejecting[id(fn)],
+            tenant_answers[id(fn)],
         )
         if detected != _NOTHING:
             found.by_line[fn.lineno] = detected
@@ -345,14 +351,15 @@ def _signature_check(own: list[ast.AST]) -> str | None:
     return None
 
 
-def _answers_signature(fn: _Function, own: list[ast.AST]) -> str | None:
+def _told_tenant(fn: _Function) -> bool:
+    """A verifier told which tenant's secret to use (`verify(body, sig, tenant_id)`):
+    that secret proves the sender is that tenant, not the platform."""
+    return any(TENANT_WORDS.search(arg.arg) for arg in (*fn.args.posonlyargs, *fn.args.args))
+
+
+def _answers_signature(own: list[ast.AST]) -> str | None:
     """It returns a `compare_digest` result, directly or through the name it was bound
-    to (`is_valid = hmac.compare_digest(...)`, `return is_valid`). Not a verifier told
-    which tenant's secret to use (`verify(body, sig, tenant_id)`): a tenant's secret
-    proves the sender is that tenant, not the platform, and the tenant is the request's
-    choice."""
-    if any(TENANT_WORDS.search(arg.arg) for arg in (*fn.args.posonlyargs, *fn.args.args)):
-        return None
+    to (`is_valid = hmac.compare_digest(...)`, `return is_valid`)."""
     digests = _digest_names(own)
     bound = {
         target.id
