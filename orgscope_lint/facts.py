@@ -373,6 +373,9 @@ class ModuleLinks:
     mounts: bool = False
     # Module-level instances (`document_service = DocumentService()`): name and class.
     instances: tuple[tuple[str, str], ...] = ()
+    # Of `imports`, those whose bound name the file never uses (read only in files that
+    # mention routers): such an import mounts nothing.
+    unused: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

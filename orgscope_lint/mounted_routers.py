@@ -19,6 +19,12 @@ its dotted path, relative imports resolved) is dead code: what its routes do is 
 tenant's request. Findings there are shown as system context, with that reason, and a
 function called only from such routes inherits it (`analysis/system_reach.py`).
 
+An import whose name the importing file never uses mounts nothing either
+(`from app.endpoints import vectorization` left behind when its `include_router` line
+was commented out; `ModuleLinks.unused`, read in files that mention routers): a router
+module imported only that way is dead code too, unless it mounts its own router on one
+imported from elsewhere. A package's `__init__.py` re-exports what it imports.
+
 It decides nothing when it cannot see every import: a file that did not parse, a project
 that loads modules by name (`importlib.import_module`, `pkgutil.iter_modules`), a
 project whose analysed files build no app (its entry point lies elsewhere), or a module
@@ -50,7 +56,11 @@ def unmounted_reason(path: str, project: Project) -> str | None:
     suffixes = {parts[start:] for start in range(len(parts))}
     if any(imported.by.get(suffix, {path}) - {path} for suffix in suffixes):
         return None
-    return f"route never mounted: no module imports `{path}`"
+    if not any(imported.unused_by.get(suffix, {path}) - {path} for suffix in suffixes):
+        return f"route never mounted: no module imports `{path}`"
+    if links.mounts:
+        return None  # it may mount its own router on one imported from elsewhere
+    return f"route never mounted: `{path}` is imported only where its name goes unused"
 
 
 class ImportedModules:
@@ -61,16 +71,20 @@ class ImportedModules:
         decidable: bool,
         by: dict[tuple[str, ...], set[str]],
         links: dict[str, ModuleLinks],
+        unused_by: dict[tuple[str, ...], set[str]] | None = None,
     ) -> None:
         self.decidable = decidable
         self.by = by
         self.links = links  # by file
+        # Imports whose name the importing file never uses: they mount nothing.
+        self.unused_by = unused_by or {}
 
 
 def _imported_modules(project: Project) -> ImportedModules:
     from orgscope_lint.project import test_module
 
     by: dict[tuple[str, ...], set[str]] = {}
+    unused_by: dict[tuple[str, ...], set[str]] = {}
     by_path: dict[str, ModuleLinks] = {}
     app = mounts = False
     for facts in project.file_facts:
@@ -82,6 +96,9 @@ def _imported_modules(project: Project) -> ImportedModules:
         by_path[facts.path] = links
         app = app or links.app
         mounts = mounts or links.mounts
+        # A package's `__init__.py` re-exports what it imports: used by its importers.
+        unused = () if facts.path.endswith("__init__.py") else links.unused
         for name in links.imports:
-            by.setdefault(resolved(name, facts.path), set()).add(facts.path)
-    return ImportedModules(app and mounts, by, by_path)
+            found = unused_by if name in unused else by
+            found.setdefault(resolved(name, facts.path), set()).add(facts.path)
+    return ImportedModules(app and mounts, by, by_path, unused_by)

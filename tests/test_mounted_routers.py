@@ -122,10 +122,27 @@ def test_a_hook_run_on_the_router_alone_decides_as_a_full_run(
             "app/main.py": MAIN
             + "from app.routes import search\napp.include_router(search.router)\n"
         },
-        {"app/main.py": MAIN + "from .routes.search import router as search_router\n"},
+        {
+            "app/main.py": MAIN
+            + "from .routes.search import router as search_router\n"
+            + "app.include_router(search_router)\n"
+        },
         {"app/routes/__init__.py": "from . import search\n"},
-        {"app/api.py": "from routes.search import router\n"},
-        {"app/factory.py": "def create():\n    from app.routes.search import router\n"},
+        {"app/api.py": "from routes.search import router\nROUTERS = [router]\n"},
+        {
+            "app/factory.py": (
+                "def create():\n    from app.routes.search import router\n    return router\n"
+            )
+        },
+        # named in `__all__`, or imported by a module that mentions no router at all
+        {"app/api.py": "from app.routes.search import router\n__all__ = ['router']\n"},
+        {"app/registry.py": "from app.routes import search\n"},
+        # the module mounts its router itself, on a parent imported from elsewhere
+        {
+            "app/main.py": MAIN + "from app.routes import search  # registers its routes\n",
+            "app/routes/search.py": SEARCH
+            + "from app.api import parent\nparent.include_router(router)\n",
+        },
         # modules loaded by a computed name may be any of them
         {"app/plugins.py": "import importlib\nfor n in NAMES:\n    importlib.import_module(n)\n"},
         {"app/plugins.py": "import builtins\nloader = builtins.__import__\n"},
@@ -221,3 +238,44 @@ def test_where_a_file_imports_a_name_from() -> None:
     assert is_module("backend/app/core/settings.py", ("app", "core", "settings"))
     assert is_module("app/auth/__init__.py", ("app", "auth"))
     assert not is_module("app/core/settings.py", ("other", "settings"))
+
+
+IMPORTED_UNUSED = (
+    "route never mounted: `app/routes/search.py` is imported only where its name goes unused"
+)
+
+
+@pytest.mark.parametrize(
+    "files",
+    [
+        # the include_router line commented out, the import left behind
+        {
+            "app/main.py": MAIN
+            + "from app.routes import search\n# app.include_router(search.router)\n"
+        },
+        {"app/main.py": MAIN + "from .routes.search import router as search_router\n"},
+    ],
+)
+def test_an_import_whose_name_goes_unused_mounts_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, files: dict[str, str]
+) -> None:
+    found = _findings(_project(tmp_path, files), monkeypatch)
+    assert found["app/routes/search.py:12"] == f"system context: {IMPORTED_UNUSED}"
+    assert found["app/routes/documents.py:10"] == ""
+
+
+def test_module_links_name_the_imports_a_file_never_uses() -> None:
+    import ast
+
+    source = textwrap.dedent(
+        """
+        from fastapi import APIRouter
+        from app.routes import documents, search
+        import app.jobs
+        from .plugins import loader as plugin_loader
+        router = APIRouter()
+        router.include_router(documents.router)
+        """
+    )
+    links = module_links(ast.parse(source), source)
+    assert links.unused == (".plugins", ".plugins.loader", "app.jobs", "app.routes.search")

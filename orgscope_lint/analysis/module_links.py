@@ -44,7 +44,47 @@ def module_links(tree: ast.Module, text: str) -> ModuleLinks:
         router=_ROUTER.search(text) is not None,
         mounts=_MOUNTS.search(text) is not None,
         instances=_instances(tree.body),
+        unused=_unused_imports(tree, text),
     )
+
+
+def _unused_imports(tree: ast.Module, text: str) -> tuple[str, ...]:
+    """The imports (as `_imports` names them) whose bound name the file never uses, nor
+    exports in `__all__`: `from app.endpoints import vectorization` left over after the
+    `include_router(vectorization.router)` line was commented out. Only read in files
+    that mention routers: elsewhere every import counts as used."""
+    if "router" not in text.lower():
+        return ()
+    loaded = {node.id for node in ast.walk(tree) if isinstance(node, ast.Name)}
+    loaded.update(_exported(tree.body))
+    used: set[str] = set()
+    unused: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                bound = alias.asname or alias.name.split(".")[0]
+                (used if bound in loaded else unused).add(alias.name)
+        elif isinstance(node, ast.ImportFrom):
+            base = "." * node.level + (node.module or "")
+            joint = "." if node.module else ""
+            named = [a for a in node.names if a.name != "*"]
+            kept = [a for a in named if (a.asname or a.name) in loaded]
+            for alias in named:
+                (used if alias in kept else unused).add(f"{base}{joint}{alias.name}")
+            if node.module:
+                (used if kept or len(named) < len(node.names) else unused).add(base)
+    return tuple(sorted(unused - used))
+
+
+def _exported(body: list[ast.stmt]) -> set[str]:
+    """The names listed in a module-level `__all__`."""
+    for node in body:
+        if isinstance(node, ast.Assign) and any(
+            isinstance(t, ast.Name) and t.id == "__all__" for t in node.targets
+        ):
+            values = getattr(node.value, "elts", [])
+            return {v.value for v in values if isinstance(v, ast.Constant)}
+    return set()
 
 
 def _instances(body: list[ast.stmt]) -> tuple[tuple[str, str], ...]:
