@@ -15,6 +15,7 @@ from orgscope_lint.facts import (
     CallFact,
     FileFacts,
     FunctionFact,
+    KeyFact,
     KeyState,
     ModuleLinks,
     Query,
@@ -67,6 +68,9 @@ class Project:
     returns: dict[str, list[Shape]] = field(default_factory=dict)
     # Methods that take an org and scope their query by it: (class, method) -> parameter.
     inferred_helpers: dict[tuple[str | None, str], str] = field(default_factory=dict)
+    # Helpers whose tenant key falls back on other parameters when the org one is not
+    # given (`company_id or user.get("company_id")`), by name: the function and those.
+    helper_fallbacks: dict[str, tuple[FunctionFact, tuple[str, ...]]] = field(default_factory=dict)
     # DB helpers that take an org and never filter by it (ORG005): their rows prove nothing.
     dropping_helpers: set[str] = field(default_factory=set)
     # Analysed functions by simple name: what a configured helper really takes.
@@ -438,10 +442,20 @@ class Project:
                 reaching = self._org_reaching(query.shape, key, fn) if key else set()
                 if reaching:
                     self.inferred_helpers[(fn.class_name, fn.name)] = sorted(reaching)[0]
+                    self._note_fallback(fn, query.shape.get(key or ""))
                     if fn.class_name is None:
                         self._plain_helper_files.setdefault(fn.name, set()).add(facts.path)
                     self.db_methods.setdefault(fn.name, fn)
                     break
+
+    def _note_fallback(self, fn: FunctionFact, fact: KeyFact | None) -> None:
+        others = tuple(p for p in fact.params if p not in fn.org_params) if fact else ()
+        if not others:
+            return
+        if fn.name in self.helper_fallbacks and self.helper_fallbacks[fn.name][0] != fn:
+            self.helper_fallbacks[fn.name] = (fn, ())  # two helpers of that name: neither
+        else:
+            self.helper_fallbacks[fn.name] = (fn, others)
 
 
 def summary_facts(facts: FileFacts, helpers: Collection[str] = ()) -> FileFacts:

@@ -594,6 +594,20 @@ def passes_org(call: HelperCall, param: str, project: Project) -> bool:
     return call.positional > (index if index is not None else 1)
 
 
+def falls_back_on_principal(call: HelperCall, facts: FileFacts, project: Project) -> bool:
+    """`write_audit(sb, current_user, ...)` without `company_id`: the helper takes its
+    tenant key from other parameters when the org one is not given (`company_id or
+    user.get("company_id")`), and this call passes the principal to one of them."""
+    from orgscope_lint.analysis.caller_proof import argument
+
+    fn, params = project.helper_fallbacks.get(call.name, (None, ()))
+    made = next((c for c in facts.calls if c.span == call.span and c.name == call.name), None)
+    if fn is None or made is None:
+        return False
+    given = (argument(made, fn, param) for param in params)
+    return any(arg is not None and arg.origin in ("principal", "unverified") for arg in given)
+
+
 def followers(ref: str, facts: FileFacts, project: Project) -> int:
     return len(follower_queries(ref, facts, project))
 

@@ -6,7 +6,12 @@ from orgscope_lint.facts import FileFacts
 from orgscope_lint.findings import Finding, Severity
 from orgscope_lint.project import Project
 from orgscope_lint.rule import Example, Rule
-from orgscope_lint.tenancy import follow_note, follow_related, passes_org
+from orgscope_lint.tenancy import (
+    falls_back_on_principal,
+    follow_note,
+    follow_related,
+    passes_org,
+)
 
 
 class UnscopedHelperCall(Rule):
@@ -18,7 +23,10 @@ class UnscopedHelperCall(Rule):
     ## What it does
     Reports a call of a scoped helper (`get_voice`, `get_call`, `get_campaign` by default,
     and any helper listed in `scoped-helpers`) on a DB service that does not pass the org,
-    by keyword or by position. An explicit `org_id=None` does not count.
+    by keyword or by position. An explicit `org_id=None` does not count. A helper that
+    takes the tenant from another parameter when the org is not given (`"company_id":
+    company_id or user.get("company_id")`) is scoped by a call that passes the
+    principal there (`write_audit(sb, current_user, "crew_blocked")`).
 
     ## Why is this bad?
     The helper can only scope its query by the org it receives. Falling back to an org
@@ -101,6 +109,8 @@ class UnscopedHelperCall(Rule):
             )
             if param is None or call.ownership_checked or passes_org(call, param, project):
                 continue
+            if falls_back_on_principal(call, facts, project):
+                continue  # the helper takes the tenant from the principal it is given
             callee = f"{call.receiver}.{call.name}" if call.receiver else call.name
             message = (
                 f"`{callee}` is called without `{param}`: the helper cannot "
