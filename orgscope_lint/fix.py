@@ -14,17 +14,22 @@ import ast
 import contextlib
 import difflib
 import os
+import re
 import tempfile
+import warnings
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
 
 from orgscope_lint import fix_builder
+from orgscope_lint.analysis.parsing import parse_parsed_module
 from orgscope_lint.findings import Finding
+
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
 
 
 @dataclass(frozen=True)
@@ -80,7 +85,41 @@ def changes(source: str, edits: list[Edit]) -> list[Change]:
     return done[1].changes if done else []
 
 
-def _edit(source: str, edits: list[Edit], *, record: bool) -> tuple[str, _Editor] | None:
+@dataclass
+class _Outcome:
+    """What the edits of one file came to: how many were made, and (when recorded) each
+    one's change."""
+
+    applied: int = 0
+    changes: list[Change] = field(default_factory=list)
+
+
+_Edited = tuple[str, _Outcome] | None
+
+
+class _Unsplittable(Exception):
+    """The file cannot be edited one statement at a time: it is edited as a whole."""
+
+
+def _edit(source: str, edits: list[Edit], *, record: bool) -> _Edited:
+    try:
+        edited = _edited_statements(source, edits, record=record)
+    except _Unsplittable:
+        edited = _edit_whole(source, edits, record=record)
+    if edited is None:
+        return None
+    result, outcome = edited
+    if not outcome.applied or result == source:
+        return None
+    try:  # never leave a file that does not parse
+        ast.parse(result)
+        parse_parsed_module(result)
+    except (SyntaxError, cst.ParserSyntaxError):
+        return None
+    return result, outcome
+
+
+def _edit_whole(source: str, edits: list[Edit], *, record: bool) -> _Edited:
     try:
         # A tree parsed here and used once: the defensive deep copy would only cost time.
         wrapper = MetadataWrapper(cst.parse_module(source), unsafe_skip_copy=True)
@@ -92,18 +131,76 @@ def _edit(source: str, edits: list[Edit], *, record: bool) -> tuple[str, _Editor
         result = wrapper.visit(editor).code
     except cst.CSTValidationError:  # an edit LibCST itself refuses to build
         return None
+    return _keep_ending(source, result), _Outcome(editor.applied, editor.changes)
+
+
+def _keep_ending(source: str, result: str) -> str:
     # LibCST drops the final line break of a file whose lines end in a lone CR.
     ending = source[len(source.rstrip("\r\n")) :]
     if not result.endswith(ending):
         result = result.rstrip("\r\n") + ending
-    if not editor.applied or result == source:
-        return None
-    try:  # never leave a file that does not parse
-        ast.parse(result)
-        cst.parse_module(result)
-    except (SyntaxError, cst.ParserSyntaxError):
-        return None
-    return result, editor
+    return result
+
+
+def _edited_statements(source: str, edits: list[Edit], *, record: bool) -> _Edited:
+    """The file edited one top-level statement at a time: only the statements holding an
+    edit are given to LibCST (the rest of the file is what its code would render
+    anyway), each parsed on its own with its lines counted from 1. Whether the whole
+    result parses is still checked by `_edit`. Raises `_Unsplittable` when the file
+    cannot be split that way (the `ast` refuses it, two statements share a line, a
+    statement does not parse on its own)."""
+    spans = _statement_spans(source, {e.line for e in edits})
+    pieces: list[str] = []
+    outcome = _Outcome()
+    done = 0
+    for first, last, start, end in spans:
+        shift = first - 1
+        mine = {replace(e, line=e.line - shift): e for e in edits if first <= e.line <= last}
+        segment = source[start:end]
+        try:  # a part of the code `_statement_spans` had `ast` accept
+            wrapper = MetadataWrapper(parse_parsed_module(segment), unsafe_skip_copy=True)
+        except cst.ParserSyntaxError as error:
+            raise _Unsplittable from error
+        editor = _Editor({(e.line, e.column - 1): e for e in mine})
+        editor.module = wrapper.module if record else None
+        try:
+            module = wrapper.visit(editor)
+        except cst.CSTValidationError:  # an edit LibCST itself refuses to build
+            return None
+        if editor.applied:
+            pieces += [source[done:start], _keep_ending(segment, module.code)]
+            done = end
+        outcome.applied += editor.applied
+        outcome.changes += [
+            Change(mine[c.edit], c.line + shift, c.column, c.before, c.after)
+            for c in editor.changes
+        ]
+    pieces.append(source[done:])
+    return "".join(pieces), outcome
+
+
+def _statement_spans(source: str, lines: set[int]) -> list[tuple[int, int, int, int]]:
+    """The first and last line, start and end offset of each top-level statement that
+    spans one of `lines`, in order."""
+    try:
+        with warnings.catch_warnings():  # its warnings are the analysis's to give
+            warnings.simplefilter("ignore")
+            tree = ast.parse(source)
+    except (SyntaxError, ValueError) as error:
+        raise _Unsplittable from error
+    starts = [0] + [match.end() for match in _LINE_BREAK.finditer(source)]
+    spans: list[tuple[int, int, int, int]] = []
+    previous_end = 0
+    for stmt in tree.body:
+        first = min([stmt.lineno] + [d.lineno for d in getattr(stmt, "decorator_list", [])])
+        last = stmt.end_lineno or stmt.lineno
+        if first <= previous_end:
+            raise _Unsplittable  # two statements share a line (`a = 1; b = f(a)`)
+        previous_end = last
+        if any(first <= line <= last for line in lines):
+            end = starts[last] if last < len(starts) else len(source)
+            spans.append((first, last, starts[first - 1], end))
+    return spans
 
 
 def write_atomically(path: Path, text: str, encoding: str = "utf-8") -> None:

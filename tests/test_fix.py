@@ -6,6 +6,8 @@ import ast
 import textwrap
 from pathlib import Path
 
+import pytest
+
 from orgscope_lint.config import load_config
 from orgscope_lint.engine import run
 from orgscope_lint.fix import edits_for, fixed_text, write_atomically
@@ -132,3 +134,38 @@ def test_cli_fix_reports_what_is_left(tmp_path: Path, monkeypatch) -> None:
         "ORG001",
         "ORG001",
     ]
+
+
+# Layouts the statement-by-statement edit must treat as the whole-file edit does: line
+# breaks of every kind, no final line break, decorators, a class, statements after the
+# edited one, two statements on one line (then the file is not split), a file that does
+# not parse.
+_LAYOUTS = [
+    "import x\n\n\ndef f(db, org_id):\n    db.delete('t', {'id': 1})\n\n\nA = 1\n",
+    "def f(db, org_id):\r\n    db.delete('t', {'id': 1})\r\n\r\nB = 2\r\n",
+    "def f(db, org_id):\r    db.delete('t', {'id': 1})\r",
+    "def f(db, org_id):\n    db.delete('t', {'id': 1})",
+    "@route\n@other(1)\ndef f(db, org_id):\n    db.delete(\n        't',\n"
+    "        {'id': 1},\n    )\n",
+    "class C:\n  def f(self, db, org_id):\n    db.delete('t', {'id': 1})\n# end\n",
+    "A = 1; B = 2\ndef f(db, org_id):\n    db.delete('t', {'id': 1})\n",
+    "def f(db, org_id):\n    db.delete('t', {'id': 1})\n    db.delete('t', {'id': 1, 'org': 2})\n",
+    "def f(db, org_id):\n    db.delete('t', {'id': 1})\n\n\nmatch (\n",
+]
+
+
+@pytest.mark.parametrize("source", _LAYOUTS)
+def test_editing_statements_alone_is_editing_the_whole_file(source: str, monkeypatch) -> None:
+    from orgscope_lint import fix
+
+    at = source.index("db.delete")
+    line = source.count("\n", 0, at) + source.count("\r", 0, at) - source.count("\r\n", 0, at)
+    column = at - max(source.rfind("\n", 0, at), source.rfind("\r", 0, at))
+    edits = [fix.Edit(line + 1, column, "add-key", "org_id", "org_id")]
+    split = (fix.changes(source, edits), fix.fixed_text(source, edits))
+
+    def unsplittable(source: str, lines: set[int]) -> list:
+        raise fix._Unsplittable
+
+    monkeypatch.setattr(fix, "_statement_spans", unsplittable)
+    assert split == (fix.changes(source, edits), fix.fixed_text(source, edits))
