@@ -207,7 +207,7 @@ def check(
     if output_format in ("json", "sarif"):  # so that code-review tools can offer each fix
         from orgscope_lint.fix_edits import with_edits
 
-        findings = with_edits(findings, Path.cwd(), result.cache, jobs)
+        findings = with_edits(findings, Path.cwd(), result.cache, jobs, result.libcst_reads())
     # Reports are text: a file name that is not UTF-8 is shown with its bytes escaped.
     report = Report(
         findings=tuple(replace(f, path=printable(f.path)) for f in findings),

@@ -60,6 +60,17 @@ class RunResult:
     facts: list[FileFacts] = field(default_factory=list)
     # The cache the run used, for what the caller derives from its findings (fix edits).
     cache: FactsCache | None = None
+    # The digest of the bytes each file's facts come from, by display path.
+    digests: dict[str, str] = field(default_factory=dict)
+
+    def libcst_reads(self) -> dict[str, tuple[str, tuple[tuple[int, int], ...]]]:
+        """The files LibCST read all of but some top-level statements: the digest of the
+        bytes it read, and those statements' lines (`FileFacts.unparsed`)."""
+        return {
+            facts.path: (self.digests[facts.path], facts.unparsed)
+            for facts in self.facts
+            if facts.unparsed is not None and facts.path in self.digests
+        }
 
     @property
     def active(self) -> list[Finding]:
@@ -235,7 +246,7 @@ def _run(
         complete = _state_of(everything, walk.problems, project, rules, cwd, digests)
         if complete is not None:
             cache.store_findings(complete, findings)
-    return RunResult(findings, len(found.files), project, facts, cache)
+    return RunResult(findings, len(found.files), project, facts, cache, digests)
 
 
 @dataclass(frozen=True)

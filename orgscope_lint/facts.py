@@ -406,6 +406,10 @@ class FileFacts:
     error: FileError | None = None
     skipped: str | None = None  # why the file was not analysed (no DB-looking text)
     lines: int = 0
+    # The (first, last) lines of the top-level statements LibCST was not given
+    # (`analysis/slicing.py`), when it read the rest of the file; None when it read none
+    # of it. Fix edits parse only these to know LibCST reads the whole file.
+    unparsed: tuple[tuple[int, int], ...] | None = None
 
     def function(self, qualname: str | None) -> FunctionFact | None:
         if qualname is None:

@@ -27,6 +27,7 @@ from libcst.metadata import MetadataWrapper, PositionProvider
 
 from orgscope_lint import fix_builder
 from orgscope_lint.analysis.parsing import parse_parsed_module
+from orgscope_lint.analysis.slicing import statement_lines
 from orgscope_lint.findings import Finding
 
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
@@ -78,10 +79,11 @@ class Change:
     after: str
 
 
-def changes(source: str, edits: list[Edit]) -> list[Change]:
+def changes(source: str, edits: list[Edit], unparsed: Lines | None = None) -> list[Change]:
     """Each edit `--fix` would make in `source`, on its own; none when `--fix` would
-    leave the file as it is."""
-    done = _edit(source, edits, record=True)
+    leave the file as it is. `unparsed`: LibCST read all of `source` but these top-level
+    statements (`FileFacts.unparsed`), which spares parsing it whole again."""
+    done = _edit(source, edits, record=True, unparsed=unparsed)
     return done[1].changes if done else []
 
 
@@ -92,16 +94,25 @@ class _Outcome:
 
     applied: int = 0
     changes: list[Change] = field(default_factory=list)
+    # Edited one top-level statement at a time: each statement's lines and offsets, the
+    # lines of those given to LibCST, and the new code of those it changed.
+    statements: list[_Span] | None = None
+    parsed: set[tuple[int, int]] = field(default_factory=set)
+    rewritten: list[str] = field(default_factory=list)
 
 
 _Edited = tuple[str, _Outcome] | None
+_Span = tuple[int, int, int, int]  # first and last line, start and end offset
+Lines = tuple[tuple[int, int], ...]
 
 
 class _Unsplittable(Exception):
     """The file cannot be edited one statement at a time: it is edited as a whole."""
 
 
-def _edit(source: str, edits: list[Edit], *, record: bool) -> _Edited:
+def _edit(
+    source: str, edits: list[Edit], *, record: bool, unparsed: Lines | None = None
+) -> _Edited:
     try:
         edited = _edited_statements(source, edits, record=record)
     except _Unsplittable:
@@ -113,7 +124,8 @@ def _edit(source: str, edits: list[Edit], *, record: bool) -> _Edited:
         return None
     try:  # never leave a file that does not parse
         ast.parse(result)
-        parse_parsed_module(result)
+        if not _parses_by_parts(source, outcome, unparsed):
+            parse_parsed_module(result)
     except (SyntaxError, cst.ParserSyntaxError):
         return None
     return result, outcome
@@ -149,18 +161,20 @@ def _edited_statements(source: str, edits: list[Edit], *, record: bool) -> _Edit
     result parses is still checked by `_edit`. Raises `_Unsplittable` when the file
     cannot be split that way (the `ast` refuses it, two statements share a line, a
     statement does not parse on its own)."""
-    spans = _statement_spans(source, {e.line for e in edits})
+    statements = _statements(source)
     pieces: list[str] = []
-    outcome = _Outcome()
+    outcome = _Outcome(statements=statements)
     done = 0
-    for first, last, start, end in spans:
-        shift = first - 1
-        mine = {replace(e, line=e.line - shift): e for e in edits if first <= e.line <= last}
+    for first, last, start, end in statements:
+        mine = {replace(e, line=e.line - first + 1): e for e in edits if first <= e.line <= last}
+        if not mine:
+            continue
         segment = source[start:end]
-        try:  # a part of the code `_statement_spans` had `ast` accept
+        try:  # a part of the code `_statements` had `ast` accept
             wrapper = MetadataWrapper(parse_parsed_module(segment), unsafe_skip_copy=True)
         except cst.ParserSyntaxError as error:
             raise _Unsplittable from error
+        outcome.parsed.add((first, last))
         editor = _Editor({(e.line, e.column - 1): e for e in mine})
         editor.module = wrapper.module if record else None
         try:
@@ -168,15 +182,59 @@ def _edited_statements(source: str, edits: list[Edit], *, record: bool) -> _Edit
         except cst.CSTValidationError:  # an edit LibCST itself refuses to build
             return None
         if editor.applied:
-            pieces += [source[done:start], _keep_ending(segment, module.code)]
+            outcome.rewritten.append(_keep_ending(segment, module.code))
+            pieces += [source[done:start], outcome.rewritten[-1]]
             done = end
         outcome.applied += editor.applied
         outcome.changes += [
-            Change(mine[c.edit], c.line + shift, c.column, c.before, c.after)
+            Change(mine[c.edit], c.line + first - 1, c.column, c.before, c.after)
             for c in editor.changes
         ]
     pieces.append(source[done:])
     return "".join(pieces), outcome
+
+
+# Lines holding no code: what may stand between two top-level statements for
+# `_parses_by_parts` to know the file parses when they do (no `\f`, no `\`).
+_PLAIN_LINES = re.compile(r"(?:[ \t]*(?:#[^\r\n]*)?(?:\r\n|\r|\n))*[ \t]*(?:#[^\r\n]*)?")
+
+
+def _parses_by_parts(source: str, outcome: _Outcome, unparsed: Lines | None) -> bool:
+    """Whether LibCST is known to read the edited file without parsing all of it.
+    `unparsed`: the analysis gave LibCST every top-level statement of `source` but
+    these (`FileFacts.unparsed`), and it read them. Then LibCST reads the edited file
+    when it reads those it was not given, the new code of the edited ones, and nothing
+    but blank and comment lines stands between them: a top-level statement starts with
+    no bracket, string or block open, so its parse does not depend on the others."""
+    statements = outcome.statements
+    if unparsed is None or statements is None:
+        return False
+    lines = {(first, last) for first, last, _, _ in statements}
+    if not lines.issuperset(unparsed):
+        return False
+    gaps = zip(
+        [0] + [end for *_, end in statements],
+        [s for _, _, s, _ in statements] + [len(source)],
+        strict=True,
+    )
+    if not all(_PLAIN_LINES.fullmatch(source, done, start) for done, start in gaps):
+        return False
+    rest = [
+        source[start:end]
+        for first, last, start, end in statements
+        if (first, last) in unparsed and (first, last) not in outcome.parsed
+    ]
+    try:
+        for part in (rest, outcome.rewritten):
+            if part:
+                parse_parsed_module("".join(_ended(piece) for piece in part))
+    except cst.ParserSyntaxError:
+        return False
+    return True
+
+
+def _ended(piece: str) -> str:
+    return piece if piece.endswith(("\n", "\r")) else piece + "\n"
 
 
 def _visit(wrapper: MetadataWrapper, editor: _Editor) -> cst.Module:
@@ -190,9 +248,8 @@ def _visit(wrapper: MetadataWrapper, editor: _Editor) -> cst.Module:
     return wrapper.visit(editor)
 
 
-def _statement_spans(source: str, lines: set[int]) -> list[tuple[int, int, int, int]]:
-    """The first and last line, start and end offset of each top-level statement that
-    spans one of `lines`, in order."""
+def _statements(source: str) -> list[_Span]:
+    """The first and last line, start and end offset of each top-level statement."""
     try:
         with warnings.catch_warnings():  # its warnings are the analysis's to give
             warnings.simplefilter("ignore")
@@ -200,17 +257,15 @@ def _statement_spans(source: str, lines: set[int]) -> list[tuple[int, int, int, 
     except (SyntaxError, ValueError) as error:
         raise _Unsplittable from error
     starts = [0] + [match.end() for match in _LINE_BREAK.finditer(source)]
-    spans: list[tuple[int, int, int, int]] = []
+    spans: list[_Span] = []
     previous_end = 0
     for stmt in tree.body:
-        first = min([stmt.lineno] + [d.lineno for d in getattr(stmt, "decorator_list", [])])
-        last = stmt.end_lineno or stmt.lineno
+        first, last = statement_lines(stmt)
         if first <= previous_end:
             raise _Unsplittable  # two statements share a line (`a = 1; b = f(a)`)
         previous_end = last
-        if any(first <= line <= last for line in lines):
-            end = starts[last] if last < len(starts) else len(source)
-            spans.append((first, last, starts[first - 1], end))
+        end = starts[last] if last < len(starts) else len(source)
+        spans.append((first, last, starts[first - 1], end))
     return spans
 
 

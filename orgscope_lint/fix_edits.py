@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 # (line, column, kind, name, var): the fields of `fix.Edit`, as plain data a cache
 # entry can hold.
 EditKey = tuple[int, int, str, str, str]
+Lines = tuple[tuple[int, int], ...]  # (first, last) lines of top-level statements
 TextEdit = dict[str, object]
 
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
@@ -44,12 +45,16 @@ def with_edits(
     cwd: Path,
     cache: FactsCache | None = None,
     jobs: int | None = None,
+    libcst_reads: Mapping[str, tuple[str, Lines]] | None = None,
 ) -> list[Finding]:
     """The findings, each fix carrying its `message` and `edits`; a fix `--fix` would not
     make on the file as it is now (edited since, unreadable) is dropped. With a `cache`,
     the edits of a file whose bytes and wanted fixes are unchanged are read from it:
-    computing them parses the file with LibCST twice. The others are computed in `jobs`
-    processes when there are many files (a cold report on a large project)."""
+    computing them parses the file with LibCST. The others are computed in `jobs`
+    processes when there are many files (a cold report on a large project).
+    `libcst_reads` (`RunResult.libcst_reads`): by path, the digest of the bytes the
+    analysis had LibCST read and the top-level statements it left out; where the file
+    is still those bytes, only these are parsed to know LibCST reads the edited file."""
     findings = list(findings)
     by_path: dict[str, dict[EditKey, int]] = defaultdict(dict)
     for index, finding in enumerate(findings):
@@ -58,7 +63,11 @@ def with_edits(
             kind, name, var = (str(fix[key]) for key in ("kind", "name", "var"))
             by_path[finding.path][(finding.line, finding.column, kind, name, var)] = index
     made = _edits_by_path(
-        {path: sorted(wanted) for path, wanted in by_path.items()}, cwd, cache, jobs
+        {path: sorted(wanted) for path, wanted in by_path.items()},
+        cwd,
+        cache,
+        jobs,
+        libcst_reads or {},
     )
     for path, wanted in by_path.items():
         for key, index in wanted.items():
@@ -77,12 +86,13 @@ def _edits_by_path(
     cwd: Path,
     cache: FactsCache | None,
     jobs: int | None,
+    libcst_reads: Mapping[str, tuple[str, Lines]],
 ) -> dict[str, dict[EditKey, TextEdit | None]]:
     """Each file's edits: from the cache, else computed (and then stored)."""
     from orgscope_lint.sources import SourceText, read_source
 
     made: dict[str, dict[EditKey, TextEdit | None]] = {}
-    pending: list[tuple[str, str, str, tuple[EditKey, ...]]] = []
+    pending: list[_Job] = []
     for path, keys in wanted.items():
         source = read_source(cwd / path)
         if not isinstance(source, SourceText) or not source.text:
@@ -92,10 +102,12 @@ def _edits_by_path(
         if known is not None:
             made[path] = known
         else:
-            pending.append((path, source.digest, source.text, tuple(keys)))
+            read, unparsed = libcst_reads.get(path, ("", None))
+            known_lines = unparsed if read == source.digest else None
+            pending.append((path, source.digest, source.text, tuple(keys), known_lines))
     from orgscope_lint.parallel import map_files
 
-    for (path, digest, _, keys), edits in zip(
+    for (path, digest, _, keys, _), edits in zip(
         pending, map_files(_compute_edits, pending, jobs=jobs), strict=True
     ):
         made[path] = edits
@@ -104,16 +116,19 @@ def _edits_by_path(
     return made
 
 
-def _compute_edits(
-    job: tuple[str, str, str, tuple[EditKey, ...]],
-) -> dict[EditKey, TextEdit | None]:
+# (path, digest, text, wanted fixes, the lines LibCST was not given if it read the rest)
+_Job = tuple[str, str, str, tuple[EditKey, ...], Lines | None]
+
+
+def _compute_edits(job: _Job) -> dict[EditKey, TextEdit | None]:
     """The text edit of each wanted fix in the file's text (None: `--fix` would not make
     it). Module-level: it runs in worker processes."""
     # Imported here: LibCST is a fifth of a hook run's start-up, needed only on a miss.
     from orgscope_lint.fix import Edit, changes
 
-    _, _, text, wanted = job
-    done = {_key_of(change.edit): change for change in changes(text, [Edit(*k) for k in wanted])}
+    _, _, text, wanted, unparsed = job
+    found = changes(text, [Edit(*k) for k in wanted], unparsed)
+    done = {_key_of(change.edit): change for change in found}
     return {key: _text_edit(text, done[key]) if key in done else None for key in wanted}
 
 

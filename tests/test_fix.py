@@ -162,10 +162,12 @@ def test_editing_statements_alone_is_editing_the_whole_file(source: str, monkeyp
     line = source.count("\n", 0, at) + source.count("\r", 0, at) - source.count("\r\n", 0, at)
     column = at - max(source.rfind("\n", 0, at), source.rfind("\r", 0, at))
     edits = [fix.Edit(line + 1, column, "add-key", "org_id", "org_id")]
+    # Also when the analysis had LibCST read the whole file: no need to parse it again.
     split = (fix.changes(source, edits), fix.fixed_text(source, edits))
+    assert fix.changes(source, edits, ()) == split[0]
 
-    def unsplittable(source: str, lines: set[int]) -> list:
+    def unsplittable(source: str) -> list:
         raise fix._Unsplittable
 
-    monkeypatch.setattr(fix, "_statement_spans", unsplittable)
+    monkeypatch.setattr(fix, "_statements", unsplittable)
     assert split == (fix.changes(source, edits), fix.fixed_text(source, edits))

@@ -236,9 +236,9 @@ def _cached_check(counter: list[int], monkeypatch) -> dict:
 
     real = getattr(fix.changes, "counted", fix.changes)
 
-    def counting(source, edits):
+    def counting(source, edits, unparsed=None):
         counter.append(len(edits))
-        return real(source, edits)
+        return real(source, edits, unparsed)
 
     counting.counted = real  # type: ignore[attr-defined]
     monkeypatch.setattr(fix, "changes", counting)
@@ -289,3 +289,31 @@ def test_a_tampered_fix_edits_entry_is_refused(backend: Path, monkeypatch, damag
     computed.clear()
     assert _cached_check(computed, monkeypatch) == first
     assert len(computed) == len(entries), "every refused entry is computed again"
+
+
+ROUTE = (
+    "def f(call_id, current_user, db):\n"
+    '    clerk_org_id = current_user["clerk_org_id"]\n'
+    '    db.delete("calls", {"id": call_id})\n'
+)
+# A function the analysis leaves out (no database call, no tenant id), which `ast`
+# reads and LibCST does not (a backslash continuation before an indented line).
+UNREADABLE_HELPER = "\n\ndef g():\n  \\\n  pass\n"
+
+
+@pytest.mark.parametrize(
+    ("source", "offered"),
+    [(ROUTE, True), (ROUTE + UNREADABLE_HELPER, False), (ROUTE + "\n\x0c\n" + ROUTE, True)],
+    ids=["route", "unreadable-helper", "form-feed"],
+)
+def test_a_fix_is_offered_only_where_libcst_reads_the_whole_file(
+    tmp_path: Path, monkeypatch, source: str, offered: bool
+) -> None:
+    """`--fix` refuses a file LibCST cannot read, also where the analysis never gave it
+    the part it cannot read: JSON offers no edit there either."""
+    (tmp_path / "pyproject.toml").write_text("[project]\nname = 'x'\n")
+    (tmp_path / "api.py").write_text(source)
+    monkeypatch.chdir(tmp_path)
+    fixes = [f["fix"] for f in check("json")["findings"] if f["code"] == "ORG001"]
+    assert fixes
+    assert all((fix is not None and "edits" in fix) is offered for fix in fixes)

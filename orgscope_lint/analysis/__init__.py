@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, TypeVar
 
 from orgscope_lint.analysis import builder_api, execution_context
 from orgscope_lint.analysis.service_api import QUERY_METHODS
-from orgscope_lint.analysis.slicing import relevant_slice
+from orgscope_lint.analysis.slicing import relevant_slice, statement_lines
 from orgscope_lint.anonymous_rows import row_creations
 from orgscope_lint.config import Config
 from orgscope_lint.facts import CallFact, FileError, FileFacts, FunctionFact, Query
@@ -154,6 +154,7 @@ def analyze_module(path: str, text: str, tree: ast.Module, config: Config) -> Fi
         owner_reads=owner_reads(interpreter.queries, config.owner_keys),
         row_creations=row_creations(interpreter.queries, interpreter.functions),
         lines=len(lines) - 1 if lines[-1] == "" else len(lines),
+        unparsed=tuple(map(statement_lines, part.dropped_statements)) if part else (),
     )
 
 

@@ -52,8 +52,7 @@ def relevant_slice(
     kept_classes: set[str] = set()
     previous_end = 0
     for stmt in tree.body:
-        first = min([stmt.lineno] + [d.lineno for d in getattr(stmt, "decorator_list", [])])
-        last = stmt.end_lineno or stmt.lineno
+        first, last = statement_lines(stmt)
         if first <= previous_end:
             return None  # two statements share a line (`a = 1; def f(): ...`): keep all
         previous_end = last
@@ -76,6 +75,12 @@ def relevant_slice(
     if not dropped:
         return None
     return Slice("".join(pieces), kept, dropped, dropped_statements)
+
+
+def statement_lines(stmt: ast.stmt) -> tuple[int, int]:
+    """The first line (its decorators' included) and the last line of a statement."""
+    first = min([stmt.lineno] + [d.lineno for d in getattr(stmt, "decorator_list", [])])
+    return first, stmt.end_lineno or stmt.lineno
 
 
 def may_be_project_call(name: str) -> bool:
