@@ -638,7 +638,8 @@ def _dependency_names(fn: _Function) -> set[str]:
 
 # Hand-rolled walks: `ast.walk`, `ast.iter_child_nodes` and their generators were most of
 # this module's time. Both skip the leaves without fields (`Load`, operators), which no
-# test here looks at, and keep the order of every other node.
+# test here looks at, and keep the order of every other node; names' and constants'
+# fields are not looked at.
 
 
 def _walk_breadth(tree: ast.AST) -> Iterator[ast.AST]:
@@ -647,6 +648,9 @@ def _walk_breadth(tree: ast.AST) -> Iterator[ast.AST]:
     pop, push, ast_node = todo.popleft, todo.append, ast.AST
     while todo:
         node = pop()
+        if node.__class__ in _NO_CHILDREN:
+            yield node
+            continue
         for name in node._fields:
             value = getattr(node, name, None)
             if value.__class__ is list:
@@ -668,6 +672,8 @@ def _own_nodes(fn: ast.AST) -> list[ast.AST]:
     while stack:
         node = pop()
         found.append(node)
+        if node.__class__ in _NO_CHILDREN:
+            continue
         for name in node._fields:
             value = getattr(node, name, None)
             if value.__class__ is list:
@@ -680,6 +686,8 @@ def _own_nodes(fn: ast.AST) -> list[ast.AST]:
 
 
 _NESTED = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+# Names and constants: four nodes in ten, whose fields hold no node.
+_NO_CHILDREN = frozenset({ast.Name, ast.Constant})
 
 
 def _called_names(own: Iterable[ast.AST]) -> set[str]:
