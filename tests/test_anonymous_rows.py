@@ -24,7 +24,7 @@ create table sessions (
     email text
 );
 """
-VISITOR = '''
+VISITOR = """
 from fastapi import APIRouter
 router = APIRouter()
 
@@ -35,7 +35,7 @@ def start(email: str):
 @router.get("/sessions/{session_id}")
 def resume(session_id: str):
     return sb.table("sessions").select("*").eq("id", session_id).execute()
-'''
+"""
 
 
 def _creations(source: str) -> tuple:
