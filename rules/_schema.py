@@ -3,15 +3,15 @@ not a Python file's facts, and report on the `.sql` file and line of a statement
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 from orgscope_lint.facts import FileFacts
 from orgscope_lint.findings import Finding, Span
 from orgscope_lint.project import Project
-from orgscope_lint.rls.model import API_ROLES, Location, Policy, RlsModel, TableRls
+from orgscope_lint.rls.model import API_ROLES, Location, Policy, RlsModel, TableRls, Writer
 from orgscope_lint.rls.policies import COMMANDS, Context, Scope, judge_command
-from orgscope_lint.rls.writable import model_context
+from orgscope_lint.rls.writable import caller_writable, model_context
 from orgscope_lint.rule import Example, Rule
 
 
@@ -122,6 +122,19 @@ def _restricted(table: TableRls, command: str, context: Context) -> bool:
         and judge_command(p, command, context) is Scope.SCOPED
         for p in table.policies
     )
+
+
+def caller_written(
+    policy: Policy, model: RlsModel, columns: Callable[[str], Iterable[tuple[str, str]]]
+) -> Writer | None:
+    """The first of the `columns` the policy's `USING`, then `WITH CHECK`, reads that the
+    caller can write (`rls/writable.py`), and what lets them."""
+    writers = caller_writable(model)
+    for text in (policy.using, policy.check):
+        for pair in columns(text) if text else ():
+            if pair in writers:
+                return writers[pair]
+    return None
 
 
 def policy_text(policy: Policy) -> str:

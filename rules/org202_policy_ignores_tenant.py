@@ -6,8 +6,13 @@ from orgscope_lint.findings import Finding, Severity
 from orgscope_lint.project import Project
 from orgscope_lint.rls.model import Policy, RlsModel, Writer
 from orgscope_lint.rls.policies import Scope, staff_gates
-from orgscope_lint.rls.writable import caller_writable
-from orgscope_lint.rules._schema import SchemaRule, policy_text, sql_example, weak_policies
+from orgscope_lint.rules._schema import (
+    SchemaRule,
+    caller_written,
+    policy_text,
+    sql_example,
+    weak_policies,
+)
 
 
 class PolicyIgnoresTenant(SchemaRule):
@@ -237,9 +242,4 @@ class PolicyIgnoresTenant(SchemaRule):
 def _staff_role_writer(policy: Policy, model: RlsModel) -> Writer | None:
     """The caller-writable role column of the platform-staff gate the policy admits by
     (`exists (... where auth_user_id = auth.uid() and role = 'super-admin')`)."""
-    writers = caller_writable(model)
-    for text in (policy.using, policy.check):
-        for gate in staff_gates(text) if text else ():
-            if gate in writers:
-                return writers[gate]
-    return None
+    return caller_written(policy, model, staff_gates)

@@ -6,8 +6,14 @@ from orgscope_lint.findings import Finding, Severity
 from orgscope_lint.project import Project
 from orgscope_lint.rls.model import Policy, RlsModel
 from orgscope_lint.rls.policies import Context, Scope, expression_sources
-from orgscope_lint.rls.writable import Writer, caller_writable
-from orgscope_lint.rules._schema import SchemaRule, policy_text, sql_example, weak_policies
+from orgscope_lint.rls.writable import Writer
+from orgscope_lint.rules._schema import (
+    SchemaRule,
+    caller_written,
+    policy_text,
+    sql_example,
+    weak_policies,
+)
 
 _PROFILES = (
     "create table profiles (user_id uuid primary key, clerk_org_id text not null,"
@@ -219,9 +225,4 @@ class PolicyTrustsCaller(SchemaRule):
 def _writer(policy: Policy, context: Context, model: RlsModel) -> Writer | None:
     """The caller-writable column the policy takes its tenant id from, if that is how
     it trusts the caller (and not through `user_metadata` or a header)."""
-    writers = caller_writable(model)
-    for text in (policy.using, policy.check):
-        for pair in sorted(expression_sources(text, context.key) if text else ()):
-            if pair in writers:
-                return writers[pair]
-    return None
+    return caller_written(policy, model, lambda text: sorted(expression_sources(text, context.key)))

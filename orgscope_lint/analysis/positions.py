@@ -15,6 +15,7 @@ import ast
 from collections import defaultdict
 from collections.abc import Collection, Sequence
 
+from orgscope_lint.analysis.child_nodes import child_nodes
 from orgscope_lint.findings import Span
 
 CallKey = tuple[str, str, str]  # (called name, dotted receiver or "", first argument or "?")
@@ -62,7 +63,7 @@ class PositionIndex:
         # not looked at: they are four nodes in ten.
         calls, defs, def_ends, names = self._calls, self._defs, self._def_ends, self._names
         stack = [tree]
-        pop, push, ast_node = stack.pop, stack.append, ast.AST
+        pop, extend = stack.pop, stack.extend
         call, name_node, constant, load = ast.Call, ast.Name, ast.Constant, ast.Load
         function, async_function = ast.FunctionDef, ast.AsyncFunctionDef
         while stack:
@@ -82,14 +83,7 @@ class PositionIndex:
                 span = self._def_span(node)
                 defs[node.name].append(span)
                 def_ends[span] = node.end_lineno or node.lineno
-            for field in node._fields:
-                value = getattr(node, field, None)
-                if value.__class__ is list:
-                    for item in value:
-                        if isinstance(item, ast_node) and item._fields:
-                            push(item)
-                elif isinstance(value, ast_node) and value._fields:
-                    push(value)
+            extend(child_nodes(node))
 
     def call(self, key: CallKey, rank: int) -> Span:
         self._ensure()

@@ -38,6 +38,8 @@ from collections import deque
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
+from orgscope_lint.analysis.child_nodes import LEAVES, child_nodes
+
 _JOB_DECORATORS = frozenset(
     {"scheduled_job", "shared_task", "periodic_task", "task", "actor", "cron", "crontab"}
 )
@@ -645,20 +647,11 @@ def _dependency_names(fn: _Function) -> set[str]:
 def _walk_breadth(tree: ast.AST) -> Iterator[ast.AST]:
     """`ast.walk(tree)`, in its order, leaves without fields left out."""
     todo = deque([tree])
-    pop, push, ast_node = todo.popleft, todo.append, ast.AST
+    pop, extend = todo.popleft, todo.extend
     while todo:
         node = pop()
-        if node.__class__ in _NO_CHILDREN:
-            yield node
-            continue
-        for name in node._fields:
-            value = getattr(node, name, None)
-            if value.__class__ is list:
-                for item in value:
-                    if isinstance(item, ast_node) and item._fields:
-                        push(item)
-            elif isinstance(value, ast_node) and value._fields:
-                push(value)
+        if node.__class__ not in LEAVES:
+            extend(child_nodes(node))
         yield node
 
 
@@ -667,27 +660,20 @@ def _own_nodes(fn: ast.AST) -> list[ast.AST]:
     that are statements of the body itself are kept, with what they hold), in the
     order of a stack walk; leaves without fields left out."""
     stack: list[ast.AST] = list(getattr(fn, "body", []))
-    pop, push, ast_node, nested = stack.pop, stack.append, ast.AST, _NESTED
+    pop, push, nested = stack.pop, stack.append, _NESTED
     found: list[ast.AST] = []
     while stack:
         node = pop()
         found.append(node)
-        if node.__class__ in _NO_CHILDREN:
+        if node.__class__ in LEAVES:
             continue
-        for name in node._fields:
-            value = getattr(node, name, None)
-            if value.__class__ is list:
-                for item in value:
-                    if isinstance(item, ast_node) and item._fields and not isinstance(item, nested):
-                        push(item)
-            elif isinstance(value, ast_node) and value._fields and not isinstance(value, nested):
-                push(value)
+        for child in child_nodes(node):
+            if not isinstance(child, nested):
+                push(child)
     return found
 
 
 _NESTED = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
-# Names and constants: four nodes in ten, whose fields hold no node.
-_NO_CHILDREN = frozenset({ast.Name, ast.Constant})
 
 
 def _called_names(own: Iterable[ast.AST]) -> set[str]:
