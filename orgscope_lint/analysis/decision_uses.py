@@ -198,7 +198,8 @@ def pure_names(expr: ast.expr) -> Counter[str]:
 
 def presence_names(test: ast.expr) -> Counter[str]:
     """The names a test only asks whether they hold rows: `name`, `name.data`,
-    `len(name.data)`, through `not`, `and`/`or` and comparisons."""
+    `len(name.data)`, `name.count` (a `count="exact"` read: how many, never which),
+    through `not`, `and`/`or` and comparisons."""
     found: Counter[str] = Counter()
     stack = [test]
     while stack:
@@ -211,7 +212,7 @@ def presence_names(test: ast.expr) -> Counter[str]:
             stack.extend([node.left, *node.comparators])
         elif isinstance(node, ast.Call) and _is_len(node):
             stack.append(node.args[0])
-        elif isinstance(node, ast.Attribute) and node.attr == "data":
+        elif isinstance(node, ast.Attribute) and node.attr in ("data", "count"):
             if isinstance(node.value, ast.Name):
                 found[node.value.id] += 1
         elif isinstance(node, ast.Name):
