@@ -101,7 +101,27 @@ def apply(builder: Value, method: str, args: CallArgs) -> Value:
 def _pin(builder: Value, column: Value, value: Value) -> Value:
     if column.kind != V.STR or not column.text:
         return replace(builder, open=True)
-    return V.with_entry(builder, column.text, V.entry_for(value))
+    pinned = V.with_entry(builder, column.text, V.entry_for(value))
+    through = _through_inner_parent(builder.selected, column.text)
+    if through is None or through in builder.entries:
+        return pinned
+    return V.with_entry(pinned, through, V.entry_for(value))
+
+
+# `crew!inner(name)`, `pilot:crew!inner(...)`: an embed joined inner, by the name its
+# filters use (the alias when it has one).
+_INNER = re.compile(r"(\w+)\s*(?::\s*\w+\s*)?!\s*inner\s*\(")
+
+
+def _through_inner_parent(selected: str | None, column: str) -> str | None:
+    """`.select("*, crew!inner(name)").eq("crew.company_id", cid)`: PostgREST keeps only
+    the rows whose inner-joined `crew` matches, so the filter pins the rows' own
+    `company_id` as far as their parent carries theirs. Only a reference column
+    (`*_id`, not `id`): a parent's id or flag pins no column of the child's."""
+    embed, dot, name = column.partition(".")
+    if not dot or "." in name or not name.endswith("_id") or not selected:
+        return None
+    return name if embed in _INNER.findall(selected) else None
 
 
 def _loose(builder: Value, column: Value, op: str, origin: str | None = None) -> Value:
