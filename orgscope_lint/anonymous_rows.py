@@ -126,12 +126,12 @@ def visitors_own_row(query: Query, facts: FileFacts, project: Project) -> bool:
     pinned = query.shape.get(ROW_ID)
     if pinned is None or not pinned.always or pinned.empty or pinned.maybe_empty:
         return False
+    if not anonymous_table(query.table, project):
+        return False
     if fn.anonymous:
-        presented = _presented(pinned.origin or "", facts, project)
-    else:
-        given = pinned.params[0] if len(pinned.params) == 1 and not pinned.origin else None
-        presented = given is not None and _visitors_param(fn, facts.path, given, project, 0)
-    return presented and anonymous_table(query.table, project)
+        return _presented(pinned.origin or "", facts, project)
+    given = pinned.params[0] if len(pinned.params) == 1 and not pinned.origin else None
+    return given is not None and _visitors_param(fn, facts.path, given, project, 0)
 
 
 def _presented(origin: str, facts: FileFacts, project: Project) -> bool:
