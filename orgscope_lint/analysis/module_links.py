@@ -55,11 +55,16 @@ def _unused_imports(tree: ast.Module, text: str) -> tuple[str, ...]:
     that mention routers: elsewhere every import counts as used."""
     if "router" not in text.lower():
         return ()
-    loaded = {node.id for node in ast.walk(tree) if isinstance(node, ast.Name)}
-    loaded.update(_exported(tree.body))
+    loaded = set(_exported(tree.body))
+    statements: list[ast.Import | ast.ImportFrom] = []
+    for node in ast.walk(tree):  # one walk: the names used, and the imports
+        if isinstance(node, ast.Name):
+            loaded.add(node.id)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            statements.append(node)
     used: set[str] = set()
     unused: set[str] = set()
-    for node in ast.walk(tree):
+    for node in statements:
         if isinstance(node, ast.Import):
             for alias in node.names:
                 bound = alias.asname or alias.name.split(".")[0]

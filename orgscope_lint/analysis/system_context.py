@@ -139,8 +139,9 @@ def detect(tree: ast.Module) -> SystemContexts:
     called = {id(fn): _called_names(own[id(fn)]) for fn in functions}
     verifiers = {fn.name: checks[id(fn)] for fn in functions if checks[id(fn)] is not None}
     answered = {id(fn): _answers_signature(own[id(fn)]) if signed else None for fn in functions}
-    answers = {id(fn): None if _told_tenant(fn) else answered[id(fn)] for fn in functions}
-    tenant_answers = {id(fn): answered[id(fn)] if _told_tenant(fn) else None for fn in functions}
+    told = {id(fn) for fn in functions if _told_tenant(fn)}
+    answers = {id(fn): None if id(fn) in told else answered[id(fn)] for fn in functions}
+    tenant_answers = {id(fn): answered[id(fn)] if id(fn) in told else None for fn in functions}
     answering = {fn.name for fn in functions if answers[id(fn)]}
     rejecting = {id(fn): _rejects_unless(fn.body) if _is_route(fn) else () for fn in functions}
     for fn in functions:
