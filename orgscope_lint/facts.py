@@ -14,6 +14,9 @@ from dataclasses import dataclass
 from orgscope_lint.findings import Span
 
 START = Span(1, 1, 1, 1)
+# Where a result that stays in its function goes on (`analysis/staying_rows.py`): for
+# each use handed to calls, those calls' (line, column), outermost first.
+HandedOn = tuple[tuple[tuple[int, int], ...], ...]
 
 
 class KeyState(str, enum.Enum):
@@ -123,6 +126,9 @@ class Query:
     # Its rows only feed the update `queries[feeds]` of the same row, which owns the
     # finding if there is one (`analysis/row_feeds.py`).
     feeds: int | None = None
+    # Its rows only decide, go into an error, or are handed to these calls: they
+    # leave the function only through what those calls do (`analysis/staying_rows.py`).
+    rows_stay: HandedOn | None = None
     # It reads only the highest or lowest id of the table, to number a new row
     # (`select("id").order("id", desc=True).limit(1)`): a sequence, no tenant's data.
     extreme_id: bool = False
@@ -314,6 +320,8 @@ class CallFact:
     # The caller only decides on it, and hands it whole to these calls, whose results it
     # drops ("line:column:slot"): nothing leaves if those parameters only decide.
     result_handed: tuple[str, ...] = ()
+    # As `Query.rows_stay`, for what the call returned.
+    result_stays: HandedOn | None = None
     # An earlier `return` left the calling function before this call on some path:
     # what the call checks did not hold on that one.
     after_exit: bool = False

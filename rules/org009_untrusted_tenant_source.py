@@ -9,6 +9,7 @@ from orgscope_lint.findings import Finding, Severity
 from orgscope_lint.project import Project
 from orgscope_lint.rule import Example, Rule
 from orgscope_lint.rules._common import call_text, caller_findings, query_findings
+from orgscope_lint.rules._one_cause import Site, fold
 from orgscope_lint.tenancy import Verdict, tenant_origin
 
 _WHERE = {
@@ -74,6 +75,14 @@ class UntrustedTenantSource(Rule):
     and no view, migration function or API policy reads it by the tenant key, an insert
     of the caller's own row (owner key = the principal) may carry a tenant id from the
     request: it is a tag no read goes by (`notifications` tagged with a workspace).
+
+    One missing check is one finding: in a function, a read by the same request input
+    whose rows stay there (tested, put in an error message, or handed only to other
+    sites reported for that input: a plan gate, a 404 pre-check) is listed as a related
+    location of the first site whose rows leave or that writes. Alone, it is reported.
+    A lookup in the tenant the request chose (`.eq("org_id", org_id).eq("id", wf_id)`)
+    that found a row proves nothing about that tenant: the sites after it are judged
+    with the request's value.
 
     ## Why is this bad?
     The caller chooses the tenant. The filter is there, and it scopes to whichever
@@ -208,10 +217,15 @@ class UntrustedTenantSource(Rule):
                 f"chooses the tenant; use the authenticated principal's org"
             )
 
-        yield from query_findings(self, facts, project, Verdict.UNTRUSTED, message)
-        yield from self._at_callers(facts, project)
+        at_queries = query_findings(self, facts, project, Verdict.UNTRUSTED, message)
+        queries = {(q.span.line, q.span.column): q for q in facts.queries}
+        sites = [
+            _query_site(finding, queries[(finding.line, finding.column)], facts, project)
+            for finding in at_queries
+        ]
+        yield from fold([*sites, *self._at_callers(facts, project)])
 
-    def _at_callers(self, facts: FileFacts, project: Project) -> Iterator[Finding]:
+    def _at_callers(self, facts: FileFacts, project: Project) -> Iterator[Site]:
         """Where request input enters a helper as the tenant id its query is set to: one
         finding per call, naming the first query (the others are related)."""
 
@@ -234,10 +248,26 @@ class UntrustedTenantSource(Rule):
             )
 
         reached = tenant_leaks_in(facts.path, project)
+        by_call: dict[tuple[int, int], list[Reached]] = {}
+        for found in reached:
+            call = found.entry.site.call
+            by_call.setdefault((call.span.line, call.span.column), []).append(found)
         for finding, _ in caller_findings(
             self, facts, reached, message, "the query it sets the tenant of"
         ):
-            yield finding
+            found = by_call[(finding.line, finding.column)]
+            call = found[0].entry.site.call
+            reads = all(r.query.operation in _READS for r in found)
+            stays = call.result_stays if reads else None
+            yield Site(finding, call.function, found[0].entry.origin, stays)
+
+
+_READS = ("read", "count")
+
+
+def _query_site(finding: Finding, query: Query, facts: FileFacts, project: Project) -> Site:
+    stays = query.rows_stay if query.operation in _READS else None
+    return Site(finding, query.function, tenant_origin(query, project, facts), stays)
 
 
 def _where(origin: str) -> str:

@@ -95,6 +95,16 @@ def test_match_pairs_by_key_and_reports_stale_labels(scoring) -> None:
     assert [s.key for s in stale] == [gone]
 
 
+def test_related_locations_give_the_keys_of_the_sites_a_finding_lists(scoring) -> None:
+    finding = {
+        **_finding(12),
+        "related": [{"path": "a.py", "line": 5, "message": "a gate"}],
+    }
+    keys = scoring.related_keys(finding, lambda path: SOURCE if path == "a.py" else None)
+    assert keys == {scoring.finding_key({**_finding(5), "path": "a.py"}, SOURCE)}
+    assert scoring.related_keys(_finding(5), lambda path: SOURCE) == set()
+
+
 def test_precision_counts_error_findings_and_leaves_defense_in_depth_out(scoring) -> None:
     key = scoring.Key("a.py", "ORG001", "f", "x")
     rows = [

@@ -96,3 +96,32 @@ def test_org013_points_at_the_check_it_relies_on(tmp_path: Path) -> None:
 def test_a_check_that_does_not_stop_the_code_verifies_nothing(tmp_path: Path) -> None:
     report = report_for(tmp_path, CHECK_THEN_ACT.replace("raise LookupError(call_id)", "pass"))
     assert [f.code for f in report.active] == ["ORG001"]
+
+
+GATE_BEFORE_WRITE = """\
+@router.post("/orgs/{org_id}/calls")
+def create(org_id: str, current_user=None):
+    existing = db.select("calls", {"clerk_org_id": org_id})
+    if len(existing) >= 10:
+        raise ValueError(f"{len(existing)} calls already")
+    db.insert("calls", {"clerk_org_id": org_id, "name": "x"})
+"""
+
+
+def test_a_gate_on_the_requested_tenant_is_listed_in_the_write(tmp_path: Path) -> None:
+    from orgscope_lint.rules._one_cause import FOLDED
+
+    report = report_for(tmp_path, GATE_BEFORE_WRITE)
+    write = only(report, "ORG009")
+    assert write.line == 6
+    assert [(r.path, r.line, r.message) for r in write.related] == [("api.py", 3, FOLDED)]
+    listed = json.loads(json_format.render(report))["findings"][0]["related"]
+    assert listed == [{"path": "api.py", "line": 3, "message": FOLDED}]
+
+
+def test_a_gate_alone_is_reported_where_it_reads(tmp_path: Path) -> None:
+    alone = GATE_BEFORE_WRITE.replace(
+        '    db.insert("calls", {"clerk_org_id": org_id, "name": "x"})\n', ""
+    )
+    gate = only(report_for(tmp_path, alone), "ORG009")
+    assert (gate.line, gate.related) == (3, ())

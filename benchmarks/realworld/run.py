@@ -16,6 +16,7 @@ from the checkout root. Every finding is matched to `labels/<project>.toml` by k
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import subprocess
@@ -48,6 +49,7 @@ def main(argv: list[str] | None = None) -> int:
     rows: list[tuple[str, str, str, scoring.Label | None]] = []
     unlabeled: list[tuple[str, scoring.Key, dict]] = []
     stale: list[tuple[str, scoring.Label]] = []
+    listed: set[scoring.Key] = set()  # the sites findings list as related locations
     for project in projects:
         name = project["name"]
         root = Path(checkouts[name]) if name in checkouts else _clone(project, work / name)
@@ -61,6 +63,9 @@ def main(argv: list[str] | None = None) -> int:
             if label is None:
                 unlabeled.append((name, key, finding))
         stale.extend((name, label) for label in project_stale)
+        source_of = functools.partial(_source_in, root)
+        for finding in findings:
+            listed |= scoring.related_keys(finding, source_of)
 
     scores = scoring.score(rows)
     if args.unlabeled:
@@ -68,9 +73,10 @@ def main(argv: list[str] | None = None) -> int:
             print(scoring.label_skeleton(key, finding["message"], finding["line"]))
         return 0
     _print_tables(scores)
-    _print_lists(unlabeled, stale)
+    _print_lists(unlabeled, stale, listed)
     if args.json:
-        Path(args.json).write_text(json.dumps(_as_json(scores, unlabeled, stale), indent=2) + "\n")
+        report = _as_json(scores, unlabeled, stale, listed)
+        Path(args.json).write_text(json.dumps(report, indent=2) + "\n")
     return 0
 
 
@@ -180,6 +186,10 @@ def _read_labels(path: Path) -> list[scoring.Label]:
         raise SystemExit(f"{path}: {error}") from None
 
 
+def _source_in(root: Path, path: str) -> str | None:
+    return _source(root / path)
+
+
 def _source(path: Path) -> str | None:
     try:
         return path.read_text(encoding="utf-8", errors="replace")
@@ -219,23 +229,31 @@ def _print_tables(scores: scoring.Scores) -> None:
 
 
 def _print_lists(
-    unlabeled: list[tuple[str, scoring.Key, dict]], stale: list[tuple[str, scoring.Label]]
+    unlabeled: list[tuple[str, scoring.Key, dict]],
+    stale: list[tuple[str, scoring.Label]],
+    listed: set[scoring.Key],
 ) -> None:
     if unlabeled:
         print(f"\n{len(unlabeled)} unlabeled findings (run with --unlabeled for a skeleton):")
         for name, key, finding in unlabeled:
             print(f"  {name}: {key.path}:{finding['line']} {key.code} in {key.function}")
     if stale:
-        print(f"\n{len(stale)} labels match no finding (the site is no longer reported):")
+        among = sum(label.key in listed for _, label in stale)
+        print(
+            f"\n{len(stale)} labels match no finding (the site is no longer reported; "
+            f"{among} of them listed as a related location of a finding):"
+        )
         for name, label in stale:
             key = label.key
-            print(f"  {name}: {key.path} {key.code} in {key.function} [{label.verdict}]")
+            where = " (related location)" if key in listed else ""
+            print(f"  {name}: {key.path} {key.code} in {key.function} [{label.verdict}]{where}")
 
 
 def _as_json(
     scores: scoring.Scores,
     unlabeled: list[tuple[str, scoring.Key, dict]],
     stale: list[tuple[str, scoring.Label]],
+    listed: set[scoring.Key],
 ) -> dict:
     return {
         "by_project": {name: t.as_dict() for name, t in scores.by_project.items()},
@@ -254,7 +272,7 @@ def _as_json(
         ],
         "stale_labels": [
             {"project": n, "path": lb.key.path, "code": lb.key.code, "function": lb.key.function,
-             "verdict": lb.verdict}
+             "verdict": lb.verdict, "related_location": lb.key in listed}
             for n, lb in stale
         ],
     }  # fmt: skip

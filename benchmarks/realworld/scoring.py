@@ -21,7 +21,7 @@ from __future__ import annotations
 import ast
 import json
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 VERDICTS = ("leak", "defense-in-depth", "false")
@@ -161,6 +161,17 @@ def finding_key(finding: Mapping[str, object], source: str | None) -> Key:
     text = reported_text(lines, line)
     function = qualname_at(enclosing_functions(source), line) if source else "<module>"
     return Key(str(finding["path"]), str(finding["code"]), function, text)
+
+
+def related_keys(finding: Mapping[str, object], source_of: Callable[[str], str | None]) -> set[Key]:
+    """The label keys of the sites a finding lists as related locations under its own
+    rule (a gate folded into the route's finding): a label there is not reported on its
+    own, but it is not lost either. `source_of` reads a file of the project."""
+    keys: set[Key] = set()
+    for related in finding.get("related") or ():  # type: ignore[union-attr]
+        where = {"path": related["path"], "line": related["line"], "code": finding["code"]}
+        keys.add(finding_key(where, source_of(str(related["path"]))))
+    return keys
 
 
 def parse_labels(entries: Iterable[Mapping[str, object]], origin: str = "labels") -> list[Label]:

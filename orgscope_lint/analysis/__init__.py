@@ -12,7 +12,7 @@ from orgscope_lint.analysis.service_api import QUERY_METHODS
 from orgscope_lint.analysis.slicing import relevant_slice, statement_lines
 from orgscope_lint.anonymous_rows import row_creations
 from orgscope_lint.config import Config
-from orgscope_lint.facts import CallFact, FileError, FileFacts, FunctionFact, Query
+from orgscope_lint.facts import CallFact, FileError, FileFacts, FunctionFact, HandedOn, Query
 from orgscope_lint.findings import Span
 from orgscope_lint.per_user_tables import owner_reads
 
@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from orgscope_lint.analysis.positions import PositionIndex
 
 _Marked = TypeVar("_Marked", Query, CallFact)
+Position = tuple[int, int]
 
 MAX_ANALYSED_LINES = 20_000
 MAX_ANALYSED_NODES = 200_000
@@ -120,13 +121,14 @@ def analyze_module(path: str, text: str, tree: ast.Module, config: Config) -> Fi
     plain = plain_calls(part.dropped_statements if part else (), lines)
     unseen = interpreter.escaped | plain.unseen
     starts = {fact.span.line for fact in (*interpreter.queries, *interpreter.calls)}
-    reads, deciding = _per_function(tree, lines, starts)
+    reads, deciding, staying = _per_function(tree, lines, starts)
     unused = _unused_results(reads, positions)
+    stays = _staying_results(staying, positions)
     feeds = _feeding_reads(tree, interpreter.queries)
     return FileFacts(
         path=path,
         queries=tuple(
-            _unused_marked(_feeds_marked(index, query, feeds), unused)
+            _stays_marked(_unused_marked(_feeds_marked(index, query, feeds), unused), stays)
             for index, query in enumerate(interpreter.queries)
         ),
         helper_calls=tuple(interpreter.helper_calls),
@@ -143,7 +145,7 @@ def analyze_module(path: str, text: str, tree: ast.Module, config: Config) -> Fi
         constructions=tuple(interpreter.constructions),
         calls=(
             *with_lookups(
-                [_unused_marked(call, unused) for call in interpreter.calls],
+                [_stays_marked(_unused_marked(call, unused), stays) for call in interpreter.calls],
                 interpreter.queries,
                 interpreter.helper_calls,
             ),
@@ -164,25 +166,62 @@ _Left = tuple["UnusedRead", tuple[str, ...]]
 
 def _per_function(
     tree: ast.Module, lines: list[str], starts: set[int]
-) -> tuple[list[UnusedRead], dict[int, tuple[str, ...]]]:
+) -> tuple[list[UnusedRead], dict[int, tuple[str, ...]], list[_Staying]]:
     """One pass over every function's own statements: the results nothing uses among
-    the calls that start on `starts` (`analysis/existence_probes.py`), and the
-    parameters each function only decides on, by its `def` line
-    (`analysis/decision_uses.py`)."""
+    the calls that start on `starts` (`analysis/existence_probes.py`), the parameters
+    each function only decides on, by its `def` line (`analysis/decision_uses.py`),
+    and the results that stay in their function (`analysis/staying_rows.py`)."""
     from orgscope_lint.analysis.decision_uses import FunctionText, deciding_params
     from orgscope_lint.analysis.existence_probes import functions, own_statements, unused_in
+    from orgscope_lint.analysis.staying_rows import staying_results
 
     reads: list[UnusedRead] = []
     deciding: dict[int, tuple[str, ...]] = {}
+    staying: list[_Staying] = []
     for fn in functions(tree.body):
         statements = list(own_statements(fn.body))
         text = FunctionText(fn, lines)
         if starts:
             reads.extend(unused_in(fn, statements, text, starts))
+            staying.extend(staying_results(fn, statements, text, starts))
         found = deciding_params(fn, statements, text)
         if found:
             deciding[fn.lineno] = found
-    return reads, deciding
+    return reads, deciding, staying
+
+
+# The calls of a chain whose result stays, and for each use handed on, the calls it
+# sits in (`analysis/staying_rows.py`).
+_Staying = tuple[tuple[ast.Call, ...], list[tuple[ast.Call, ...]]]
+
+
+def _staying_results(staying: list[_Staying], positions: PositionIndex) -> dict[Position, HandedOn]:
+    """Where the calls whose results stay start, with where each is handed on."""
+    found: dict[Position, HandedOn] = {}
+    for calls, handed in staying:
+        on = tuple(
+            tuple(_start(positions.span_of(call)) for call in enclosing) for enclosing in handed
+        )
+        for call in calls:
+            found[_start(positions.span_of(call))] = on
+    return found
+
+
+def _start(span: Span) -> Position:
+    return (span.line, span.column)
+
+
+def _stays_marked(fact: _Marked, stays: dict[Position, HandedOn]) -> _Marked:
+    """A read's rows (`Query.rows_stay`) or a call's result (`CallFact.result_stays`)
+    that stay in the function."""
+    from dataclasses import replace
+
+    on = stays.get(_start(fact.span))
+    if on is None:
+        return fact
+    if isinstance(fact, Query):
+        return replace(fact, rows_stay=on) if fact.operation in ("read", "count") else fact
+    return replace(fact, result_stays=on)
 
 
 def _unused_results(

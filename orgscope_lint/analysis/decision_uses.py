@@ -47,7 +47,7 @@ _PURE_METHODS = frozenset(
 )
 _CONTAINERS = (ast.Tuple, ast.List, ast.Set)
 _COMPREHENSIONS = (ast.GeneratorExp, ast.ListComp, ast.SetComp)
-_TESTED = (ast.If, ast.While, ast.Assert)
+TESTED = (ast.If, ast.While, ast.Assert)
 
 # A handed use: the call whose result is dropped, and the slot the value fills.
 Handed = tuple[ast.Call, str]
@@ -120,11 +120,11 @@ def function_uses(
     later code relies on, and are judged where they are read."""
     uses = FunctionUses(text)
     for stmt in statements:
-        if isinstance(stmt, _TESTED):
+        if isinstance(stmt, TESTED):
             uses.decided.update(presence_names(stmt.test) if presence else pure_names(stmt.test))
         elif presence:
             continue
-        elif (target := _single_target(stmt)) is not None:
+        elif (target := single_target(stmt)) is not None:
             for name, count in pure_names(stmt.value).items():  # type: ignore[attr-defined]
                 uses.derived[name].extend([target] * count)
         elif isinstance(stmt, ast.Expr):
@@ -173,7 +173,7 @@ def _handed_names(call: ast.Call) -> Iterator[tuple[str, Handed]]:
             yield keyword.value.id, (call, keyword.arg)
 
 
-def _single_target(stmt: ast.stmt) -> str | None:
+def single_target(stmt: ast.stmt) -> str | None:
     if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1:
         target = stmt.targets[0]
         return target.id if isinstance(target, ast.Name) else None
@@ -192,7 +192,7 @@ def pure_names(expr: ast.expr) -> Counter[str]:
         if isinstance(node, ast.Name):
             found[node.id] += 1
         else:
-            stack.extend(_pure_children(node))
+            stack.extend(pure_children(node))
     return found
 
 
@@ -224,7 +224,7 @@ def compared_with_value(statements: Sequence[ast.stmt], name: str) -> bool:
     """Some test compares `name` with something other than a literal
     (`if presented != stored:`): a matched secret, not an existence check."""
     for stmt in statements:
-        if not isinstance(stmt, _TESTED):
+        if not isinstance(stmt, TESTED):
             continue
         for node in ast.walk(stmt.test):
             if not isinstance(node, ast.Compare):
@@ -242,7 +242,7 @@ def _is_len(node: ast.Call) -> bool:
     return isinstance(node.func, ast.Name) and node.func.id == "len" and len(node.args) == 1
 
 
-def _pure_children(node: ast.expr) -> list[ast.expr]:
+def pure_children(node: ast.expr) -> list[ast.expr]:
     if isinstance(node, (ast.Attribute, ast.Starred)):
         return [node.value]
     if isinstance(node, ast.Subscript):
@@ -271,13 +271,20 @@ def _pure_children(node: ast.expr) -> list[ast.expr]:
 
 
 def _pure_call_children(node: ast.Call) -> list[ast.expr]:
+    if not is_pure_call(node):
+        return []
     arguments = [*node.args, *(keyword.value for keyword in node.keywords)]
     func = node.func
-    if isinstance(func, ast.Name) and func.id in _PURE_FUNCTIONS:
-        return arguments
-    if isinstance(func, ast.Attribute) and func.attr in _PURE_METHODS:
-        return [func.value, *arguments]
-    return []
+    return [func.value, *arguments] if isinstance(func, ast.Attribute) else arguments
+
+
+def is_pure_call(node: ast.Call) -> bool:
+    """A builtin that computes from its arguments, or a method that reads without
+    keeping anything (`len(rows)`, `plan.get("limits")`)."""
+    func = node.func
+    if isinstance(func, ast.Name):
+        return func.id in _PURE_FUNCTIONS
+    return isinstance(func, ast.Attribute) and func.attr in _PURE_METHODS
 
 
 _STRING = re.compile(r"""(?<!\w)([rRbBuUfF]{0,2})("[^"\n]*"|'[^'\n]*')""")
@@ -288,4 +295,21 @@ def _code_of(line: str) -> str:
         return ""
     if "\\" in line:
         return line  # escapes could pair quotes wrongly: keep all of it
-    return _STRING.sub(lambda m: m.group(0) if "f" in (m.group(1) or "").lower() else '""', line)
+    return _STRING.sub(_blanked, line)
+
+
+def _blanked(match: re.Match[str]) -> str:
+    """A plain string as `""`; an f-string with only what its braces hold, so that a
+    word of its text (`f"The {plan['tier']} plan"`) is not taken for a use."""
+    if "f" not in (match.group(1) or "").lower():
+        return '""'
+    text, kept, depth, index = match.group(2), [], 0, 0
+    while index < len(text):
+        char = text[index]
+        if depth == 0 and text.startswith(("{{", "}}"), index):
+            index += 2
+            continue
+        depth += (char == "{") - (char == "}" and depth > 0)
+        kept.append(char if depth or char == "}" else " ")
+        index += 1
+    return "".join(kept)

@@ -88,7 +88,7 @@ def unused_in(
     candidates: list[tuple[ast.Assign, str]] = []
     for stmt in statements:
         if isinstance(stmt, ast.Expr) and chain_start(stmt.value) in starts and _probe(stmt.value):
-            found.append(UnusedRead(tuple(_calls_in(stmt.value)), presence=True))
+            found.append(UnusedRead(tuple(calls_in(stmt.value)), presence=True))
         if isinstance(stmt, ast.Expr):
             found.extend(_handed_whole(stmt, starts))
         elif (
@@ -103,7 +103,7 @@ def unused_in(
     uses = function_uses(text, statements)
     tests = function_uses(text, statements, presence=True)
     for stmt, name in candidates:
-        calls = tuple(_calls_in(stmt.value))
+        calls = tuple(calls_in(stmt.value))
         if tests.uses(name) and tests.only_decides(name) == ():
             compared = compared_with_value(statements, name)
             found.append(UnusedRead(calls, presence=True, compared=compared))
@@ -126,7 +126,7 @@ def _handed_whole(stmt: ast.Expr, starts: Collection[int]) -> Iterator[UnusedRea
     for slot, arg in slots:
         inner = arg.value if isinstance(arg, ast.Await) else arg
         if isinstance(inner, ast.Call) and chain_start(inner) in starts:
-            yield UnusedRead(tuple(_calls_in(inner)), ((outer, slot),))
+            yield UnusedRead(tuple(calls_in(inner)), ((outer, slot),))
 
 
 def _never_read(fn: ast.FunctionDef | ast.AsyncFunctionDef, name: str) -> bool:
@@ -143,7 +143,7 @@ def _never_read(fn: ast.FunctionDef | ast.AsyncFunctionDef, name: str) -> bool:
 def _probe(value: ast.expr) -> bool:
     """`<table>.select(...).limit(1).execute()`, awaited or not: one row of the table,
     whichever it is, with no filter and no order."""
-    calls = _calls_in(value)
+    calls = calls_in(value)
     methods = [c.func.attr for c in calls if isinstance(c.func, ast.Attribute)]
     if len(methods) != len(calls) or methods[:3] != ["execute", "limit", "select"]:
         return False
@@ -168,7 +168,7 @@ def chain_start(value: ast.expr) -> int | None:
     return value.lineno if isinstance(value, (ast.Call, ast.Attribute, ast.Subscript)) else None
 
 
-def _calls_in(value: ast.expr) -> list[ast.Call]:
+def calls_in(value: ast.expr) -> list[ast.Call]:
     """Where every call of the chain starts: the query's own call is among them. Only
     a chain or an awaited chain: a call handing the query to something else
     (`process(sb.table(...)...)`) gives its rows away."""

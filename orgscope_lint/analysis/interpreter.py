@@ -1124,7 +1124,7 @@ class ModuleInterpreter(Definitions, PathChecks):
             row = Value(kind=V.ROW, row=ref, verifies=builder.verifies, counted=counted)
             self._call_rows[id(node)] = row
             if builder.operation == "read" and chains.one_row_or_raise(chain):
-                self._verify_pinned(row, env)  # `.single()` raises unless it found its row
+                self._verify_pinned(row, env, found=True)  # `.single()` raises unless found
             if builder.operation == "insert":
                 self._inserted(chain, ref, env)
             return row

@@ -152,10 +152,9 @@ class PathChecks:
         if platform_roles.platform_only(facts, lambda node: self._is_principals(node, env)):
             env.dead = True  # only platform staff go on here: no tenant caller's path
             return
-        if settled:
-            options = alternatives.of(test, truth, env.flags)
-            if options is not None:
-                self._assume_any(options, env)
+        options = alternatives.of(test, truth, env.flags)
+        if options is not None:
+            self._assume_any(options, env, settled)
         self._assume_falsy(test, truth, env)
         for fact in facts:
             if isinstance(fact, guards.Truthy):
@@ -201,7 +200,9 @@ class PathChecks:
             env.vars[EXPRESSION + self.code(test)] = V.NONE_VALUE
             self._checked_expressions = True
 
-    def _assume_any(self, options: tuple[alternatives.Alternative, ...], env: Env) -> None:
+    def _assume_any(
+        self, options: tuple[alternatives.Alternative, ...], env: Env, settled: bool = True
+    ) -> None:
         """One of `options` held: keep what each of them proves (a row checked, a name
         verified), replaying each on its own names and forgetting what it alone proved."""
         kept = (list(self.queries), list(self.calls), list(self.helper_calls))
@@ -215,7 +216,7 @@ class PathChecks:
             flags = env.flags if option.names is None else {}
             scratch = Env(dict(names), tests=env.tests, flags=flags)
             for test, truth in option.tests:
-                self._assume(test, truth, scratch)
+                self._assume(test, truth, scratch, settled=settled)
             if scratch.dead:  # an option only platform staff take proves nothing for a tenant
                 self.queries[:], self.calls[:], self.helper_calls[:] = kept
                 continue
@@ -391,7 +392,7 @@ class PathChecks:
         if isinstance(node, cst.Call):  # `if db.select_one(...) is None: raise`
             row = self._call_rows.get(id(node))
             if row is not None:
-                self._verify_pinned(row, env)
+                self._verify_pinned(row, env, found=True)
                 if settled:
                     self._verify_member_of_row(row)
             return
@@ -399,7 +400,7 @@ class PathChecks:
         if found is not None and _counts_unasked(node, found):
             return
         if found is not None:
-            self._verify_pinned(found, env)
+            self._verify_pinned(found, env, found=True)
             if settled:
                 self._verify_member_of_row(found)
             return
@@ -408,13 +409,13 @@ class PathChecks:
         value = env.vars[node.value]
         origin = "principal" if value.origin == "unverified" else value.origin
         env.vars[node.value] = replace(value, nullable=False, origin=origin)
-        self._verify_pinned(value, env)
+        self._verify_pinned(value, env, found=True)
         if value.kind != V.ROW and value.row and value.column:
             # `role = m.data[0]["role"] if m.data else None`, then `if not role: raise`:
             # a field of the row is set, so the lookup found its row.
             found = _rows_of(value.row, env)
             if found is not None:
-                self._verify_pinned(found, env)
+                self._verify_pinned(found, env, found=True)
                 if settled:
                     self._verify_member_of_row(found)
 
@@ -487,13 +488,18 @@ class PathChecks:
         if found is not None:
             self._verify_pinned(found, env)
 
-    def _verify_pinned(self, row: Value, env: Env) -> None:
-        """Check-then-act: the lookup's filter pinned these names, and it found a row."""
+    def _verify_pinned(self, row: Value, env: Env, found: bool = False) -> None:
+        """Check-then-act: the lookup's filter pinned these names, and it found a row
+        (`found`: only that; otherwise the row was also matched with the principal)."""
         if row.kind != V.ROW or not row.row:
             return
-        for name in membership.spelled_from(row.verifies, env.vars) & env.vars.keys():
+        names = membership.spelled_from(row.verifies, env.vars) & env.vars.keys()
+        foreign = found and self._in_requested_tenant(row.row, names, env)
+        for name in names:
             pinned = env.vars[name]
             if pinned.origin is None or pinned.origin.startswith("request"):
+                if foreign and pinned.origin and self._is_org_param(name):
+                    continue
                 env.vars[name] = replace(pinned, origin=f"verified:{row.row}")
         for key in row.verifies - env.vars.keys():
             if key.startswith(EXPRESSION):  # `body.conversation_id`, request input
@@ -505,6 +511,21 @@ class PathChecks:
             if (env.vars.get(key) or handed).origin == handed.origin:
                 env.vars[key] = replace(handed, origin=f"verified:{row.row}")
                 self._checked_expressions = True
+
+    def _in_requested_tenant(self, ref: str, names: set[str], env: Env) -> bool:
+        """A query whose tenant key the request set, pinned to nothing of the principal
+        (`select(...).eq("org_id", org_id).eq("id", wf_id)`): a row found there proves
+        nothing about that tenant; found with the caller's own user (a membership), it
+        would. (What a call's answer proves depends on the function: a check's, unlike
+        a lookup's, may verify the tenant; a call is judged as it always was.)"""
+        if ref[0] != "q" or any(env.vars[name].origin in _PRINCIPAL for name in names):
+            return False
+        index = int(ref[1:])
+        keys = self.queries[index].shape.keys if index < len(self.queries) else ()
+        tenant = self.config.tenant_key
+        return not any(fact.origin in _PRINCIPAL for fact in keys) and any(
+            fact.key == tenant and (fact.origin or "").startswith("request") for fact in keys
+        )
 
     def _parent_found(self, ref: str) -> None:
         """`parent = lookup(id=row["parent_id"], ...)`, raising when it found nothing: the
@@ -630,13 +651,18 @@ class PathChecks:
         if settled:
             self._result_checked(node, env)
         looked = self._peek(node, env)
-        if settled and looked.row and isinstance(node, (cst.Subscript, cst.Attribute, cst.Call)):
+        if looked.row and isinstance(node, (cst.Subscript, cst.Attribute, cst.Call)):
             # The row's tenant key matched the principal's: the row, and the id it was
-            # fetched by, belong to the caller.
-            self._mark_ownership_checked(looked.row)
+            # fetched by, belong to the caller. The id on this path only, unless the other
+            # outcome left: then the row is checked wherever it is used.
+            if settled:
+                self._mark_ownership_checked(looked.row)
             base = _row_base(node)
             if base is not None:
-                self._verify_pinned(self._peek(base, env), env)
+                # The lookup's own result, whose filter is known: `row["org_id"]` of
+                # `row = found.data[0]` keeps only which lookup it came from.
+                row = _rows_of(looked.row, env) or self._peek(base, env)
+                self._verify_pinned(row, env)
 
     def _result_checked(self, node: cst.BaseExpression, env: Env) -> None:
         """`item = get_item(item_id)` then `if item["org_id"] != me: raise`: the caller
