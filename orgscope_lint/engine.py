@@ -14,6 +14,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from orgscope_lint import dependency_aliases
 from orgscope_lint.analysis import analyze_module, relevance_pattern
 from orgscope_lint.analysis.system_context import mentions_signature
 from orgscope_lint.config import Config
@@ -230,7 +231,11 @@ def _run(
         for relative, problem in project.schema.unreadable
     )
     joined = rest.joined(facts, digests)
-    project.add_facts(joined)
+    # A route's dependencies named through another file's alias: known once joined.
+    with_aliases = dependency_aliases.resolve(joined, config)
+    by_identity = {id(old): new for old, new in zip(joined, with_aliases, strict=True)}
+    facts = [by_identity.get(id(file_facts), file_facts) for file_facts in facts]
+    project.add_facts(with_aliases)
     findings: list[Finding] = []
     for file_facts in facts:
         try:

@@ -206,6 +206,10 @@ class FunctionFact:
     # The parameters FastAPI fills from a dependency (`org: str = Depends(f)`, or
     # `org: Annotated[str, Depends(f)]`): (parameter, dependency name).
     param_dependencies: tuple[tuple[str, str], ...] = ()
+    # The parameters annotated by a plain name and filled by no `Depends` it can see
+    # (`member: CurrentMember`): (parameter, that name). A name the project defines as
+    # an `Annotated[T, Depends(f)]` alias makes it a dependency (`dependency_aliases.py`).
+    annotated_params: tuple[tuple[str, str], ...] = ()
     # The calls each parameter was handed and returned from on every normal exit
     # (`Value.checked` refs): checks made before anything the function read leaves it.
     checked_on_exit: tuple[tuple[str, tuple[str, ...]], ...] = ()
@@ -384,6 +388,9 @@ class ModuleLinks:
     # Of `imports`, those whose bound name the file never uses (read only in files that
     # mention routers): such an import mounts nothing.
     unused: tuple[str, ...] = ()
+    # Its module-level `Name = Annotated[T, Depends(f)]` aliases: (name, dependency,
+    # whether `Depends(f())` calls a factory, T's class when T is one plain name).
+    dependency_aliases: tuple[tuple[str, str, bool, str | None], ...] = ()
 
 
 @dataclass(frozen=True)

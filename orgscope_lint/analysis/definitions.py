@@ -136,6 +136,7 @@ class Definitions:
                 returns_class=returned_class(node.returns.annotation) if node.returns else None,
                 returns_function=returned_function(node, qualname),
                 param_dependencies=_param_dependencies(node.params),
+                annotated_params=_annotated_params(node.params),
             )
         )
         saved = (self.scope, self._function, self._class)
@@ -358,6 +359,11 @@ def param_names(params: cst.Parameters) -> tuple[str, ...]:
 def _param_dependencies(params: cst.Parameters) -> tuple[tuple[str, str], ...]:
     found = ((p.name.value, origins.param_dependency(p)) for p in _all_params(params))
     return tuple((name, dependency) for name, dependency in found if dependency)
+
+
+def _annotated_params(params: cst.Parameters) -> tuple[tuple[str, str], ...]:
+    found = ((p.name.value, origins.plain_annotation(p)) for p in _all_params(params))
+    return tuple((name, annotation) for name, annotation in found if annotation)
 
 
 def _all_params(params: cst.Parameters) -> list[cst.Param]:

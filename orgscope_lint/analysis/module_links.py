@@ -4,7 +4,8 @@ Read from every file, also one never given to LibCST (an app module holds no dat
 call): the project joins these summaries to tell a router module the app never mounts
 (`mounted_routers.py`). Imports are kept as written, relative ones with their leading
 dots: the join resolves them against the file's path, which a cached summary must not
-have fixed.
+have fixed. Its dependency aliases too (`dependency_aliases.py`): routes in other files
+may name them.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import ast
 import re
 from collections.abc import Iterator
 
+from orgscope_lint.dependency_aliases import aliases_in
 from orgscope_lint.facts import ModuleLinks
 
 # Imports the summaries cannot follow: a project that loads modules by name may mount
@@ -45,6 +47,7 @@ def module_links(tree: ast.Module, text: str) -> ModuleLinks:
         mounts=_MOUNTS.search(text) is not None,
         instances=_instances(tree.body),
         unused=_unused_imports(tree, text),
+        dependency_aliases=aliases_in(tree),
     )
 
 

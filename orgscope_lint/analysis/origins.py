@@ -165,6 +165,24 @@ def param_dependency(param: cst.Param) -> str | None:
     return None
 
 
+def plain_annotation(param: cst.Param) -> str | None:
+    """The one plain name `param` is annotated by (`member: CurrentMember`, or with
+    `| None`), when nothing in the parameter itself names a dependency: it may be a
+    dependency alias (`dependency_aliases.py`)."""
+    annotation = param.annotation.annotation if param.annotation else None
+    if isinstance(annotation, cst.BinaryOperation) and _is_none(annotation.right):
+        annotation = annotation.left
+    if not isinstance(annotation, cst.Name) or annotation.value in _SCALARS | _FRAMEWORK:
+        return None
+    if _is_dependency(param.default):
+        return None
+    return annotation.value
+
+
+def _is_none(node: cst.BaseExpression) -> bool:
+    return isinstance(node, cst.Name) and node.value == "None"
+
+
 def _is_dependency(node: cst.BaseExpression | None) -> bool:
     return isinstance(node, cst.Call) and dotted_name(node.func).rsplit(".", 1)[-1] in (
         "Depends",
