@@ -95,6 +95,8 @@ def _verified(
     found = _checked_here(fn, path, param, project)
     if found is None and depth < MAX_DEPTH:
         found = _checked_by_callee(fn, path, param, project, depth)
+    if found is None and depth < MAX_DEPTH:
+        found = _checked_by_answer(fn, path, param, project)
     memo[here] = found
     return found
 
@@ -134,6 +136,15 @@ def _checked_by_callee(
             if found is not None:
                 return found
     return None
+
+
+def _checked_by_answer(fn: FunctionFact, path: str, param: str, project: Project) -> _Found | None:
+    """A call every normal exit of `fn` made with `param`, told who asks, whose answer
+    `fn` required (`if not await is_member(client, workspace_id, user.id): raise`), or
+    which verifies it (`FunctionFact.checked_on_exit`, `called_check`)."""
+    refs = next((refs for name, refs in fn.checked_on_exit if name == param), ())
+    checked = called_check(path, fn.qualname, refs, project, told_who=True) if refs else None
+    return (checked.path, checked.lookup, checked.table) if checked is not None else None
 
 
 def _passes_param(arg: ArgFact | None, param: str) -> bool:
@@ -235,13 +246,15 @@ def writes_nothing_through(fn: FunctionFact, project: Project, depth: int = 4) -
 
 
 def called_check(
-    path: str, function: str, refs: Iterable[str], project: Project
+    path: str, function: str, refs: Iterable[str], project: Project, told_who: bool = False
 ) -> DependencyCheck | None:
     """`await verify_thread_access(client, thread_id, user_id)` returned before this use of
     `thread_id` (`refs`: "line:column:slot" of such calls in `function` of `path`): the
     value is checked when the one function that call reaches checks that parameter, in
     itself or in a function it hands it to, by a tenant-scoped or membership lookup that
-    raised or returned when it found nothing."""
+    raised or returned when it found nothing. `told_who`: an access check whose answer
+    was required counts only when it was handed the principal's own identity or tenant,
+    not only something of the principal's (its client)."""
     from orgscope_lint.analysis.caller_proof import targets
 
     calls = project.calls_in(path, function)
@@ -259,6 +272,8 @@ def called_check(
             continue
         if kind == ["guard"]:
             # An access check told who asks, whose answer the code required.
+            if told_who and not _told_who(call, callee, param, project):
+                continue
             return DependencyCheck(callee.name, param, path, call.span, None, call.span.line)
         found = _verified(callee, callee_path, param, project, 0)
         if found is not None:
@@ -284,6 +299,21 @@ def _told_truly(call: CallFact, callee: FunctionFact, checked: str, project: Pro
         if param in project.config.principal_names and origin not in ("principal", "unverified"):
             return False
     return True
+
+
+def _told_who(call: CallFact, callee: FunctionFact, checked: str, project: Project) -> bool:
+    """The call hands `callee` the principal's own where it expects who asks or in which
+    tenant (`is_member(client, workspace_id, user.id)`), not only something of the
+    principal's (its client)."""
+    from orgscope_lint.analysis.caller_proof import argument
+
+    for param in callee.params:
+        if param == checked or not _names_who_or_where(param, callee, project):
+            continue
+        arg = argument(call, callee, param)
+        if arg is not None and arg.origin in ("principal", "unverified"):
+            return True
+    return False
 
 
 def _names_who_or_where(param: str, callee: FunctionFact, project: Project) -> bool:
