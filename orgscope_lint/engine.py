@@ -591,10 +591,11 @@ def analyze_source(source: SourceText | Unreadable, config: Config, shown: str) 
 
     links = module_links(tree, text)
     if not relevance_pattern(config).search(text) and not mentions_signature(text):
+        from orgscope_lint.analysis.constructor_fields import constructor_fields
         from orgscope_lint.analysis.plain_calls import plain_calls, source_lines
 
         # Never given to LibCST, yet it may pass its parameters on to a helper.
-        plain = plain_calls(tree.body, source_lines(text))
+        plain = plain_calls(tree.body, source_lines(text), constructor_fields(tree))
         return FileFacts(
             path=shown,
             directives=directives,

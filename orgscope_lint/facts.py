@@ -391,6 +391,9 @@ class ModuleLinks:
     # Its module-level `Name = Annotated[T, Depends(f)]` aliases: (name, dependency,
     # whether `Depends(f())` calls a factory, T's class when T is one plain name).
     dependency_aliases: tuple[tuple[str, str, bool, str | None], ...] = ()
+    # The classes its classes derive from, by their last name: a method of such a class
+    # may run on a subclass, constructed with what the caller proof does not see.
+    subclassed: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -118,6 +118,7 @@ class Project:
     # helper a plain call reaches (`_reaches_plain_helper`).
     _plain_helper_files: dict[str, set[str]] = field(default_factory=dict)
     _links: dict[str, ModuleLinks] | None = None
+    _subclassed: set[str] | None = None
     _instances: dict[tuple[str, str], str | None] = field(default_factory=dict)
     _queries_of: dict[tuple[str, str], list[Query]] | None = None
     _nested: dict[tuple[str, str], list[FunctionFact]] | None = None
@@ -282,6 +283,14 @@ class Project:
             if made and any(imports.is_module(where, module) for module in modules):
                 return made
         return None
+
+    def subclassed(self, name: str) -> bool:
+        """Some class of the project derives from a class of that name."""
+        if self._subclassed is None:
+            self._subclassed = {
+                base for links in self._links_at().values() for base in links.subclassed
+            }
+        return name in self._subclassed
 
     def _links_at(self) -> dict[str, ModuleLinks]:
         if self._links is None:

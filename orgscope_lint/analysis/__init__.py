@@ -105,11 +105,13 @@ def analyze_module(path: str, text: str, tree: ast.Module, config: Config) -> Fi
     call_names = set(QUERY_METHODS) | set(config.scoped_helpers) | set(config.db_classes)
     statements = part.statements if part else tree.body
     positions = PositionIndex(statements, lines, call_names, config.tenant_like_names)
+    from orgscope_lint.analysis.constructor_fields import constructor_fields
     from orgscope_lint.analysis.origins import router_prefix_params
 
     prefixes = router_prefix_params(tree)
+    fields = constructor_fields(tree)
     interpreter = ModuleInterpreter(
-        module, config, positions, detected, never_returning(tree), prefixes
+        module, config, positions, detected, never_returning(tree), prefixes, fields
     )
     try:
         undefined = interpreter.run(part.dropped_names if part else ())
@@ -118,7 +120,7 @@ def analyze_module(path: str, text: str, tree: ast.Module, config: Config) -> Fi
     from orgscope_lint.analysis.call_facts import verifications_with_lookups, with_lookups
     from orgscope_lint.analysis.plain_calls import plain_calls
 
-    plain = plain_calls(part.dropped_statements if part else (), lines)
+    plain = plain_calls(part.dropped_statements if part else (), lines, fields)
     unseen = interpreter.escaped | plain.unseen
     starts = {fact.span.line for fact in (*interpreter.queries, *interpreter.calls)}
     reads, deciding, staying = _per_function(tree, lines, starts)

@@ -11,6 +11,7 @@ import libcst as cst
 
 from orgscope_lint.analysis import execution_context
 from orgscope_lint.analysis import values as V
+from orgscope_lint.analysis.constructions import FIELD
 from orgscope_lint.analysis.service_api import CallArgs
 from orgscope_lint.analysis.slicing import may_be_project_call as may_be_project_call
 from orgscope_lint.analysis.syntax import dotted_name
@@ -50,6 +51,8 @@ def _provenance(slot: str, value: Value, org_params: frozenset[str]) -> ArgFact:
         return ArgFact(slot, origin)
     if origin == execution_context.CONTEXT:
         return ArgFact(slot, origin)  # server-held: see caller_proof._passed
+    if origin and origin.startswith(FIELD):
+        return ArgFact(slot, origin)  # the object's, from its constructor
     if value.row and not (origin or "").startswith("verified:"):
         return ArgFact(slot, f"row:{value.row}")
     if value.kind in (V.STR, V.NONE):

@@ -25,6 +25,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 
 from orgscope_lint.analysis import dependency_values, execution_context, fresh_values
+from orgscope_lint.analysis.constructions import FIELD
 from orgscope_lint.facts import (
     ArgFact,
     CallFact,
@@ -108,7 +109,7 @@ def judge(query: Query, path: str, fn: FunctionFact | None, project: Project) ->
     fn = _closure_owner(query, fn, path, project)
     params = proof_params(query, fn, project)
     if fn is None or not params:
-        return UNPROVEN
+        return _field_judgement(query, path, fn, project)
     sites = callers_of(fn, project)
     here = frozenset((path, fn.qualname, param) for param in params)
     # Per call site, the best-pinned parameter decides: a query pinned to the principal's
@@ -268,25 +269,60 @@ def tenant_param(query: Query, fn: FunctionFact | None, project: Project) -> str
 def proof_params(query: Query, fn: FunctionFact | None, project: Project) -> list[str]:
     """The parameters of `fn` the query's filter is pinned by, when it lacks the tenant
     key and nothing inside `fn` scopes it (no row, no check, not the principal's)."""
-    if fn is None or fn.route or (fn.db_class and fn.org_params):
-        return []  # a route's callers are requests; a DB helper dropping its org is ORG005
-    key = project.key_for(query.table)
-    shape = query.shape
-    if key is None or query.operation == "insert" or shape.kind is not ShapeKind.DICT:
-        return []
-    if query.checked_by_param and query.checked_by_param in fn.params:
-        return []  # compared with a parameter after the fetch: judged through that one
-    if query.ownership_checked or project.state_for(shape, key) is not KeyState.ABSENT:
-        return []
-    if fresh_values.probes_fresh_value(shape) or _scoped_inside(query, fn, project):
+    if fn is None or not _callers_decide(query, fn, project):
         return []
     params: list[str] = []
-    for fact in shape.keys:
+    for fact in query.shape.keys:
         if fact.row or fact.origin:
             return []  # a row, a check, the principal: judged inside the function
         if fact.always and len(fact.params) == 1 and fact.params[0] in fn.params:
             params.append(fact.params[0])
     return sorted(set(params))
+
+
+def _callers_decide(query: Query, fn: FunctionFact, project: Project) -> bool:
+    """The query lacks the tenant key and nothing inside `fn` scopes it: what it reads
+    or writes is what `fn`'s callers (or its object's constructors) chose."""
+    if fn.route or (fn.db_class and fn.org_params):
+        return False  # a route's callers are requests; a DB helper dropping its org is ORG005
+    key = project.key_for(query.table)
+    shape = query.shape
+    if key is None or query.operation == "insert" or shape.kind is not ShapeKind.DICT:
+        return False
+    if query.checked_by_param and query.checked_by_param in fn.params:
+        return False  # compared with a parameter after the fetch: judged through that one
+    if query.ownership_checked or project.state_for(shape, key) is not KeyState.ABSENT:
+        return False
+    return not (fresh_values.probes_fresh_value(shape) or _scoped_inside(query, fn, project))
+
+
+def _field_judgement(
+    query: Query, path: str, fn: FunctionFact | None, project: Project
+) -> Judgement:
+    """`self.client.table(...).eq("user_id", self.user.id)` in a method: pinned by what
+    every construction of its class passed (`constructor_fields`); the best-pinned
+    field decides, as the best-pinned parameter does at a call site."""
+    if fn is None or not _callers_decide(query, fn, project):
+        return UNPROVEN
+    pinned = sorted(
+        {
+            fact.origin.removeprefix(FIELD)
+            for fact in query.shape.keys
+            if fact.always and fact.origin and fact.origin.startswith(FIELD)
+        }
+    )
+    init = _init_of(path, fn, project) if pinned else None
+    if init is None:
+        return UNPROVEN
+    return _best([_param(init, path, param, project, 0, frozenset()) for param in pinned])
+
+
+def _init_of(path: str, fn: FunctionFact, project: Project) -> FunctionFact | None:
+    """The `__init__` of the class `fn` is a method of, in the same file."""
+    if fn.class_name is None:
+        return None
+    owner = fn.qualname.rpartition(".")[0]
+    return project.function_at.get((path, f"{owner}.__init__"))
 
 
 def _scoped_inside(query: Query, fn: FunctionFact, project: Project) -> bool:
@@ -367,12 +403,30 @@ def _passed(
         return _lookup(site, arg.lookup, origin == "row", project)
     if origin == execution_context.CONTEXT:
         return Judgement(Proof.VERIFIED, held=(site,))  # the run's own, bound elsewhere
+    if origin.startswith(FIELD):  # `self.user.id`: what every construction passed
+        return _constructed(site, origin.removeprefix(FIELD), project, depth, visiting)
     if len(arg.params) != 1 or caller is None:
         return UNPROVEN
     given = dependency_values.request_origin(caller, arg.params[0], project)
     if given is not None:  # filled by a dependency that may return request input
         return _request_input(site, fn, param, replace(arg, origin=given), caller, project)
     return _param(caller, site.path, arg.params[0], project, depth + 1, visiting)
+
+
+def _constructed(
+    site: Site,
+    param: str,
+    project: Project,
+    depth: int,
+    visiting: frozenset[tuple[str, str, str]],
+) -> Judgement:
+    """A value of the calling method's object, which its class's `__init__` stored from
+    `param` (`constructor_fields`): judged at every construction of the class."""
+    caller = project.function_at.get((site.path, site.call.function or ""))
+    init = _init_of(site.path, caller, project) if caller is not None else None
+    if init is None:
+        return UNPROVEN
+    return _param(init, site.path, param, project, depth + 1, visiting)
 
 
 def _request_input(
@@ -413,7 +467,9 @@ def _request_input(
         # `if not project_role(user["id"], project_id): raise`: an access check, handed
         # the principal; what it reads to decide is judged inside it.
         return UNPROVEN
-    return Judgement(Proof.LEAK, entries=(Entry(site, fn.qualname, param, arg.origin or ""),))
+    # A construction is named by its class: `RoleService(sb, user_id)` calls `__init__`.
+    callee = fn.class_name if fn.name == "__init__" and fn.class_name else fn.qualname
+    return Judgement(Proof.LEAK, entries=(Entry(site, callee, param, arg.origin or ""),))
 
 
 def _signature_check(
@@ -590,6 +646,8 @@ def callers_of(fn: FunctionFact, project: Project) -> list[Site]:
     """Every call site of `fn`; empty when one may be unseen or cannot be resolved:
     called by a framework, passed as a value, called in code never analysed, or a call
     that may reach another function of the same name as well."""
+    if fn.name == "__init__" and fn.class_name is not None:
+        return _constructions(fn.class_name, project)
     if fn.route or fn.name in project.unseen_calls:
         return []
     if fn.registered and fn.name not in project.enqueued:
@@ -605,6 +663,18 @@ def callers_of(fn: FunctionFact, project: Project) -> list[Site]:
             return []
         sites.append(Site(path, call, sure))
     return sites
+
+
+def _constructions(cls: str, project: Project) -> list[Site]:
+    """Every `cls(...)` of the project, the call sites of its `__init__`; none when it
+    may be constructed where the analysis does not look (handed over as a value, as
+    `Depends(cls)` does, or with arguments it knows nothing of), when another class
+    derives from it, or when two classes have that name."""
+    if cls in project.unseen_calls or project.subclassed(cls):
+        return []
+    if sum(fn.class_name == cls for fn in project.functions.get("__init__", ())) != 1:
+        return []
+    return [Site(path, call, True) for path, call in project.calls.get(cls, ())]
 
 
 def targets(

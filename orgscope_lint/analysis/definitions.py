@@ -14,6 +14,8 @@ import libcst as cst
 from orgscope_lint.analysis import call_facts, guards, origins, row_checks
 from orgscope_lint.analysis import values as V
 from orgscope_lint.analysis.attributes import object_attributes, string_attributes
+from orgscope_lint.analysis.constructions import FIELD
+from orgscope_lint.analysis.constructor_fields import Fields
 from orgscope_lint.analysis.paths import Env
 from orgscope_lint.analysis.scopes import Scope
 from orgscope_lint.analysis.syntax import (
@@ -76,6 +78,7 @@ class Definitions:
     _closure_rows: dict[str, Value]
     watched: frozenset[str]
     router_prefixes: dict[str, frozenset[str]]
+    constructor_fields: Fields
 
     if TYPE_CHECKING:  # provided by the interpreter
 
@@ -277,7 +280,12 @@ class Definitions:
         name = node.name.value
         inherited: dict[str, Value] = {}
         for base in sorted(base_names & self._classes.keys()):
-            inherited.update(self._classes[base].attributes)
+            # A constructor field is the base's own: this class has its own constructor.
+            inherited.update(
+                (attr, value)
+                for attr, value in self._classes[base].attributes.items()
+                if not (value.origin or "").startswith(FIELD)
+            )
         info = ClassInfo(
             name=name,
             is_db=name in self.db_classes or bool(base_names & self.db_class_names),
@@ -320,7 +328,13 @@ class Definitions:
             attr: Value(kind=V.OBJECT, text=cls)
             for attr, cls in object_attributes(node, _walk_statements(node.body), classes).items()
         }
-        return {**objects, **strings, **found}
+        # `self.user = user` in `__init__`: what every construction passed (caller proof),
+        # of the class its parameter is annotated with, if any.
+        fields = {
+            attr: replace(objects.get(attr, V.TOP), origin=f"{FIELD}{param}")
+            for attr, param in self.constructor_fields.get(node.name.value, {}).items()
+        }
+        return {**objects, **fields, **strings, **found}
 
     def _attributes_from_params(
         self, method: cst.FunctionDef, classes: frozenset[str]

@@ -21,6 +21,7 @@ from orgscope_lint.analysis import (
     builder_api,
     call_facts,
     chains,
+    constructions,
     execution_context,
     fresh_values,
     identity,
@@ -30,6 +31,7 @@ from orgscope_lint.analysis import (
     task_queues,
 )
 from orgscope_lint.analysis import values as V
+from orgscope_lint.analysis.constructor_fields import Fields
 from orgscope_lint.analysis.definitions import (
     ClassInfo,
     Definitions,
@@ -86,10 +88,12 @@ class ModuleInterpreter(Definitions, PathChecks):
         system: SystemContexts | None = None,
         raisers: frozenset[str] = frozenset(),
         router_prefixes: dict[str, frozenset[str]] | None = None,
+        constructor_fields: Fields | None = None,
     ) -> None:
         self.module = module
         # The path parameters of each module-level router's own prefix.
         self.router_prefixes = router_prefixes or {}
+        self.constructor_fields = constructor_fields or {}
         self.system = system or SystemContexts()
         self.config = config
         self.positions = positions
@@ -763,7 +767,7 @@ class ModuleInterpreter(Definitions, PathChecks):
         recorded = None
         if site is not None and isinstance(func, cst.Name) and name not in env.vars:
             recorded = self._record_call(name, "", None, args, site)
-            if recorded is not None:
+            if recorded is not None and not constructions.constructs(name):
                 self._call_index[id(node)] = recorded
                 self._call_nodes[recorded] = node
                 self._mark_handed(node, recorded, env)
@@ -943,7 +947,12 @@ class ModuleInterpreter(Definitions, PathChecks):
     ) -> int | None:
         """A call that may reach a project function: where its arguments come from (its
         index among the call facts)."""
-        if not call_facts.may_be_project_call(name) and not receiver_text:
+        plain = not receiver_text and not call_facts.may_be_project_call(name)
+        if plain and not constructions.constructs(name):
+            return None
+        facts = call_facts.arg_facts(args, self._function.org_params if self._function else ())
+        if plain and not constructions.to_follow(facts):
+            self.escaped.add(name)  # constructed with what no proof can follow
             return None
         span = self.positions.call(*site)
         self.calls.append(
@@ -951,9 +960,7 @@ class ModuleInterpreter(Definitions, PathChecks):
                 name=name,
                 receiver=receiver_text,
                 receiver_class=receiver_class,
-                args=call_facts.arg_facts(
-                    args, self._function.org_params if self._function else ()
-                ),
+                args=facts,
                 starred=args.starred,
                 span=span,
                 function=self.qualname,

@@ -48,7 +48,22 @@ def module_links(tree: ast.Module, text: str) -> ModuleLinks:
         instances=_instances(tree.body),
         unused=_unused_imports(tree, text),
         dependency_aliases=aliases_in(tree),
+        subclassed=_bases(tree.body),
     )
+
+
+def _bases(body: list[ast.stmt]) -> tuple[str, ...]:
+    """The last names of the bases of the module's classes, nested ones included."""
+    found: set[str] = set()
+    stack = [stmt for stmt in body if isinstance(stmt, ast.ClassDef)]
+    while stack:
+        node = stack.pop()
+        for base in node.bases:
+            name = base.attr if isinstance(base, ast.Attribute) else getattr(base, "id", "")
+            if name:
+                found.add(name)
+        stack.extend(stmt for stmt in node.body if isinstance(stmt, ast.ClassDef))
+    return tuple(sorted(found))
 
 
 def _unused_imports(tree: ast.Module, text: str) -> tuple[str, ...]:

@@ -3,11 +3,15 @@ files with neither), read from the `ast` tree already parsed.
 
 Such a function can still sit between a route and a helper (`load(thread_id): return
 get_thread(thread_id)`): what it passes along is its own parameters, which the caller
-proof follows to its callers. Nothing else is known there, so every other argument is
-unknown, and a call on a receiver or inside a decorated function, a class or a nested
-function only makes its callee's call sites unseen; except a method call on the
+proof follows to its callers. The methods of an undecorated class are read the same
+way, with what the object holds from its constructor (`self.user.id`:
+`constructor_fields`). Nothing else is known there, so every other argument is unknown,
+and a call on a receiver or inside a decorated function or class, a class body or a
+nested function only makes its callee's call sites unseen; except a method call on the
 function's one instance of a class (`worker = JobWorker(queue)`, bound once, then
-`worker.run_loop()`), which reaches that class's method.
+`worker.run_loop()`), which reaches that class's method. A construction
+(`RoleService(sb, user_id)`) is recorded when some argument says where it comes from,
+and otherwise makes its class constructed unseen (`constructions.py`).
 """
 
 from __future__ import annotations
@@ -17,6 +21,8 @@ import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 
+from orgscope_lint.analysis.constructions import constructs, to_follow
+from orgscope_lint.analysis.constructor_fields import Fields, field_origin
 from orgscope_lint.analysis.slicing import may_be_project_call
 from orgscope_lint.analysis.task_queues import Enqueue, enqueue_of
 from orgscope_lint.facts import ArgFact, CallFact, FunctionFact
@@ -38,19 +44,42 @@ class PlainCalls:
     unseen: set[str] = field(default_factory=set)
 
 
-def plain_calls(statements: Iterable[ast.stmt], lines: Sequence[str]) -> PlainCalls:
+def plain_calls(
+    statements: Iterable[ast.stmt], lines: Sequence[str], fields: Fields | None = None
+) -> PlainCalls:
+    """`fields`: the module's constructor fields (`constructor_fields`)."""
     found = PlainCalls()
     for stmt in statements:
-        plain = isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef))
-        if plain and not stmt.decorator_list:
+        if _plain_function(stmt):
             _function(stmt, lines, found)  # type: ignore[arg-type]
+        elif isinstance(stmt, ast.ClassDef) and not stmt.decorator_list:
+            _class(stmt, lines, found, (fields or {}).get(stmt.name, {}))
         else:
             found.unseen |= _called(stmt)
     return found
 
 
+def _plain_function(stmt: ast.stmt) -> bool:
+    plain = isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef))
+    return plain and not stmt.decorator_list  # type: ignore[union-attr]
+
+
+def _class(node: ast.ClassDef, lines: Sequence[str], found: PlainCalls, fields: dict) -> None:
+    """Its undecorated methods, which may hand on what the object holds from its
+    constructor (`self.user.id`: `constructor_fields`)."""
+    for stmt in node.body:
+        if _plain_function(stmt):
+            _function(stmt, lines, found, node.name, fields)  # type: ignore[arg-type]
+        else:
+            found.unseen |= _called(stmt)
+
+
 def _function(
-    node: ast.FunctionDef | ast.AsyncFunctionDef, lines: Sequence[str], found: PlainCalls
+    node: ast.FunctionDef | ast.AsyncFunctionDef,
+    lines: Sequence[str],
+    found: PlainCalls,
+    owner: str | None = None,
+    fields: dict[str, str] | None = None,
 ) -> None:
     args = node.args
     params = tuple(
@@ -61,11 +90,12 @@ def _function(
     line = node.lineno
     text = lines[line - 1] if line <= len(lines) else ""
     indent = len(text) - len(text.lstrip())
+    qualname = f"{owner}.{node.name}" if owner else node.name
     found.functions.append(
         FunctionFact(
-            qualname=node.name,
+            qualname=qualname,
             name=node.name,
-            class_name=None,
+            class_name=owner,
             db_class=False,
             params=params,
             org_params=(),  # a tenant-like name would have kept it for LibCST
@@ -80,7 +110,7 @@ def _function(
         if isinstance(current, _SCOPES):
             found.unseen |= _called(current)
         elif isinstance(current, ast.Call):
-            _call(current, node.name, params, lines, found, instances)
+            _call(current, qualname, params, lines, found, instances, fields or {})
 
 
 def _own_nodes(body: list[ast.stmt]) -> Iterator[ast.AST]:
@@ -132,14 +162,17 @@ def _call(
     lines: Sequence[str],
     found: PlainCalls,
     instances: dict[str, str],
+    fields: dict[str, str],
 ) -> None:
+    """`fields`: the constructor fields of the class of which `function` is a method."""
     enqueue = _enqueue(node, params)
     handed = enqueue.task if enqueue is not None else None
     for value in (*node.args, *(k.value for k in node.keywords)):
         if isinstance(value, ast.Name) and value.id not in params and value.id != handed:
             found.unseen.add(value.id)  # maybe a function handed over as a value
     if enqueue is not None:
-        _record(node, enqueue.task, *_enqueued_args(node, enqueue), function, params, lines, found)
+        slots, starred = _enqueued_args(node, enqueue)
+        _record(node, enqueue.task, slots, starred, function, params, lines, found, fields=fields)
         found.calls[-1] = replace(found.calls[-1], enqueued=True)
         return
     func = node.func
@@ -151,13 +184,19 @@ def _call(
     if receiver in instances:
         assert isinstance(func, ast.Attribute)
         owner = (receiver, instances[receiver])
-        _record(node, func.attr, *_slots(node), function, params, lines, found, owner)
+        _record(node, func.attr, *_slots(node), function, params, lines, found, owner, fields)
         return
     if not isinstance(func, ast.Name):
         found.unseen |= _called(func) | _method_name(node)
         return
     if may_be_project_call(func.id):
-        _record(node, func.id, *_slots(node), function, params, lines, found)
+        _record(node, func.id, *_slots(node), function, params, lines, found, fields=fields)
+    elif constructs(func.id):
+        slots, starred = _slots(node)
+        if to_follow([_arg(slot, value, params, fields) for slot, value in slots]):
+            _record(node, func.id, slots, starred, function, params, lines, found, fields=fields)
+        else:
+            found.unseen.add(func.id)  # constructed with what no proof can follow
 
 
 def _slots(node: ast.Call) -> tuple[list[tuple[str, ast.expr]], bool]:
@@ -179,6 +218,7 @@ def _record(
     lines: Sequence[str],
     found: PlainCalls,
     owner: tuple[str, str] | None = None,
+    fields: dict[str, str] | None = None,
 ) -> None:
     """`owner`: the receiver's name and class, for a method call on a known instance."""
     span = _span(node, lines)
@@ -188,7 +228,7 @@ def _record(
             name=name,
             receiver=receiver,
             receiver_class=receiver_class,
-            args=tuple(_arg(slot, value, params) for slot, value in slots),
+            args=tuple(_arg(slot, value, params, fields or {}) for slot, value in slots),
             starred=starred,
             span=span,
             function=function,
@@ -229,12 +269,12 @@ def _enqueued_args(node: ast.Call, enqueue: Enqueue) -> tuple[list[tuple[str, as
     return slots, starred
 
 
-def _arg(slot: str, value: ast.expr, params: tuple[str, ...]) -> ArgFact:
+def _arg(slot: str, value: ast.expr, params: tuple[str, ...], fields: dict[str, str]) -> ArgFact:
     if isinstance(value, ast.Name) and value.id in params:
         return ArgFact(slot, None, (value.id,))
     if isinstance(value, ast.Constant):
         return ArgFact(slot, "literal")
-    return ArgFact(slot)
+    return ArgFact(slot, field_origin(value, fields))
 
 
 def _called(tree: ast.AST) -> set[str]:
@@ -243,7 +283,7 @@ def _called(tree: ast.AST) -> set[str]:
     for node in ast.walk(tree):
         if isinstance(node, ast.Call):
             func = node.func
-            if isinstance(func, ast.Name) and may_be_project_call(func.id):
+            if isinstance(func, ast.Name) and (may_be_project_call(func.id) or constructs(func.id)):
                 names.add(func.id)
             names |= _method_name(node)
     return names
