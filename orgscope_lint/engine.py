@@ -34,6 +34,7 @@ from orgscope_lint.suppressions import apply_suppressions, parse_directives
 if TYPE_CHECKING:
     from orgscope_lint.aside import Aside
     from orgscope_lint.cache import FactsCache
+    from orgscope_lint.fix_edits import LibcstRead
 
 
 # Allocations between two young collections (CPython's default: 700), and young
@@ -64,13 +65,16 @@ class RunResult:
     # The digest of the bytes each file's facts come from, by display path.
     digests: dict[str, str] = field(default_factory=dict)
 
-    def libcst_reads(self) -> dict[str, tuple[str, tuple[tuple[int, int], ...]]]:
+    def libcst_reads(self) -> dict[str, LibcstRead]:
         """The files LibCST read all of but some top-level statements: the digest of the
-        bytes it read, and those statements' lines (`FileFacts.unparsed`)."""
+        bytes it read, those statements' lines (`FileFacts.unparsed`) and the lines of
+        every top-level statement (`FileFacts.statements`)."""
         return {
-            facts.path: (self.digests[facts.path], facts.unparsed)
+            facts.path: (self.digests[facts.path], facts.unparsed, facts.statements)
             for facts in self.facts
-            if facts.unparsed is not None and facts.path in self.digests
+            if facts.unparsed is not None
+            and facts.statements is not None
+            and facts.path in self.digests
         }
 
     @property

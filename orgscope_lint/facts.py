@@ -428,6 +428,10 @@ class FileFacts:
     # (`analysis/slicing.py`), when it read the rest of the file; None when it read none
     # of it. Fix edits parse only these to know LibCST reads the whole file.
     unparsed: tuple[tuple[int, int], ...] | None = None
+    # The (first, last) lines of every top-level statement, as `ast` found them, when
+    # LibCST read the file (None with `unparsed`): fix edits split the file by them
+    # instead of parsing it with `ast` again.
+    statements: tuple[tuple[int, int], ...] | None = None
 
     def function(self, qualname: str | None) -> FunctionFact | None:
         if qualname is None:

@@ -79,11 +79,18 @@ class Change:
     after: str
 
 
-def changes(source: str, edits: list[Edit], unparsed: Lines | None = None) -> list[Change]:
+def changes(
+    source: str,
+    edits: list[Edit],
+    unparsed: Lines | None = None,
+    statements: Lines | None = None,
+) -> list[Change]:
     """Each edit `--fix` would make in `source`, on its own; none when `--fix` would
-    leave the file as it is. `unparsed`: LibCST read all of `source` but these top-level
-    statements (`FileFacts.unparsed`), which spares parsing it whole again."""
-    done = _edit(source, edits, record=True, unparsed=unparsed)
+    leave the file as it is. Both or neither of `unparsed` and `statements`: the
+    analysis parsed `source` with `ast`, whose top-level statements stand on
+    `statements` (`FileFacts.statements`), and LibCST read all of it but those on
+    `unparsed` (`FileFacts.unparsed`), which spares parsing it whole again."""
+    done = _edit(source, edits, record=True, unparsed=unparsed, statements=statements)
     return done[1].changes if done else []
 
 
@@ -111,10 +118,15 @@ class _Unsplittable(Exception):
 
 
 def _edit(
-    source: str, edits: list[Edit], *, record: bool, unparsed: Lines | None = None
+    source: str,
+    edits: list[Edit],
+    *,
+    record: bool,
+    unparsed: Lines | None = None,
+    statements: Lines | None = None,
 ) -> _Edited:
     try:
-        edited = _edited_statements(source, edits, record=record)
+        edited = _edited_statements(source, edits, record=record, lines=statements)
     except _Unsplittable:
         edited = _edit_whole(source, edits, record=record)
     if edited is None:
@@ -122,9 +134,12 @@ def _edit(
     result, outcome = edited
     if not outcome.applied or result == source:
         return None
+    # `ast` parsed `source` (the analysis did): it parses the result when it parses the
+    # edited statements, by the same argument as `_parses_by_parts`.
+    by_parts = statements is not None and _split_plainly(source, outcome)
     try:  # never leave a file that does not parse
-        ast.parse(result)
-        if not _parses_by_parts(source, outcome, unparsed):
+        ast.parse("".join(map(_ended, outcome.rewritten)) if by_parts else result)
+        if not (by_parts and _parses_by_parts(source, outcome, unparsed)):
             parse_parsed_module(result)
     except (SyntaxError, cst.ParserSyntaxError):
         return None
@@ -154,14 +169,17 @@ def _keep_ending(source: str, result: str) -> str:
     return result
 
 
-def _edited_statements(source: str, edits: list[Edit], *, record: bool) -> _Edited:
+def _edited_statements(
+    source: str, edits: list[Edit], *, record: bool, lines: Lines | None = None
+) -> _Edited:
     """The file edited one top-level statement at a time: only the statements holding an
     edit are given to LibCST (the rest of the file is what its code would render
     anyway), each parsed on its own with its lines counted from 1. Whether the whole
     result parses is still checked by `_edit`. Raises `_Unsplittable` when the file
     cannot be split that way (the `ast` refuses it, two statements share a line, a
-    statement does not parse on its own)."""
-    statements = _statements(source)
+    statement does not parse on its own). `lines`: the top-level statements' lines, as
+    `ast` found them in `source` (else it parses `source` to find them)."""
+    statements = _spans(source, _statement_lines(source) if lines is None else lines)
     pieces: list[str] = []
     outcome = _Outcome(statements=statements)
     done = 0
@@ -199,25 +217,34 @@ def _edited_statements(source: str, edits: list[Edit], *, record: bool) -> _Edit
 _PLAIN_LINES = re.compile(r"(?:[ \t]*(?:#[^\r\n]*)?(?:\r\n|\r|\n))*[ \t]*(?:#[^\r\n]*)?")
 
 
-def _parses_by_parts(source: str, outcome: _Outcome, unparsed: Lines | None) -> bool:
-    """Whether LibCST is known to read the edited file without parsing all of it.
-    `unparsed`: the analysis gave LibCST every top-level statement of `source` but
-    these (`FileFacts.unparsed`), and it read them. Then LibCST reads the edited file
-    when it reads those it was not given, the new code of the edited ones, and nothing
-    but blank and comment lines stands between them: a top-level statement starts with
-    no bracket, string or block open, so its parse does not depend on the others."""
+def _split_plainly(source: str, outcome: _Outcome) -> bool:
+    """Whether the file was edited one top-level statement at a time with nothing but
+    blank and comment lines between its statements: then a parser reads the edited
+    file when it reads each statement, since a top-level statement starts with no
+    bracket, string or block open, so its parse does not depend on the others. Not
+    with the one future import that changes the grammar (`<>` for `!=`)."""
     statements = outcome.statements
-    if unparsed is None or statements is None:
-        return False
-    lines = {(first, last) for first, last, _, _ in statements}
-    if not lines.issuperset(unparsed):
+    if statements is None or "barry_as_FLUFL" in source:
         return False
     gaps = zip(
         [0] + [end for *_, end in statements],
         [s for _, _, s, _ in statements] + [len(source)],
         strict=True,
     )
-    if not all(_PLAIN_LINES.fullmatch(source, done, start) for done, start in gaps):
+    return all(_PLAIN_LINES.fullmatch(source, done, start) for done, start in gaps)
+
+
+def _parses_by_parts(source: str, outcome: _Outcome, unparsed: Lines | None) -> bool:
+    """Whether LibCST is known to read the edited file without parsing all of it, split
+    plainly (`_split_plainly`). `unparsed`: the analysis gave LibCST every top-level
+    statement of `source` but these (`FileFacts.unparsed`), and it read them. Then
+    LibCST reads the edited file when it reads those it was not given and the new code
+    of the edited ones."""
+    statements = outcome.statements
+    if unparsed is None or statements is None:
+        return False
+    lines = {(first, last) for first, last, _, _ in statements}
+    if not lines.issuperset(unparsed):
         return False
     rest = [
         source[start:end]
@@ -248,19 +275,23 @@ def _visit(wrapper: MetadataWrapper, editor: _Editor) -> cst.Module:
     return wrapper.visit(editor)
 
 
-def _statements(source: str) -> list[_Span]:
-    """The first and last line, start and end offset of each top-level statement."""
+def _statement_lines(source: str) -> Lines:
+    """The first and last line of each top-level statement."""
     try:
         with warnings.catch_warnings():  # its warnings are the analysis's to give
             warnings.simplefilter("ignore")
             tree = ast.parse(source)
     except (SyntaxError, ValueError) as error:
         raise _Unsplittable from error
+    return tuple(map(statement_lines, tree.body))
+
+
+def _spans(source: str, lines: Lines) -> list[_Span]:
+    """The first and last line, start and end offset of each top-level statement."""
     starts = [0] + [match.end() for match in _LINE_BREAK.finditer(source)]
     spans: list[_Span] = []
     previous_end = 0
-    for stmt in tree.body:
-        first, last = statement_lines(stmt)
+    for first, last in lines:
         if first <= previous_end:
             raise _Unsplittable  # two statements share a line (`a = 1; b = f(a)`)
         previous_end = last

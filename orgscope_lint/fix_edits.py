@@ -25,6 +25,8 @@ if TYPE_CHECKING:
 # entry can hold.
 EditKey = tuple[int, int, str, str, str]
 Lines = tuple[tuple[int, int], ...]  # (first, last) lines of top-level statements
+# The digest of the bytes LibCST read, the statements it was not given, every statement.
+LibcstRead = tuple[str, Lines, Lines]
 TextEdit = dict[str, object]
 
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
@@ -45,7 +47,7 @@ def with_edits(
     cwd: Path,
     cache: FactsCache | None = None,
     jobs: int | None = None,
-    libcst_reads: Mapping[str, tuple[str, Lines]] | None = None,
+    libcst_reads: Mapping[str, LibcstRead] | None = None,
 ) -> list[Finding]:
     """The findings, each fix carrying its `message` and `edits`; a fix `--fix` would not
     make on the file as it is now (edited since, unreadable) is dropped. With a `cache`,
@@ -53,8 +55,10 @@ def with_edits(
     computing them parses the file with LibCST. The others are computed in `jobs`
     processes when there are many files (a cold report on a large project).
     `libcst_reads` (`RunResult.libcst_reads`): by path, the digest of the bytes the
-    analysis had LibCST read and the top-level statements it left out; where the file
-    is still those bytes, only these are parsed to know LibCST reads the edited file."""
+    analysis had LibCST read, the top-level statements it left out and the lines of
+    all of them; where the file is still those bytes, it is split by these lines, and
+    only the statements left out and the edited ones are parsed to know `ast` and
+    LibCST read the edited file."""
     findings = list(findings)
     by_path: dict[str, dict[EditKey, int]] = defaultdict(dict)
     for index, finding in enumerate(findings):
@@ -86,7 +90,7 @@ def _edits_by_path(
     cwd: Path,
     cache: FactsCache | None,
     jobs: int | None,
-    libcst_reads: Mapping[str, tuple[str, Lines]],
+    libcst_reads: Mapping[str, LibcstRead],
 ) -> dict[str, dict[EditKey, TextEdit | None]]:
     """Each file's edits: from the cache, else computed (and then stored)."""
     from orgscope_lint.sources import SourceText, read_source
@@ -102,12 +106,13 @@ def _edits_by_path(
         if known is not None:
             made[path] = known
         else:
-            read, unparsed = libcst_reads.get(path, ("", None))
-            known_lines = unparsed if read == source.digest else None
-            pending.append((path, source.digest, source.text, tuple(keys), known_lines))
+            read, unparsed, statements = libcst_reads.get(path, ("", None, None))
+            if read != source.digest:  # edited since: what the analysis saw tells nothing
+                unparsed = statements = None
+            pending.append((path, source.digest, source.text, tuple(keys), unparsed, statements))
     from orgscope_lint.parallel import map_files
 
-    for (path, digest, _, keys, _), edits in zip(
+    for (path, digest, _, keys, _, _), edits in zip(
         pending, map_files(_compute_edits, pending, jobs=jobs), strict=True
     ):
         made[path] = edits
@@ -116,8 +121,9 @@ def _edits_by_path(
     return made
 
 
-# (path, digest, text, wanted fixes, the lines LibCST was not given if it read the rest)
-_Job = tuple[str, str, str, tuple[EditKey, ...], Lines | None]
+# (path, digest, text, wanted fixes, and, if the analysis read these very bytes, the
+# lines of the top-level statements LibCST was not given and of all of them)
+_Job = tuple[str, str, str, tuple[EditKey, ...], Lines | None, Lines | None]
 
 
 def _compute_edits(job: _Job) -> dict[EditKey, TextEdit | None]:
@@ -126,8 +132,8 @@ def _compute_edits(job: _Job) -> dict[EditKey, TextEdit | None]:
     # Imported here: LibCST is a fifth of a hook run's start-up, needed only on a miss.
     from orgscope_lint.fix import Edit, changes
 
-    _, _, text, wanted, unparsed = job
-    found = changes(text, [Edit(*k) for k in wanted], unparsed)
+    _, _, text, wanted, unparsed, statements = job
+    found = changes(text, [Edit(*k) for k in wanted], unparsed, statements)
     done = {_key_of(change.edit): change for change in found}
     return {key: _text_edit(text, done[key]) if key in done else None for key in wanted}
 

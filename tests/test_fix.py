@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import contextlib
 import textwrap
 from pathlib import Path
 
@@ -162,12 +163,16 @@ def test_editing_statements_alone_is_editing_the_whole_file(source: str, monkeyp
     line = source.count("\n", 0, at) + source.count("\r", 0, at) - source.count("\r\n", 0, at)
     column = at - max(source.rfind("\n", 0, at), source.rfind("\r", 0, at))
     edits = [fix.Edit(line + 1, column, "add-key", "org_id", "org_id")]
-    # Also when the analysis had LibCST read the whole file: no need to parse it again.
+    # Also when the analysis had LibCST read the whole file: no need to parse it again;
+    # and when it tells where the top-level statements are: no need to ask `ast`.
     split = (fix.changes(source, edits), fix.fixed_text(source, edits))
     assert fix.changes(source, edits, ()) == split[0]
+    with contextlib.suppress(fix._Unsplittable):
+        lines = fix._statement_lines(source)
+        assert fix.changes(source, edits, (), lines) == split[0]
 
-    def unsplittable(source: str) -> list:
+    def unsplittable(source: str) -> tuple:
         raise fix._Unsplittable
 
-    monkeypatch.setattr(fix, "_statements", unsplittable)
+    monkeypatch.setattr(fix, "_statement_lines", unsplittable)
     assert split == (fix.changes(source, edits), fix.fixed_text(source, edits))

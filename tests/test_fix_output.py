@@ -236,9 +236,9 @@ def _cached_check(counter: list[int], monkeypatch) -> dict:
 
     real = getattr(fix.changes, "counted", fix.changes)
 
-    def counting(source, edits, unparsed=None):
+    def counting(source, edits, *known):
         counter.append(len(edits))
-        return real(source, edits, unparsed)
+        return real(source, edits, *known)
 
     counting.counted = real  # type: ignore[attr-defined]
     monkeypatch.setattr(fix, "changes", counting)

@@ -159,6 +159,7 @@ def analyze_module(path: str, text: str, tree: ast.Module, config: Config) -> Fi
         row_creations=row_creations(interpreter.queries, interpreter.functions),
         lines=len(lines) - 1 if lines[-1] == "" else len(lines),
         unparsed=tuple(map(statement_lines, part.dropped_statements)) if part else (),
+        statements=tuple(map(statement_lines, tree.body)),
     )
 
 
