@@ -28,7 +28,7 @@ from orgscope_lint.project import Project, build_project, summary_facts
 from orgscope_lint.rule import Rule
 from orgscope_lint.rules import ALL_RULES
 from orgscope_lint.schema import Schema, read_migrations, replay
-from orgscope_lint.sources import SourceText, Unreadable, parse_python
+from orgscope_lint.sources import SourceText, Unreadable, parse_python_walked
 from orgscope_lint.suppressions import apply_suppressions, parse_directives
 
 if TYPE_CHECKING:
@@ -588,12 +588,13 @@ def analyze_source(source: SourceText | Unreadable, config: Config, shown: str) 
     directives = parse_directives(text)
     # CPython's parser runs on every file (a syntax error anywhere is ORG000); LibCST,
     # several times slower, only on files that can hold something to analyse.
-    tree = parse_python(text)
-    if isinstance(tree, Unreadable):
-        return FileFacts(path=shown, error=_file_error(tree), directives=directives)
+    parsed = parse_python_walked(text)
+    if isinstance(parsed, Unreadable):
+        return FileFacts(path=shown, error=_file_error(parsed), directives=directives)
+    tree, nodes = parsed  # every node, walked once for all that read them
     from orgscope_lint.analysis.module_links import module_links
 
-    links = module_links(tree, text)
+    links = module_links(tree, text, nodes)
     if not relevance_pattern(config).search(text) and not mentions_signature(text):
         from orgscope_lint.analysis.constructor_fields import constructor_fields
         from orgscope_lint.analysis.plain_calls import plain_calls, source_lines
@@ -609,7 +610,7 @@ def analyze_source(source: SourceText | Unreadable, config: Config, shown: str) 
             unseen_calls=tuple(sorted(plain.unseen)),
             links=links,
         )
-    facts = analyze_module(shown, text, tree, config)
+    facts = analyze_module(shown, text, tree, config, nodes)
     return _with_links(facts, directives, links)
 
 

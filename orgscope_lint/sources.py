@@ -83,6 +83,17 @@ def parse_python(text: str, *, max_depth: int = MAX_NESTING) -> ast.Module | Unr
     code, which CPython refuses cheaply. Code CPython accepts but that nests deeper than
     `max_depth` is refused too, because LibCST would take seconds on it.
     """
+    parsed = parse_python_walked(text, max_depth=max_depth)
+    return parsed if isinstance(parsed, Unreadable) else parsed[0]
+
+
+def parse_python_walked(
+    text: str, *, max_depth: int = MAX_NESTING
+) -> tuple[ast.Module, list[ast.AST]] | Unreadable:
+    """`parse_python`, and every node of the tree as `walk_within` lists them: the
+    depth check walks them all anyway, and the analysis walks them again."""
+    from orgscope_lint.analysis.child_nodes import walk_within
+
     try:
         with warnings.catch_warnings():
             # Invalid escape sequences and the like would print SyntaxWarnings on stderr.
@@ -97,10 +108,11 @@ def parse_python(text: str, *, max_depth: int = MAX_NESTING) -> ast.Module | Unr
         return Unreadable(_null_or(str(exc)))
     except Exception as exc:  # e.g. UnicodeEncodeError on a lone surrogate: never crash
         return Unreadable(f"cannot parse: {exc}")
-    deep = _too_deep_at(tree, max_depth)
-    if deep is not None:
-        return Unreadable(f"{TOO_DEEP} (nesting deeper than {max_depth} levels)", *deep)
-    return tree
+    nodes = walk_within(tree, max_depth)
+    if nodes is None:  # where: the first node the depth walk below meets too deep
+        line, column = _too_deep_at(tree, max_depth) or (1, 1)
+        return Unreadable(f"{TOO_DEEP} (nesting deeper than {max_depth} levels)", line, column)
+    return tree, nodes
 
 
 def _read_bytes(path: Path, max_bytes: int) -> bytes | Unreadable:
@@ -234,11 +246,11 @@ _NO_CHILDREN = frozenset({ast.Name, ast.Constant})
 
 
 def _too_deep_at(tree: ast.AST, limit: int) -> tuple[int, int] | None:
-    """Where the tree first nests deeper than `limit`, if it does.
+    """Where the tree first nests deeper than `limit`, if it does: asked only once
+    `walk_within` has found that it does.
 
-    An explicit stack, because recursing here would hit the very limit being checked,
-    and a hand-rolled child loop, because it runs on every file and `ast.iter_child_nodes`
-    costs twice as much; operator and context leaves (no fields) are never pushed.
+    An explicit stack, because recursing here would hit the very limit being checked;
+    operator and context leaves (no fields) are never pushed.
     """
     stack: list[tuple[ast.AST, int]] = [(tree, 0)]
     pop, push = stack.pop, stack.append

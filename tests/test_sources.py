@@ -174,6 +174,27 @@ def test_nesting_cpython_accepts_but_libcst_would_crawl_through_is_refused() -> 
     assert isinstance(parse_python(text, max_depth=5000), ast.Module)
 
 
+# Depths around the limit that only some nodes reach: a `pass` or a comparison's
+# operators (leaves without fields, in a list) one level below the rest.
+_NESTED = [
+    "if a:\n    if b:\n        pass\n",
+    "x = a < b\n",
+    "x = f(g(h(1)), [k for k in y])\n",
+    "def f(a=1, *b, c: int = 2):\n    return {a: [b, c]}\n",
+]
+
+
+@pytest.mark.parametrize("text", _NESTED)
+def test_the_shared_walk_counts_depth_as_the_depth_walk_does(text: str) -> None:
+    from orgscope_lint.analysis.child_nodes import walk_within
+    from orgscope_lint.analysis.system_context import _walk_breadth
+
+    tree = ast.parse(text)
+    for limit in range(12):
+        assert (walk_within(tree, limit) is None) == (sources._too_deep_at(tree, limit) is not None)
+    assert walk_within(tree, 12) == list(_walk_breadth(tree))
+
+
 def test_ordinary_nesting_is_accepted() -> None:
     text = "x = " + "[" * 150 + "]" * 150 + "\n" + "y = " + " + ".join(["a"] * 300) + "\n"
     assert isinstance(parse_python(text), ast.Module)

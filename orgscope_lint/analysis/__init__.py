@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import re
+from collections.abc import Sequence
 from functools import lru_cache
 from typing import TYPE_CHECKING, TypeVar
 
@@ -54,8 +55,15 @@ def _pattern_for(words: tuple[str, ...]) -> re.Pattern[str]:
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 
 
-def analyze_module(path: str, text: str, tree: ast.Module, config: Config) -> FileFacts:
-    """Facts for one module; `tree` is the module already parsed by `ast` (the safety gate)."""
+def analyze_module(
+    path: str,
+    text: str,
+    tree: ast.Module,
+    config: Config,
+    nodes: Sequence[ast.AST] | None = None,
+) -> FileFacts:
+    """Facts for one module; `tree` is the module already parsed by `ast` (the safety gate),
+    `nodes` every node of it as the gate listed them (`child_nodes.walk_within`)."""
     line_count = text.count("\n") + 1
     if len(text) > 500_000 and _node_count(tree) > MAX_ANALYSED_NODES:
         # Megabytes of code on few lines (a generated literal): LibCST's cost follows
@@ -86,7 +94,7 @@ def analyze_module(path: str, text: str, tree: ast.Module, config: Config) -> Fi
     from orgscope_lint.analysis.positions import PositionIndex
     from orgscope_lint.analysis.raisers import never_returning
 
-    detected = system_context.detect(tree)
+    detected = system_context.detect(tree, nodes)
     pattern = relevance_pattern(config, execution_context.variables(tree))
     part = relevant_slice(text, tree, pattern, frozenset(detected.by_line))
     try:
@@ -104,7 +112,14 @@ def analyze_module(path: str, text: str, tree: ast.Module, config: Config) -> Fi
     lines = _LINE_BREAK.split(text)
     call_names = set(QUERY_METHODS) | set(config.scoped_helpers) | set(config.db_classes)
     statements = part.statements if part else tree.body
-    positions = PositionIndex(statements, lines, call_names, config.tenant_like_names)
+    positions = PositionIndex(
+        statements,
+        lines,
+        call_names,
+        config.tenant_like_names,
+        # The nodes below every statement, when every statement is given.
+        nodes=None if part or nodes is None else nodes[1:],
+    )
     from orgscope_lint.analysis.constructor_fields import constructor_fields
     from orgscope_lint.analysis.origins import router_prefix_params
 

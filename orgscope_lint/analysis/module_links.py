@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import ast
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 from orgscope_lint.dependency_aliases import aliases_in
 from orgscope_lint.facts import ModuleLinks
@@ -30,7 +30,10 @@ _MOUNTS = re.compile(r"\.include_router\s*\(")
 _BODIES = ("body", "orelse", "finalbody", "handlers", "cases")
 
 
-def module_links(tree: ast.Module, text: str) -> ModuleLinks:
+def module_links(
+    tree: ast.Module, text: str, nodes: Sequence[ast.AST] | None = None
+) -> ModuleLinks:
+    """`nodes`: every node of `tree` (`child_nodes.walk_within`), when already listed."""
     imports = set(_imports(tree.body))
     dynamic = False
     if _DYNAMIC.search(text) is not None:
@@ -46,7 +49,7 @@ def module_links(tree: ast.Module, text: str) -> ModuleLinks:
         router=_ROUTER.search(text) is not None,
         mounts=_MOUNTS.search(text) is not None,
         instances=_instances(tree.body),
-        unused=_unused_imports(tree, text),
+        unused=_unused_imports(tree, text, nodes),
         dependency_aliases=aliases_in(tree),
         subclassed=_bases(tree.body),
     )
@@ -66,7 +69,9 @@ def _bases(body: list[ast.stmt]) -> tuple[str, ...]:
     return tuple(sorted(found))
 
 
-def _unused_imports(tree: ast.Module, text: str) -> tuple[str, ...]:
+def _unused_imports(
+    tree: ast.Module, text: str, nodes: Sequence[ast.AST] | None
+) -> tuple[str, ...]:
     """The imports (as `_imports` names them) whose bound name the file never uses, nor
     exports in `__all__`: `from app.endpoints import vectorization` left over after the
     `include_router(vectorization.router)` line was commented out. Only read in files
@@ -75,10 +80,11 @@ def _unused_imports(tree: ast.Module, text: str) -> tuple[str, ...]:
         return ()
     loaded = set(_exported(tree.body))
     statements: list[ast.Import | ast.ImportFrom] = []
-    for node in ast.walk(tree):  # one walk: the names used, and the imports
-        if isinstance(node, ast.Name):
+    name, imports = ast.Name, (ast.Import, ast.ImportFrom)
+    for node in ast.walk(tree) if nodes is None else nodes:  # the names used, the imports
+        if node.__class__ is name:
             loaded.add(node.id)
-        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+        elif isinstance(node, imports):
             statements.append(node)
     used: set[str] = set()
     unused: set[str] = set()

@@ -15,7 +15,7 @@ import ast
 from collections import defaultdict
 from collections.abc import Collection, Sequence
 
-from orgscope_lint.analysis.child_nodes import child_nodes
+from orgscope_lint.analysis.child_nodes import LEAVES, child_nodes
 from orgscope_lint.findings import Span
 
 CallKey = tuple[str, str, str]  # (called name, dotted receiver or "", first argument or "?")
@@ -32,7 +32,10 @@ class PositionIndex:
         lines: list[str],
         call_names: Collection[str],
         watched_names: Collection[str],
+        nodes: Sequence[ast.AST] | None = None,
     ) -> None:
+        """`nodes`: every node below `statements`, in any order, when already listed
+        (`child_nodes.walk_within`): the index then reads them without walking."""
         self._lines = lines
         self._calls: dict[CallKey, list[Span]] = defaultdict(list)
         self._defs: dict[str, list[Span]] = defaultdict(list)
@@ -40,6 +43,7 @@ class PositionIndex:
         self._names: dict[str, list[Span]] = defaultdict(list)
         self._pending: tuple | None = (
             statements,
+            nodes,
             frozenset(call_names),
             frozenset(watched_names),
         )
@@ -47,35 +51,26 @@ class PositionIndex:
     def _ensure(self) -> None:
         # Built on first use: a module that yields no fact never pays for the walk.
         if self._pending is not None:
-            statements, call_names, watched = self._pending
+            statements, nodes, call_names, watched = self._pending
             self._pending = None
-            for statement in statements:
-                self._collect(statement, call_names, watched)
+            self._collect(_every_node(statements) if nodes is None else nodes, call_names, watched)
             for table in (self._calls, self._defs, self._names):
                 for spans in table.values():
                     spans.sort(key=lambda s: (s.line, s.column, -s.end_line, -s.end_column))
 
-    def _collect(self, tree: ast.AST, call_names: frozenset[str], watched: frozenset[str]):
-        # One loop over every node below `tree`, in no particular order (the spans are
-        # sorted afterwards): a hand-rolled stack, because `ast.walk` and its generators
-        # cost most of building the index. Leaves without fields (operators, `Load`) are
-        # never pushed, and the fields of names and constants, which hold no node, are
-        # not looked at: they are four nodes in ten.
+    def _collect(
+        self, nodes: Sequence[ast.AST], call_names: frozenset[str], watched: frozenset[str]
+    ) -> None:
+        # One loop over the nodes, in no particular order: the spans are sorted afterwards.
         calls, defs, def_ends, names = self._calls, self._defs, self._def_ends, self._names
-        stack = [tree]
-        pop, extend = stack.pop, stack.extend
-        call, name_node, constant, load = ast.Call, ast.Name, ast.Constant, ast.Load
+        call, name_node, load = ast.Call, ast.Name, ast.Load
         function, async_function = ast.FunctionDef, ast.AsyncFunctionDef
-        while stack:
-            node = pop()
+        for node in nodes:
             kind = node.__class__
             if kind is name_node:
                 if node.id in watched and node.ctx.__class__ is load:
                     names[node.id].append(self._span(node))
-                continue
-            if kind is constant:
-                continue
-            if kind is call:
+            elif kind is call:
                 key = _ast_call_key(node, call_names)
                 if key is not None:
                     calls[key].append(self._span(node))
@@ -83,7 +78,6 @@ class PositionIndex:
                 span = self._def_span(node)
                 defs[node.name].append(span)
                 def_ends[span] = node.end_lineno or node.lineno
-            extend(child_nodes(node))
 
     def call(self, key: CallKey, rank: int) -> Span:
         self._ensure()
@@ -131,6 +125,22 @@ class PositionIndex:
         if text.isascii():
             return byte_offset + 1
         return len(text.encode("utf-8")[:byte_offset].decode("utf-8", "replace")) + 1
+
+
+def _every_node(statements: Sequence[ast.stmt]) -> list[ast.AST]:
+    """The statements and every node below them, in no particular order: a hand-rolled
+    stack, because `ast.walk` and its generators cost most of building the index.
+    Leaves without fields (operators, `Load`) are never pushed, and the fields of names
+    and constants, which hold no node, are not looked at: they are four nodes in ten."""
+    found: list[ast.AST] = []
+    stack: list[ast.AST] = list(statements)
+    pop, extend, add = stack.pop, stack.extend, found.append
+    while stack:
+        node = pop()
+        add(node)
+        if node.__class__ not in LEAVES:
+            extend(child_nodes(node))
+    return found
 
 
 def _pick(spans: list[Span] | None, rank: int) -> Span:

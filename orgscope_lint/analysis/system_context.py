@@ -35,7 +35,7 @@ from __future__ import annotations
 import ast
 import re
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 from orgscope_lint.analysis.child_nodes import LEAVES, child_nodes
@@ -112,12 +112,13 @@ class SystemContexts:
 _NOTHING = Detected()
 
 
-def detect(tree: ast.Module) -> SystemContexts:
-    """Every function of the module that shows a system-context guard."""
+def detect(tree: ast.Module, nodes: Sequence[ast.AST] | None = None) -> SystemContexts:
+    """Every function of the module that shows a system-context guard. `nodes`: every
+    node of `tree`, as `walk_within` lists them, when already listed."""
     jobs: dict[str, str] = {}
     functions: list[_Function] = []
     signed = False  # some call may check a webhook's signature
-    for node in _walk_breadth(tree):
+    for node in _walk_breadth(tree) if nodes is None else nodes:
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
             functions.append(node)
         elif isinstance(node, ast.Call):
