@@ -65,10 +65,15 @@ def with_lookups(
 ) -> tuple[CallFact, ...]:
     """The calls with each reference to a lookup replaced by the lookup's own fact, as it
     stands once the whole module is analysed (an ownership check after it included)."""
-    return tuple(
-        replace(call, args=tuple(_resolved(arg, queries, helper_calls) for arg in call.args))
-        for call in calls
-    )
+    return tuple(_call_with_lookups(call, queries, helper_calls) for call in calls)
+
+
+def _call_with_lookups(
+    call: CallFact, queries: Sequence[Query], helper_calls: Sequence[HelperCall]
+) -> CallFact:
+    # Most calls hand over no lookup: they are kept as they are, not copied.
+    args = tuple(_resolved(arg, queries, helper_calls) for arg in call.args)
+    return call if args == call.args else replace(call, args=args)
 
 
 def verifications_with_lookups(

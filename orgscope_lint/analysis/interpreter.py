@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import replace
 from functools import partial
 
 import libcst as cst
@@ -58,7 +57,7 @@ from orgscope_lint.analysis.syntax import (
     string_literal,
 )
 from orgscope_lint.analysis.system_context import SystemContexts
-from orgscope_lint.analysis.values import Value
+from orgscope_lint.analysis.values import Value, replace
 from orgscope_lint.config import Config
 from orgscope_lint.facts import (
     CallFact,

@@ -10,7 +10,6 @@ in the environment (names now verified or the principal's) or on the query facts
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import TYPE_CHECKING
 
 import libcst as cst
@@ -27,7 +26,7 @@ from orgscope_lint.analysis import values as V
 from orgscope_lint.analysis.parent_scoping import row_found
 from orgscope_lint.analysis.paths import EXPRESSION, Env
 from orgscope_lint.analysis.syntax import string_literal
-from orgscope_lint.analysis.values import Value
+from orgscope_lint.analysis.values import Value, replace
 
 if TYPE_CHECKING:
     from orgscope_lint.analysis.definitions import FunctionState

@@ -6,8 +6,10 @@ a branch is a shallow dict copy.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field, replace
+import dataclasses
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
 from orgscope_lint.facts import KeyFact, Shape, ShapeKind
 
@@ -93,6 +95,41 @@ class Value:
 TOP = Value()
 NONE_VALUE = Value(kind=NONE)
 EMPTY_DICT = Value(kind=DICT)
+
+_T = TypeVar("_T")
+
+
+def replace(obj: _T, /, **changes: Any) -> _T:
+    """`dataclasses.replace(obj, **changes)`, four times as fast for a `Value` or an
+    `Entry`: the interpreter replaces some hundred thousand of them on a large project,
+    and the generic one reads every field's metadata and then runs `__init__`, which
+    sets each of the two dozen fields through `object.__setattr__`."""
+    replacer = _REPLACERS.get(obj.__class__)
+    if replacer is None:
+        return dataclasses.replace(obj, **changes)  # type: ignore[type-var]
+    return replacer(obj, **changes)
+
+
+def _replacer(cls: type) -> Callable[..., Any]:
+    """A `replace` for one frozen, slotted dataclass whose `__init__` only sets its
+    fields (no `__post_init__`, every field an `__init__` one): the copy is made
+    without `__init__`, each field set through its slot. Generated, as `dataclasses`
+    generates `__init__`: one keyword per field, `_KEEP` for those left as they are."""
+    fields = dataclasses.fields(cls)
+    assert "__slots__" in cls.__dict__ and not hasattr(cls, "__post_init__")
+    assert all(f.init for f in fields)
+    names = [f.name for f in fields]
+    lines = [f"def replace(obj, /, *, {', '.join(f'{n}=_KEEP' for n in names)}):"]
+    lines.append("    new = _new(_cls)")
+    lines += [f"    _set_{n}(new, obj.{n} if {n} is _KEEP else {n})" for n in names]
+    lines.append("    return new")
+    scope: dict[str, Any] = {"_KEEP": object(), "_new": object.__new__, "_cls": cls}
+    scope.update({f"_set_{n}": cls.__dict__[n].__set__ for n in names})
+    exec("\n".join(lines), scope)
+    return scope["replace"]
+
+
+_REPLACERS: dict[type, Callable[..., Any]] = {cls: _replacer(cls) for cls in (Value, Entry)}
 
 
 def unknown_from(values: Iterable[Value]) -> Value:
