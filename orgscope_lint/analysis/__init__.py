@@ -117,8 +117,8 @@ def analyze_module(
         lines,
         call_names,
         config.tenant_like_names,
-        # The nodes below every statement, when every statement is given.
-        nodes=None if part or nodes is None else nodes[1:],
+        nodes=None if nodes is None else nodes[1:],  # the module's own node left out
+        left_out=part.dropped_lines() if part else frozenset(),
     )
     from orgscope_lint.analysis.constructor_fields import constructor_fields
     from orgscope_lint.analysis.origins import router_prefix_params

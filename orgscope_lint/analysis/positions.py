@@ -33,9 +33,12 @@ class PositionIndex:
         call_names: Collection[str],
         watched_names: Collection[str],
         nodes: Sequence[ast.AST] | None = None,
+        left_out: frozenset[int] = frozenset(),
     ) -> None:
-        """`nodes`: every node below `statements`, in any order, when already listed
-        (`child_nodes.walk_within`): the index then reads them without walking."""
+        """`nodes`: every node of the module but the module itself, in any order, when
+        already listed (`child_nodes.walk_within`): the index reads them instead of
+        walking `statements`, leaving out those that stand on a line of `left_out`, the
+        top-level statements a slice left out (`Slice.dropped_lines`)."""
         self._lines = lines
         self._calls: dict[CallKey, list[Span]] = defaultdict(list)
         self._defs: dict[str, list[Span]] = defaultdict(list)
@@ -44,6 +47,7 @@ class PositionIndex:
         self._pending: tuple | None = (
             statements,
             nodes,
+            left_out,
             frozenset(call_names),
             frozenset(watched_names),
         )
@@ -51,30 +55,42 @@ class PositionIndex:
     def _ensure(self) -> None:
         # Built on first use: a module that yields no fact never pays for the walk.
         if self._pending is not None:
-            statements, nodes, call_names, watched = self._pending
+            statements, nodes, left_out, call_names, watched = self._pending
             self._pending = None
-            self._collect(_every_node(statements) if nodes is None else nodes, call_names, watched)
+            if nodes is None:
+                self._collect(_every_node(statements), frozenset(), call_names, watched)
+            else:
+                self._collect(nodes, left_out, call_names, watched)
             for table in (self._calls, self._defs, self._names):
                 for spans in table.values():
                     spans.sort(key=lambda s: (s.line, s.column, -s.end_line, -s.end_column))
 
     def _collect(
-        self, nodes: Sequence[ast.AST], call_names: frozenset[str], watched: frozenset[str]
+        self,
+        nodes: Sequence[ast.AST],
+        left_out: frozenset[int],
+        call_names: frozenset[str],
+        watched: frozenset[str],
     ) -> None:
         # One loop over the nodes, in no particular order: the spans are sorted afterwards.
+        # `left_out` is asked last, of the few nodes that would be indexed: asking it of
+        # every node would cost more.
         calls, defs, def_ends, names = self._calls, self._defs, self._def_ends, self._names
         call, name_node, load = ast.Call, ast.Name, ast.Load
         function, async_function = ast.FunctionDef, ast.AsyncFunctionDef
         for node in nodes:
             kind = node.__class__
             if kind is name_node:
-                if node.id in watched and node.ctx.__class__ is load:
+                loaded = node.id in watched and node.ctx.__class__ is load
+                if loaded and node.lineno not in left_out:
                     names[node.id].append(self._span(node))
             elif kind is call:
                 key = _ast_call_key(node, call_names)
-                if key is not None:
+                if key is not None and node.lineno not in left_out:
                     calls[key].append(self._span(node))
             elif kind is function or kind is async_function:
+                if node.lineno in left_out:
+                    continue
                 span = self._def_span(node)
                 defs[node.name].append(span)
                 def_ends[span] = node.end_lineno or node.lineno

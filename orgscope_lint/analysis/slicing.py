@@ -37,6 +37,16 @@ class Slice:
     # The left-out definitions: their calls are read from the `ast` (`plain_calls`).
     dropped_statements: list[ast.stmt] = field(default_factory=list)
 
+    def dropped_lines(self) -> frozenset[int]:
+        """Every line of the left-out definitions, their decorators' included. A slice
+        exists only when no two top-level statements share a line, so no node of a kept
+        statement stands on one of these."""
+        found: set[int] = set()
+        for statement in self.dropped_statements:
+            first, last = statement_lines(statement)
+            found.update(range(first, last + 1))
+        return frozenset(found)
+
 
 def relevant_slice(
     text: str, tree: ast.Module, relevant: re.Pattern[str], keep: frozenset[int] = frozenset()
