@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING
 
 from orgscope_lint import foreign_keys
 from orgscope_lint.discovery import DEFAULT_EXCLUDES
+from orgscope_lint.sources import text_encoding
 
 if TYPE_CHECKING:
     from sqlglot import exp
@@ -256,10 +257,12 @@ def _read(path: Path) -> tuple[bytes | None, str | None, str]:
         if path.is_symlink() and not path.exists():
             return None, None, "broken symbolic link"
         return None, None, f"cannot read: {exc.strerror or exc}"
+    encoding = text_encoding(data)
     try:
-        return data, data.decode("utf-8-sig"), ""
+        return data, data.decode(encoding), ""
     except UnicodeDecodeError as exc:
-        return data, None, f"not valid UTF-8 (byte 0x{data[exc.start]:02x} at offset {exc.start})"
+        name = "UTF-8" if encoding.startswith("utf-8") else encoding.upper()
+        return data, None, f"not valid {name} (byte 0x{data[exc.start]:02x} at offset {exc.start})"
 
 
 # Bumped when a replayed Schema gains a field: a cached schema of the old shape must miss.

@@ -51,6 +51,22 @@ class Unreadable:
     column: int = 1
 
 
+# Longest first: the UTF-32 little-endian mark begins with the UTF-16 one.
+_TEXT_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+
+
+def text_encoding(data: bytes) -> str:
+    """How a file that is not Python (a SQL migration) is encoded: as its byte order
+    mark says, which Windows editors write for UTF-16, else UTF-8."""
+    return next((codec for bom, codec in _TEXT_BOMS if data.startswith(bom)), "utf-8")
+
+
 def read_source(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> SourceText | Unreadable:
     """Read and decode `path`; any I/O or decoding problem comes back as `Unreadable`."""
     data = _read_bytes(path, max_bytes)

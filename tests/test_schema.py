@@ -415,6 +415,30 @@ def test_utf8_bom_is_accepted(tmp_path: Path) -> None:
     assert set(schema.tables) == {"calls"}
 
 
+@pytest.mark.parametrize("codec", ["utf-16", "utf-16-be", "utf-32"])
+def test_a_migration_a_byte_order_mark_says_is_utf16_or_utf32_is_replayed(
+    tmp_path: Path, codec: str
+) -> None:
+    # What Windows editors write: the mark says how to read the rest.
+    text = "CREATE TABLE calls (id int,\r\n  clerk_org_id text);"
+    mark = {"utf-16-be": b"\xfe\xff"}.get(codec, b"")
+    write(tmp_path, "migrations/001.sql", mark + text.encode(codec))
+
+    schema = load(tmp_path)
+
+    assert schema.unreadable == ()
+    assert schema.table_with_column("calls", "clerk_org_id")
+
+
+def test_a_utf16_migration_cut_mid_character_is_unreadable(tmp_path: Path) -> None:
+    write(tmp_path, "migrations/001.sql", "CREATE TABLE calls (id int);".encode("utf-16") + b"\x00")
+
+    schema = load(tmp_path)
+
+    assert [path for path, _ in schema.unreadable] == ["migrations/001.sql"]
+    assert "not valid UTF-16" in schema.unreadable[0][1]
+
+
 @pytest.mark.skipif(not hasattr(os, "symlink"), reason="needs symbolic links")
 def test_broken_symlink_is_unreadable(tmp_path: Path) -> None:
     write(tmp_path, "migrations/001.sql", "CREATE TABLE calls (id int);")

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from orgscope_lint.findings import Finding, Severity
 from orgscope_lint.reporters import Report, ordered
+from orgscope_lint.sources import text_encoding
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -266,8 +267,10 @@ class _SourceCache:
 
     def _read(self, path: str) -> list[str] | None:
         try:
-            # Universal newlines, as the parser sees them: `\r\n` and `\r` end a line too.
-            text = (self.root / path).read_text(encoding="utf-8", errors="replace")
+            data = (self.root / path).read_bytes()
         except (OSError, ValueError):
             return None
+        # Universal newlines, as the parser sees them: `\r\n` and `\r` end a line too.
+        text = data.decode(text_encoding(data), errors="replace")
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
         return text.split("\n")
