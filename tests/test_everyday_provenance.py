@@ -145,3 +145,30 @@ def test_an_inserted_rows_id_is_verified_by_the_insert(write: str, origin: str) 
     fact = facts.queries[-1].shape.get("session_id")
     assert fact is not None
     assert fact.origin == origin
+
+
+NARROWED = """
+@router.get("/templates")
+def templates(venue_id: str | None = None, current_user=Depends(get_current_user)):
+    venues = sb.table("venues").select("id").eq("org_id", current_user["org_id"]).execute()
+    ids = [v["id"] for v in venues.data]
+    query = sb.table("templates").select("*"){first}
+    query = query{second}
+    return query.execute()
+"""
+
+
+@pytest.mark.parametrize(
+    ("first", "second", "row"),
+    [
+        # both filters apply: the request only narrows the caller's venues
+        ('.in_("venue_id", ids)', '.eq("venue_id", venue_id)', "q0"),
+        ('.eq("venue_id", venue_id)', '.in_("venue_id", ids)', "q0"),
+        # nothing known to narrow
+        ("", '.eq("venue_id", venue_id)', None),
+    ],
+)
+def test_request_input_narrowing_a_known_pin_keeps_it(first: str, second: str, row) -> None:
+    facts = _facts(NARROWED.format(first=first, second=second))
+    (templates,) = [q for q in facts.queries if q.table == "templates"]
+    assert templates.shape.get("venue_id").row == row

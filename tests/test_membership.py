@@ -210,3 +210,32 @@ def test_a_lookup_by_a_respelling_finds_the_original_too() -> None:
     assert membership.alias_source(cst.parse_expression("UUIDType(x)")) is None
     assert membership.renamed_conversion("uuid", "UUID")
     assert not membership.renamed_conversion("app.ids", "UUID")
+
+
+VENUES = """
+@router.get("/templates")
+def f(venue_id: str, {org}):
+    venues = sb.table("venues").select("id").eq("tenant_id", org_id).execute()
+    ids = [v["id"] for v in venues.data]
+    if venue_id not in ids:
+        raise HTTPException(403)
+    return sb.table("templates").select("*").eq("venue_id", venue_id).execute()
+"""
+
+
+@pytest.mark.parametrize(
+    ("org", "origin"),
+    [
+        # the tenant a dependency of the route resolved: its venues are the caller's
+        ("org_id: str = Depends(get_active_org)", "principal"),
+        ("org_id: Annotated[str, Depends(get_active_org)]", "principal"),
+        # the tenant the request names: its venues are anyone's
+        ("org_id: str = Header(...)", "request:query"),
+        ("org_id: str", "request:query"),
+    ],
+)
+def test_ids_of_the_tenant_a_dependency_resolved_are_the_callers(org: str, origin: str) -> None:
+    text = VENUES.format(org=org)
+    facts = analyze_module("m.py", text, ast.parse(text), Config(tenant_key=KEY))
+    (templates,) = [q for q in facts.queries if q.table == "templates"]
+    assert templates.shape.get("venue_id").origin == origin

@@ -101,11 +101,26 @@ def apply(builder: Value, method: str, args: CallArgs) -> Value:
 def _pin(builder: Value, column: Value, value: Value) -> Value:
     if column.kind != V.STR or not column.text:
         return replace(builder, open=True)
+    if _narrows(builder.entries.get(column.text), value):
+        return builder
     pinned = V.with_entry(builder, column.text, V.entry_for(value))
     through = _through_inner_parent(builder.selected, column.text)
     if through is None or through in builder.entries:
         return pinned
     return V.with_entry(pinned, through, V.entry_for(value))
+
+
+def _narrows(pinned: V.Entry | None, value: Value) -> bool:
+    """`.in_("venue_id", org_venue_ids).eq("venue_id", venue_id)`: PostgREST applies
+    both filters, so request input pinning a column already pinned to rows the code knows
+    (the principal's, a row's, a verified id) only narrows what that pin lets through."""
+    if pinned is None or not pinned.always or pinned.maybe_empty:
+        return False
+    known = pinned.row is not None or (pinned.origin or "request").split(":")[0] in _KNOWN
+    return known and (value.origin or "").startswith("request")
+
+
+_KNOWN = frozenset({"principal", "verified", "row"})
 
 
 # `crew!inner(name)`, `pilot:crew!inner(...)`: an embed joined inner, by the name its

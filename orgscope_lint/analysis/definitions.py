@@ -59,6 +59,8 @@ class FunctionState:
     # (`Value.checked` refs): a check made after a read but before anything leaves.
     exit_checks: list[dict[str, frozenset[str]]] = field(default_factory=list)
     yields: bool = False  # a generator: what it yields leaves before it exits
+    # Its parameters FastAPI fills from a dependency (`org_id = Depends(get_org)`).
+    filled: frozenset[str] = frozenset()
 
 
 class Definitions:
@@ -144,7 +146,8 @@ class Definitions:
         )
         saved = (self.scope, self._function, self._class)
         self.scope = Scope("function", parent=self.scope, bindings=set(params))
-        state = self._function = FunctionState(qualname, params, org_params)
+        filled = frozenset(param for param, _ in self.functions[-1].param_dependencies)
+        state = self._function = FunctionState(qualname, params, org_params, filled=filled)
         self._class = None
         index = len(self.functions) - 1
         try:

@@ -28,7 +28,7 @@ from orgscope_lint.analysis import identity
 from orgscope_lint.analysis import values as V
 from orgscope_lint.analysis.syntax import dotted_name
 from orgscope_lint.analysis.values import Value
-from orgscope_lint.facts import Query
+from orgscope_lint.facts import KeyFact, Query
 
 # Calls that turn a value into another spelling of the same id: `str(tenant_id)`.
 _CONVERSIONS = frozenset({"str", "int", "UUID", "uuid.UUID"})
@@ -107,27 +107,52 @@ def same_items(name: str, args: Sequence[Value], renamed: Collection[str] = ()) 
     return None
 
 
-def trusted_collection(value: Value, queries: Sequence[Query]) -> bool:
+def trusted_collection(value: Value, queries: Sequence[Query], tenant: Tenant = ()) -> bool:
     """Built from the principal, or from rows of a query pinned to the principal (or to
-    the credential the request presents: the key holder's own rows)."""
+    the credential the request presents: the key holder's own rows), or to the tenant a
+    dependency of the route resolved (`tenant`)."""
     for part in (value, value.element):
         if part is None:
             continue
         if part.origin == "principal":
             return True
-        if part.row and part.row.startswith("q") and _pinned_to_principal(part.row, queries):
+        if (
+            part.row
+            and part.row.startswith("q")
+            and _pinned_to_principal(part.row, queries, tenant)
+        ):
             return True
     return False
 
 
-def _pinned_to_principal(ref: str, queries: Sequence[Query]) -> bool:
+# (the function's parameters FastAPI fills from a dependency, the tenant-like columns)
+Tenant = tuple[Collection[str], Collection[str]] | tuple[()]
+
+
+def _pinned_to_principal(ref: str, queries: Sequence[Query], tenant: Tenant) -> bool:
     index = int(ref[1:])
     if index >= len(queries) or queries[index].operation == "insert":
         return False
     shape = queries[index].shape
     return identity.pins_presented_credential(shape) or any(
-        fact.always and not fact.maybe_empty and fact.origin == "principal" for fact in shape.keys
+        _the_callers(fact, tenant) for fact in shape.keys
     )
+
+
+def _the_callers(fact: KeyFact, tenant: Tenant) -> bool:
+    """Pinned to the principal, or its tenant key to a parameter a dependency filled
+    (`.eq("org_id", org_id)` with `org_id = Depends(get_active_org_id)`): the caller's
+    tenant as the route's dependency resolved it. A dependency that may return request
+    input makes this very read ORG009 (`dependency_values`): one missing check, found
+    there."""
+    if not fact.always or fact.maybe_empty:
+        return False
+    if fact.origin == "principal":
+        return True
+    if not tenant or fact.origin or fact.row or len(fact.params) != 1:
+        return False
+    filled, tenant_keys = tenant
+    return fact.key in tenant_keys and fact.params[0] in filled
 
 
 def any_match(node: cst.Call) -> tuple[cst.BaseExpression, cst.BaseExpression] | None:

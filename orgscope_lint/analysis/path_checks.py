@@ -259,12 +259,16 @@ class PathChecks:
         if settled:
             self._found_among_parents(element, items.element, env)
             self._found_among_returned_ids(element, collection, env)
-        if membership.trusted_collection(items, self.queries):
+        if membership.trusted_collection(items, self.queries, self._dependency_tenant()):
             self._mark_principal(element, env)
             if isinstance(element, cst.Name):
                 source = env.vars.get(membership.ALIAS + element.value)
                 if source is not None and source.text:
                     self._mark_principal(cst.Name(source.text), env)
+
+    def _dependency_tenant(self) -> membership.Tenant:
+        filled = self._function.filled if self._function is not None else frozenset()
+        return (filled, self.config.tenant_like_names) if filled else ()
 
     def _found_among_parents(
         self, element: cst.BaseExpression, parents: Value | None, env: Env
