@@ -140,3 +140,35 @@ def test_a_factory_returns_the_function_it_defines(source: str, made: str | None
     node = cst.parse_module(source).body[0]
     assert isinstance(node, cst.FunctionDef)
     assert returned_function(node, "f") == made
+
+
+@pytest.mark.parametrize(
+    ("body", "verified"),
+    [
+        ('if current_user["org_id"] != org_id:\n        raise E()', True),
+        ('if not current_user.has_role("admin", str(org_id)):\n        raise E()', True),
+        # platform staff are no tenant caller: their early return is no exit
+        (
+            'if current_user.has_role("platform_admin"):\n        return current_user\n'
+            '    if not current_user.has_role("admin", org_id):\n        raise E()',
+            True,
+        ),
+        ('if not current_user.has_role("admin"):\n        raise E()', False),
+        ("if not current_user.get(org_id):\n        raise E()", False),
+        (
+            "if current_user.beta:\n        return current_user\n"
+            '    if current_user["org_id"] != org_id:\n        raise E()',
+            False,
+        ),
+    ],
+)
+def test_a_parameter_found_the_principals_on_every_exit_is_verified(
+    body: str, verified: bool
+) -> None:
+    head = "def require_org(org_id: str, current_user=Depends(get_user)):"
+    source = f"{head}\n    {body}\n    return current_user\n"
+    facts = analyze_module("m.py", source, ast.parse(source), Config())
+    (fn,) = facts.functions
+    assert [(v.slot, v.origin) for v in fn.verifies] == (
+        [("org_id", "principal")] if verified else []
+    )

@@ -5,7 +5,7 @@ its instances."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
@@ -61,6 +61,9 @@ class FunctionState:
     yields: bool = False  # a generator: what it yields leaves before it exits
     # Its parameters FastAPI fills from a dependency (`org_id = Depends(get_org)`).
     filled: frozenset[str] = frozenset()
+    # Its parameters that are the principal's as given (`current_user`): no check made
+    # them so.
+    held: frozenset[str] = frozenset()
 
 
 class Definitions:
@@ -147,7 +150,12 @@ class Definitions:
         saved = (self.scope, self._function, self._class)
         self.scope = Scope("function", parent=self.scope, bindings=set(params))
         filled = frozenset(param for param, _ in self.functions[-1].param_dependencies)
-        state = self._function = FunctionState(qualname, params, org_params, filled=filled)
+        held = frozenset(
+            p for p in params if body_env.vars.get(p, V.TOP).origin in ("principal", "unverified")
+        )
+        state = self._function = FunctionState(
+            qualname, params, org_params, filled=filled, held=held
+        )
         self._class = None
         index = len(self.functions) - 1
         try:
@@ -155,7 +163,7 @@ class Definitions:
         finally:
             self.scope, self._function, self._class = saved
         if not body_env.dead:
-            state.exits.append(verified_params(params, body_env))
+            state.exits.append(verified_params(params, body_env, state.held))
             state.exit_checks.append(handed_params(params, body_env))
         returned = _returned_dict(state.returns)
         rows_of = None if not body_env.dead else self._returned_read(state.returns)
@@ -446,15 +454,21 @@ def _returned_dict(returns: list[Value]) -> Shape | None:
     return V.to_shape(joined)
 
 
-def verified_params(params: Sequence[str], env: Env) -> dict[str, str]:
-    """The parameters checked on this path, each with the lookup that did; "" for one
+def verified_params(params: Sequence[str], env: Env, held: Collection[str] = ()) -> dict[str, str]:
+    """The parameters checked on this path, each with the lookup that did, or
+    "principal" for one found the principal's (`if org_id != current_user["org_id"]:
+    raise`, a membership test; not one of `held`, the principal's as given); "" for one
     this path found empty (`if building_id is None: return`): no row can match it."""
     found: dict[str, str] = {}
     for name in params:
         value = env.vars.get(name)
         # Still the parameter's own value (not rebound to something else), now checked.
-        if value and name in value.params and (value.origin or "").startswith("verified:"):
+        if not value or name not in value.params:
+            continue
+        if (value.origin or "").startswith("verified:"):
             found[name] = value.origin or ""
+        elif value.origin == "principal" and name not in held:
+            found[name] = "principal"
     for test, truth in env.tests:
         for name in guards.empty_names(test, truth):
             if name in params and _unbound(name, env):

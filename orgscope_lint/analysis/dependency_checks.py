@@ -103,7 +103,13 @@ def _verified(
 
 def _checked_here(fn: FunctionFact, path: str, param: str, project: Project) -> _Found | None:
     facts = [v for v in fn.verifies if v.slot == param]
-    if not facts or not all(_scoped(v.lookup, project) for v in facts):
+    if not facts:
+        return None
+    if all(v.origin == "principal" for v in facts):
+        # Found the principal's own on every exit (`if org_id != user["org_id"]: raise`,
+        # a membership test): no lookup to name, the function is where it is checked.
+        return path, fn.span, None
+    if not all(v.origin != "principal" and _scoped(v.lookup, project) for v in facts):
         return None
     lookup = facts[0].lookup
     if lookup is None:

@@ -223,8 +223,10 @@ class ModuleInterpreter(Definitions, PathChecks):
                 self._emit_builder(value)
             if self._function is not None:
                 self._function.returns.append(value)
-                self._function.exits.append(verified_params(self._function.params, env))
-                self._function.exit_checks.append(handed_params(self._function.params, env))
+                state = self._function
+                if not env.dead:  # a path only platform staff take is no caller's exit
+                    state.exits.append(verified_params(state.params, env, state.held))
+                    state.exit_checks.append(handed_params(state.params, env))
                 if (value.origin or "").startswith("request") and not value.tested:
                     self._function.request_returns.append(value.origin or "")
             env.dead = True

@@ -79,6 +79,10 @@ def _key_lookup(node: cst.BaseExpression) -> tuple[cst.BaseExpression, cst.BaseE
     return None if arg.keyword is not None or arg.star else (node.func.value, arg.value)
 
 
+# What a mapping (a principal held as a dict) answers about its own keys.
+_MAPPING_METHODS = frozenset({"get", "pop", "setdefault", "keys", "values", "items", "copy"})
+
+
 def _or_empty(node: cst.BooleanOperation) -> bool:
     """`x or []`: x, or nothing."""
     return isinstance(node.operator, cst.Or) and _empty_literal(node.right)
@@ -376,6 +380,9 @@ class PathChecks:
             row_checks.mark(env.vars, param, column, against)
 
     def _assume_set(self, node: cst.BaseExpression, env: Env, settled: bool = True) -> None:
+        called = node.expression if isinstance(node, cst.Await) else node
+        if isinstance(called, cst.Call):
+            self._principal_answered(called, env)
         if settled:
             self._guarding_call(node, env)
             if isinstance(node, cst.Call):
@@ -421,6 +428,35 @@ class PathChecks:
                 self._verify_pinned(found, env, found=True)
                 if settled:
                     self._verify_member_of_row(found)
+
+    def _principal_answered(self, node: cst.Call, env: Env) -> None:
+        """`if not user_profile.has_role("org_admin", str(org_id)): raise`: a method of
+        the principal's own object said yes for request input or a parameter, on this
+        path: the principal holds it, as `org_id in current_user["org_ids"]` would say. Not a
+        mapping's own lookup (`current_user.get(key)`), which only reads a field."""
+        func = node.func
+        if not isinstance(func, cst.Attribute) or func.attr.value in _MAPPING_METHODS:
+            return
+        if not self._is_principals(func.value, env):
+            return
+        for arg in node.args:
+            if not self._asked_about(arg.value, env):
+                continue
+            name = membership.alias_source(arg.value, self._conversions)
+            self._mark_principal(cst.Name(name) if name else arg.value, env)
+            source = env.vars.get(membership.ALIAS + name) if name else None
+            if source is not None and source.text:
+                self._mark_principal(cst.Name(source.text), env)
+
+    def _asked_about(self, node: cst.BaseExpression, env: Env) -> bool:
+        """Request input, or a parameter of the function as it was given (in a route
+        dependency, FastAPI fills it from the request too)."""
+        value = self._peek(node, env)
+        if (value.origin or "").startswith("request"):
+            return True
+        name = membership.alias_source(node, self._conversions)
+        own = self._function is not None and name in self._function.params
+        return own and value.origin is None and value.row is None and value.params == {name}
 
     def _guarding_call(self, node: cst.BaseExpression, env: Env) -> None:
         """`if not role: raise` after `role = project_role(...)`, `if not await

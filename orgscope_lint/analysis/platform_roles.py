@@ -37,7 +37,23 @@ def platform_only(
             name = guards.field_name(fact.node)
             if name is not None and is_platform_word(name) and is_principal(fact.node):
                 return True
+            if _asks_platform_role(fact.node, is_principal):
+                return True
     return False
+
+
+def _asks_platform_role(
+    node: cst.BaseExpression, is_principal: Callable[[cst.BaseExpression], bool]
+) -> bool:
+    """`user_profile.has_role("platform_admin")`: the principal's own object asked about
+    platform roles only."""
+    if isinstance(node, cst.Await):
+        node = node.expression
+    if not isinstance(node, cst.Call) or not isinstance(node.func, cst.Attribute):
+        return False
+    if not node.args or not is_principal(node.func.value):
+        return False
+    return all(_names_platform_role(arg.value) for arg in node.args)
 
 
 def _names_platform_role(node: cst.BaseExpression) -> bool:
