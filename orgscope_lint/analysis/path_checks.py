@@ -382,7 +382,7 @@ class PathChecks:
     def _assume_set(self, node: cst.BaseExpression, env: Env, settled: bool = True) -> None:
         called = node.expression if isinstance(node, cst.Await) else node
         if isinstance(called, cst.Call):
-            self._principal_answered(called, env)
+            self._principal_answered(called, env, settled)
         if settled:
             self._guarding_call(node, env)
             if isinstance(node, cst.Call):
@@ -429,16 +429,20 @@ class PathChecks:
                 if settled:
                     self._verify_member_of_row(found)
 
-    def _principal_answered(self, node: cst.Call, env: Env) -> None:
+    def _principal_answered(self, node: cst.Call, env: Env, settled: bool) -> None:
         """`if not user_profile.has_role("org_admin", str(org_id)): raise`: a method of
         the principal's own object said yes for request input or a parameter, on this
         path: the principal holds it, as `org_id in current_user["org_ids"]` would say. Not a
-        mapping's own lookup (`current_user.get(key)`), which only reads a field."""
+        mapping's own lookup (`current_user.get(key)`), which only reads a field. Handed
+        a row's tenant (`str(agent.organization_id)`) and settled, it checked the row, as
+        an access check told who asks does."""
         func = node.func
         if not isinstance(func, cst.Attribute) or func.attr.value in _MAPPING_METHODS:
             return
         if not self._is_principals(func.value, env):
             return
+        if settled:  # `-1`: a method of no project class is no call fact of its own
+            self._tenant_access_checked(node, self._call_index.get(id(node), -1), env)
         for arg in node.args:
             if not self._asked_about(arg.value, env):
                 continue
@@ -492,11 +496,12 @@ class PathChecks:
         if self._function is not None and self._function.exits:
             return  # an earlier `return` skipped the check on some path
         for arg in node.args:
-            if isinstance(arg.value, cst.Name):
-                self._tenant_name_checked(arg.value.value, env)
+            value = membership.unconverted(arg.value, self._conversions)  # `str(row.org_id)`
+            if isinstance(value, cst.Name):
+                self._tenant_name_checked(value.value, env)
                 continue
-            column = guards.field_name(arg.value)
-            base = _row_base(arg.value)
+            column = guards.field_name(value)
+            base = _row_base(value)
             if column is None or base is None or not self._is_org_param(column):
                 continue
             looked = self._peek(base, env)
