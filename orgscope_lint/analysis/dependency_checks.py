@@ -103,17 +103,13 @@ def _verified(
 
 def _checked_here(fn: FunctionFact, path: str, param: str, project: Project) -> _Found | None:
     facts = [v for v in fn.verifies if v.slot == param]
-    if not facts:
+    # Found the principal's own (`if org_id != user["org_id"]: raise`, a membership
+    # test), or by a scoped lookup, on every exit.
+    if not facts or not all(v.origin == "principal" or _scoped(v.lookup, project) for v in facts):
         return None
-    if all(v.origin == "principal" for v in facts):
-        # Found the principal's own on every exit (`if org_id != user["org_id"]: raise`,
-        # a membership test): no lookup to name, the function is where it is checked.
+    lookup = next((v.lookup for v in facts if v.origin != "principal"), None)
+    if lookup is None:  # no lookup to name: the function is where it is checked
         return path, fn.span, None
-    if not all(v.origin != "principal" and _scoped(v.lookup, project) for v in facts):
-        return None
-    lookup = facts[0].lookup
-    if lookup is None:
-        return None
     return path, lookup.span, lookup.table if isinstance(lookup, Query) else None
 
 

@@ -264,11 +264,7 @@ class PathChecks:
             self._found_among_parents(element, items.element, env)
             self._found_among_returned_ids(element, collection, env)
         if membership.trusted_collection(items, self.queries, self._dependency_tenant()):
-            self._mark_principal(element, env)
-            if isinstance(element, cst.Name):
-                source = env.vars.get(membership.ALIAS + element.value)
-                if source is not None and source.text:
-                    self._mark_principal(cst.Name(source.text), env)
+            self._mark_principal_respelled(element, env)
 
     def _dependency_tenant(self) -> membership.Tenant:
         filled = self._function.filled if self._function is not None else frozenset()
@@ -444,13 +440,9 @@ class PathChecks:
         if settled:  # `-1`: a method of no project class is no call fact of its own
             self._tenant_access_checked(node, self._call_index.get(id(node), -1), env)
         for arg in node.args:
-            if not self._asked_about(arg.value, env):
-                continue
-            name = membership.alias_source(arg.value, self._conversions)
-            self._mark_principal(cst.Name(name) if name else arg.value, env)
-            source = env.vars.get(membership.ALIAS + name) if name else None
-            if source is not None and source.text:
-                self._mark_principal(cst.Name(source.text), env)
+            if self._asked_about(arg.value, env):
+                name = membership.alias_source(arg.value, self._conversions)
+                self._mark_principal_respelled(cst.Name(name) if name else arg.value, env)
 
     def _asked_about(self, node: cst.BaseExpression, env: Env) -> bool:
         """Request input, or a parameter of the function as it was given (in a route
@@ -780,6 +772,15 @@ class PathChecks:
             # `body.clerk_org_id` checked against the principal: that expression is safe.
             env.vars[EXPRESSION + self.code(node)] = Value(origin=origin)
             self._checked_expressions = True
+
+    def _mark_principal_respelled(self, node: cst.BaseExpression, env: Env) -> None:
+        """`node` is the principal's, and so is the variable it respells (`tid =
+        str(tenant_id)`: `tenant_id`)."""
+        self._mark_principal(node, env)
+        if isinstance(node, cst.Name):
+            source = env.vars.get(membership.ALIAS + node.value)
+            if source is not None and source.text:
+                self._mark_principal(cst.Name(source.text), env)
 
     def _is_principals(self, node: cst.BaseExpression, env: Env) -> bool:
         return self._peek(node, env).origin in _PRINCIPAL
