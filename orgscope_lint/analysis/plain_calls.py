@@ -64,7 +64,9 @@ def _plain_function(stmt: ast.stmt) -> bool:
     return plain and not stmt.decorator_list  # type: ignore[union-attr]
 
 
-def _class(node: ast.ClassDef, lines: Sequence[str], found: PlainCalls, fields: dict) -> None:
+def _class(
+    node: ast.ClassDef, lines: Sequence[str], found: PlainCalls, fields: dict[str, str]
+) -> None:
     """Its undecorated methods, which may hand on what the object holds from its
     constructor (`self.user.id`: `constructor_fields`)."""
     for stmt in node.body:
