@@ -31,6 +31,7 @@ import ast
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 
+from orgscope_lint.analysis.ast_names import last_name
 from orgscope_lint.config import Config
 from orgscope_lint.facts import ArgFact, CallFact, FileFacts, FunctionFact, KeyFact, Query
 
@@ -66,16 +67,16 @@ def aliases_in(tree: ast.Module) -> tuple[Alias, ...]:
 
 
 def _annotated_dependency(value: ast.Subscript) -> tuple[str, bool, str | None] | None:
-    if _last_name(value.value) != "Annotated" or not isinstance(value.slice, ast.Tuple):
+    if last_name(value.value) != "Annotated" or not isinstance(value.slice, ast.Tuple):
         return None
     annotated, *extras = value.slice.elts
     cls = annotated.id if isinstance(annotated, ast.Name) and annotated.id[:1].isupper() else None
     for extra in extras:
-        if not isinstance(extra, ast.Call) or _last_name(extra.func) not in _DEPENDS:
+        if not isinstance(extra, ast.Call) or last_name(extra.func) not in _DEPENDS:
             continue
         target = extra.args[0] if extra.args else None
         called = isinstance(target, ast.Call)
-        name = _last_name(target.func if isinstance(target, ast.Call) else target)
+        name = last_name(target.func if isinstance(target, ast.Call) else target)
         return (name, called, cls) if name else None
     return None
 
@@ -83,20 +84,12 @@ def _annotated_dependency(value: ast.Subscript) -> tuple[str, bool, str | None] 
 _DEPENDS = ("Depends", "Security")
 
 
-def _last_name(node: ast.expr | None) -> str:
-    if isinstance(node, ast.Name):
-        return node.id
-    if isinstance(node, ast.Attribute):
-        return node.attr
-    return ""
-
-
 def resolve(facts: Iterable[FileFacts], config: Config) -> list[FileFacts]:
     """Every file, its functions given the dependencies their aliased parameters name."""
     facts = list(facts)
-    project = _unique(alias for file_facts in facts for alias in _aliases_of(file_facts))
-    if not project and not any(_aliases_of(file_facts) for file_facts in facts):
+    if not any(_aliases_of(file_facts) for file_facts in facts):
         return facts
+    project = _unique(alias for file_facts in facts for alias in _aliases_of(file_facts))
     return [_resolved_file(file_facts, project, config) for file_facts in facts]
 
 

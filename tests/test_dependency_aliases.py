@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import ast
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -45,8 +46,6 @@ def test_other_annotations_are_no_aliases(source: str) -> None:
 def _file(path: str, source: str) -> FileFacts:
     tree = ast.parse(source)
     facts = analyze_module(path, source, tree, Config())
-    from dataclasses import replace
-
     return replace(facts, links=module_links(tree, source))
 
 

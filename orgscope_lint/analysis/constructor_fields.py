@@ -28,8 +28,9 @@ from __future__ import annotations
 
 import ast
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 
+from orgscope_lint.analysis.ast_names import classes
 from orgscope_lint.analysis.constructions import FIELD
 
 # Per class name: attribute -> the `__init__` parameter it holds.
@@ -41,18 +42,10 @@ def constructor_fields(tree: ast.Module) -> Fields:
     name two classes share has none."""
     found: Fields = {}
     seen: Counter[str] = Counter()
-    for node in _classes(tree.body):
+    for node in classes(tree.body):
         seen[node.name] += 1
         found[node.name] = _fields(node)
     return {name: fields for name, fields in found.items() if seen[name] == 1 and fields}
-
-
-def _classes(body: list[ast.stmt]) -> Iterator[ast.ClassDef]:
-    stack = [stmt for stmt in body if isinstance(stmt, ast.ClassDef)]
-    while stack:
-        node = stack.pop()
-        yield node
-        stack.extend(stmt for stmt in node.body if isinstance(stmt, ast.ClassDef))
 
 
 def _fields(node: ast.ClassDef) -> dict[str, str]:

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import ast
 
+from orgscope_lint.analysis.ast_names import last_name
 from orgscope_lint.analysis.values import Value
 from orgscope_lint.facts import KeyFact, Query
 
@@ -55,7 +56,7 @@ def variables(tree: ast.Module) -> tuple[str, ...]:
         if not isinstance(value, ast.Call):
             continue
         func = value.func
-        called = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+        called = last_name(func)
         if called not in _VARIABLE_CLASSES:
             continue
         targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]

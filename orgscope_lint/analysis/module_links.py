@@ -14,6 +14,7 @@ import ast
 import re
 from collections.abc import Iterator, Sequence
 
+from orgscope_lint.analysis.ast_names import classes, last_name
 from orgscope_lint.dependency_aliases import aliases_in
 from orgscope_lint.facts import ModuleLinks
 
@@ -57,16 +58,7 @@ def module_links(
 
 def _bases(body: list[ast.stmt]) -> tuple[str, ...]:
     """The last names of the bases of the module's classes, nested ones included."""
-    found: set[str] = set()
-    stack = [stmt for stmt in body if isinstance(stmt, ast.ClassDef)]
-    while stack:
-        node = stack.pop()
-        for base in node.bases:
-            name = base.attr if isinstance(base, ast.Attribute) else getattr(base, "id", "")
-            if name:
-                found.add(name)
-        stack.extend(stmt for stmt in node.body if isinstance(stmt, ast.ClassDef))
-    return tuple(sorted(found))
+    return tuple(sorted({last_name(base) for node in classes(body) for base in node.bases} - {""}))
 
 
 def _unused_imports(
@@ -180,5 +172,4 @@ def _named_by_call(tree: ast.Module) -> set[str] | None:
 
 
 def _loader(node: ast.AST) -> bool:
-    name = node.attr if isinstance(node, ast.Attribute) else getattr(node, "id", None)
-    return isinstance(name, str) and _DYNAMIC.fullmatch(name) is not None
+    return _DYNAMIC.fullmatch(last_name(node)) is not None

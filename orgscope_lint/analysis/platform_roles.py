@@ -47,8 +47,6 @@ def _asks_platform_role(
 ) -> bool:
     """`user_profile.has_role("platform_admin")`: the principal's own object asked about
     platform roles only."""
-    if isinstance(node, cst.Await):
-        node = node.expression
     if not isinstance(node, cst.Call) or not isinstance(node.func, cst.Attribute):
         return False
     if not node.args or not is_principal(node.func.value):

@@ -28,6 +28,7 @@ from __future__ import annotations
 import ast
 from collections.abc import Iterator, Sequence
 
+from orgscope_lint.analysis.ast_names import last_name
 from orgscope_lint.analysis.existence_probes import chain_start, functions, own_statements
 from orgscope_lint.facts import KeyFact, Query
 
@@ -198,7 +199,7 @@ def _call_use(call: ast.Call, child: ast.AST, update: ast.stmt) -> bool | None:
     """True: the record of the update; False: handed to an unknown call; None: a pure
     computation whose result goes on up."""
     func = call.func
-    name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+    name = last_name(func)
     if child is func:
         return None  # `row.get(...)`: a method of the value itself
     if name == "update" and _inside(call, update):

@@ -16,6 +16,8 @@ import builtins
 import re
 from dataclasses import dataclass, field
 
+from orgscope_lint.analysis.ast_names import last_name
+
 _BREAK = re.compile(r"\r\n|\r|\n")
 _DEFINITIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
 # A function that builds and returns a dict may be a filter builder: its summary matters
@@ -102,8 +104,4 @@ def _extends(stmt: ast.stmt, kept: set[str]) -> bool:
     """A class deriving from a kept class: a link in a chain down from a DB class."""
     if not isinstance(stmt, ast.ClassDef):
         return False
-    for base in stmt.bases:
-        name = base.attr if isinstance(base, ast.Attribute) else getattr(base, "id", "")
-        if name in kept:
-            return True
-    return False
+    return any(last_name(base) in kept for base in stmt.bases)
