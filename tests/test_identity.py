@@ -188,13 +188,47 @@ def test_the_hash_of_a_presented_token_finds_its_own_row() -> None:
     )
 
 
-def test_a_token_handed_in_by_unseen_code_is_not_presented() -> None:
-    assert not own_identity(
+def test_a_token_handed_in_finds_its_holders_row() -> None:
+    # Whoever calls it holds the secret: a token read from another row is judged where
+    # that row was read.
+    assert own_identity(
         """
         def invitation_for(token):
             return db.select("invitations", {"token": token})
         """
     )
+
+
+def test_a_token_read_from_a_row_is_not_presented() -> None:
+    facts = facts_of(
+        """
+        def resend(invitation_id):
+            old = db.select_one("invitations", {"id": invitation_id})
+            return db.select("invitations", {"token": old["token"]})
+        """
+    )
+    resent = facts.queries[1]
+    assert not identity.pins_own_identity(resent.shape, facts.function(resent.function), set())
+
+
+def test_the_hash_of_a_request_value_finds_its_holders_row() -> None:
+    assert own_identity(
+        """
+        @router.post("/sessions/check")
+        async def check(body: Presented):
+            return db.select("user_sessions", {"token_hash": _hash_token(body.token)})
+        """,
+        providers=set(),
+    )
+
+
+def test_the_resolver_finds_the_row_of_the_token_it_was_presented() -> None:
+    source = """
+        def get_current_auth(credentials = Depends(bearer)):
+            return db.select_one("api_tokens", {"token_hash": hash_api_token(credentials.credentials)})
+        """
+    assert own_identity(source, providers={"get_current_auth"})
+    assert own_identity(source.replace('"token_hash"', '"key_digest"'), {"get_current_auth"})
 
 
 @pytest.mark.parametrize(

@@ -78,12 +78,13 @@ def made_by(
 
 
 def is_condition(node: cst.BaseExpression) -> bool:
-    """A truth value built from tests: a comparison, `and`/`or`/`not`, `bool(x)`."""
+    """A truth value built from tests: a comparison, `and`/`or`/`not`, `bool(x)`,
+    `isinstance(x, Cls)`."""
     if isinstance(node, (cst.Comparison, cst.BooleanOperation)):
         return True
     if isinstance(node, cst.UnaryOperation):
         return isinstance(node.operator, cst.Not)
-    return guards.is_bool_call(node)
+    return guards.is_bool_call(node) or guards.is_isinstance_call(node)
 
 
 def join_flags(

@@ -101,6 +101,17 @@ def is_bool_call(node: cst.BaseExpression) -> bool:
     )
 
 
+def is_isinstance_call(node: cst.BaseExpression) -> bool:
+    """`isinstance(x, Cls)`: a truth value about `x`'s class."""
+    return (
+        isinstance(node, cst.Call)
+        and isinstance(node.func, cst.Name)
+        and node.func.value == "isinstance"
+        and len(node.args) == 2
+        and not any(arg.star or arg.keyword for arg in node.args)
+    )
+
+
 def _sized(node: cst.BaseExpression) -> cst.BaseExpression | None:
     """`x` of `len(x)`."""
     if not isinstance(node, cst.Call) or len(node.args) != 1 or node.args[0].star:

@@ -95,10 +95,18 @@ def pins_own_identity(
 ) -> bool:
     """A filter that pins an identity column to the authenticated identity on every path."""
     providing = function is not None and function.name in principal_providers
+    provider = function if providing else None
+    # The caller's own identity row, or the row of the secret the caller presented
+    # (`.eq("token_hash", hash_token(credentials.credentials))`).
     return pins_presented_credential(shape) or any(
-        is_identity_column(fact.key) and _authenticated(fact, function if providing else None)
+        (is_identity_column(fact.key) or _holds_secret(fact.key))
+        and _authenticated(fact, provider)
         for fact in shape.keys
     )
+
+
+def _holds_secret(column: str) -> bool:
+    return _is_credential_column(column) or is_link_token_column(column) or is_stored_secret(column)
 
 
 def pins_presented_credential(shape: Shape) -> bool:
@@ -125,9 +133,12 @@ def is_link_token_column(column: str) -> bool:
 
 def _presented_token(fact: KeyFact) -> bool:
     """Matched by equality to a value from the request (an invitation link's path or
-    query, a reset form's body): finding a row needs the secret itself."""
+    query, a reset form's body), or to one a caller hands the function (`def
+    validate_session(db, token)`): finding a row needs the secret itself."""
+    if not fact.always or fact.empty or fact.maybe_empty or fact.row:
+        return False
     origin = fact.origin or ""
-    return fact.always and not fact.empty and not fact.maybe_empty and origin.startswith("request")
+    return origin.startswith("request") or (fact.origin is None and bool(fact.params))
 
 
 def _is_credential_column(column: str) -> bool:

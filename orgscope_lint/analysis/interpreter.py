@@ -703,6 +703,12 @@ class ModuleInterpreter(Definitions, PathChecks):
         body = self.ev(node.body, env)
         self.ev(node.test, env)
         orelse = self.ev(node.orelse, env)
+        # `body.org_id if is_super_admin else auth.org_id`: a tenant caller gets the
+        # other value only.
+        if self._platform_path(node.test, True, env):
+            return orelse
+        if self._platform_path(node.test, False, env):
+            return body
         for kept, other in ((body, orelse), (orelse, body)):
             if kept.row and empty_fallback(other):
                 # `res.data[0] if res.data else {}`: the row, or nothing at all.

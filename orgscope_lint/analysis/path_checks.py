@@ -151,10 +151,10 @@ class PathChecks:
     ) -> None:
         """Record what `test` being `truth` proves on this path. Only a `settled` test
         (the other outcome returned or raised) counts as an ownership check of a row."""
-        facts = list(guards.established(test, truth))
-        if platform_roles.platform_only(facts, lambda node: self._is_principals(node, env)):
+        if self._platform_path(test, truth, env):
             env.dead = True  # only platform staff go on here: no tenant caller's path
             return
+        facts = list(guards.established(test, truth))
         options = alternatives.of(test, truth, env.flags)
         if options is not None:
             self._assume_any(options, env, settled)
@@ -176,6 +176,31 @@ class PathChecks:
                 for side, other in ((fact.left, fact.right), (fact.right, fact.left)):
                     if string_literal(other) and _key_lookup(side) is not None:
                         self._assume_set(side, env, settled)
+
+    def _platform_path(self, test: cst.BaseExpression, truth: bool, env: Env) -> bool:
+        """Only platform staff pass `test` with outcome `truth`: by what it says of the
+        principal, or through a flag every making of which took such a test
+        (`is_super_admin = isinstance(auth, SuperAdminContext)`)."""
+
+        def is_principal(node: cst.BaseExpression) -> bool:
+            return self._is_principals(node, env)
+
+        facts = list(guards.established(test, truth))
+        if platform_roles.platform_only(facts, is_principal):
+            return True
+        for fact in facts:
+            if not isinstance(fact, guards.Truthy) or not isinstance(fact.node, cst.Name):
+                continue
+            made = env.flags.get(fact.node.value)
+            if made and all(
+                any(
+                    platform_roles.platform_only(guards.established(*taken), is_principal)
+                    for taken in alternative.tests
+                )
+                for alternative in made
+            ):
+                return True
+        return False
 
     def _mark_tested(
         self, value: cst.BaseExpression, against: cst.BaseExpression, env: Env
@@ -652,9 +677,11 @@ class PathChecks:
         """`if not verify(secret, row["secret_key_hash"]): return`, or `if hash(secret) !=
         row["password_hash"]: raise`: the request's secret matched the row's stored one,
         so the row is the presenter's credential, whatever it was looked up by."""
+        sides = [_unencoded(side) for side in sides]
         looked = [self._peek(side, env) for side in sides]
         for position, side in enumerate(sides):
-            column = guards.field_name(side)
+            # `row["password_hash"]`, or a name it was read into (`password_hash`)
+            column = guards.field_name(side) or (side.value if isinstance(side, cst.Name) else None)
             ref = looked[position].row
             if column is None or not identity.is_stored_secret(column) or not ref:
                 continue
@@ -815,3 +842,14 @@ class PathChecks:
             self.queries[index] = replace(query, ownership_checked=True, checked_from=since)
         elif ref[0] == "h" and index < len(self.helper_calls):
             self.helper_calls[index] = replace(self.helper_calls[index], ownership_checked=True)
+
+
+def _unencoded(node: cst.BaseExpression) -> cst.BaseExpression:
+    """`x` of `x.encode("utf-8")`: the same secret as bytes, for a hash check."""
+    while (
+        isinstance(node, cst.Call)
+        and isinstance(node.func, cst.Attribute)
+        and node.func.attr.value == "encode"
+    ):
+        node = node.func.value
+    return node

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable
 import libcst as cst
 
 from orgscope_lint.analysis import guards
-from orgscope_lint.analysis.syntax import string_literal
+from orgscope_lint.analysis.syntax import dotted_name, string_literal
 from orgscope_lint.analysis.system_context import is_platform_word
 
 
@@ -39,7 +39,24 @@ def platform_only(
                 return True
             if _asks_platform_role(fact.node, is_principal):
                 return True
+            if _platform_instance(fact.node, is_principal):
+                return True
     return False
+
+
+def _platform_instance(
+    node: cst.BaseExpression, is_principal: Callable[[cst.BaseExpression], bool]
+) -> bool:
+    """`isinstance(auth, SuperAdminContext)`: the principal is of a class named for
+    platform staff only (a tuple of them, too)."""
+    if not guards.is_isinstance_call(node):
+        return False
+    assert isinstance(node, cst.Call)
+    held, kinds = node.args[0].value, node.args[1].value
+    classes = kinds.elements if isinstance(kinds, cst.Tuple) else (cst.Element(kinds),)
+    return is_principal(held) and all(
+        is_platform_word(dotted_name(item.value).rpartition(".")[2]) for item in classes
+    )
 
 
 def _asks_platform_role(
