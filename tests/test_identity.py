@@ -225,7 +225,8 @@ def test_the_hash_of_a_request_value_finds_its_holders_row() -> None:
 def test_the_resolver_finds_the_row_of_the_token_it_was_presented() -> None:
     source = """
         def get_current_auth(credentials = Depends(bearer)):
-            return db.select_one("api_tokens", {"token_hash": hash_api_token(credentials.credentials)})
+            digest = hash_api_token(credentials.credentials)
+            return db.select_one("api_tokens", {"token_hash": digest})
         """
     assert own_identity(source, providers={"get_current_auth"})
     assert own_identity(source.replace('"token_hash"', '"key_digest"'), {"get_current_auth"})

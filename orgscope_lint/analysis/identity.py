@@ -99,8 +99,7 @@ def pins_own_identity(
     # The caller's own identity row, or the row of the secret the caller presented
     # (`.eq("token_hash", hash_token(credentials.credentials))`).
     return pins_presented_credential(shape) or any(
-        (is_identity_column(fact.key) or _holds_secret(fact.key))
-        and _authenticated(fact, provider)
+        (is_identity_column(fact.key) or _holds_secret(fact.key)) and _authenticated(fact, provider)
         for fact in shape.keys
     )
 
