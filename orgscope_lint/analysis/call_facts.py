@@ -18,8 +18,12 @@ from orgscope_lint.analysis.syntax import dotted_name
 from orgscope_lint.analysis.values import Value
 from orgscope_lint.facts import ArgFact, CallFact, FunctionFact, HelperCall, Query
 
-# Decorators that wrap a function without handing it to anything else to call.
+# Decorators that wrap a function without handing it to anything else to call: by the
+# module they come from, or by what the decorating method does (a tracing span, a retry).
 _WRAPPERS = frozenset({"functools", "staticmethod", "classmethod", "property", "abc"})
+_WRAPPING_METHODS = frozenset(
+    {"start_as_current_span", "start_span", "trace", "traced", "observe", "instrument", "retry"}
+)
 
 
 def arg_facts(args: CallArgs, org_params: Iterable[str] = ()) -> tuple[ArgFact, ...]:
@@ -135,6 +139,10 @@ def registered(decorators: Sequence[cst.Decorator]) -> bool:
         target = decorator.decorator
         if isinstance(target, cst.Call):
             target = target.func
-        if isinstance(target, cst.Attribute) and dotted_name(target).split(".")[0] not in _WRAPPERS:
+        if not isinstance(target, cst.Attribute):
+            continue
+        if target.attr.value in _WRAPPING_METHODS:
+            continue
+        if dotted_name(target).split(".")[0] not in _WRAPPERS:
             return True
     return False

@@ -206,7 +206,10 @@ class Definitions:
 
     def _returned_read(self, returns: Sequence[Value]) -> Span | None:
         """The read whose rows every `return` hands back, if one does; `return None`
-        where it found nothing hands back nothing of anyone's rows."""
+        where it found nothing hands back nothing of anyone's rows. A function returning
+        a (result, error) pair on every `return` hands back the results."""
+        if returns and all(value.items is not None and len(value.items) == 2 for value in returns):
+            returns = [value.items[0] for value in returns if value.items is not None]
         query = self._returned_query([value for value in returns if value.kind != V.NONE])
         return query.span if query and query.operation in ("read", "count") else None
 

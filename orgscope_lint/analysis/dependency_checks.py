@@ -280,7 +280,30 @@ def called_check(
         found = _verified(callee, callee_path, param, project, 0)
         if found is not None:
             return DependencyCheck(callee.name, param, *found, called_at=call.span.line)
+        read = _returned_read_checked(call, callee, param, project)
+        if read is not None:
+            return DependencyCheck(callee.name, param, callee_path, read.span, read.table,
+                                   called_at=call.span.line)  # fmt: skip
     return None
+
+
+def _returned_read_checked(
+    call: CallFact, callee: FunctionFact, param: str, project: Project
+) -> Query | None:
+    """`agent, error = get_agent_by_id(agent_id)`, then `agent`'s tenant checked against
+    the caller, raising otherwise: the read the callee returns, pinned by `param`, found
+    a row of the caller's tenant, so the id it was given is one (check-then-act one call
+    away)."""
+    if not (call.result_checked or call.result_guarded) or callee.returns_query is None:
+        return None
+    read = next(
+        (q for q in project.queries_of(callee) or () if q.span == callee.returns_query), None
+    )
+    pinned = read is not None and any(
+        fact.always and fact.params == (param,) and not fact.origin and not fact.row
+        for fact in read.shape.keys
+    )
+    return read if pinned else None
 
 
 def _told_truly(call: CallFact, callee: FunctionFact, checked: str, project: Project) -> bool:

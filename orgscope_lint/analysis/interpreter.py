@@ -449,6 +449,10 @@ class ModuleInterpreter(Definitions, PathChecks):
             element = value.element or V.unknown_from((value,))
             items = value.items
             starred = any(isinstance(item, cst.StarredElement) for item in target.elements)
+            if items is None and _result_and_error(value, target, starred):
+                # `agent, error = get_agent(agent_id)`: a check of `agent` is one of what
+                # the call returned (`FunctionFact.returns_query` reads the pair).
+                items = (replace(V.unknown_from((value,)), call=value.call), V.TOP)
             if items is None or starred or len(items) != len(target.elements):
                 items = tuple(element for _ in target.elements)
             for item, inner in zip(target.elements, items, strict=True):
@@ -1017,6 +1021,7 @@ class ModuleInterpreter(Definitions, PathChecks):
         positional: list[Value] = []
         keywords: dict[str, Value] = {}
         starred = False
+        spreads: list[Value] = []
         self.escaped |= call_facts.escaped_names(node, env.vars) - {handed}
         for arg in node.args:
             value = self.ev(arg.value, env)
@@ -1026,11 +1031,14 @@ class ModuleInterpreter(Definitions, PathChecks):
                 self._emit_builder(replace(value, open=True))
             if arg.star:
                 starred = True
+                if arg.star == "**":
+                    spreads.append(value)
             elif arg.keyword is not None:
                 keywords[arg.keyword.value] = value
             else:
                 positional.append(value)
-        return CallArgs(positional, keywords, starred)
+        spread = spreads[0] if len(spreads) == 1 else None
+        return CallArgs(positional, keywords, starred, spread)
 
     def _db_call(
         self,
@@ -1399,12 +1407,28 @@ def _enqueued_args(args: CallArgs, enqueue: task_queues.Enqueue) -> CallArgs:
     return CallArgs(positional, keywords, not (known_args and known_kwargs) or args.starred)
 
 
+def _result_and_error(value: Value, target: cst.Tuple | cst.List, starred: bool) -> bool:
+    """Two names unpacking what a project call returned, whatever it is."""
+    return (
+        value.call is not None
+        and value.element is None
+        and not starred
+        and len(target.elements) == 2
+    )
+
+
 def _mapped_row(args: CallArgs) -> Value | None:
     """A call given one query row and nothing else (`self._to_profile(rows[0])`,
-    `Agent.from_row(row)`) maps that row: its result is read from the same row."""
-    if args.starred or args.keywords or len(args.positional) != 1:
+    `Agent.from_row(row)`, `Agent(**rows[0])`) maps that row: its result is read from
+    the same row."""
+    if args.keywords:
         return None
-    (only,) = args.positional
+    if args.spread is not None and not args.positional:
+        only = args.spread  # a model built from the row's fields
+    elif not args.starred and len(args.positional) == 1:
+        (only,) = args.positional
+    else:
+        return None
     return V.derived(only) if only.row and only.row.startswith("q") else None
 
 

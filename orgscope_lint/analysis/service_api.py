@@ -32,6 +32,7 @@ class CallArgs:
     positional: list[Value]
     keywords: dict[str, Value]
     starred: bool
+    spread: Value | None = None  # the mapping of a lone `**mapping` argument
 
 
 def table_of(args: CallArgs) -> str | None:
