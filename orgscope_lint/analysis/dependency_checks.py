@@ -282,8 +282,8 @@ def called_check(
             return DependencyCheck(callee.name, param, *found, called_at=call.span.line)
         read = _returned_read_checked(call, callee, param, project)
         if read is not None:
-            return DependencyCheck(callee.name, param, callee_path, read.span, read.table,
-                                   called_at=call.span.line)  # fmt: skip
+            where = (callee_path, read.span, read.table)
+            return DependencyCheck(callee.name, param, *where, called_at=call.span.line)
     return None
 
 

@@ -49,9 +49,8 @@ def _platform_instance(
 ) -> bool:
     """`isinstance(auth, SuperAdminContext)`: the principal is of a class named for
     platform staff only (a tuple of them, too)."""
-    if not guards.is_isinstance_call(node):
+    if not isinstance(node, cst.Call) or not guards.is_isinstance_call(node):
         return False
-    assert isinstance(node, cst.Call)
     held, kinds = node.args[0].value, node.args[1].value
     classes = kinds.elements if isinstance(kinds, cst.Tuple) else (cst.Element(kinds),)
     return is_principal(held) and all(
