@@ -45,6 +45,10 @@ FROM_ROWS = {
         first = next(r for r in rows if r["status"])
         sb.table("calls").delete().eq("id", first.get("id")).execute()
         """,
+    "dict() copy of a row": """
+        first = dict(rows[0])
+        sb.table("calls").delete().eq("id", first["id"]).execute()
+        """,
     "nested comprehension": """
         pairs = [(r["id"], o) for r in rows for o in other]
         ids = [p for p in pairs]
@@ -62,6 +66,10 @@ NOT_FROM_ROWS = {
     "comprehension over a parameter": """
         ids = [i for i in other]
         sb.table("calls").delete().in_("id", ids).execute()
+        """,
+    "dict() built from other values": """
+        first = dict(id=other)
+        sb.table("calls").delete().eq("id", first["id"]).execute()
         """,
     "loop variable rebound": """
         ids = [other for r in rows]

@@ -785,7 +785,8 @@ class ModuleInterpreter(Definitions, PathChecks):
         if site is not None and name in self.db_class_names:
             return self._construction(name, args, env, site)
         if name == "dict" and "dict" not in env.vars:
-            return _dict_call(args)
+            # `dict(result.data[0])`: a copy of the row, read from the same row.
+            return _mapped_row(args) or _dict_call(args)
         if execution_context.reads_context(name) and name in self._imported:
             return execution_context.CONTEXT_VALUE  # `from structlog.contextvars import ...`
         if name == "getattr" and len(args.positional) == 3:
