@@ -151,10 +151,10 @@ class PathChecks:
     ) -> None:
         """Record what `test` being `truth` proves on this path. Only a `settled` test
         (the other outcome returned or raised) counts as an ownership check of a row."""
-        if self._platform_path(test, truth, env):
+        facts = list(guards.established(test, truth))
+        if self._platform_facts(facts, env):
             env.dead = True  # only platform staff go on here: no tenant caller's path
             return
-        facts = list(guards.established(test, truth))
         options = alternatives.of(test, truth, env.flags)
         if options is not None:
             self._assume_any(options, env, settled)
@@ -178,14 +178,17 @@ class PathChecks:
                         self._assume_set(side, env, settled)
 
     def _platform_path(self, test: cst.BaseExpression, truth: bool, env: Env) -> bool:
-        """Only platform staff pass `test` with outcome `truth`: by what it says of the
-        principal, or through a flag every making of which took such a test
-        (`is_super_admin = isinstance(auth, SuperAdminContext)`)."""
+        """Only platform staff pass `test` with outcome `truth`."""
+        return self._platform_facts(list(guards.established(test, truth)), env)
+
+    def _platform_facts(self, facts: list[guards.Fact], env: Env) -> bool:
+        """Only platform staff establish `facts`: by what they say of the principal, or
+        through a flag every making of which took such a test (`is_super_admin =
+        isinstance(auth, SuperAdminContext)`)."""
 
         def is_principal(node: cst.BaseExpression) -> bool:
             return self._is_principals(node, env)
 
-        facts = list(guards.established(test, truth))
         if platform_roles.platform_only(facts, is_principal):
             return True
         for fact in facts:
