@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import gc
 import os
+import threading
 from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -27,7 +28,7 @@ from orgscope_lint.paths import resolved
 from orgscope_lint.project import Project, build_project, summary_facts
 from orgscope_lint.rule import Rule
 from orgscope_lint.rules import ALL_RULES
-from orgscope_lint.schema import Schema, read_migrations, replay
+from orgscope_lint.schema import Migrations, Schema, read_migrations, replay
 from orgscope_lint.sources import SourceText, Unreadable, parse_python_walked
 from orgscope_lint.suppressions import apply_suppressions, parse_directives
 
@@ -178,7 +179,9 @@ def _run(
 
     where = cache_location(config, cache_dir) if use_cache else None
     cache = FactsCache.open(where[0], config, chosen=where[1]) if where is not None else None
-    project = build_project(config, _schema(config, cache))
+    # Replayed beside the walk and the analysis, which need none of it: on a cold run
+    # the migrations' SQL is parsed while the workers parse the Python.
+    schema = SchemaReplay(config, cache)
     whole = _whole_project(paths, config) and len(paths) == 1
     # Every file of the project, as `check .` from its root walks it.
     walk = found if whole else discover_configured(config, root=resolved(config.root))
@@ -190,13 +193,11 @@ def _run(
         walk_problems=walk.problems,
         stamps=stamps(everything) if cache is not None else {},
     )
-    migrations = _reported_migrations(project, paths, report_only)
     if cache is not None and not need_facts:
-        known = _from_complete_run(files, migrations, project, rules, cwd, cache)
+        known = _from_complete_run(files, paths, report_only, schema, rules, cwd, cache)
         if known is not None:
-            return RunResult(known, len(found.files), project, [], cache)
+            return RunResult(known, len(found.files), schema.project(), [], cache)
     checked = files.checked
-    known_judgements = _remember_judgements(project, cache)
     # Imported here: the worker processes import `parallel`, which imports this module;
     # and a run answered by the shortcut above needs no multiprocessing.
     from orgscope_lint.parallel import MIN_FILES_FOR_POOL, collect_facts
@@ -205,7 +206,9 @@ def _run(
     rest = _RestOfProject(files, config, cwd, jobs=jobs, cache=cache)
     if start_aside is not None and rest.files and 0 < len(checked) < MIN_FILES_FOR_POOL:
         # Every file is stamped by now: the child reads its files while this process
-        # reads the summaries of the rest of the project.
+        # reads the summaries of the rest of the project. Forked with no other thread
+        # running: the schema first.
+        schema.project()
         aside = aside or start_aside()
         aside.collect(checked, cache)
         rest.look_up()
@@ -225,6 +228,7 @@ def _run(
         FileFacts(path=display_path(path, cwd), error=FileError(problem))
         for path, problem in found.problems
     )
+    project = schema.project()
     # A migration that cannot be replayed can hide every tenant table: an ORG000 on it,
     # never a silently smaller model.
     facts.extend(
@@ -234,6 +238,8 @@ def _run(
         )
         for relative, problem in project.schema.unreadable
     )
+    migrations = _reported_migrations(project, paths, report_only)
+    known_judgements = _remember_judgements(project, cache)
     joined = rest.joined(facts, digests)
     # A route's dependencies named through another file's alias: known once joined.
     with_aliases = dependency_aliases.resolve(joined, config)
@@ -278,8 +284,9 @@ def _whole_project(paths: Sequence[Path], config: Config) -> bool:
 
 def _from_complete_run(
     files: RunFiles,
-    migrations: Collection[str],
-    project: Project,
+    paths: Sequence[Path],
+    report_only: Collection[str] | None,
+    schema: SchemaReplay,
     rules: Sequence[type[Rule]],
     cwd: Path,
     cache: FactsCache,
@@ -295,10 +302,12 @@ def _from_complete_run(
     # ignored, outside the root) was never part of the complete run.
     if not {shown for _, shown in files.checked} <= {shown for _, shown in files.everything}:
         return None
-    state = _state_key(files, project, rules, cwd, cache)
+    state = _state_key(files, schema, rules, cwd, cache)
     known = cache.load_findings(state) if state is not None else None
     if known is None:
         return None
+    project = schema.project()
+    migrations = _reported_migrations(project, paths, report_only)
     return _own_findings(known, migrations, files.checked, files.problems, project, cwd)
 
 
@@ -309,7 +318,7 @@ MAX_HASHED = 50
 
 def _state_key(
     files: RunFiles,
-    project: Project,
+    schema: SchemaReplay,
     rules: Sequence[type[Rule]],
     cwd: Path,
     cache: FactsCache,
@@ -336,6 +345,7 @@ def _state_key(
         if digest is None:
             return None
         digests[shown] = digest
+    project = schema.project()
     return _state_of(files.everything, files.walk_problems, project, rules, cwd, digests)
 
 
@@ -407,14 +417,45 @@ def _reported_migrations(
     return found
 
 
-def _schema(config: Config, cache: FactsCache | None) -> Schema:
-    migrations = read_migrations(config.root, config.schema)
-    schema = cache.load_schema(migrations.fingerprint) if cache is not None else None
-    if schema is None:
-        schema = replay(migrations)
-        if cache is not None:
-            cache.store_schema(schema)
-    return schema
+class SchemaReplay:
+    """The project's schema: from the cache, or replayed from the migrations in a thread
+    of its own, started at once. Parsing SQL needs nothing the analysis of the Python
+    files makes, and on a cold run of a large project it took a second before the first
+    file was analysed; beside the workers it takes none of their time. Asking for the
+    project waits for the replay, and raises what it raised."""
+
+    def __init__(self, config: Config, cache: FactsCache | None) -> None:
+        self.config, self._built = config, None
+        migrations = read_migrations(config.root, config.schema)
+        known = cache.load_schema(migrations.fingerprint) if cache is not None else None
+        self._schema: Schema | BaseException | None = known
+        self._thread: threading.Thread | None = None
+        if known is None:
+            self._thread = threading.Thread(
+                target=self._replay, args=(migrations, cache), name="schema", daemon=True
+            )
+            self._thread.start()
+
+    def _replay(self, migrations: Migrations, cache: FactsCache | None) -> None:
+        try:
+            schema = replay(migrations)
+            if cache is not None:
+                cache.store_schema(schema)
+        except BaseException as problem:  # raised again where the project is asked for
+            self._schema = problem
+        else:
+            self._schema = schema
+
+    def project(self) -> Project:
+        if self._built is None:
+            if self._thread is not None:
+                self._thread.join()
+                self._thread = None
+            if isinstance(self._schema, BaseException):
+                raise self._schema
+            assert self._schema is not None
+            self._built = build_project(self.config, self._schema)
+        return self._built
 
 
 def _remember_judgements(project: Project, cache: FactsCache | None) -> int:
