@@ -1,6 +1,6 @@
 """The children of a stdlib `ast` node, found the cheap way, for the walks over every
-file (the position index, system-context detection), and the one walk over a whole
-module that those share (`walk_within`).
+file (the position index, system-context detection, each function's uses of its
+names), and the one walk over a whole module that those share (`walk_within`).
 
 `ast.iter_child_nodes` and `ast.walk` cost about twice as much: they go through
 generators and visit every leaf. Operator and context leaves (`Add`, `Load`) have no
@@ -27,6 +27,16 @@ def child_nodes(node: ast.AST) -> list[ast.AST]:
                     add(item)
         elif isinstance(value, ast_node) and value._fields:
             add(value)
+    return found
+
+
+def walk(node: ast.AST) -> list[ast.AST]:
+    """`node` and every node below it, in `ast.walk`'s (breadth-first) order, leaves
+    without fields left out: for walks that look for calls, names or constants."""
+    found = [node]
+    for item in found:  # the list grows as it is read: breadth-first
+        if item.__class__ not in LEAVES:
+            found += child_nodes(item)
     return found
 
 

@@ -10,7 +10,7 @@ recognises become facts; names ORG006 watches are recorded with their scope.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from functools import partial
 
 import libcst as cst
@@ -319,7 +319,6 @@ class ModuleInterpreter(Definitions, PathChecks):
 
     def _exec_if(self, node: cst.If, env: Env) -> None:
         self.ev(node.test, env)
-        condition = self.code(node.test)
         # Inside each branch the test's outcome is known (`if org: ...` has an org)...
         then_env = env.copy()
         then_env.tests = (*env.tests, (node.test, True))
@@ -340,7 +339,8 @@ class ModuleInterpreter(Definitions, PathChecks):
             self._assume(node.test, False, else_env)
         elif else_env.dead and not then_env.dead:
             self._assume(node.test, True, then_env)
-        joined = join_envs([(then_env, condition), (else_env, f"not ({condition})")])
+        held, failed = self._label("{}", node.test), self._label("not ({})", node.test)
+        joined = join_envs([(then_env, held), (else_env, failed)])
         env.adopt(joined)
 
     def _exec_loop(self, node: cst.For | cst.While, env: Env) -> None:
@@ -349,14 +349,15 @@ class ModuleInterpreter(Definitions, PathChecks):
             self._target_loads(node.target, env)
             items = self.ev(node.iter, env)
             self.bind(node.target, items.element or V.derived(items), body_env)
-            label = f"for {self.code(node.target)} in {self.code(node.iter)}"
+            label, parts = "for {} in {}", (node.target, node.iter)
         else:
             self.ev(node.test, env)
-            label = f"while {self.code(node.test)}"
+            label, parts = "while {}", (node.test,)
         self._exec_suite(node.body, body_env)
         # The body may run no time at all, or leave by `break` from anywhere in it.
         body_env.dead = False
-        joined = join_envs([(body_env, label), (env, f"not ({label})")])
+        ran, skipped = self._label(label, *parts), self._label(f"not ({label})", *parts)
+        joined = join_envs([(body_env, ran), (env, skipped)])
         env.adopt(joined)
         if node.orelse is not None:
             self._exec_suite(node.orelse.body, env)
@@ -368,7 +369,7 @@ class ModuleInterpreter(Definitions, PathChecks):
         # An exception may leave the body anywhere: handlers start from either end.
         raised = join_envs([(start, None), (body_env, None)])
         raised.dead = False
-        branches: list[tuple[Env, str | None]] = []
+        branches: list[tuple[Env, V.Label]] = []
         for handler in node.handlers:  # walked before `else`, as they stand in the source
             handler_env = raised.copy()
             if handler.type is not None:
@@ -376,7 +377,7 @@ class ModuleInterpreter(Definitions, PathChecks):
             if handler.name is not None:
                 self.bind(handler.name.name, V.TOP, handler_env)
             self._exec_suite(handler.body, handler_env)
-            branches.append((handler_env, f"except {self.code(handler.type) or ''}".strip()))
+            branches.append((handler_env, self._label("except {}", handler.type)))
         if node.orelse is not None:
             self._exec_suite(node.orelse.body, body_env)
         result = join_envs([(body_env, None), *branches])
@@ -394,7 +395,7 @@ class ModuleInterpreter(Definitions, PathChecks):
 
     def _exec_match(self, node: cst.Match, env: Env) -> None:
         self.ev(node.subject, env)
-        branches: list[tuple[Env, str | None]] = []
+        branches: list[tuple[Env, V.Label]] = []
         exhaustive = False
         for case in node.cases:
             case_env = env.copy()
@@ -402,7 +403,7 @@ class ModuleInterpreter(Definitions, PathChecks):
             if case.guard is not None:
                 self.ev(case.guard, case_env)
             self._exec_suite(case.body, case_env)
-            branches.append((case_env, f"case {self.code(case.pattern)}"))
+            branches.append((case_env, self._label("case {}", case.pattern)))
             if _irrefutable(case.pattern) and case.guard is None:
                 exhaustive = True
         if not exhaustive:
@@ -1257,6 +1258,10 @@ class ModuleInterpreter(Definitions, PathChecks):
         return Value(kind=V.SERVICE, text=cls, site=("new", index))
 
     # ---------------------------------------------------------------- helpers
+
+    def _label(self, template: str, *nodes: cst.CSTNode | None) -> Callable[[], str]:
+        """The label of a path, written out only if a join names it."""
+        return lambda: template.format(*map(self.code, nodes)).strip()
 
     def code(self, node: cst.CSTNode | None) -> str:
         if node is None:

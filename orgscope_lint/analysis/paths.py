@@ -30,7 +30,7 @@ class Env:
         self.vars, self.dead, self.flags = joined.vars, joined.dead, joined.flags
 
 
-def join_envs(branches: Sequence[tuple[Env, str | None]]) -> Env:
+def join_envs(branches: Sequence[tuple[Env, V.Label]]) -> Env:
     live = [(env, cond) for env, cond in branches if not env.dead]
     if not live:
         return Env(dict(branches[0][0].vars), dead=True, flags=dict(branches[0][0].flags))

@@ -34,6 +34,7 @@ from collections import Counter, defaultdict
 from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass, field
 
+from orgscope_lint.analysis.child_nodes import walk
 from orgscope_lint.analysis.decision_uses import (
     TESTED,
     FunctionText,
@@ -63,7 +64,7 @@ class _Uses:
             self._echoes(stmt.test)
             return
         if isinstance(stmt, ast.Raise):
-            self.stays.update(node.id for node in ast.walk(stmt) if isinstance(node, ast.Name))
+            self.stays.update(node.id for node in walk(stmt) if isinstance(node, ast.Name))
             self._echoes(stmt)
             return
         target = single_target(stmt)
@@ -77,7 +78,7 @@ class _Uses:
 
     def _echoes(self, node: ast.AST) -> None:
         # `f(plan=plan)`: the keyword is written like the name, and is no use of it.
-        for call in (n for n in ast.walk(node) if isinstance(n, ast.Call)):
+        for call in (n for n in walk(node) if isinstance(n, ast.Call)):
             self.stays.update(kw.arg for kw in call.keywords if kw.arg is not None)
 
     def staying(self, name: str, seen: frozenset[str] = frozenset()) -> list[Enclosing] | None:

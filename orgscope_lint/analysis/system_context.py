@@ -38,7 +38,7 @@ from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
-from orgscope_lint.analysis.child_nodes import LEAVES, child_nodes
+from orgscope_lint.analysis.child_nodes import LEAVES, child_nodes, walk
 
 _JOB_DECORATORS = frozenset(
     {"scheduled_job", "shared_task", "periodic_task", "task", "actor", "cron", "crontab"}
@@ -629,7 +629,7 @@ def _dependency_names(fn: _Function) -> set[str]:
     ]
     names = set()
     for root in (*defaults, *annotations, *fn.decorator_list):
-        for node in ast.walk(root):
+        for node in walk(root):
             if isinstance(node, ast.Call) and _last(node.func) in _DEPENDS and node.args:
                 target = node.args[0]
                 names.add(_last(target.func if isinstance(target, ast.Call) else target))
@@ -697,7 +697,7 @@ def _ends_in(body: list[ast.stmt], kinds: tuple[type, ...]) -> bool:
 def _words(node: ast.AST) -> list[str]:
     """The names, attributes and string literals a test mentions."""
     found = []
-    for child in ast.walk(node):
+    for child in walk(node):
         if isinstance(child, ast.Name):
             found.append(child.id)
         elif isinstance(child, ast.Attribute):

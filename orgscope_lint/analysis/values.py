@@ -227,7 +227,16 @@ def _tested(value: Value) -> bool:
     return value.tested or not (value.origin or "").startswith("request")
 
 
-def join(a: Value, b: Value, cond_a: str | None = None, cond_b: str | None = None) -> Value:
+# The test that led down a path, as text or as what writes it out: most joins never
+# name their paths, and writing out the test of every `if` cost 2 % of a cold run.
+Label = str | Callable[[], str] | None
+
+
+def _text(label: Label) -> str | None:
+    return label() if callable(label) else label
+
+
+def join(a: Value, b: Value, cond_a: Label = None, cond_b: Label = None) -> Value:
     """The value after two paths meet; `cond_x` names the test that led down path x."""
     if a is b:
         return a
@@ -276,7 +285,7 @@ def meet(a: Value, b: Value) -> Value:
     return join(a, b)
 
 
-def _join_dicts(a: Value, b: Value, cond_a: str | None, cond_b: str | None) -> Value:
+def _join_dicts(a: Value, b: Value, cond_a: Label, cond_b: Label) -> Value:
     entries: dict[str, Entry] = {}
     for key in a.entries.keys() | b.entries.keys():
         ea, eb = a.entries.get(key), b.entries.get(key)
@@ -285,7 +294,7 @@ def _join_dicts(a: Value, b: Value, cond_a: str | None, cond_b: str | None) -> V
         else:
             only, cond = (ea, cond_a) if ea is not None else (eb, cond_b)
             assert only is not None
-            entries[key] = replace(only, always=False, condition=only.condition or cond)
+            entries[key] = replace(only, always=False, condition=only.condition or _text(cond))
     return Value(
         kind=DICT,
         entries=entries,
@@ -296,7 +305,7 @@ def _join_dicts(a: Value, b: Value, cond_a: str | None, cond_b: str | None) -> V
     )
 
 
-def _join_entries(ea: Entry, eb: Entry, cond_a: str | None, cond_b: str | None) -> Entry:
+def _join_entries(ea: Entry, eb: Entry, cond_a: Label, cond_b: Label) -> Entry:
     always = ea.always and eb.always
     condition = None
     if not always:
@@ -304,7 +313,7 @@ def _join_entries(ea: Entry, eb: Entry, cond_a: str | None, cond_b: str | None) 
             eb.condition if not eb.always else None
         )
     elif ea.empty != eb.empty:
-        condition = cond_b if ea.empty else cond_a
+        condition = _text(cond_b if ea.empty else cond_a)
     return Entry(
         always=always,
         empty=ea.empty and eb.empty,
