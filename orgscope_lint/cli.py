@@ -379,13 +379,15 @@ def _say_no_schema(result: RunResult) -> None:
 
 
 def _say_inferred_tables(result: RunResult) -> None:
-    """Once per run: tables the migrations do not define are checked on the code's word."""
+    """Once per run: tables the migrations do not give the tenant key are checked on the
+    code's word."""
     project = result.project
     names = project.inferred_tables
     shown = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
+    key = project.config.tenant_key
     click.echo(
-        f"orgscope-lint: {len(names)} table(s) no migration defines are checked as tenant "
-        f"tables because the code filters them by `{project.config.tenant_key}`: {shown} "
+        f"orgscope-lint: {len(names)} table(s) the migrations do not give `{key}` are checked "
+        f"as tenant tables because the code filters them by it: {shown} "
         "(`--verbose` says where; list them in `tenant-tables` or `global-tables` to decide)",
         err=True,
     )

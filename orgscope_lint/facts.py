@@ -410,7 +410,8 @@ class FileFacts:
     # code it did not analyse. Call sites of such functions are not all known.
     unseen_calls: tuple[str, ...] = ()
     # Tables its queries filter or write by the configured tenant key, with the first
-    # line that does: a table no migration defines is a tenant table by that use.
+    # line that does in each function: a table the migrations do not give that column
+    # is a tenant table by that use (`Project._infer_tables`).
     keyed_tables: tuple[tuple[str, int], ...] = ()
     # Tables it reads, each with the columns its reads that pin no owner column filter
     # by or select: joined across files, the project's per-user tables

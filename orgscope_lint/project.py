@@ -60,8 +60,8 @@ class Project:
     inferred_key: InferredKey | None = None
     # No schema and no configured tables: every non-global table is assumed tenant-owned.
     assume_all: bool = False
-    # Tables no migration defines, taken as tenant tables because the code filters them
-    # by the tenant key (`_infer_tables`), in the order found.
+    # Tables the migrations do not give the tenant key, taken as tenant tables because
+    # the code filters them by it (`_infer_tables`), in the order found.
     inferred_tables: list[str] = field(default_factory=list)
     db_methods: dict[str, FunctionFact] = field(default_factory=dict)
     # Summaries joined across files: what each function returns, by simple name.
@@ -332,19 +332,27 @@ class Project:
         return not candidates or any(param in fn.params for fn in candidates)
 
     def _infer_tables(self, facts: list[FileFacts]) -> None:
-        """Tables no migration defines that the code filters or writes by the tenant
-        key: they have that column, so they are tenant tables (migrations kept outside
-        the SQL files read, an ORM's own, or tables made by hand)."""
+        """Tables the code filters or writes by the tenant key that the migrations read
+        do not give that column: they have it, so they are tenant tables (migrations
+        kept outside the SQL files read, an ORM's own, tables made or altered by hand).
+        Where the migrations define the table without the column, one query could be a
+        mistake of its own: two functions must use it."""
         key = self.config.tenant_key
+        uses: dict[str, list[tuple[str, int]]] = {}
         for file_facts in facts:
             for table, line in file_facts.keyed_tables:
-                if table in self.tables or table in self.schema.tables:
-                    continue
-                if table in self.config.global_tables:
-                    continue
-                source = f"inferred: the code filters it by `{key}` ({file_facts.path}:{line})"
-                self.tables[table] = TableKey(key, source)
-                self.inferred_tables.append(table)
+                if table not in self.tables and table not in self.config.global_tables:
+                    uses.setdefault(table, []).append((file_facts.path, line))
+        for table, where in uses.items():
+            defined = table in self.schema.tables
+            if defined and len(where) < 2:
+                continue
+            path, line = where[0]
+            source = f"inferred: the code filters it by `{key}` ({path}:{line})"
+            if defined:
+                source += f" and {len(where) - 1} more; the migrations read do not give it"
+            self.tables[table] = TableKey(key, source)
+            self.inferred_tables.append(table)
 
     def helper_param_index(self, helper: str, param: str) -> int | None:
         """Where `param` sits among a DB helper's positional parameters, `self` excluded."""

@@ -96,7 +96,9 @@ def test_a_table_no_migration_defines_is_a_tenant_table_when_the_code_filters_it
     # The unfiltered read of `environments` is a leak; `providers`, never filtered by
     # the key anywhere, stays unknown to the model and silent.
     assert len(reported) == 1 and "api.py:6:" in reported[0] and "ORG001" in reported[0]
-    assert "1 table(s) no migration defines are checked as tenant tables" in result.stderr
+    assert "1 table(s) the migrations do not give `tenant_id` are checked as tenant" in (
+        result.stderr
+    )
     assert "environments: tenant_id  (inferred: the code filters it by `tenant_id`" in (
         result.stderr
     )
@@ -125,4 +127,4 @@ def test_a_global_table_is_never_inferred(tmp_path: Path) -> None:
     root = partly_migrated(tmp_path, config)
     result = CliRunner().invoke(cli, ["check", "--no-cache", str(root / "api.py")])
     assert ": ORG" not in result.stdout
-    assert "no migration defines" not in result.stderr
+    assert "are checked as tenant tables" not in result.stderr

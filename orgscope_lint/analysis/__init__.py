@@ -307,11 +307,11 @@ def _feeds_marked(index: int, query: Query, feeds: dict[int, int]) -> Query:
 
 
 def _keyed_tables(queries: list[Query], key: str) -> tuple[tuple[str, int], ...]:
-    first: dict[str, int] = {}
+    first: dict[tuple[str, str | None], int] = {}
     for query in queries:
         if query.shape.get(key) is not None:
-            first.setdefault(query.table, query.span.line)
-    return tuple(sorted(first.items()))
+            first.setdefault((query.table, query.function), query.span.line)
+    return tuple(sorted((table, line) for (table, _), line in first.items()))
 
 
 def _unparsable(path: str, text: str) -> FileFacts:
