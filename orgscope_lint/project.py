@@ -336,7 +336,8 @@ class Project:
         do not give that column: they have it, so they are tenant tables (migrations
         kept outside the SQL files read, an ORM's own, tables made or altered by hand).
         Where the migrations define the table without the column, one query could be a
-        mistake of its own: two functions must use it."""
+        mistake of its own: two functions must use it; and a table they scope through
+        its parent (`parents`) stays so, its key a denormalised copy."""
         key = self.config.tenant_key
         uses: dict[str, list[tuple[str, int]]] = {}
         for file_facts in facts:
@@ -345,7 +346,7 @@ class Project:
                     uses.setdefault(table, []).append((file_facts.path, line))
         for table, where in uses.items():
             defined = table in self.schema.tables
-            if defined and len(where) < 2:
+            if defined and (len(where) < 2 or table in self.parents):
                 continue
             path, line = where[0]
             source = f"inferred: the code filters it by `{key}` ({path}:{line})"
