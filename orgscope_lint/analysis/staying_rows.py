@@ -64,8 +64,9 @@ class _Uses:
             self._echoes(stmt.test)
             return
         if isinstance(stmt, ast.Raise):
-            self.stays.update(node.id for node in walk(stmt) if isinstance(node, ast.Name))
-            self._echoes(stmt)
+            nodes = walk(stmt)
+            self.stays.update(node.id for node in nodes if isinstance(node, ast.Name))
+            self._echoed(nodes)
             return
         target = single_target(stmt)
         if target is not None:
@@ -77,8 +78,11 @@ class _Uses:
                 self.handed[name].append(enclosing)
 
     def _echoes(self, node: ast.AST) -> None:
+        self._echoed(walk(node))
+
+    def _echoed(self, nodes: Sequence[ast.AST]) -> None:
         # `f(plan=plan)`: the keyword is written like the name, and is no use of it.
-        for call in (n for n in walk(node) if isinstance(n, ast.Call)):
+        for call in (n for n in nodes if isinstance(n, ast.Call)):
             self.stays.update(kw.arg for kw in call.keywords if kw.arg is not None)
 
     def staying(self, name: str, seen: frozenset[str] = frozenset()) -> list[Enclosing] | None:
