@@ -7,18 +7,21 @@ import, then some 25 ms a file) and reading every other file's summaries (one la
 cache entry). On a machine with two processors they can run at once: the run forks an
 `Aside`, which imports the analysis (a pull request run forks it as it starts, so that
 this overlaps the walk of the project), then collects the facts of the files it is sent
-while the run reads the index.
+while the run reads the index. With two files or more to analyse, the child forks once
+more and each half of their text is analysed in its own process: on two processors a
+pull request's ten changed files take about half the time.
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import pickle
 import signal
 import sys
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
@@ -28,6 +31,7 @@ from orgscope_lint.facts import FileFacts
 
 if TYPE_CHECKING:
     from orgscope_lint.cache import FactsCache
+    from orgscope_lint.parallel import Job
 
 
 class Aside:
@@ -91,18 +95,10 @@ class Aside:
     def _answer(self) -> tuple | None:
         if self.answer_in is None:
             return None
-        chunks = []
-        with contextlib.suppress(OSError), open(self.answer_in, "rb", closefd=True) as pipe:
-            self.answer_in = None
-            while chunk := pipe.read(1 << 20):
-                chunks.append(chunk)
+        answer_in, self.answer_in = self.answer_in, None
+        answer = _read_answer(answer_in)
         self._reap()
-        try:
-            # Written by our own child, through a pipe nothing else holds.
-            answer = pickle.loads(b"".join(chunks))
-        except Exception:  # cut short: the child was killed
-            return None
-        return answer if isinstance(answer, tuple) and len(answer) == 3 else None
+        return answer
 
     def close(self) -> None:
         """Stop the child if it is still running (its answer is no longer wanted)."""
@@ -144,16 +140,43 @@ def _aside_child(jobs_in: int, answer_out: int, config: Config) -> NoReturn:
             os._exit(0)
         files, cache = pickle.loads(request)
         digests: dict[str, str] = {}
-        try:
-            facts = _collect(files, config, cache=cache, digests=digests)
-            answer: tuple = ("facts", facts, digests)
-        except BaseException as exc:  # every one goes back to the parent
-            answer = ("error", _portable(exc, files), {})
-        with open(answer_out, "wb", closefd=True) as pipe:
-            pipe.write(pickle.dumps(answer, protocol=pickle.HIGHEST_PROTOCOL))
+        _send(
+            answer_out,
+            lambda: (
+                "facts",
+                _collect(files, config, cache=cache, digests=digests, split=answer_out),
+                digests,
+            ),
+            files,
+        )
         code = 0
     finally:
         os._exit(code)
+
+
+def _send(answer_out: int, answer: Callable[[], tuple], files: Sequence[tuple[Path, str]]) -> None:
+    """Write `answer()` to the pipe, or the exception it raised, pickled: every one goes
+    back to the process that waits for it."""
+    try:
+        value = answer()
+    except BaseException as exc:
+        value = ("error", _portable(exc, files), {})
+    with open(answer_out, "wb", closefd=True) as pipe:
+        pipe.write(pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
+
+
+def _read_answer(answer_in: int) -> tuple | None:
+    """What `_send` wrote, or None if the writer died before it finished."""
+    chunks = []
+    with contextlib.suppress(OSError), open(answer_in, "rb", closefd=True) as pipe:
+        while chunk := pipe.read(1 << 20):
+            chunks.append(chunk)
+    try:
+        # Written by our own child, through a pipe nothing else holds.
+        answer = pickle.loads(b"".join(chunks))
+    except Exception:  # cut short: the child was killed
+        return None
+    return answer if isinstance(answer, tuple) and len(answer) == 3 else None
 
 
 def _import_analysis() -> None:
@@ -183,7 +206,87 @@ def _collect(
     *,
     cache: FactsCache | None,
     digests: dict[str, str],
+    split: int | None = None,
 ) -> list[FileFacts]:
-    from orgscope_lint.parallel import collect_facts
+    """The facts of `files`; with `split` (the child's pipe to the run, which its fork
+    must not hold open), those to analyse in two processes. Only in the child: the run
+    itself may be running threads, which a fork does not copy."""
+    from orgscope_lint.parallel import analyse, collect_facts
 
-    return collect_facts(files, config, cache=cache, digests=digests)
+    analyser = analyse if split is None else functools.partial(_in_two, to_run=split)
+    return collect_facts(files, config, cache=cache, digests=digests, analyser=analyser)
+
+
+def _in_two(
+    pending: Sequence[Job],
+    config: Config,
+    *,
+    jobs: int | None,
+    cache: FactsCache | None,
+    to_run: int,
+) -> list[FileFacts]:
+    """`parallel.analyse` of `pending`, half of their text in a fork of this process:
+    it has imported the analysis already, so the fork starts at once, unlike a pool's
+    workers. Whatever it does not answer is analysed here."""
+    from orgscope_lint.parallel import analyse
+
+    def here(indices: Sequence[int]) -> dict[int, FileFacts]:
+        facts = analyse([pending[i] for i in indices], config, jobs=1, cache=cache)
+        return dict(zip(indices, facts, strict=True))
+
+    if len(pending) < 2:
+        return list(here(range(len(pending))).values())
+    mine, theirs = _halves(pending)
+    answer_in, answer_out = os.pipe()
+    parent, pid = os.getpid(), os.fork()
+    if pid == 0:  # the fork: never returns
+        code = 1
+        try:
+            os.close(answer_in)
+            os.close(to_run)  # the run must see the child's pipe close when the child dies
+            given = [pending[i] for i in theirs]
+            named = [(Path(job.shown), job.shown) for job in given]
+            _send(answer_out, lambda: ("facts", _analysed(given, config, cache, parent), {}), named)
+            code = 0
+        finally:
+            os._exit(code)
+    os.close(answer_out)
+    try:
+        found = here(mine)
+        answer = _read_answer(answer_in)
+    finally:
+        with contextlib.suppress(ChildProcessError):
+            os.waitpid(pid, 0)
+    if answer is not None and answer[0] == "error":
+        raise answer[1]
+    if answer is not None and len(answer[1]) == len(theirs):
+        found.update(zip(theirs, answer[1], strict=True))
+    else:  # the fork died: its half is analysed here
+        found.update(here(theirs))
+    return [found[index] for index in range(len(pending))]
+
+
+def _analysed(
+    pending: Sequence[Job], config: Config, cache: FactsCache | None, parent: int
+) -> list[FileFacts]:
+    """The fork's half, file by file; it stops as soon as its parent is gone (the run
+    kills the child when it no longer needs its answer)."""
+    from orgscope_lint.parallel import analyse
+
+    facts = []
+    for fact in analyse(pending, config, jobs=1, cache=cache):
+        if os.getppid() != parent:
+            os._exit(1)
+        facts.append(fact)
+    return facts
+
+
+def _halves(pending: Sequence[Job]) -> tuple[list[int], list[int]]:
+    """The jobs' indices in two groups of about equal text, the largest placed first."""
+    groups: tuple[list[int], list[int]] = ([], [])
+    sizes = [0, 0]
+    for index in sorted(range(len(pending)), key=lambda i: -len(pending[i].source.text)):
+        lighter = 0 if sizes[0] <= sizes[1] else 1
+        groups[lighter].append(index)
+        sizes[lighter] += len(pending[index].source.text)
+    return groups

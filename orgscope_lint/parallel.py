@@ -30,7 +30,7 @@ import os
 import sys
 import tempfile
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from multiprocessing.context import BaseContext
@@ -54,6 +54,8 @@ CHUNKS_PER_WORKER = 4
 
 
 Progress = Callable[[int, int], None]
+# `analyse`'s signature: (jobs to analyse, config, *, jobs=, cache=) -> their facts in order.
+Analyser = Callable[..., Iterable[FileFacts]]
 T = TypeVar("T")
 R = TypeVar("R")
 
@@ -74,6 +76,7 @@ def collect_facts(
     cache: FactsCache | None = None,
     progress: Progress | None = None,
     digests: dict[str, str] | None = None,
+    analyser: Analyser | None = None,
 ) -> list[FileFacts]:
     """Facts for each (path, display path), in the order given, whatever the workers do.
 
@@ -97,7 +100,7 @@ def collect_facts(
             misses.append((index, Job(shown, source)))
             continue
         tick()
-    analysed = analyse([job for _, job in misses], config, jobs=jobs, cache=cache)
+    analysed = (analyser or analyse)([job for _, job in misses], config, jobs=jobs, cache=cache)
     for (index, _), facts in zip(misses, analysed, strict=True):
         results[index] = facts
         tick()

@@ -10,10 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from orgscope_lint import aside, engine
+from orgscope_lint import aside, engine, parallel
 from orgscope_lint.config import load_config
 from orgscope_lint.crash import InternalError
 from orgscope_lint.engine import RunResult
+from orgscope_lint.facts import FileFacts
+from orgscope_lint.sources import SourceText, read_source
 
 FIXTURE = Path(__file__).resolve().parent.parent / "fixtures" / "clerk_backend" / "before"
 HOOKED = ("app/api/voices.py", "app/api/webhooks.py", "app/core/database.py")
@@ -126,7 +128,8 @@ def test_an_error_in_the_child_names_the_file(
     with pytest.raises(InternalError) as raised:
         _hook(tree)
     assert collected and fallbacks == [], "raised by the child"
-    assert raised.value.path == HOOKED[0]
+    # The child analyses its files in two processes: the first to fail names its file.
+    assert raised.value.path in HOOKED
     assert "ValueError: the analysis broke" in raised.value.detail
 
 
@@ -178,3 +181,74 @@ def test_no_child_beside_other_threads_or_with_one_job() -> None:
         release.set()
         thread.join()
     assert aside.can_start_aside(None)
+
+
+def _jobs(tree: Path) -> list[parallel.Job]:
+    return [
+        parallel.Job(relative, source)
+        for relative in HOOKED
+        if isinstance(source := read_source(tree / relative), SourceText)
+    ]
+
+
+def _in_two(tree: Path) -> list[FileFacts]:
+    """The child's way: half the files' text in a fork of this process."""
+    spare_in, spare_out = os.pipe()  # stands for the child's pipe to the run
+    os.close(spare_in)
+    config = load_config(start=tree)
+    return aside._in_two(_jobs(tree), config, jobs=None, cache=None, to_run=spare_out)
+
+
+def test_files_split_in_two_processes_by_their_text() -> None:
+    texts = ["x" * size for size in (50, 300, 120, 200, 10)]
+    jobs = [parallel.Job(str(i), SourceText(text, "utf-8", str(i))) for i, text in enumerate(texts)]
+    mine, theirs = aside._halves(jobs)
+    assert sorted(mine + theirs) == list(range(len(texts)))
+    weight = [sum(len(texts[i]) for i in group) for group in (mine, theirs)]
+    assert abs(weight[0] - weight[1]) <= max(len(text) for text in texts)
+    assert aside._halves(jobs[:1]) == ([0], [])
+
+
+def test_the_fork_and_the_child_find_what_one_process_finds(
+    tree: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = load_config(start=tree)
+    alone = list(parallel.analyse(_jobs(tree), config, jobs=1, cache=None))
+    answers: list[tuple | None] = []
+    real = aside._read_answer
+
+    def spy(answer_in: int) -> tuple | None:
+        answers.append(real(answer_in))
+        return answers[-1]
+
+    monkeypatch.setattr(aside, "_read_answer", spy)
+    assert _in_two(tree) == alone
+    assert len(answers) == 1 and answers[0] is not None, "the fork answered"
+    assert 0 < len(answers[0][1]) < len(alone), "with part of the files"
+
+
+def test_a_fork_that_dies_leaves_its_half_to_the_child(
+    tree: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = load_config(start=tree)
+    alone = list(parallel.analyse(_jobs(tree), config, jobs=1, cache=None))
+    monkeypatch.setattr(aside, "_analysed", lambda *args: os._exit(1))
+    assert _in_two(tree) == alone
+
+
+def test_an_error_in_the_fork_is_raised_in_the_child(
+    tree: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    parent = os.getpid()
+    real = engine.analyze_module
+
+    def broken_in_the_fork(*args: object, **kwargs: object) -> object:
+        if os.getpid() != parent:
+            raise ValueError("the fork broke")
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(engine, "analyze_module", broken_in_the_fork)
+    with pytest.raises(InternalError) as raised:
+        _in_two(tree)
+    assert raised.value.path in HOOKED
+    assert "ValueError: the fork broke" in raised.value.detail
