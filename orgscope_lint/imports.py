@@ -47,3 +47,51 @@ def is_module(path: str, module: tuple[str, ...]) -> bool:
     the name (`backend/auth.py` is `auth` when `backend` is on the import path)."""
     here = dotted(path)
     return bool(module) and here[len(here) - len(module) :] == module
+
+
+class ReExports:
+    """Where an imported name is defined, through the packages that re-export it.
+
+    `from app.db.queries.workspace import list_mine` names the package, whose
+    `__init__.py` only imports `list_mine` from `.workspace_list`: the function lives
+    in the module that import names. Followed a few modules deep, through every file
+    whose dotted path ends with the module imported (as `is_module` matches them).
+    """
+
+    _DEPTH = 4
+
+    def __init__(self, links: dict[str, ModuleLinks]) -> None:
+        self._links = links
+        self._by_suffix: dict[tuple[str, ...], list[str]] = {}
+        for path in links:
+            parts = dotted(path)
+            for start in range(len(parts)):
+                self._by_suffix.setdefault(parts[start:], []).append(path)
+        self._memo: dict[tuple[str, tuple[str, ...]], list[tuple[str, ...]]] = {}
+
+    def sources(self, name: str, path: str) -> list[tuple[str, ...]]:
+        """The modules file `path` imports `name` from, and those they re-export it
+        from; empty when no import of it names one."""
+        links = self._links.get(path)
+        found = sources_of(name, path, links) if links is not None else []
+        for module in list(found):
+            found.extend(m for m in self._onward(name, module) if m not in found)
+        return found
+
+    def _onward(self, name: str, module: tuple[str, ...]) -> list[tuple[str, ...]]:
+        key = (name, module)
+        if key not in self._memo:
+            self._memo[key] = []  # a cycle of re-exports ends here
+            found: list[tuple[str, ...]] = []
+            frontier = [module]
+            for _ in range(self._DEPTH):
+                frontier = [
+                    onward
+                    for current in frontier
+                    for path in self._by_suffix.get(current, ())
+                    for onward in sources_of(name, path, self._links[path])
+                    if onward not in found and onward != module
+                ]
+                found.extend(dict.fromkeys(frontier))
+            self._memo[key] = found
+        return self._memo[key]

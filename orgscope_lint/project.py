@@ -118,6 +118,7 @@ class Project:
     # helper a plain call reaches (`_reaches_plain_helper`).
     _plain_helper_files: dict[str, set[str]] = field(default_factory=dict)
     _links: dict[str, ModuleLinks] | None = None
+    _reexported: imports.ReExports | None = None
     _subclassed: set[str] | None = None
     _instances: dict[tuple[str, str], str | None] = field(default_factory=dict)
     _queries_of: dict[tuple[str, str], list[Query]] | None = None
@@ -212,8 +213,7 @@ class Project:
         local = self.function_at.get((path, name))
         if local is not None and local.class_name is None:
             return False
-        links = self._links_at().get(path)
-        sources = imports.sources_of(name, path, links) if links is not None else []
+        sources = self._reexports().sources(name, path)
         if not sources:
             return True
         return any(imports.is_module(file, module) for module in sources for file in helpers)
@@ -235,8 +235,7 @@ class Project:
         reaches by what the file imports: none when it imports `name` from a module
         outside them (`from supabase import create_client`), all of them when its
         imports do not say."""
-        links = self._links_at().get(path)
-        sources = imports.sources_of(name, path, links) if links is not None else []
+        sources = self._reexports().sources(name, path)
         if not sources:
             return functions
         return [
@@ -272,8 +271,7 @@ class Project:
         found = None
         if links is not None and name.isidentifier():
             own = dict(links.instances).get(name)
-            sources = imports.sources_of(name, path, links)
-            found = own or self._instance_in(name, sources)
+            found = own or self._instance_in(name, self._reexports().sources(name, path))
         self._instances[(name, path)] = found
         return found
 
@@ -291,6 +289,11 @@ class Project:
                 base for links in self._links_at().values() for base in links.subclassed
             }
         return name in self._subclassed
+
+    def _reexports(self) -> imports.ReExports:
+        if self._reexported is None:
+            self._reexported = imports.ReExports(self._links_at())
+        return self._reexported
 
     def _links_at(self) -> dict[str, ModuleLinks]:
         if self._links is None:

@@ -657,8 +657,11 @@ def callers_of(fn: FunctionFact, project: Project) -> list[Site]:
     sites: list[Site] = []
     for path, call in project.calls.get(fn.name, ()):
         reached, sure = targets(call, project, path)
-        if fn not in reached:
-            continue
+        if len(reached) > 1 and not call.receiver:
+            # Two modules define the name: the file's imports say which one it calls.
+            reached = project.imported_among(call.name, path, reached)
+        if not any(found is fn for found in reached):
+            continue  # by identity: two files may hold equal copies of one function
         if len(reached) > 1:
             return []
         sites.append(Site(path, call, sure))
