@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from orgscope_lint import dependency_aliases
 from orgscope_lint.analysis import analyze_module, relevance_pattern
+from orgscope_lint.analysis.identity import mentions_token_check
 from orgscope_lint.analysis.system_context import mentions_signature
 from orgscope_lint.config import Config
 from orgscope_lint.context import Lookup, Stamp, file_digest, look_up, rest_summaries, stamps
@@ -636,7 +637,11 @@ def analyze_source(source: SourceText | Unreadable, config: Config, shown: str) 
     from orgscope_lint.analysis.module_links import module_links
 
     links = module_links(tree, text, nodes)
-    if not relevance_pattern(config).search(text) and not mentions_signature(text):
+    if (
+        not relevance_pattern(config).search(text)
+        and not mentions_signature(text)
+        and not mentions_token_check(text)
+    ):
         from orgscope_lint.analysis.constructor_fields import constructor_fields
         from orgscope_lint.analysis.plain_calls import plain_calls, source_lines
 

@@ -224,6 +224,11 @@ class FunctionFact:
     # Every `return` hands back the ids of the rows of `table` its read pinned by `key`
     # to parameter `param` (`[b["id"] for b in rows.data]`): (table, key, param).
     returns_ids: tuple[str, str, str] | None = None
+    # Every `return` hands back the authenticated identity (a verified token's subject,
+    # the principal's id) or one of these parameters as given, and one returns the
+    # identity: handed the principal's id for them, its result is the caller's own id
+    # (`analysis/identity.py`). None when some `return` hands back anything else.
+    returns_identity: tuple[str, ...] | None = None
     # The task-queue actors its system context comes from (itself when it is one, or
     # those it is reached only from): lifted when the project enqueues any of them.
     tasks: tuple[str, ...] = ()
@@ -385,6 +390,9 @@ class ModuleLinks:
     mounts: bool = False
     # Module-level instances (`document_service = DocumentService()`): name and class.
     instances: tuple[tuple[str, str], ...] = ()
+    # Module-level names bound to what a function call returned (`jwt_auth =
+    # _make_bearer_dependency()`): name and function.
+    made: tuple[tuple[str, str], ...] = ()
     # Of `imports`, those whose bound name the file never uses (read only in files that
     # mention routers): such an import mounts nothing.
     unused: tuple[str, ...] = ()

@@ -121,6 +121,8 @@ class Project:
     _reexported: imports.ReExports | None = None
     _subclassed: set[str] | None = None
     _instances: dict[tuple[str, str], str | None] = field(default_factory=dict)
+    _identity_params: dict[int, frozenset[str]] = field(default_factory=dict)
+    _made: dict[str, str] | None = None
     _queries_of: dict[tuple[str, str], list[Query]] | None = None
     _nested: dict[tuple[str, str], list[FunctionFact]] | None = None
 
@@ -274,6 +276,28 @@ class Project:
             found = own or self._instance_in(name, self._reexports().sources(name, path))
         self._instances[(name, path)] = found
         return found
+
+    def identity_params(self, fn: FunctionFact | None) -> frozenset[str]:
+        """`fn`'s parameters a dependency fills with the caller's own id (memoised)."""
+        if fn is None or not fn.param_dependencies:
+            return frozenset()
+        key = id(fn)
+        if key not in self._identity_params:
+            from orgscope_lint.analysis.dependency_values import identity_params
+
+            self._identity_params[key] = identity_params(fn, self)
+        return self._identity_params[key]
+
+    def made_by(self, name: str) -> str | None:
+        """The function whose result the module-level name `name` holds (`jwt_auth =
+        _make_bearer_dependency()`), when one module of the project binds it so."""
+        if self._made is None:
+            found: dict[str, set[str]] = {}
+            for links in self._links_at().values():
+                for bound, made in links.made:
+                    found.setdefault(bound, set()).add(made)
+            self._made = {bound: made.pop() for bound, made in found.items() if len(made) == 1}
+        return self._made.get(name)
 
     def _instance_in(self, name: str, modules: list[tuple[str, ...]]) -> str | None:
         for where, links in self._links_at().items():

@@ -404,7 +404,9 @@ def _owner_scoped(query: Query, project: Project, facts: FileFacts | None = None
     if any(_pinned_to_principal_id(fact, project) for fact in query.shape.keys):
         return True
     fn = facts.function(query.function) if facts is not None else None
-    return identity.pins_own_identity(query.shape, fn, project.principal_providers)
+    return identity.pins_own_identity(
+        query.shape, fn, project.principal_providers, project.identity_params(fn)
+    )
 
 
 def _from_own_row(query: Query, facts: FileFacts, project: Project) -> bool:
@@ -421,7 +423,9 @@ def _from_own_row(query: Query, facts: FileFacts, project: Project) -> bool:
         fn = facts.function(root.function)
         return (
             root.credential_verified
-            or identity.pins_own_identity(shape, fn, project.principal_providers)
+            or identity.pins_own_identity(
+                shape, fn, project.principal_providers, project.identity_params(fn)
+            )
             or _from_own_row(root, facts, project)
         )
 

@@ -4,11 +4,12 @@
 from __future__ import annotations
 
 import ast
+from pathlib import Path
 
 import pytest
 
 from orgscope_lint.analysis import analyze_module
-from orgscope_lint.config import Config
+from orgscope_lint.config import Config, load_config
 
 
 def _functions(source: str) -> dict:
@@ -79,3 +80,60 @@ def org_context(request: Request, x_org: str = Header(...), current_user=Depends
     {body}
 """
     assert _functions(source)["org_context"].returns_request == origin
+
+
+# --- dependencies that hand a route the caller's own id ----------------------------
+
+DEPENDENCIES = """
+from fastapi import Depends, Header
+
+
+async def current_user_id(authorization: str = Header(...)) -> str:
+    return verify_jwt(authorization[7:], SECRET)["sub"]
+
+
+def make_bearer_dependency():
+    async def dependency(authorization: str = Header(...)) -> str:
+        return verify_jwt(authorization[7:], SECRET)["sub"]
+
+    return dependency
+
+
+jwt_auth = make_bearer_dependency()
+
+
+async def requested_user_id(user_id: str) -> str:
+    return user_id
+"""
+
+
+def _identity_params(tmp_path: Path, param: str) -> frozenset[str]:
+    from orgscope_lint.engine import run
+
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "p"\n', encoding="utf-8")
+    (tmp_path / "deps.py").write_text(DEPENDENCIES, encoding="utf-8")
+    route = (
+        "from deps import current_user_id, jwt_auth, requested_user_id\n\n"
+        f'@router.get("/notes")\ndef notes({param}):\n'
+        '    return db.select("notes", {"user_id": user_id})\n'
+    )
+    (tmp_path / "api.py").write_text(route, encoding="utf-8")
+    result = run([tmp_path], load_config(start=tmp_path), cwd=tmp_path, jobs=1, use_cache=False)
+    (facts,) = [facts for facts in result.facts if facts.path == "api.py"]
+    return result.project.identity_params(facts.function("notes"))
+
+
+@pytest.mark.parametrize(
+    ("param", "own"),
+    [
+        ("user_id: str = Depends(current_user_id)", True),
+        ("user_id: Annotated[str, Depends(current_user_id)]", True),
+        ("user_id: str = Depends(jwt_auth)", True),  # what the factory returned
+        ("user_id: str = Depends(requested_user_id)", False),  # the query string's
+        ("user_id: str", False),
+    ],
+)
+def test_a_dependency_that_returns_a_verified_subject_gives_the_callers_id(
+    tmp_path: Path, param: str, own: bool
+) -> None:
+    assert _identity_params(tmp_path, param) == (frozenset({"user_id"}) if own else frozenset())

@@ -246,3 +246,65 @@ def test_the_resolver_finds_the_row_of_the_token_it_was_presented() -> None:
 )
 def test_token_verification_vocabulary(name: str, expected: bool) -> None:
     assert identity.verifies_token(name) is expected
+
+
+def test_a_token_check_that_returns_its_claims_is_token_verification() -> None:
+    assert identity.verifies_token("decode_jwt_claims")
+    assert identity.verifies_token("verify_token_payload")
+    assert not identity.verifies_token("decode_claims")
+
+
+USER_OR = """
+def _user_or(request, fallback):
+    header = request.headers.get("Authorization", "")
+    if header.startswith("Bearer "):
+        sub = verify_jwt(header[7:], SECRET).get("sub")
+        if sub:
+            return sub
+    return fallback
+"""
+
+
+def _returns_identity(source: str) -> tuple[str, ...] | None:
+    (function,) = facts_of(source).functions
+    return function.returns_identity
+
+
+def test_a_function_returning_the_subject_or_a_parameter_returns_identity() -> None:
+    assert _returns_identity(USER_OR) == ("fallback",)
+    only_subject = "def uid(request):\n    return verify_jwt(request.headers['a'], S)['sub']\n"
+    assert _returns_identity(only_subject) == ()
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "    return fallback\n",  # no identity at all: a pass-through
+        "    if fallback:\n        return fallback.upper()\n    return verify_jwt(t, S)['sub']\n",
+        "    if fallback:\n        return None\n    return verify_jwt(t, S)['sub']\n",
+        "    return fallback['user_id']\n",  # read from whatever dict it is handed
+    ],
+)
+def test_anything_else_returned_is_no_identity(body: str) -> None:
+    assert _returns_identity("def f(fallback, t):\n" + body) is None
+
+
+@pytest.mark.parametrize(
+    ("argument", "mine"),
+    [
+        ('current_user["id"]', True),
+        ("user_id", False),  # the path's
+        ('body["user_id"]', False),
+    ],
+)
+def test_the_result_is_the_callers_id_when_it_is_handed_the_principals(
+    argument: str, mine: bool
+) -> None:
+    source = USER_OR + textwrap.dedent(
+        f"""
+        @router.get("/users/{{user_id}}/notes")
+        def notes(request, user_id: str, body: dict, current_user=Depends(get_current_user)):
+            return db.select("notes", {{"user_id": _user_or(request, {argument})}})
+        """
+    )
+    assert own_identity(source, providers=set()) is mine

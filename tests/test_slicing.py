@@ -71,3 +71,25 @@ def test_statements_sharing_a_line_keep_the_whole_module() -> None:
     assert relevant_slice(separate, ast.parse(separate), pattern) is not None
     shared = "x = 1; y = 2\ndef unrelated():\n    return 3\n"
     assert relevant_slice(shared, ast.parse(shared), pattern) is None
+
+
+def test_a_function_that_verifies_a_token_is_kept() -> None:
+    # A dependency that returns a verified subject hands routes the caller's own id.
+    source = (
+        SOURCE
+        + "\n\ndef current_user_id(credentials):\n    return verify_jwt(credentials)['sub']\n"
+    )
+    part = relevant_slice(source, ast.parse(source), relevance_pattern(Config()))
+    assert part is not None
+    assert "current_user_id" not in part.dropped_names
+    assert "area" in part.dropped_names
+
+
+def test_a_file_that_only_verifies_tokens_is_analysed() -> None:
+    from orgscope_lint.engine import analyze_source
+    from orgscope_lint.sources import SourceText
+
+    text = "def current_user_id(token):\n    return decode_access_token(token)['sub']\n"
+    facts = analyze_source(SourceText(text, "utf-8", "0"), Config(), "auth.py")
+    assert facts.skipped is None
+    assert facts.function("current_user_id").returns_identity == ()

@@ -331,7 +331,9 @@ def _scoped_inside(query: Query, fn: FunctionFact, project: Project) -> bool:
 
     if owner_key_pinned(query, project) or stale_key(query, project) is not None:
         return True
-    return identity.pins_own_identity(query.shape, fn, project.principal_providers)
+    return identity.pins_own_identity(
+        query.shape, fn, project.principal_providers, project.identity_params(fn)
+    )
 
 
 def param_proof(fn: FunctionFact, path: str, param: str, project: Project) -> Proof:

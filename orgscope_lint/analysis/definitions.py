@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 import libcst as cst
 
-from orgscope_lint.analysis import call_facts, guards, origins, row_checks
+from orgscope_lint.analysis import call_facts, guards, identity, origins, row_checks
 from orgscope_lint.analysis import values as V
 from orgscope_lint.analysis.attributes import object_attributes, string_attributes
 from orgscope_lint.analysis.constructions import FIELD
@@ -55,6 +55,9 @@ class FunctionState:
     exits: list[dict[str, str]] = field(default_factory=list)
     # Request input some `return` hands back untested (`dependency_values`).
     request_returns: list[str] = field(default_factory=list)
+    # Per `return`: "" for the authenticated identity, a parameter returned as given,
+    # None for anything else (`identity.returned_identity`).
+    identity_returns: list[str | None] = field(default_factory=list)
     # Per normal exit, the calls each parameter had been handed there and returned from
     # (`Value.checked` refs): a check made after a read but before anything leaves.
     exit_checks: list[dict[str, frozenset[str]]] = field(default_factory=list)
@@ -178,6 +181,7 @@ class Definitions:
             returns_ids=self._returned_ids(state.returns, params) if body_env.dead else None,
             returns_query=rows_of,
             returns_request=state.request_returns[0] if state.request_returns else None,
+            returns_identity=identity.returns_identity(state.identity_returns),
             checked_on_exit=() if state.yields else _checked_on_every_exit(state.exit_checks),
             returns_created=created,
         )

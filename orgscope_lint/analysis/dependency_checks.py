@@ -66,10 +66,16 @@ def dependency_functions(
     name: str, project: Project, called: bool = False
 ) -> Iterator[tuple[str, FunctionFact]]:
     """The one module-level function of that name, with its file: two would be ambiguous
-    (imports are not followed). A factory the route calls (`Depends(require_admin())`)
+    (imports are not followed). A factory the route calls (`Depends(require_admin())`),
+    or whose result a module-level name holds (`jwt_auth = _make_bearer_dependency()`),
     stands for the function it returns, which is what FastAPI calls with the request."""
     named = project.functions.get(name, ())
     found = [fn for fn in named if fn.class_name is None and fn.qualname == name]
+    if not found and not called:
+        factory = project.made_by(name)
+        if factory is not None:
+            yield from dependency_functions(factory, project, called=True)
+        return
     path = project.path_of(found[0]) if len(found) == 1 else None
     if path is None:
         return

@@ -51,3 +51,17 @@ def request_origin(fn: FunctionFact | None, param: str, project: Project) -> str
         given = dependency.returns_request
         return f"{given.partition(VIA)[0]}{VIA}{name}" if given else None
     return None
+
+
+def identity_params(fn: FunctionFact | None, project: Project) -> frozenset[str]:
+    """The parameters of `fn` FastAPI fills from a dependency that returns the caller's
+    own id and nothing else (`user_id: str = Depends(get_current_user_id)`, every
+    `return` of which hands back a verified token's subject: `returns_identity`)."""
+    if fn is None or not fn.param_dependencies:
+        return frozenset()
+    return frozenset(
+        param
+        for param, name in fn.param_dependencies
+        for _, dependency in dependency_functions(name, project, name in fn.depends_on_made)
+        if dependency.returns_identity == ()
+    )

@@ -15,9 +15,14 @@ credentials it was handed), never one taken from request input.
 from __future__ import annotations
 
 import re
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
+from typing import TYPE_CHECKING
 
 from orgscope_lint.facts import FunctionFact, KeyFact, Query, Shape
+
+if TYPE_CHECKING:
+    from orgscope_lint.analysis.service_api import CallArgs
+    from orgscope_lint.analysis.values import Value
 
 # Columns that name one user, and only one: pinning one of them to the caller's identity
 # selects the caller's own row.
@@ -36,7 +41,8 @@ _LINK_TOKEN = re.compile(r"^(?:[a-z0-9]+_)*token(?:_hash|_digest)?$|^hashed_toke
 # result is the verified subject of the token, the authenticated identity.
 _VERIFIES_TOKEN = re.compile(
     r"^(?:verify|validate|authenticate|decode)_?"
-    r"(?:jwt|token|bearer|session_token|access_token|id_token|credentials?|auth_token)$"
+    r"(?:jwt|token|bearer|session_token|access_token|id_token|credentials?|auth_token)"
+    r"(?:_claims|_payload)?$"  # `decode_jwt_claims(token, secret)`
     r"|^(?:verify|decode)_\w+_(?:token|jwt)$"  # `verify_impersonation_token`
     r"|(?:^|\.)jwt\.decode$",
     re.IGNORECASE,
@@ -51,6 +57,21 @@ _STORED_SECRET = re.compile(r"(?:^|_)(?:hash|hashed|digest|secret|password)(?:_|
 def is_stored_secret(column: str) -> bool:
     """`secret_key_hash`, `password_hash`, `hashed_password`, `key_digest`."""
     return bool(_STORED_SECRET.search(column))
+
+
+# The same vocabulary in source text, as a call: a file or function that verifies a
+# token is analysed even with no database call in it, for what it returns.
+_TOKEN_CHECK_TEXT = re.compile(
+    r"\b(?:verify|validate|authenticate|decode)_?\w*?"
+    r"(?:jwt|token|bearer|credentials?)(?:_claims|_payload)?\s*\("
+    r"|\bjwt\.decode\s*\(",
+    re.IGNORECASE,
+)
+
+
+def mentions_token_check(text: str) -> bool:
+    """`verify_jwt(`, `decode_access_token(`, `jwt.decode(` somewhere in `text`."""
+    return _TOKEN_CHECK_TEXT.search(text) is not None
 
 
 def verifies_token(name: str) -> bool:
@@ -91,15 +112,21 @@ def is_identity_column(column: str) -> bool:
 
 
 def pins_own_identity(
-    shape: Shape, function: FunctionFact | None, principal_providers: Collection[str]
+    shape: Shape,
+    function: FunctionFact | None,
+    principal_providers: Collection[str],
+    identity_params: Collection[str] = (),
 ) -> bool:
-    """A filter that pins an identity column to the authenticated identity on every path."""
+    """A filter that pins an identity column to the authenticated identity on every path.
+    `identity_params`: the function's parameters a dependency fills with the caller's
+    own id (`dependency_values.identity_params`)."""
     providing = function is not None and function.name in principal_providers
     provider = function if providing else None
     # The caller's own identity row, or the row of the secret the caller presented
     # (`.eq("token_hash", hash_token(credentials.credentials))`).
     return pins_presented_credential(shape) or any(
-        (is_identity_column(fact.key) or _holds_secret(fact.key)) and _authenticated(fact, provider)
+        (is_identity_column(fact.key) or _holds_secret(fact.key))
+        and _authenticated(fact, provider, identity_params)
         for fact in shape.keys
     )
 
@@ -149,7 +176,9 @@ def _presented_credential(fact: KeyFact) -> bool:
     return fact.always and not fact.empty and origin.startswith(_CREDENTIALS_TRAVEL_IN)
 
 
-def _authenticated(fact: KeyFact, provider: FunctionFact | None) -> bool:
+def _authenticated(
+    fact: KeyFact, provider: FunctionFact | None, identity_params: Collection[str]
+) -> bool:
     if not fact.always or fact.empty:
         return False
     if fact.origin == "unverified":
@@ -158,7 +187,83 @@ def _authenticated(fact: KeyFact, provider: FunctionFact | None) -> bool:
         return False
     if fact.origin == "principal":
         return True
+    own = fact.origin is None and not fact.row and bool(fact.params)
+    if own and set(fact.params) <= set(identity_params):
+        return True  # what a dependency that returns the caller's own id filled
     if provider is None or fact.origin is not None or fact.row:
         return False
     # Computed from the credentials the principal-resolving function was given.
     return bool(fact.params) and set(fact.params) <= set(provider.params)
+
+
+# --- functions that return the caller's own identity -------------------------------
+#
+# ```python
+# def _user_id(request, fallback):
+#     claims = decode_jwt(request.headers["Authorization"][7:], SECRET)
+#     return claims.get("sub") or fallback
+# ```
+# Each `return` is the verified subject of a token, or a parameter as given: called with
+# the principal's id for `fallback`, the result is the caller's own id, whichever path.
+
+_IDENTITY = ("principal", "unverified")
+
+
+def returned_identity(name: str | None, value: Value, params: Sequence[str]) -> str | None:
+    """What one `return` hands back (`name`: the name it returns, if a bare one): "" for
+    the authenticated identity, the name of a parameter returned as given (`return
+    fallback`), None for anything else."""
+    if value.origin in _IDENTITY and not value.row and not value.params:
+        return ""  # not computed from a parameter: a `current_user` of the caller's choice
+    if name in params and value.origin is None and value.params == {name} and not value.row:
+        return name
+    return None
+
+
+def returns_identity(returned: Sequence[str | None]) -> tuple[str, ...] | None:
+    """`FunctionFact.returns_identity` from what each `return` hands back."""
+    if "" not in returned or None in returned:
+        return None
+    return tuple(dict.fromkeys(param for param in returned if param))
+
+
+def identity_value(fn: FunctionFact, args: CallArgs, filled: Collection[str]) -> Value | None:
+    """The result of calling `fn` with `args`, when it is the caller's own id: each
+    parameter it may return is handed the principal's id, or a parameter of the caller
+    that a dependency fills (`filled`: the project decides whether that one returns the
+    caller's id, `dependency_values.identity_params`; the result carries its name)."""
+    from orgscope_lint.analysis.values import Value
+
+    if args.starred:
+        return None
+    given = [_argument(fn, args, param) for param in fn.returns_identity or ()]
+    params: set[str] = set()
+    for value in given:
+        if value is not None and _filled_param(value, filled):
+            params |= value.params
+        elif value is None or value.origin not in _IDENTITY:
+            return None
+    if params:
+        return Value(params=frozenset(params))
+    if all(value is not None and value.origin == "principal" for value in given):
+        return Value(origin="principal")
+    return Value(origin="unverified", nullable=True)
+
+
+def _filled_param(value: Value, filled: Collection[str]) -> bool:
+    """The caller's own parameter as given, one a dependency fills."""
+    return (
+        value.origin is None
+        and not value.row
+        and len(value.params) == 1
+        and value.params <= set(filled)
+    )
+
+
+def _argument(fn: FunctionFact, args: CallArgs, param: str) -> Value | None:
+    if param in args.keywords:
+        return args.keywords[param]
+    position = fn.params.index(param) if param in fn.params else None
+    if position is not None and position < len(args.positional):
+        return args.positional[position]
+    return None

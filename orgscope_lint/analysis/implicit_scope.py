@@ -226,7 +226,8 @@ def _one_own_row(root: Query, facts: FileFacts, project: Project) -> bool:
     unique = {"id", *table.unique}
     pinned = replace(root.shape, keys=tuple(fact for fact in root.shape.keys if fact.key in unique))
     fn = facts.function(root.function)
-    return identity.pins_own_identity(pinned, fn, project.principal_providers) or any(
+    providers, own = project.principal_providers, project.identity_params(fn)
+    return identity.pins_own_identity(pinned, fn, providers, own) or any(
         fact.key in project.config.owner_keys
         and fact.key in unique
         and fact.always

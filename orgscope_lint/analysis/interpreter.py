@@ -229,6 +229,8 @@ class ModuleInterpreter(Definitions, PathChecks):
                     state.exit_checks.append(handed_params(state.params, env))
                 if (value.origin or "").startswith("request") and not value.tested:
                     self._function.request_returns.append(value.origin or "")
+                name = node.value.value if isinstance(node.value, cst.Name) else None
+                state.identity_returns.append(identity.returned_identity(name, value, state.params))
             env.dead = True
         elif isinstance(node, cst.Assert):
             self.ev(node.test, env)
@@ -800,6 +802,9 @@ class ModuleInterpreter(Definitions, PathChecks):
             return Value(origin=fresh_values.FRESH)  # `random_code()`, `str(code)`
         if identity.verifies_token(name) and args.positional:
             return Value(origin="principal")  # the verified subject of a token
+        own = self._identity_returned_by(name, args, env)
+        if own is not None:
+            return own
         given_principal = any(a.origin == "principal" for a in args.positional)
         row: Value | None = None
         if (
@@ -826,6 +831,16 @@ class ModuleInterpreter(Definitions, PathChecks):
             # guard on it verifies the ids it was given), a spread dict if it builds one.
             return replace(row, from_call=short, params=params, call=recorded)
         return Value(from_call=short, params=params, call=recorded) if short else V.TOP
+
+    def _identity_returned_by(self, name: str, args: CallArgs, env: Env) -> Value | None:
+        """The caller's own id, when `name` is a function of this module, defined above,
+        that returns the authenticated identity or the parameters it is handed the
+        principal's id for (`user_id = _user_id(request, current_user["id"])`)."""
+        found = [fn for fn in self.functions if fn.qualname == name]
+        if len(found) != 1 or found[0].returns_identity is None or name in env.vars:
+            return None
+        filled = self._function.filled if self._function is not None else frozenset()
+        return identity.identity_value(found[0], args, filled)
 
     def _tenant_var(self, env: Env) -> str | None:
         """The variable provably holding the principal's tenant id, if exactly one does."""

@@ -50,6 +50,7 @@ def module_links(
         router=_ROUTER.search(text) is not None,
         mounts=_MOUNTS.search(text) is not None,
         instances=_instances(tree.body),
+        made=_made(tree.body),
         unused=_unused_imports(tree, text, nodes),
         dependency_aliases=aliases_in(tree),
         subclassed=_bases(tree.body),
@@ -110,7 +111,19 @@ def _exported(body: list[ast.stmt]) -> set[str]:
 
 def _instances(body: list[ast.stmt]) -> tuple[tuple[str, str], ...]:
     """`document_service = DocumentService()` at module level: routes that import the
-    name call that class's methods. A name bound twice at module level is left out."""
+    name call that class's methods."""
+    return tuple((name, made) for name, made in _bound_calls(body) if made[:1].isupper())
+
+
+def _made(body: list[ast.stmt]) -> tuple[tuple[str, str], ...]:
+    """`jwt_auth = _make_bearer_dependency()` at module level: the name holds what that
+    function returned (a dependency a factory made)."""
+    return tuple((name, made) for name, made in _bound_calls(body) if not made[:1].isupper())
+
+
+def _bound_calls(body: list[ast.stmt]) -> list[tuple[str, str]]:
+    """Module-level names bound to a call's result, with the name called; a name bound
+    twice at module level is left out."""
     found: dict[str, str | None] = {}
     for node in body:
         target = value = None
@@ -120,18 +133,18 @@ def _instances(body: list[ast.stmt]) -> tuple[tuple[str, str], ...]:
             target, value = node.target, node.value
         if not isinstance(target, ast.Name):
             continue
-        made = _class_called(value)
+        made = _called(value)
         found[target.id] = made if target.id not in found else None
-    return tuple(sorted((name, made) for name, made in found.items() if made))
+    return sorted((name, made) for name, made in found.items() if made)
 
 
-def _class_called(node: ast.expr | None) -> str | None:
-    """`DocumentService()` or `services.DocumentService(...)`: the class's name."""
+def _called(node: ast.expr | None) -> str | None:
+    """`DocumentService()`, `services.DocumentService(...)`, `make_auth()`: the name
+    called."""
     if not isinstance(node, ast.Call):
         return None
     func = node.func
-    name = func.id if isinstance(func, ast.Name) else getattr(func, "attr", None)
-    return name if name is not None and name[:1].isupper() else None
+    return func.id if isinstance(func, ast.Name) else getattr(func, "attr", None)
 
 
 def _imports(body: list[ast.stmt]) -> Iterator[str]:

@@ -17,6 +17,7 @@ import re
 from dataclasses import dataclass, field
 
 from orgscope_lint.analysis.ast_names import last_name
+from orgscope_lint.analysis.identity import mentions_token_check
 
 _BREAK = re.compile(r"\r\n|\r|\n")
 _DEFINITIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
@@ -74,6 +75,7 @@ def relevant_slice(
             and not relevant.search(segment)
             and not _RETURNS_DICT.search(segment)
             and not _READS_REQUEST.search(segment)
+            and not mentions_token_check(segment)  # it may return the caller's id
             and not _extends(stmt, kept_classes)
             and not any(first <= line <= last for line in keep)
         ):
