@@ -97,7 +97,10 @@ KEY_DOCS: dict[str, KeyDoc] = {
     ),
     "principal-names": KeyDoc(
         "Names of the authenticated principal: a tenant id read from one of them is "
-        "trusted, one read from anywhere else in the request is ORG009.",
+        "trusted, one read from anywhere else in the request is ORG009. A parameter "
+        "FastAPI fills from the dependency named for one of them is the principal too, "
+        "whatever it is called (`user = Depends(get_current_user)`; also `require_`, "
+        "`fetch_` and `load_`).",
         '["current_user", "principal"]',
     ),
     "owner-keys": KeyDoc(

@@ -91,7 +91,7 @@ def param_origin(
     param: cst.Param, route_params: set[str] | None, principal_names: Collection[str]
 ) -> str | None:
     name = param.name.value
-    if name in principal_names:
+    if name in principal_names or _names_principal(param_dependency(param), principal_names):
         return "principal"
     marker = _request_marker(param.default) or _request_marker(
         param.annotation.annotation if param.annotation else None
@@ -110,6 +110,22 @@ def param_origin(
     if any(n[:1].isupper() for n in names - _SCALARS):
         return "request:body"  # a pydantic model: FastAPI fills it from the JSON body
     return None
+
+
+# How a dependency is named for what it returns: `get_current_user` returns the
+# `current_user`.
+_DEPENDENCY_PREFIXES = ("get_", "require_", "fetch_", "load_")
+
+
+def _names_principal(dependency: str | None, principal_names: Collection[str]) -> bool:
+    """`user = Depends(get_current_user)`: FastAPI fills the parameter, whatever it is
+    called, from the dependency named for a principal name."""
+    if not dependency:
+        return False
+    for prefix in _DEPENDENCY_PREFIXES:
+        if dependency.startswith(prefix):
+            return dependency[len(prefix) :] in principal_names
+    return False
 
 
 # Parameters that hand a route the raw request: it may authenticate the caller itself.
