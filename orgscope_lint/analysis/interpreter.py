@@ -663,6 +663,9 @@ class ModuleInterpreter(Definitions, PathChecks):
             return builder_api.negated(base)
         if attr in origins.REQUEST_ATTRIBUTES and base.text == "Request":
             return Value(origin=origins.REQUEST_ATTRIBUTES[attr])
+        set_by_server = origins.set_by_authentication(base.text, attr, self.config.principal_names)
+        if set_by_server is not None:
+            return set_by_server
         return self._checked(node, env) or V.field_of(base, attr)
 
     def _class_attr(self, class_name: str | None, attr: str) -> Value | None:

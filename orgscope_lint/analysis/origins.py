@@ -19,6 +19,7 @@ from orgscope_lint.analysis.syntax import (
     expression_children,
     string_literal,
 )
+from orgscope_lint.analysis.values import OBJECT, Value
 
 ROUTE_METHODS = frozenset(
     {"get", "post", "put", "patch", "delete", "head", "options", "api_route", "route"}
@@ -38,6 +39,29 @@ REQUEST_ATTRIBUTES = {
     "cookies": "request:cookie",
 }
 REQUEST_BODY_METHODS = frozenset({"json", "form", "body"})
+# What authentication middleware leaves on the request: Starlette's `request.user`, and
+# the user a project's middleware stores in `request.state` under one of these names.
+_STATE = "RequestState"
+_AUTHENTICATED_STATE = frozenset(
+    {"user", "current_user", "principal", "identity", "auth_user", "user_id", "claims"}
+)
+
+
+def set_by_authentication(
+    base: str | None, attr: str, principal_names: Collection[str]
+) -> Value | None:
+    """`request.state`, then `request.state.user` or `request.user`: the principal,
+    which the server set, not the client. Other values a middleware stored (an org id it
+    may have copied from a header) are not taken for it."""
+    if base == "Request" and attr == "state":
+        return Value(kind=OBJECT, text=_STATE)
+    if (base == "Request" and attr == "user") or (
+        base == _STATE and (attr in _AUTHENTICATED_STATE or attr in principal_names)
+    ):
+        return Value(origin="principal")
+    return None
+
+
 _SCALARS = frozenset(
     {"str", "int", "UUID", "uuid", "Optional", "Union", "None", "Annotated", "UUID4", "bool"}
 )
