@@ -286,6 +286,13 @@ class ArgFact:
     # summary judges it without the rest of its file.
     lookup: Query | HelperCall | None = None
     checked: tuple[str, ...] = ()  # as KeyFact.checked
+    # Written as a field of a parameter of the calling function (`request.conversation_id`):
+    # that field, which the callers' own arguments may have had verified.
+    field: str | None = None
+    # Written as a bare name, some of whose fields a lookup verified before the call
+    # (`request.conversation_id` found by a scoped lookup, then `process(request)`): each
+    # field with that lookup (its reference, "verified:q3", until `with_lookups`).
+    checked_fields: tuple[tuple[str, Query | HelperCall | str], ...] = ()
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from orgscope_lint.analysis.caller_proof import Judgement, Proof, judge, leaks_in
+from orgscope_lint.analysis.caller_proof import Judgement, Proof, judge, leaks_in, param_proof
 from orgscope_lint.config import load_config
 from orgscope_lint.engine import RunResult, run
 
@@ -767,3 +767,59 @@ def test_a_call_reaches_the_function_a_package_reexports(tmp_path: Path) -> None
     # The request's id reaches the one `store/__init__.py` imports, not the other.
     assert _proof(result, "store/notes.py", 2) is Proof.LEAK
     assert _proof(result, "archive.py", 2) is Proof.OWNER
+
+
+# A request model handed on after a lookup verified the one field of it the callee uses.
+CONVERSATIONS = (
+    "def history(db, conversation_id):\n"
+    '    return db.select("messages", {"conversation_id": conversation_id})\n\n'
+    "def answer(db, request):\n"
+    "    return history(db, request.conversation_id)\n"
+)
+SCHEMA = (
+    "create table conversations (id uuid primary key, clerk_org_id text not null);\n"
+    "create table messages (id uuid primary key,"
+    " conversation_id uuid references conversations(id), body text);\n"
+)
+
+
+def _chat_route(check: str) -> str:
+    return (
+        "from chat import answer\n\n"
+        '@router.post("/chat")\ndef chat(db, request: ChatRequest, current_user):\n'
+        f"{check}"
+        "    return answer(db, request)\n"
+    )
+
+
+@pytest.mark.parametrize(
+    ("check", "proof"),
+    [
+        (  # the conversation is found in the caller's organization first
+            '    found = db.table("conversations").select("id").eq("id", request.conversation_id)'
+            '.eq("clerk_org_id", current_user["org_id"]).execute()\n'
+            "    if not found.data:\n        raise HTTPException(404)\n",
+            Proof.VERIFIED,
+        ),
+        ("", Proof.LEAK),  # nothing checked it
+        (  # another field was checked, not the one `answer` uses
+            '    found = db.table("conversations").select("id").eq("id", request.other_id)'
+            '.eq("clerk_org_id", current_user["org_id"]).execute()\n'
+            "    if not found.data:\n        raise HTTPException(404)\n",
+            Proof.LEAK,
+        ),
+    ],
+)
+def test_a_field_verified_before_the_model_is_handed_on(
+    tmp_path: Path, check: str, proof: Proof
+) -> None:
+    files = {
+        "migrations/001.sql": SCHEMA,
+        "chat.py": CONVERSATIONS,
+        "api.py": _chat_route(check),
+    }
+    result = _run(_project(tmp_path, files))
+    (facts,) = [facts for facts in result.facts if facts.path == "chat.py"]
+    fn = facts.function("history")
+    assert fn is not None
+    assert param_proof(fn, "chat.py", "conversation_id", result.project) is proof

@@ -4,7 +4,8 @@ from, so that a query filtered by a parameter can be judged by what its callers 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import re
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import replace
 
 import libcst as cst
@@ -12,9 +13,10 @@ import libcst as cst
 from orgscope_lint.analysis import execution_context
 from orgscope_lint.analysis import values as V
 from orgscope_lint.analysis.constructions import FIELD
+from orgscope_lint.analysis.paths import EXPRESSION
 from orgscope_lint.analysis.service_api import CallArgs
 from orgscope_lint.analysis.slicing import may_be_project_call as may_be_project_call
-from orgscope_lint.analysis.syntax import dotted_name
+from orgscope_lint.analysis.syntax import dotted_name, string_literal
 from orgscope_lint.analysis.values import Value
 from orgscope_lint.facts import ArgFact, CallFact, FunctionFact, HelperCall, Query
 
@@ -64,6 +66,66 @@ def _provenance(slot: str, value: Value, org_params: frozenset[str]) -> ArgFact:
     return ArgFact(slot, None, tuple(sorted(value.params)))
 
 
+_FIELD = re.compile(r"""^(\w+)(?:\.(\w+)|\[["'](\w+)["']\])$""")
+
+
+def with_fields(
+    facts: tuple[ArgFact, ...],
+    node: cst.Call,
+    params: Collection[str],
+    variables: Mapping[str, Value],
+) -> tuple[ArgFact, ...]:
+    """`facts` of the call `node` (in the order `arg_facts` gives them), each argument
+    written as a field of a parameter (`request.conversation_id`) naming that field, each
+    written as a bare name carrying the fields of it a lookup verified by this point
+    (the path's checked expressions among `variables`: `request.conversation_id` ->
+    "verified:q3")."""
+    if any(arg.star for arg in node.args):
+        return facts
+    checked: dict[str, Value] = {}
+    if any(isinstance(arg.value, cst.Name) for arg in node.args):
+        checked = {
+            key[len(EXPRESSION) :]: value
+            for key, value in variables.items()
+            if key.startswith(EXPRESSION)
+        }
+    written = [a for a in node.args if a.keyword is None]
+    written += [a for a in node.args if a.keyword is not None]
+    found = []
+    for fact, arg in zip(facts, written, strict=True):
+        field = _param_field(arg.value, params)
+        verified = _verified_fields(arg.value, checked)
+        found.append(
+            replace(fact, field=field, checked_fields=verified) if field or verified else fact
+        )
+    return tuple(found)
+
+
+def _param_field(value: cst.BaseExpression, params: Collection[str]) -> str | None:
+    """`request.conversation_id` or `body["org_id"]`, `request` a parameter: the field."""
+    if isinstance(value, cst.Attribute) and isinstance(value.value, cst.Name):
+        return value.attr.value if value.value.value in params else None
+    if isinstance(value, cst.Subscript) and isinstance(value.value, cst.Name):
+        index = value.slice[0].slice if len(value.slice) == 1 else None
+        if isinstance(index, cst.Index) and value.value.value in params:
+            return string_literal(index.value)
+    return None
+
+
+def _verified_fields(
+    value: cst.BaseExpression, checked: Mapping[str, Value]
+) -> tuple[tuple[str, str], ...]:
+    if not isinstance(value, cst.Name) or not checked:
+        return ()
+    found = []
+    for code, known in checked.items():
+        match = _FIELD.match(code)
+        origin = known.origin or ""
+        if match and match.group(1) == value.value and origin.startswith("verified:"):
+            found.append((match.group(2) or match.group(3), origin))
+    return tuple(sorted(found))
+
+
 def with_lookups(
     calls: Iterable[CallFact], queries: Sequence[Query], helper_calls: Sequence[HelperCall]
 ) -> tuple[CallFact, ...]:
@@ -95,13 +157,29 @@ def verifications_with_lookups(
 def _resolved(
     arg: ArgFact, queries: Sequence[Query], helper_calls: Sequence[HelperCall]
 ) -> ArgFact:
+    if arg.checked_fields:
+        fields = tuple(
+            (field, found)
+            for field, ref in arg.checked_fields
+            if (found := _fact(str(ref).partition(":")[2], queries, helper_calls)) is not None
+        )
+        arg = replace(arg, checked_fields=fields)
     kind, _, ref = (arg.origin or "").partition(":")
     if kind not in ("verified", "row") or not ref[1:].isdigit():
         return arg
-    index = int(ref[1:])
-    found = queries if ref[0] == "q" else helper_calls
-    lookup = found[index] if index < len(found) else None
+    lookup = _fact(ref, queries, helper_calls)
     return replace(arg, origin=kind if lookup is not None else None, lookup=lookup)
+
+
+def _fact(
+    ref: str, queries: Sequence[Query], helper_calls: Sequence[HelperCall]
+) -> Query | HelperCall | None:
+    """The query ("q3") or helper call ("h1") a reference names."""
+    if not ref[1:].isdigit():
+        return None
+    index = int(ref[1:])
+    found: Sequence[Query | HelperCall] = queries if ref[0] == "q" else helper_calls
+    return found[index] if index < len(found) else None
 
 
 def escaped_names(node: cst.Call, bound: Iterable[str]) -> set[str]:

@@ -348,9 +348,11 @@ def _param(
     project: Project,
     depth: int,
     visiting: frozenset[tuple[str, str, str]],
+    field: str | None = None,
 ) -> Judgement:
-    """What every call site of `fn` passes as `param`."""
-    here = (path, fn.qualname, param)
+    """What every call site of `fn` passes as `param`; with `field`, what they pass as
+    that field of it (`request.conversation_id` is all the function used)."""
+    here = (path, fn.qualname, param if field is None else f"{param}.{field}")
     if depth > MAX_DEPTH or here in visiting:
         return UNPROVEN
     memo = project.caller_proofs.get(here)
@@ -359,7 +361,7 @@ def _param(
     sites = callers_of(fn, project)
     if not sites:
         return UNPROVEN  # no call site, or one the analysis cannot resolve
-    judged = [_site(site, fn, param, project, depth, visiting | {here}) for site in sites]
+    judged = [_site(site, fn, param, project, depth, visiting | {here}, field) for site in sites]
     result = _combine(judged)
     if not visiting:
         project.caller_proofs[here] = result  # within a cycle a result may be partial
@@ -373,8 +375,9 @@ def _site(
     project: Project,
     depth: int,
     visiting: frozenset[tuple[str, str, str]],
+    field: str | None = None,
 ) -> Judgement:
-    judged = _passed(site, fn, param, project, depth, visiting)
+    judged = _passed(site, fn, param, project, depth, visiting, field)
     # A call that may reach something else proves the function nothing it would not
     # prove anyway, and is no place to report a leak at.
     return UNPROVEN if judged.proof is Proof.LEAK and not site.sure else judged
@@ -387,11 +390,17 @@ def _passed(
     project: Project,
     depth: int,
     visiting: frozenset[tuple[str, str, str]],
+    field: str | None = None,
 ) -> Judgement:
     arg = argument(site.call, fn, param)
     origin = (arg.origin or "") if arg is not None else ""
     if arg is None or origin == "literal":
         return UNPROVEN
+    verified = dict(arg.checked_fields).get(field) if field is not None else None
+    if isinstance(verified, (Query, HelperCall)):
+        # `process(request)` once a lookup found `request.conversation_id`, the one
+        # field of it the function uses.
+        return _lookup(site, verified, False, project)
     if arg.checked and origin not in ("principal", "unverified"):
         checked = _called_check(site, arg, project)
         if checked is not None:
@@ -412,7 +421,11 @@ def _passed(
     given = dependency_values.request_origin(caller, arg.params[0], project)
     if given is not None:  # filled by a dependency that may return request input
         return _request_input(site, fn, param, replace(arg, origin=given), caller, project)
-    return _param(caller, site.path, arg.params[0], project, depth + 1, visiting)
+    # A field of the caller's parameter (`request.conversation_id`), or the parameter
+    # itself when a field of it is what counts; a field of a field is judged as the
+    # whole parameter.
+    onward = arg.field if field is None else (field if arg.field is None else None)
+    return _param(caller, site.path, arg.params[0], project, depth + 1, visiting, onward)
 
 
 def _constructed(

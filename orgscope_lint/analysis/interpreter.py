@@ -788,6 +788,7 @@ class ModuleInterpreter(Definitions, PathChecks):
                 self._call_index[id(node)] = recorded
                 self._call_nodes[recorded] = node
                 self._mark_handed(node, recorded, env)
+                self._note_fields(recorded, node, env)
         if site is not None and name in self.db_class_names:
             return self._construction(name, args, env, site)
         if name == "dict" and "dict" not in env.vars:
@@ -887,6 +888,7 @@ class ModuleInterpreter(Definitions, PathChecks):
             self._call_index[id(node)] = recorded
             self._call_nodes[recorded] = node
             self._mark_handed(node, recorded, env)
+            self._note_fields(recorded, node, env)
         if name in self.db_class_names:  # `app.db.DatabaseService(...)`
             return self._construction(name, args, env, site)
         if name in _DICT_MUTATORS:
@@ -1002,6 +1004,15 @@ class ModuleInterpreter(Definitions, PathChecks):
             )
         )
         return len(self.calls) - 1
+
+    def _note_fields(self, recorded: int, node: cst.Call, env: Env) -> None:
+        """The fields of parameters the call is handed, and the fields of what it is
+        handed that a lookup verified (`call_facts.with_fields`)."""
+        call = self.calls[recorded]
+        params = self._function.params if self._function is not None else ()
+        args = call_facts.with_fields(call.args, node, params, env.vars)
+        if args != call.args:
+            self.calls[recorded] = replace(call, args=args)
 
     def _record_enqueue(self, enqueue: task_queues.Enqueue, args: CallArgs, site: tuple) -> None:
         """`task.send(a, b)`: a call of `task(a, b)` the queue makes later."""

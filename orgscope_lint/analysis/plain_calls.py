@@ -276,7 +276,25 @@ def _arg(slot: str, value: ast.expr, params: tuple[str, ...], fields: dict[str, 
         return ArgFact(slot, None, (value.id,))
     if isinstance(value, ast.Constant):
         return ArgFact(slot, "literal")
+    field = _param_field(value, params)
+    if field is not None:  # `request.conversation_id`: that field of the parameter
+        return ArgFact(slot, None, field[:1], field=field[1])
     return ArgFact(slot, field_origin(value, fields))
+
+
+def _param_field(value: ast.expr, params: tuple[str, ...]) -> tuple[str, str] | None:
+    """(parameter, field) for `request.conversation_id` or `body["org_id"]`."""
+    if isinstance(value, ast.Attribute) and isinstance(value.value, ast.Name):
+        return (value.value.id, value.attr) if value.value.id in params else None
+    if (
+        isinstance(value, ast.Subscript)
+        and isinstance(value.value, ast.Name)
+        and value.value.id in params
+        and isinstance(value.slice, ast.Constant)
+        and isinstance(value.slice.value, str)
+    ):
+        return value.value.id, value.slice.value
+    return None
 
 
 def _called(tree: ast.AST) -> set[str]:
