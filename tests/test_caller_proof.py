@@ -725,30 +725,34 @@ def test_a_call_reaches_the_function_its_own_module_defines(tmp_path: Path) -> N
     assert _proof(result, "example.py", 3) is Proof.LEAK
 
 
-def test_a_call_reaches_the_same_named_function_its_module_imports(tmp_path: Path) -> None:
-    caller = (
-        "from notes import notes_of\n\n"
-        '@router.get("/users/{user_id}/notes")\ndef theirs(db, current_user, user_id: str):\n'
-        "    return notes_of(db, user_id)\n"
-    )
-    root = _project(tmp_path, {"notes.py": OWN_NOTES, "copy.py": OWN_NOTES, "api.py": caller})
+@pytest.mark.parametrize(
+    ("route", "mine", "copy"),
+    [
+        # api.py imports notes.py's `notes_of`: the request's id reaches that one only.
+        (
+            "from notes import notes_of\n\n"
+            '@router.get("/users/{user_id}/notes")\ndef theirs(db, current_user, user_id: str):\n'
+            "    return notes_of(db, user_id)\n",
+            Proof.LEAK,
+            Proof.OWNER,
+        ),
+        # Which `notes_of` a star import brings is not followed: neither is proven by it.
+        (
+            "from notes import *\n\n"
+            '@router.get("/all")\ndef everyone(db, current_user):\n'
+            '    return notes_of(db, current_user["user_id"])\n',
+            Proof.UNPROVEN,
+            Proof.UNPROVEN,
+        ),
+    ],
+)
+def test_a_call_of_a_name_two_modules_define_reaches_the_one_imported(
+    tmp_path: Path, route: str, mine: Proof, copy: Proof
+) -> None:
+    root = _project(tmp_path, {"notes.py": OWN_NOTES, "copy.py": OWN_NOTES, "api.py": route})
     result = _run(root)
-    # api.py imports notes.py's `notes_of`: the request's id reaches that one only.
-    assert _proof(result, "notes.py", 2) is Proof.LEAK
-    assert _proof(result, "copy.py", 2) is Proof.OWNER
-
-
-def test_a_call_whose_imports_do_not_say_may_reach_either(tmp_path: Path) -> None:
-    caller = (
-        "from notes import *\n\n"
-        '@router.get("/all")\ndef everyone(db, current_user):\n'
-        '    return notes_of(db, current_user["user_id"])\n'
-    )
-    root = _project(tmp_path, {"notes.py": OWN_NOTES, "copy.py": OWN_NOTES, "api.py": caller})
-    result = _run(root)
-    # Which `notes_of` a star import brings is not followed: neither is proven by it.
-    assert _proof(result, "notes.py", 2) is Proof.UNPROVEN
-    assert _proof(result, "copy.py", 2) is Proof.UNPROVEN
+    assert _proof(result, "notes.py", 2) is mine
+    assert _proof(result, "copy.py", 2) is copy
 
 
 def test_a_call_reaches_the_function_a_package_reexports(tmp_path: Path) -> None:

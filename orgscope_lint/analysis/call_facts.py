@@ -102,7 +102,9 @@ def with_fields(
 
 
 def _param_field(value: cst.BaseExpression, params: Collection[str]) -> str | None:
-    """`request.conversation_id` or `body["org_id"]`, `request` a parameter: the field."""
+    """`request.conversation_id` or `body["org_id"]`, `request` a parameter: the field.
+    Not the object's own attributes (`self.client`: `constructor_fields`)."""
+    params = [param for param in params if param not in ("self", "cls")]
     if isinstance(value, cst.Attribute) and isinstance(value.value, cst.Name):
         return value.attr.value if value.value.value in params else None
     if isinstance(value, cst.Subscript) and isinstance(value.value, cst.Name):

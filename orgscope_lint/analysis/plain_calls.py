@@ -283,7 +283,9 @@ def _arg(slot: str, value: ast.expr, params: tuple[str, ...], fields: dict[str, 
 
 
 def _param_field(value: ast.expr, params: tuple[str, ...]) -> tuple[str, str] | None:
-    """(parameter, field) for `request.conversation_id` or `body["org_id"]`."""
+    """(parameter, field) for `request.conversation_id` or `body["org_id"]`; not the
+    object's own attributes (`self.client`: `constructor_fields`)."""
+    params = tuple(param for param in params if param not in ("self", "cls"))
     if isinstance(value, ast.Attribute) and isinstance(value.value, ast.Name):
         return (value.value.id, value.attr) if value.value.id in params else None
     if (
