@@ -91,6 +91,8 @@ def with_fields(
         }
     written = [a for a in node.args if a.keyword is None]
     written += [a for a in node.args if a.keyword is not None]
+    if len(written) != len(facts):
+        return facts  # not the arguments these facts were made from
     found = []
     for fact, arg in zip(facts, written, strict=True):
         field = _param_field(arg.value, params)
