@@ -238,7 +238,12 @@ def _in_two(
         return list(here(range(len(pending))).values())
     mine, theirs = _halves(pending)
     answer_in, answer_out = os.pipe()
-    parent, pid = os.getpid(), os.fork()
+    try:
+        parent, pid = os.getpid(), os.fork()
+    except OSError:  # no process to spare: every file here, as with one processor
+        os.close(answer_in)
+        os.close(answer_out)
+        return list(here(range(len(pending))).values())
     if pid == 0:  # the fork: never returns
         code = 1
         try:

@@ -252,3 +252,16 @@ def test_an_error_in_the_fork_is_raised_in_the_child(
         _in_two(tree)
     assert raised.value.path in HOOKED
     assert "ValueError: the fork broke" in raised.value.detail
+
+
+def test_a_fork_that_cannot_start_leaves_every_file_to_the_child(
+    tree: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = load_config(start=tree)
+    alone = list(parallel.analyse(_jobs(tree), config, jobs=1, cache=None))
+
+    def no_fork() -> int:
+        raise BlockingIOError("Resource temporarily unavailable")
+
+    monkeypatch.setattr(aside.os, "fork", no_fork)
+    assert _in_two(tree) == alone
