@@ -81,12 +81,11 @@ def _matched(fact: KeyFact, write: Query, read: int) -> bool:
     """The same value: from the same parameters and row, its origin unchanged or only
     "verified" by the read itself having found the row."""
     other = write.shape.get(fact.key)
-    return (
-        other is not None
-        and other.always
-        and (other.params, other.row) == (fact.params, fact.row)
-        and other.origin in (fact.origin, f"verified:q{read}")
-    )
+    if other is None or not other.always:
+        return False
+    if other.origin == f"verified:q{read}" and other.row == fact.row:
+        return True  # the value the read found: verifying it may drop what it came from
+    return (other.params, other.row, other.origin) == (fact.params, fact.row, fact.origin)
 
 
 def feeding_reads(
