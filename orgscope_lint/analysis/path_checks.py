@@ -109,6 +109,13 @@ def _counts_unasked(node: cst.BaseExpression, found: Value) -> bool:
     return isinstance(node, cst.Attribute) and node.attr.value == guards.COUNT and not found.counted
 
 
+def _as_given(value: Value) -> bool:
+    """A parameter's value itself, not one computed from it (`user_id.lower()`)."""
+    return value.kind in (V.UNKNOWN, V.OBJECT) and value == Value(
+        kind=value.kind, text=value.text, params=value.params
+    )
+
+
 def _rows_of(ref: str, env: Env) -> Value | None:
     """The result of lookup `ref` as a name on this path holds it (`result`, `found`)."""
     return next((v for v in env.vars.values() if v.kind == V.ROW and v.row == ref), None)
@@ -763,11 +770,14 @@ class PathChecks:
         name = membership.unconverted(other, self._conversions)
         if self._function is None or not isinstance(name, cst.Name) or trusted.origin:
             return
-        if name.value not in self._function.params or trusted.params != {name.value}:
+        # The parameter itself, or a local holding it as given (`user_id = _user_id(
+        # request, tenant_id)`, a helper returning its argument or the token's subject).
+        param = next(iter(trusted.params)) if len(trusted.params) == 1 else None
+        if param not in self._function.params or not _as_given(trusted):
             return
         looked = self._peek(node, env)
         field = guards.field_name(membership.unconverted(node, self._conversions))
-        if not looked.row or looked.row[0] != "q" or field is None:
+        if not looked.row or looked.row[0] != "q" or (field or looked.column) is None:
             return
         index = int(looked.row[1:])
         if index >= len(self.queries):
@@ -775,7 +785,7 @@ class PathChecks:
         query = self.queries[index]
         # Fetched in this very function: the parameter is this function's to prove.
         if query.function == self._function.qualname and query.checked_by_param is None:
-            self.queries[index] = replace(query, checked_by_param=name.value)
+            self.queries[index] = replace(query, checked_by_param=param)
 
     def _assume_owned_or_public(
         self, field: cst.BaseExpression, other: cst.BaseExpression, env: Env, settled: bool
