@@ -140,6 +140,19 @@ class Project:
         info = self.schema.tables.get(table)
         return dict(info.references).get(column) if info is not None else None
 
+    def unique_per_tenant(self, table: str, pinned: Collection[str]) -> bool:
+        """The columns `pinned` name one row only within a tenant (`UNIQUE (tenant_id,
+        property_id)`): a filter on them alone reaches every tenant's row of that name.
+        Known only from the migrations; a table whose keys were not all read is not."""
+        info = self.schema.tables.get(table)
+        key = self.scoping_column(table)
+        if info is None or info.unique is None or key is None or key in pinned:
+            return False
+        pinned = set(pinned)
+        if any(set(unique) <= pinned for unique in info.unique):
+            return False
+        return any(key in unique and set(unique) <= pinned | {key} for unique in info.unique)
+
     def scoping_column(self, table: str) -> str | None:
         """The tenant key, or for a child table the column that reaches its parent."""
         key = self.key_for(table)

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
 
-from orgscope_lint import foreign_keys
+from orgscope_lint import foreign_keys, unique_keys
 from orgscope_lint.discovery import DEFAULT_EXCLUDES
 from orgscope_lint.sources import text_encoding
 
@@ -53,6 +53,9 @@ class TableInfo:
     source: str
     # Single-column foreign keys: (column, referenced table), sorted.
     references: tuple[tuple[str, str], ...] = ()
+    # The column sets that name one row (primary and unique keys), sorted; None when the
+    # table's CREATE was not fully read, so its keys are unknown (`unique_keys.py`).
+    unique: tuple[tuple[str, ...], ...] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -394,6 +397,7 @@ class _CreateTable:
     copies: tuple[str, ...] = ()
     if_not_exists: bool = False
     references: tuple[tuple[str, str], ...] = ()
+    unique: tuple[tuple[str, ...], ...] | None = None  # None: not read (text fallback)
 
 
 @dataclass(frozen=True, slots=True)
@@ -433,6 +437,12 @@ class _AddReference:
     parent: str
 
 
+@dataclass(frozen=True, slots=True)
+class _AddUnique:
+    table: str
+    columns: tuple[str, ...]  # empty: a key whose columns could not be read
+
+
 _Operation = (
     _CreateTable
     | _AddColumn
@@ -441,6 +451,7 @@ _Operation = (
     | _RenameTable
     | _DropTable
     | _AddReference
+    | _AddUnique
 )
 
 
@@ -449,6 +460,8 @@ class _Table:
     columns: set[str]
     source: str
     references: dict[str, str] = field(default_factory=dict)
+    # Its keys; None once a CREATE whose keys were not read made it (or none did).
+    unique: set[tuple[str, ...]] | None = None
     # A CREATE made it; False for a table only ALTERs have shown so far (created
     # elsewhere, or by a file the replay orders later).
     created: bool = True
@@ -469,6 +482,7 @@ class _Replay:
                 # first (`002_fix.sql` before `schema.sql`): both say what it has.
                 earlier.columns |= set(operation.columns)
                 earlier.references = {**dict(operation.references), **earlier.references}
+                earlier.unique = _keys(operation.unique, earlier.unique)
                 earlier.created = True
                 return
             # A plain CREATE of an existing table would have failed that migration, so the
@@ -477,13 +491,15 @@ class _Replay:
             # which ran first is unknown, and both say what the table has.
             columns = set(operation.columns)
             references = dict(operation.references)
+            unique = _keys(operation.unique, set())
             for parent in operation.copies:
                 if parent in tables:
                     columns |= tables[parent].columns
             if earlier is not None and _unordered(earlier.source, source):
                 columns |= earlier.columns
                 references = {**earlier.references, **references}
-            tables[operation.table] = _Table(columns, source, references)
+                unique = _keys(operation.unique, earlier.unique)
+            tables[operation.table] = _Table(columns, source, references, unique)
         elif isinstance(operation, _AddColumn):
             # A table no migration created was made elsewhere (a dashboard, an older dump);
             # what the ALTER shows about it is still true.
@@ -492,8 +508,11 @@ class _Replay:
             table.source = source
         elif isinstance(operation, _DropColumn):
             if operation.table in tables:
-                tables[operation.table].columns.discard(operation.column)
-                tables[operation.table].references.pop(operation.column, None)
+                table = tables[operation.table]
+                table.columns.discard(operation.column)
+                table.references.pop(operation.column, None)
+                if table.unique is not None:  # dropping a column drops its keys
+                    table.unique = {k for k in table.unique if operation.column not in k}
         elif isinstance(operation, _RenameColumn):
             # A renamed column is a new column name as far as the tenant model goes:
             # `RENAME client_id TO clerk_org_id` is where the table gains its key.
@@ -503,6 +522,9 @@ class _Replay:
             table.source = source
             if operation.old in table.references:
                 table.references[operation.new] = table.references.pop(operation.old)
+            if table.unique is not None:
+                renamed = {operation.old: operation.new}
+                table.unique = {tuple(renamed.get(c, c) for c in k) for k in table.unique}
         elif isinstance(operation, _RenameTable):
             # Renaming a table no migration created still proves the new name exists.
             tables[operation.new] = tables.pop(operation.table, None) or _Table(set(), source)
@@ -513,6 +535,12 @@ class _Replay:
         elif isinstance(operation, _AddReference):
             table = tables.setdefault(operation.table, _Table(set(), source))
             table.references[operation.column] = operation.parent
+        elif isinstance(operation, _AddUnique):
+            found = tables.get(operation.table)
+            if found is not None and found.unique is not None and operation.columns:
+                found.unique.add(operation.columns)
+            elif found is not None:
+                found.unique = None  # a key it could not read
         else:
             tables.pop(operation.table, None)
 
@@ -523,6 +551,7 @@ class _Replay:
                 columns=frozenset(table.columns),
                 source=table.source,
                 references=tuple(sorted(table.references.items())),
+                unique=tuple(sorted(table.unique)) if table.unique is not None else None,
             )
             for name, table in sorted(self.tables.items())
         }
@@ -536,6 +565,13 @@ MAX_STATEMENT_CHARS = 256 * 1024
 
 
 _SEQUENCED = re.compile(r"(?:[vV]\d|\d)")
+
+
+def _keys(
+    read: tuple[tuple[str, ...], ...] | None, known: set[tuple[str, ...]] | None
+) -> set[tuple[str, ...]] | None:
+    """The keys a CREATE shows together with those known before it; unknown if either is."""
+    return None if read is None or known is None else known | set(read)
 
 
 def _unordered(first: str, second: str) -> bool:
@@ -568,6 +604,10 @@ _TABLE_DDL_HEAD = re.compile(
     re.IGNORECASE | re.VERBOSE,
 )
 _DO_HEAD = re.compile(r"DO\b", re.IGNORECASE)
+_UNIQUE_INDEX_HEAD = re.compile(
+    r"""CREATE\s+UNIQUE\s+INDEX\b.*?\bON\s+(?:ONLY\s+)?(?P<table>[^\s(]+)""",
+    re.IGNORECASE | re.DOTALL,
+)
 _DO_BODY = re.compile(
     r"""DO\s+(?:LANGUAGE\s+(?P<before>\w+)\s+)?
         (?:\$(?P<tag>(?:[^\W\d]\w*)?)\$(?P<dollar>.*)\$(?P=tag)\$|'(?P<quoted>(?:[^']|'')*)')
@@ -602,6 +642,10 @@ def _do_block_operations(statement: str) -> Iterator[_Operation]:
 
 
 def _ddl_operations(statement: str) -> list[_Operation]:
+    unique_index = _UNIQUE_INDEX_HEAD.match(statement)
+    if unique_index is not None:
+        # Not read, it leaves the table's keys unknown rather than wrong.
+        return _operations_from_ast(statement) or [_AddUnique(_unqualify(unique_index["table"]), ())]
     head = _TABLE_DDL_HEAD.match(statement)
     # Temporary tables vanish with the migration's session.
     if head is None or head.group("temporary") or _alters_no_column(statement):
@@ -713,6 +757,9 @@ def _operations_from_ast(statement: str) -> list[_Operation] | None:
 def _create_operations(create: exp.Create, statement: str) -> list[_Operation] | None:
     from sqlglot import exp
 
+    if str(create.args.get("kind") or "").upper() == "INDEX":
+        index = unique_keys.from_index(create)
+        return [_AddUnique(*index)] if index is not None else []
     if str(create.args.get("kind") or "").upper() != "TABLE":
         return []
     target = create.this
@@ -744,6 +791,7 @@ def _create_operations(create: exp.Create, statement: str) -> list[_Operation] |
             copies=tuple(copies),
             if_not_exists=bool(create.args.get("exists")),
             references=tuple(foreign_keys.from_elements(elements)),
+            unique=tuple(dict.fromkeys(unique_keys.from_elements(elements))),
         )
     ]
 
@@ -784,6 +832,7 @@ def _alter_operations(alter: exp.Expression, statement: str) -> list[_Operation]
         _AddReference(table, column, parent)
         for column, parent in foreign_keys.from_elements(actions)
     )
+    operations.extend(_AddUnique(table, key) for key in unique_keys.from_elements(actions))
     return operations
 
 
@@ -854,6 +903,7 @@ _ELEMENT_TEXT = re.compile(rf"\s*(?P<first>{_IDENT})(?:\s+(?P<second>{_QNAME}))?
 _AFTER_COLUMNS_TEXT = re.compile(r"\s*INHERITS\s*\((?P<parents>[^)]*)\)", _FLAGS)
 _PARTITION_OF_TEXT = re.compile(rf"PARTITION\s+OF\s+(?P<parent>{_QNAME})", _FLAGS)
 _IDENT_RE = re.compile(_IDENT)
+_KEY_TEXT = re.compile(r"\b(?:UNIQUE|PRIMARY\s+KEY)\b", re.IGNORECASE)
 _COLUMN_OR_TABLE_CHANGE = re.compile(r"\s*(?:ADD|DROP|RENAME)\b", re.IGNORECASE)
 
 
@@ -918,6 +968,8 @@ def _alter_from_text(table: str, actions: str) -> list[_Operation]:
             operations.append(_AddColumn(table, _unquote(match.group("column"))))
         elif match := _DROP_COLUMN_TEXT.match(action):
             operations.append(_DropColumn(table, _unquote(match.group("column"))))
+        if _KEY_TEXT.search(action):
+            operations.append(_AddUnique(table, ()))  # a key it could not read
     return operations
 
 

@@ -544,7 +544,12 @@ def _verified_by_lookup(query: Query, facts: FileFacts, project: Project) -> boo
 
 def verifying_lookup(query: Query, facts: FileFacts, project: Project) -> str | None:
     """Check-then-act: the tenant-scoped lookup ("q3", "h1") that found the row by an id
-    this filter pins, the code raising or returning otherwise."""
+    this filter pins, the code raising or returning otherwise. Not when the filter's
+    columns name a row only within a tenant: the lookup found the caller's row of that
+    name, and this query reaches every tenant's (`Project.unique_per_tenant`)."""
+    pinned = [fact.key for fact in query.shape.keys if fact.always]
+    if project.unique_per_tenant(query.table, pinned):
+        return None
     for fact in query.shape.keys:
         origin = fact.origin or ""
         if not fact.always or not origin.startswith("verified:"):

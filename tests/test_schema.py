@@ -71,6 +71,7 @@ def test_replays_create_add_drop_rename_in_file_name_order(tmp_path: Path) -> No
         name="calls",
         columns=frozenset({"id", "clerk_org_id"}),
         source="migrations/002_add_org.sql",
+        unique=(("id",),),
     )
 
 
