@@ -645,7 +645,8 @@ def _ddl_operations(statement: str) -> list[_Operation]:
     unique_index = _UNIQUE_INDEX_HEAD.match(statement)
     if unique_index is not None:
         # Not read, it leaves the table's keys unknown rather than wrong.
-        return _operations_from_ast(statement) or [_AddUnique(_unqualify(unique_index["table"]), ())]
+        unread = _AddUnique(_unqualify(unique_index["table"]), ())
+        return _operations_from_ast(statement) or [unread]
     head = _TABLE_DDL_HEAD.match(statement)
     # Temporary tables vanish with the migration's session.
     if head is None or head.group("temporary") or _alters_no_column(statement):

@@ -42,8 +42,10 @@ def test_alters_and_unique_indexes_add_keys_and_renames_follow(tmp_path: Path) -
 def test_a_key_it_cannot_read_leaves_the_keys_unknown(tmp_path: Path) -> None:
     schema = _schema(
         tmp_path,
-        "CREATE TABLE p (id uuid PRIMARY KEY, tenant_id text, email text, UNIQUE (tenant_id, email));"
-        "CREATE TABLE q (id uuid PRIMARY KEY, tenant_id text, email text, UNIQUE (tenant_id, email));",
+        "CREATE TABLE p (id uuid PRIMARY KEY, tenant_id text, email text,"
+        " UNIQUE (tenant_id, email));"
+        "CREATE TABLE q (id uuid PRIMARY KEY, tenant_id text, email text,"
+        " UNIQUE (tenant_id, email));",
         "CREATE UNIQUE INDEX p_email ON p ((lower(email)));",
     )
     assert schema.tables["p"].unique is None  # an expression index: `email` may be unique
