@@ -432,6 +432,9 @@ class FileFacts:
     # by or select: joined across files, the project's per-user tables
     # (`per_user_tables.py`).
     owner_reads: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    # Tables it reads, each with the columns any of its reads filter by: joined across
+    # files, the project's untagged tables (`untagged_tables.py`).
+    filter_reads: tuple[tuple[str, tuple[str, ...]], ...] = ()
     # Every insert it makes (table, by a route that authenticates no one, the columns
     # written): joined across files, the project's anonymous tables (`anonymous_rows.py`).
     row_creations: tuple[tuple[str, bool, tuple[str, ...] | None], ...] = ()

@@ -87,12 +87,12 @@ def _per_user_tables(project: Project) -> frozenset[str]:
         key = project.key_for(table) or _parent_column(table, project)
         if key is None or key in read or ANY_COLUMN in read:
             continue
-        if not _read_in_sql(table, key, rls):
+        if not read_in_sql(table, key, rls):
             found.add(table)
     return frozenset(found)
 
 
-def _read_in_sql(table: str, key: str, rls: RlsModel | None) -> bool:
+def read_in_sql(table: str, key: str, rls: RlsModel | None) -> bool:
     """A view or function of the migrations reads the table, or an API policy on it
     names the tenant key: rows may be read by the tag there. With no migrations read,
     who reads it in SQL is not known, so it may be."""

@@ -105,6 +105,8 @@ class Project:
     shared_reads: dict[str, object] = field(default_factory=dict)
     # Memo of per_user_tables: tables whose rows only their owner reads.
     per_user_tables: frozenset[str] | None = None
+    # Memo of untagged_tables: tables no read goes by their tenant key.
+    untagged_tables: frozenset[str] | None = None
     # Memo of anonymous_rows: tables whose rows only unauthenticated visitors create.
     anonymous_tables: frozenset[str] | None = None
     # Memo of mounted_routers: what the project's modules import.
@@ -540,6 +542,7 @@ def summary_facts(facts: FileFacts, helpers: Collection[str] = ()) -> FileFacts:
         unseen_calls=facts.unseen_calls,
         keyed_tables=facts.keyed_tables,
         owner_reads=facts.owner_reads,
+        filter_reads=facts.filter_reads,
         row_creations=facts.row_creations,
         links=facts.links,
     )

@@ -38,6 +38,7 @@ from orgscope_lint.findings import Related
 from orgscope_lint.per_user_tables import per_user_table
 from orgscope_lint.project import Project
 from orgscope_lint.rls.model import Location
+from orgscope_lint.untagged_tables import untagged_table
 
 TENANT_ROW_KEY = "id"
 _READS = ("read", "count")
@@ -165,8 +166,21 @@ def _verdict(query: Query, facts: FileFacts, project: Project) -> Verdict:
         # no tenant to stamp on it yet, and no other tenant's row is touched. An upsert
         # may overwrite one: still reported.
         created = query.method != "upsert" and fn is not None and fn.anonymous
-        return Verdict.NOT_TENANT if created else Verdict.MISSING
+        if created:
+            return Verdict.NOT_TENANT
+        return Verdict.SCOPED if untagged_insert(query, project) else Verdict.MISSING
     return _absent_key_verdict(query, facts, project)
+
+
+def untagged_insert(query: Query, project: Project) -> bool:
+    """A new row (not an upsert, which may overwrite another tenant's) of a table no
+    read goes by its tenant key (`untagged_tables.py`): the missing key hides it from
+    no read and shows it to no other tenant."""
+    return query.method != "upsert" and untagged_table(query.table, project)
+
+
+def own_per_user_row(query: Query, project: Project) -> bool:
+    return _own_per_user_row(query, project)
 
 
 def _own_per_user_row(query: Query, project: Project) -> bool:

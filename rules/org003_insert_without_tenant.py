@@ -24,6 +24,9 @@ class InsertWithoutTenant(Rule):
     an insert by a route that authenticates no one (no dependency, no principal, no
     header, cookie or raw request it could read a credential from): a sign-up or an
     anonymous visitor has no tenant to stamp yet. Its upserts are still reported.
+    An insert into a table that no read of the project filters by the tenant key (and
+    no view, SQL function or policy reads by it) hides the row from no read and shows
+    it to no other tenant: it is reported as ORG013, defense in depth, instead.
 
     ## Why is this bad?
     A row without its tenant key belongs to nobody: every scoped list misses it (the

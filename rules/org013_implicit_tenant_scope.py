@@ -27,7 +27,10 @@ class ImplicitTenantScope(Rule):
     id), or, for a helper filtered by its own parameter, every caller passing an id
     checked or returned that way; or an id read back from the execution context (a
     `ContextVar`, `structlog`'s context variables) that a worker bound for the task in
-    progress. The message names the lines it relies on.
+    progress. The message names the lines it relies on. An insert without the key
+    into a table that no read of the project goes by the key (`untagged_tables.py`:
+    notifications found by their recipient, say) is reported here too: the row is lost
+    to no read today, and to the first one that filters by the key.
 
     ## Why is this bad?
     Nothing leaks today, which is why the error-severity rules stay silent. But the
@@ -129,8 +132,9 @@ class ImplicitTenantScope(Rule):
             yield self.finding(
                 facts,
                 query.span,
-                f"{call_text(query)} on `{query.table}` {relied.describe()}; "
-                f"add `{key}` to the filter",
+                f"{call_text(query)} {'into' if query.operation == 'insert' else 'on'} "
+                f"`{query.table}` {relied.describe()}; "
+                f"add `{key}` to the {'record' if query.operation == 'insert' else 'filter'}",
                 snippet=query.snippet,
                 table=query.table,
                 operation=query.operation,

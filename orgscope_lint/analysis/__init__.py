@@ -16,6 +16,7 @@ from orgscope_lint.config import Config
 from orgscope_lint.facts import CallFact, FileError, FileFacts, FunctionFact, HandedOn, Query
 from orgscope_lint.findings import Span
 from orgscope_lint.per_user_tables import owner_reads
+from orgscope_lint.untagged_tables import filter_columns
 
 if TYPE_CHECKING:
     from orgscope_lint.analysis.existence_probes import UnusedRead
@@ -171,6 +172,7 @@ def analyze_module(
         unseen_calls=tuple(sorted(unseen)),
         keyed_tables=_keyed_tables(interpreter.queries, config.tenant_key),
         owner_reads=owner_reads(interpreter.queries, config.owner_keys),
+        filter_reads=filter_columns(interpreter.queries),
         row_creations=row_creations(interpreter.queries, interpreter.functions),
         lines=len(lines) - 1 if lines[-1] == "" else len(lines),
         unparsed=tuple(map(statement_lines, part.dropped_statements)) if part else (),

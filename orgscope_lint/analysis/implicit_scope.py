@@ -28,8 +28,10 @@ from orgscope_lint.tenancy import (
     checked_against_own_row,
     checked_against_parent,
     follows,
+    own_per_user_row,
     owner_scoped,
     root_scoped,
+    untagged_insert,
     verdict,
     verifying_lookup,
 )
@@ -62,6 +64,8 @@ class Reliance:
             )
         if self.kind == "helper":
             return f"relies on the check `{self.helper}()` makes{where}"
+        if self.kind == "untagged":
+            return f"relies on no read going by `{self.column}` yet"
         if self.kind == "check":
             return f"relies on the check{where}"
         if self.kind == "row":
@@ -92,8 +96,10 @@ class Reliance:
 def reliance(query: Query, facts: FileFacts, project: Project) -> Reliance | None:
     """What a query without its tenant key relies on to stay in the tenant, if anything."""
     key = project.key_for(query.table)
-    if key is None or query.operation == "insert":
+    if key is None:
         return None
+    if query.operation == "insert":
+        return _untagged(query, key, facts, project)
     if query.shape.kind is not ShapeKind.DICT or project.state_for(query.shape, key) not in (
         KeyState.ABSENT,
     ):
@@ -135,6 +141,17 @@ def reliance(query: Query, facts: FileFacts, project: Project) -> Reliance | Non
             return None
         return Reliance("row", ref, _span(ref, facts))
     return None
+
+
+def _untagged(query: Query, key: str, facts: FileFacts, project: Project) -> Reliance | None:
+    """An insert without the key into a table no read goes by it: safe until one does."""
+    if project.state_for(query.shape, key) is not KeyState.ABSENT:
+        return None
+    if not untagged_insert(query, project) or own_per_user_row(query, project):
+        return None  # reported, or the caller's own row of a per-user table
+    if verdict(query, facts, project) is not Verdict.SCOPED:
+        return None
+    return Reliance("untagged", None, None, column=key)
 
 
 def _dependency(query: Query, facts: FileFacts, project: Project) -> Reliance | None:

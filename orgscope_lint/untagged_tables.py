@@ -1,0 +1,78 @@
+"""Untagged tables: tenant tables that no read in the project goes by their tenant key.
+
+```python
+sb.table("notifications").select("*").eq("user_id", me)                  # by its owner
+sb.table("notifications").select("id", count="exact").eq("reference_id", crew_id)
+sb.table("notifications").insert({"user_id": crew_user["id"], "title": title})
+```
+
+The table carries a tenant column, but every read finds its rows by something else: an
+owner, a parent row, a reference. An insert that leaves the tenant column empty then
+hides the row from no read and shows it to no other tenant: the key is a tag nothing
+uses yet. It is still worth writing (the day a read goes by it, the row disappears from
+it), so such an insert is defense in depth (ORG013), not a leak (ORG003). An upsert may
+overwrite another tenant's row and is never excused.
+
+Every read of the project is needed for the proof, so each file's analysis leaves a
+summary (the columns each of its reads filters by) that a partial run joins like a full
+one. What it cannot see keeps the table tagged: a read whose filter is not known, a view
+or a migration function that reads the table, a policy naming the key, migrations that
+were not read, a table the project never reads (another service may).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+from orgscope_lint.analysis.builder_api import EMBEDS
+from orgscope_lint.facts import Query, ShapeKind
+from orgscope_lint.per_user_tables import ANY_COLUMN, read_in_sql
+
+if TYPE_CHECKING:
+    from orgscope_lint.project import Project
+
+_READS = ("read", "count")
+
+
+def filter_columns(queries: Iterable[Query]) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """One file's summary: each table it reads, with the columns its reads filter by
+    (`ANY_COLUMN` when a filter is not known)."""
+    columns: dict[str, set[str]] = {}
+    for query in queries:
+        if query.operation not in _READS:
+            continue
+        found = columns.setdefault(query.table, set())
+        shape = query.shape
+        if shape.get(EMBEDS) is not None or shape.open or shape.kind is ShapeKind.UNKNOWN:
+            found.add(ANY_COLUMN)
+        else:
+            found.update(shape.key_names)
+    return tuple((table, tuple(sorted(found))) for table, found in sorted(columns.items()))
+
+
+def untagged_table(table: str, project: Project) -> bool:
+    """Whether no read of `table` goes by its tenant key (decided once per run)."""
+    if project.untagged_tables is None:
+        project.untagged_tables = _untagged_tables(project)
+    return table in project.untagged_tables
+
+
+def _untagged_tables(project: Project) -> frozenset[str]:
+    from orgscope_lint.project import test_module
+
+    columns: dict[str, set[str]] = {}
+    for file_facts in project.file_facts:
+        if test_module(file_facts.path, project.config.root):
+            continue  # a test reads rows however it likes; no request runs it
+        for table, read in file_facts.filter_reads:
+            columns.setdefault(table, set()).update(read)
+    rls = project.schema.rls
+    found = set()
+    for table, read in columns.items():
+        key = project.key_for(table)
+        if key is None or key in read or ANY_COLUMN in read:
+            continue
+        if not read_in_sql(table, key, rls):
+            found.add(table)
+    return frozenset(found)
