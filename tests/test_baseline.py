@@ -191,7 +191,11 @@ def test_in_diff_mode_a_new_copy_of_a_baselined_fault_is_reported(
 
 
 def test_statistics_count_findings_per_rule(project: Path) -> None:
-    insert = '\n\ndef add(db):\n    return db.insert("calls", {"id": 1})\n'
+    # Calls are listed by organization somewhere, so a call written without one is lost.
+    insert = (
+        '\n\ndef add(db):\n    return db.insert("calls", {"id": 1})\n'
+        '\n\ndef listed(db, org):\n    return db.select("calls", {"clerk_org_id": org})\n'
+    )
     (project / "more.py").write_text(insert + fault("c"), encoding="utf-8")
 
     result = lint("--statistics")
