@@ -142,6 +142,14 @@ class Project:
         info = self.schema.tables.get(table)
         return dict(info.references).get(column) if info is not None else None
 
+    def unique_columns(self, table: str) -> frozenset[str]:
+        """The columns that alone name one row of `table` (a primary or unique key of
+        one column), as the migrations define them."""
+        info = self.schema.tables.get(table)
+        if info is None or info.unique is None:
+            return frozenset()
+        return frozenset(unique[0] for unique in info.unique if len(unique) == 1)
+
     def unique_per_tenant(self, table: str, pinned: Collection[str]) -> bool:
         """The columns `pinned` name one row only within a tenant (`UNIQUE (tenant_id,
         property_id)`): a filter on them alone reaches every tenant's row of that name.

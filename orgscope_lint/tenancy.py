@@ -166,10 +166,28 @@ def _verdict(query: Query, facts: FileFacts, project: Project) -> Verdict:
         # no tenant to stamp on it yet, and no other tenant's row is touched. An upsert
         # may overwrite one: still reported.
         created = query.method != "upsert" and fn is not None and fn.anonymous
-        if created:
+        if created or _new_tenant_or_own_identity(query, key, fn, project):
             return Verdict.NOT_TENANT
         return Verdict.SCOPED if untagged_insert(query, project) else Verdict.MISSING
     return _absent_key_verdict(query, facts, project)
+
+
+def _new_tenant_or_own_identity(
+    query: Query, key: str, fn: FunctionFact | None, project: Project
+) -> bool:
+    """An insert (an upsert may overwrite another row) that makes a new tenant, the
+    database giving it the key that alone names its row (`workspaces.workspace_id`), or
+    the caller's own identity row (`profiles.id` set to the caller's id): no tenant's
+    existing row is written, and there is no tenant to stamp on it."""
+    if query.method == "upsert":
+        return False
+    unique = project.unique_columns(query.table)
+    if key in unique:
+        return True
+    from orgscope_lint.analysis import identity
+
+    own = project.identity_params(fn) if fn is not None else frozenset()
+    return identity.own_identity_record(query.shape, fn, project.principal_providers, own, unique)
 
 
 def untagged_insert(query: Query, project: Project) -> bool:

@@ -24,6 +24,11 @@ class InsertWithoutTenant(Rule):
     an insert by a route that authenticates no one (no dependency, no principal, no
     header, cookie or raw request it could read a credential from): a sign-up or an
     anonymous visitor has no tenant to stamp yet. Its upserts are still reported.
+    Nor is an insert that makes a new tenant (the tenant key alone is the table's
+    primary or unique key, which the database fills: `workspaces.workspace_id`) or the
+    caller's own identity row (a column that alone names a row, such as `profiles.id`,
+    set to the caller's authenticated id): no existing row is written, and there is no
+    tenant to stamp on it yet.
     An insert into a table that no read of the project filters by the tenant key (and
     no view, SQL function or policy reads by it) hides the row from no read and shows
     it to no other tenant: it is reported as ORG013, defense in depth, instead.

@@ -131,6 +131,25 @@ def pins_own_identity(
     )
 
 
+def own_identity_record(
+    shape: Shape,
+    function: FunctionFact | None,
+    principal_providers: Collection[str],
+    identity_params: Collection[str],
+    unique_columns: Collection[str],
+) -> bool:
+    """A record that sets a column naming one row of its table (`profiles.id`) to the
+    authenticated identity: the caller's own row, the only one that id can make."""
+    providing = function is not None and function.name in principal_providers
+    provider = function if providing else None
+    return any(
+        fact.key in unique_columns
+        and is_identity_column(fact.key)
+        and _authenticated(fact, provider, identity_params)
+        for fact in shape.keys
+    )
+
+
 def _holds_secret(column: str) -> bool:
     return _is_credential_column(column) or is_link_token_column(column) or is_stored_secret(column)
 
