@@ -17,7 +17,9 @@ Every read of the project is needed for the proof, so each file's analysis leave
 summary (the columns each of its reads filters by) that a partial run joins like a full
 one. What it cannot see keeps the table tagged: a read whose filter is not known, a view
 or a migration function that reads the table, a policy naming the key, migrations that
-were not read, a table the project never reads (another service may).
+were not read, a table the project never reads (another service may). A read it does
+not recognise as one at all (SQL written as a string) it cannot count either, which is
+why such an insert is still reported, as a warning.
 """
 
 from __future__ import annotations
@@ -46,8 +48,8 @@ def filter_columns(queries: Iterable[Query]) -> tuple[tuple[str, tuple[str, ...]
         shape = query.shape
         if shape.get(EMBEDS) is not None or shape.open or shape.kind is ShapeKind.UNKNOWN:
             found.add(ANY_COLUMN)
-        else:
-            found.update(shape.key_names)
+        else:  # `created_at~gte`: a range or a negation still filters by that column
+            found.update(name.split("~", 1)[0] for name in shape.key_names)
     return tuple((table, tuple(sorted(found))) for table, found in sorted(columns.items()))
 
 

@@ -110,10 +110,10 @@ def _counts_unasked(node: cst.BaseExpression, found: Value) -> bool:
 
 
 def _as_given(value: Value) -> bool:
-    """A parameter's value itself, not one computed from it (`user_id.lower()`)."""
-    return value.kind in (V.UNKNOWN, V.OBJECT) and value == Value(
-        kind=value.kind, text=value.text, params=value.params
-    )
+    """A parameter's value itself (None by default or not), not one computed from it
+    (`user_id.lower()`)."""
+    plain = Value(kind=value.kind, text=value.text, params=value.params, nullable=value.nullable)
+    return value.kind in (V.UNKNOWN, V.OBJECT) and value == plain
 
 
 def _rows_of(ref: str, env: Env) -> Value | None:
