@@ -148,8 +148,6 @@ def _verdict(query: Query, facts: FileFacts, project: Project) -> Verdict:
             # that validates the requested tenant, not a use of it.
             if _own_per_user_row(query, project) or _tenant_authorised(query, facts, project):
                 return Verdict.SCOPED
-            if query.operation == "insert" and untagged_insert(query, project):
-                return Verdict.SCOPED  # a tag no read goes by: ORG013
             if _ids_from_own_rows(query, facts, project):
                 return Verdict.SCOPED  # only rows the caller's own rows name
             return Verdict.UNTRUSTED

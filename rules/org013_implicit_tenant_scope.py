@@ -30,9 +30,7 @@ class ImplicitTenantScope(Rule):
     progress. The message names the lines it relies on. An insert without the key
     into a table that no read of the project goes by the key (`untagged_tables.py`:
     notifications found by their recipient, say) is reported here too: the row is lost
-    to no read today, and to the first one that filters by the key. So is an insert
-    there whose key the request chose unchecked: a tag no read goes by yet, which lands
-    the row in another tenant the day one does.
+    to no read today, and to the first one that filters by the key.
 
     ## Why is this bad?
     Nothing leaks today, which is why the error-severity rules stay silent. But the
@@ -128,7 +126,6 @@ class ImplicitTenantScope(Rule):
             if relied is None:
                 continue
             key = project.key_for(query.table) or ""
-            advice = _advice(query.operation, relied.kind, key)
             where = tuple(
                 replace(found, path=found.path or facts.path) for found in related(relied, query)
             )
@@ -136,18 +133,11 @@ class ImplicitTenantScope(Rule):
                 facts,
                 query.span,
                 f"{call_text(query)} {'into' if query.operation == 'insert' else 'on'} "
-                f"`{query.table}` {relied.describe()}; {advice}",
+                f"`{query.table}` {relied.describe()}; "
+                f"add `{key}` to the {'record' if query.operation == 'insert' else 'filter'}",
                 snippet=query.snippet,
                 table=query.table,
                 operation=query.operation,
-                fix=None
-                if relied.kind == "untagged-request"
-                else _add_key_fix(query, key, project),
+                fix=_add_key_fix(query, key, project),
                 related=where,
             )
-
-
-def _advice(operation: str | None, kind: str, key: str) -> str:
-    if kind == "untagged-request":
-        return f"write the caller's own `{key}`, or check the requested one first"
-    return f"add `{key}` to the {'record' if operation == 'insert' else 'filter'}"

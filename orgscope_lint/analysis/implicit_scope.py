@@ -31,7 +31,6 @@ from orgscope_lint.tenancy import (
     own_per_user_row,
     owner_scoped,
     root_scoped,
-    tenant_origin,
     untagged_insert,
     verdict,
     verifying_lookup,
@@ -67,11 +66,6 @@ class Reliance:
             return f"relies on the check `{self.helper}()` makes{where}"
         if self.kind == "untagged":
             return f"relies on no read going by `{self.column}` yet"
-        if self.kind == "untagged-request":
-            return (
-                f"writes the `{self.column}` the request chose, and relies on no read"
-                " going by it yet"
-            )
         if self.kind == "check":
             return f"relies on the check{where}"
         if self.kind == "row":
@@ -150,20 +144,14 @@ def reliance(query: Query, facts: FileFacts, project: Project) -> Reliance | Non
 
 
 def _untagged(query: Query, key: str, facts: FileFacts, project: Project) -> Reliance | None:
-    """An insert without the key, or with the key the request chose, into a table no
-    read goes by it: safe until one does."""
-    state = project.state_for(query.shape, key)
-    if state is KeyState.ABSENT:
-        kind = "untagged"
-    elif state is KeyState.PRESENT and tenant_origin(query, project, facts).startswith("request"):
-        kind = "untagged-request"
-    else:
+    """An insert without the key into a table no read goes by it: safe until one does."""
+    if project.state_for(query.shape, key) is not KeyState.ABSENT:
         return None
     if not untagged_insert(query, project) or own_per_user_row(query, project):
         return None  # reported, or the caller's own row of a per-user table
     if verdict(query, facts, project) is not Verdict.SCOPED:
         return None
-    return Reliance(kind, None, None, column=key)
+    return Reliance("untagged", None, None, column=key)
 
 
 def _dependency(query: Query, facts: FileFacts, project: Project) -> Reliance | None:
