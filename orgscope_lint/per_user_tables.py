@@ -24,11 +24,11 @@ tag (`NEW.workspace_id`) is not seen (`fixtures/cases/KNOWN_GAPS.md`).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
 from orgscope_lint.analysis.builder_api import EMBEDS
-from orgscope_lint.facts import KeyState, Query, ShapeKind
+from orgscope_lint.facts import FileFacts, KeyState, Query, ShapeKind
 
 if TYPE_CHECKING:
     from orgscope_lint.project import Project
@@ -73,26 +73,41 @@ def _per_user_tables(project: Project) -> frozenset[str]:
     """The tenant tables read somewhere outside tests, never by or for their tenant
     column unless an owner column is pinned too, that no view, migration function or
     policy reads by other means."""
+    return never_read_by_key(
+        project,
+        lambda facts: facts.owner_reads,
+        lambda table: project.key_for(table) or _parent_column(table, project),
+    )
+
+
+def never_read_by_key(
+    project: Project,
+    summary: Callable[[FileFacts], Iterable[tuple[str, tuple[str, ...]]]],
+    key_of: Callable[[str], str | None],
+) -> frozenset[str]:
+    """The tables that the reads of `summary`, joined over the project's non-test
+    files, never name by their key (nor by a column they cannot name), and that no
+    view, migration function or API policy reads by it."""
     from orgscope_lint.project import test_module
 
     columns: dict[str, set[str]] = {}
     for file_facts in project.file_facts:
         if test_module(file_facts.path, project.config.root):
             continue  # a test reads rows however it likes; no request runs it
-        for table, read in file_facts.owner_reads:
+        for table, read in summary(file_facts):
             columns.setdefault(table, set()).update(read)
     rls = project.schema.rls
     found = set()
     for table, read in columns.items():
-        key = project.key_for(table) or _parent_column(table, project)
+        key = key_of(table)
         if key is None or key in read or ANY_COLUMN in read:
             continue
-        if not read_in_sql(table, key, rls):
+        if not _read_in_sql(table, key, rls):
             found.add(table)
     return frozenset(found)
 
 
-def read_in_sql(table: str, key: str, rls: RlsModel | None) -> bool:
+def _read_in_sql(table: str, key: str, rls: RlsModel | None) -> bool:
     """A view or function of the migrations reads the table, or an API policy on it
     names the tenant key: rows may be read by the tag there. With no migrations read,
     who reads it in SQL is not known, so it may be."""

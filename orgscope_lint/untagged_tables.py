@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING
 
 from orgscope_lint.analysis.builder_api import EMBEDS
 from orgscope_lint.facts import Query, ShapeKind
-from orgscope_lint.per_user_tables import ANY_COLUMN, read_in_sql
+from orgscope_lint.per_user_tables import ANY_COLUMN, never_read_by_key
 
 if TYPE_CHECKING:
     from orgscope_lint.project import Project
@@ -61,20 +61,4 @@ def untagged_table(table: str, project: Project) -> bool:
 
 
 def _untagged_tables(project: Project) -> frozenset[str]:
-    from orgscope_lint.project import test_module
-
-    columns: dict[str, set[str]] = {}
-    for file_facts in project.file_facts:
-        if test_module(file_facts.path, project.config.root):
-            continue  # a test reads rows however it likes; no request runs it
-        for table, read in file_facts.filter_reads:
-            columns.setdefault(table, set()).update(read)
-    rls = project.schema.rls
-    found = set()
-    for table, read in columns.items():
-        key = project.key_for(table)
-        if key is None or key in read or ANY_COLUMN in read:
-            continue
-        if not read_in_sql(table, key, rls):
-            found.add(table)
-    return frozenset(found)
+    return never_read_by_key(project, lambda facts: facts.filter_reads, project.key_for)

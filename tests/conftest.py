@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -11,6 +12,11 @@ import pytest
 from click.testing import CliRunner
 
 from orgscope_lint.cli import cli
+from orgscope_lint.config import Config
+from orgscope_lint.facts import FileFacts
+from orgscope_lint.project import Project, TableKey
+from orgscope_lint.rls.model import RlsModel
+from orgscope_lint.schema import Schema
 
 
 @dataclass(frozen=True)
@@ -45,3 +51,18 @@ def _private_cache_keys(tmp_path_factory: pytest.TempPathFactory) -> None:
     os.environ["XDG_CACHE_HOME"] = str(tmp_path_factory.mktemp("user-cache"))
     for name in ("ORGSCOPE_LINT_CACHE_DIR", "ORGSCOPE_LINT_NO_CACHE"):
         os.environ.pop(name, None)
+
+
+def notes_project(*files: FileFacts, migrations: bool = True) -> Project:
+    """A project whose one tenant table is `notes` (key `workspace_id`), made of the
+    given file summaries; `migrations`: whether the migrations were read (an empty RLS
+    model) or not found at all."""
+    rls = RlsModel(tables={}, views={}, functions={}, weakenings=(), problems=(), unknown=())
+    schema = Schema(tables={}, files=(), unreadable=(), fingerprint="")
+    project = Project(
+        config=Config(tenant_key="workspace_id", root=Path("/repo")),
+        schema=dataclasses.replace(schema, rls=rls) if migrations else schema,
+        tables={"notes": TableKey("workspace_id", "migrations")},
+    )
+    project.file_facts = list(files)
+    return project

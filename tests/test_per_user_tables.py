@@ -4,16 +4,14 @@ from __future__ import annotations
 
 import ast
 import textwrap
-from dataclasses import replace
-from pathlib import Path
+
+from conftest import notes_project
 
 from orgscope_lint.analysis import analyze_module
 from orgscope_lint.config import Config
 from orgscope_lint.facts import FileFacts
 from orgscope_lint.per_user_tables import per_user_table
-from orgscope_lint.project import Project, TableKey
-from orgscope_lint.rls.model import RlsModel
-from orgscope_lint.schema import Schema
+from orgscope_lint.project import Project
 
 CONFIG = Config(tenant_key="workspace_id", db_receivers=("sb",))
 
@@ -96,15 +94,7 @@ def test_writes_say_nothing_of_who_reads() -> None:
 
 
 def _project(*files: FileFacts, migrations: bool = True) -> Project:
-    rls = RlsModel(tables={}, views={}, functions={}, weakenings=(), problems=(), unknown=())
-    schema = Schema(tables={}, files=(), unreadable=(), fingerprint="")
-    project = Project(
-        config=Config(tenant_key="workspace_id", root=Path("/repo")),
-        schema=replace(schema, rls=rls) if migrations else schema,
-        tables={"notes": TableKey("workspace_id", "migrations")},
-    )
-    project.file_facts = list(files)
-    return project
+    return notes_project(*files, migrations=migrations)
 
 
 def test_a_table_every_file_reads_by_its_owner_is_per_user() -> None:

@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import ast
 import textwrap
-from dataclasses import replace
-from pathlib import Path
+
+from conftest import notes_project
 
 from orgscope_lint.analysis import analyze_module
 from orgscope_lint.config import Config
 from orgscope_lint.facts import FileFacts
-from orgscope_lint.project import Project, TableKey
-from orgscope_lint.rls.model import RlsModel
-from orgscope_lint.schema import Schema
+from orgscope_lint.project import Project
 from orgscope_lint.untagged_tables import untagged_table
 
 CONFIG = Config(tenant_key="workspace_id", db_receivers=("sb",))
@@ -24,15 +22,7 @@ def _summary(source: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
 
 
 def _project(*files: FileFacts, migrations: bool = True) -> Project:
-    rls = RlsModel(tables={}, views={}, functions={}, weakenings=(), problems=(), unknown=())
-    schema = Schema(tables={}, files=(), unreadable=(), fingerprint="")
-    project = Project(
-        config=Config(tenant_key="workspace_id", root=Path("/repo")),
-        schema=replace(schema, rls=rls) if migrations else schema,
-        tables={"notes": TableKey("workspace_id", "migrations")},
-    )
-    project.file_facts = list(files)
-    return project
+    return notes_project(*files, migrations=migrations)
 
 
 def test_every_read_names_the_columns_it_filters_by_whatever_it_selects() -> None:
