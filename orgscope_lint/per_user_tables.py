@@ -27,7 +27,7 @@ import re
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
-from orgscope_lint.analysis.builder_api import EMBEDS
+from orgscope_lint.analysis.builder_api import EMBEDS, OPTIONS
 from orgscope_lint.facts import FileFacts, KeyState, Query, ShapeKind
 
 if TYPE_CHECKING:
@@ -58,7 +58,9 @@ def owner_reads(
         if embeds or shape.open or shape.kind is ShapeKind.UNKNOWN or query.selected is None:
             found.add(ANY_COLUMN)
         else:
-            found.update(shape.key_names, query.selected)
+            found.update(query.selected)
+            for name in shape.key_names:
+                found.update(name.split(OPTIONS))  # a filter by one of several columns
     return tuple((table, tuple(sorted(found))) for table, found in sorted(columns.items()))
 
 

@@ -27,7 +27,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
-from orgscope_lint.analysis.builder_api import EMBEDS
+from orgscope_lint.analysis.builder_api import EMBEDS, OPTIONS
 from orgscope_lint.facts import Query, ShapeKind
 from orgscope_lint.per_user_tables import ANY_COLUMN, never_read_by_key
 
@@ -49,7 +49,8 @@ def filter_columns(queries: Iterable[Query]) -> tuple[tuple[str, tuple[str, ...]
         if shape.get(EMBEDS) is not None or shape.open or shape.kind is ShapeKind.UNKNOWN:
             found.add(ANY_COLUMN)
         else:  # `created_at~gte`: a range or a negation still filters by that column
-            found.update(name.split("~", 1)[0] for name in shape.key_names)
+            for name in shape.key_names:
+                found.update(name.split("~", 1)[0].split(OPTIONS))
     return tuple((table, tuple(sorted(found))) for table, found in sorted(columns.items()))
 
 

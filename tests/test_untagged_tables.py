@@ -46,6 +46,16 @@ def test_a_range_or_a_negation_on_the_key_is_a_read_by_it() -> None:
     ) == (("notes", ("workspace_id",)),)
 
 
+def test_a_loop_over_column_names_filters_by_each_of_them() -> None:
+    assert _summary(
+        """
+        def linked(flight_id):
+            for column in ("related_flight_id", "reference_id"):
+                sb.table("notifications").select("*").eq(column, flight_id).execute()
+        """
+    ) == (("notifications", ("reference_id", "related_flight_id")),)
+
+
 def test_a_filter_it_cannot_read_may_be_by_the_key() -> None:
     assert _summary(
         """

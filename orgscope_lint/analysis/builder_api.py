@@ -99,6 +99,11 @@ def apply(builder: Value, method: str, args: CallArgs) -> Value:
 
 
 def _pin(builder: Value, column: Value, value: Value) -> Value:
+    if column.kind == V.STR and not column.text and column.options:
+        # One of several columns (a loop over their names): a filter by a column that is
+        # none of them alone, so it pins no key a verdict asks for; the read summaries
+        # split it back (`filter_columns`).
+        return V.with_entry(builder, OPTIONS.join(column.options), V.entry_for(value))
     if column.kind != V.STR or not column.text:
         return replace(builder, open=True)
     if _narrows(builder.entries.get(column.text), value):
@@ -108,6 +113,10 @@ def _pin(builder: Value, column: Value, value: Value) -> Value:
     if through is None or through in builder.entries:
         return pinned
     return V.with_entry(pinned, through, V.entry_for(value))
+
+
+# Joins the names of a filter by one of several columns.
+OPTIONS = "|"
 
 
 def _narrows(pinned: V.Entry | None, value: Value) -> bool:

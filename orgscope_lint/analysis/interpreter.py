@@ -350,7 +350,7 @@ class ModuleInterpreter(Definitions, PathChecks):
         if isinstance(node, cst.For):
             self._target_loads(node.target, env)
             items = self.ev(node.iter, env)
-            self.bind(node.target, items.element or V.derived(items), body_env)
+            self.bind(node.target, _loop_element(items), body_env)
             label, parts = "for {} in {}", (node.target, node.iter)
         else:
             self.ev(node.test, env)
@@ -909,7 +909,7 @@ class ModuleInterpreter(Definitions, PathChecks):
             env.vars[func.value.value] = replace(receiver, element=element, items=items)
         if execution_context.reads_context(f"{receiver_text}.{name}"):
             return execution_context.CONTEXT_VALUE  # `structlog.contextvars.get_contextvars()`
-        if name in builder_api.STARTS and args.positional and args.positional[0].kind == V.STR:
+        if name in builder_api.STARTS and _named_table(args):
             return builder_api.start(args.positional[0].text or "", site)
         if identity.verifies_token(f"{receiver_text}.{name}") and args.positional:
             return Value(origin="principal")  # `jwt.decode(token, key)`: the verified subject
@@ -1494,6 +1494,22 @@ def _raises(rest: Sequence[cst.CSTNode]) -> bool:
                 return False
             last = small
     return isinstance(last, cst.Raise)
+
+
+def _named_table(args: CallArgs) -> bool:
+    """`.table("calls")`, or a string the analysis cannot spell; not one of several
+    tables a loop goes through, which is none of them in particular."""
+    first = args.positional[0] if args.positional else None
+    return first is not None and first.kind == V.STR and bool(first.text or not first.options)
+
+
+def _loop_element(items: Value) -> Value:
+    """What a loop's target holds: the items' merged value, or for a literal sequence of
+    strings, one of them (`for col in ("a", "b")`)."""
+    texts = [item.text for item in items.items or () if item.kind == V.STR and item.text]
+    if items.items and len(texts) == len(items.items):
+        return Value(kind=V.STR, options=tuple(sorted(set(texts))))
+    return items.element or V.derived(items)
 
 
 def _sequence(values: Sequence[tuple[Value, bool]], positional: bool) -> Value:

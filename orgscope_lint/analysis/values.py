@@ -90,6 +90,9 @@ class Value:
     # Request input that passed a test against something it did not choose on every
     # path (`if org in allowed:`): no raw input when a dependency returns it.
     tested: bool = False
+    # A STR that is one of these literals: the target of a loop over them (`for col in
+    # ("related_flight_id", "reference_id")`).
+    options: tuple[str, ...] = ()
 
 
 TOP = Value()
