@@ -262,6 +262,7 @@ def join(a: Value, b: Value, cond_a: Label = None, cond_b: Label = None) -> Valu
             column=a.column if (a.row, a.column) == (b.row, b.column) else None,
             checked=a.checked & b.checked,
             tested=_tested(a) and _tested(b),
+            options=a.options if a.options == b.options else (),
         )
     return replace(
         unknown_from((a, b)),
