@@ -77,6 +77,7 @@ class Definitions:
     positions: PositionIndex
     system: SystemContexts
     functions: list[FunctionFact]
+    _defined: dict[str, list[int]]
     queries: list[Query]
     scope: Scope
     _function: FunctionState | None
@@ -121,6 +122,7 @@ class Definitions:
         org_params = tuple(p for p in params if self._is_org_param(p))
         body_env = self._enter_params(node, params, method_of, env)
         detected = self.system.at(span.line)
+        self._defined.setdefault(qualname, []).append(len(self.functions))
         self.functions.append(
             FunctionFact(
                 qualname=qualname,
@@ -186,10 +188,16 @@ class Definitions:
             returns_created=created,
         )
 
+    def defined_once(self, qualname: str) -> FunctionFact | None:
+        """The function of this module named `qualname`, defined above this point, when
+        exactly one is."""
+        found = self._defined.get(qualname, ())
+        return self.functions[found[0]] if len(found) == 1 else None
+
     def _anonymous(self, node: cst.FunctionDef) -> bool:
         if self._function is not None:  # nested: as anonymous as the route around it
             outer = self._function.qualname
-            return any(fn.anonymous for fn in self.functions if fn.qualname == outer)
+            return any(self.functions[i].anonymous for i in self._defined.get(outer, ()))
         route = origins.route_path_params(node.decorators, self.router_prefixes)
         return origins.anonymous_route(route, _all_params(node.params), self.config.principal_names)
 

@@ -15,7 +15,7 @@ credentials it was handed), never one taken from request input.
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from typing import TYPE_CHECKING
 
 from orgscope_lint.facts import FunctionFact, KeyFact, Query, Shape
@@ -120,14 +120,11 @@ def pins_own_identity(
     """A filter that pins an identity column to the authenticated identity on every path.
     `identity_params`: the function's parameters a dependency fills with the caller's
     own id (`dependency_values.identity_params`)."""
-    providing = function is not None and function.name in principal_providers
-    provider = function if providing else None
     # The caller's own identity row, or the row of the secret the caller presented
     # (`.eq("token_hash", hash_token(credentials.credentials))`).
     return pins_presented_credential(shape) or any(
-        (is_identity_column(fact.key) or _holds_secret(fact.key))
-        and _authenticated(fact, provider, identity_params)
-        for fact in shape.keys
+        is_identity_column(column) or _holds_secret(column)
+        for column in _authenticated_columns(shape, function, principal_providers, identity_params)
     )
 
 
@@ -140,14 +137,24 @@ def own_identity_record(
 ) -> bool:
     """A record that sets a column naming one row of its table (`profiles.id`) to the
     authenticated identity: the caller's own row, the only one that id can make."""
+    return any(
+        column in unique_columns and is_identity_column(column)
+        for column in _authenticated_columns(shape, function, principal_providers, identity_params)
+    )
+
+
+def _authenticated_columns(
+    shape: Shape,
+    function: FunctionFact | None,
+    principal_providers: Collection[str],
+    identity_params: Collection[str],
+) -> Iterator[str]:
+    """The columns `shape` pins to the authenticated identity on every path."""
     providing = function is not None and function.name in principal_providers
     provider = function if providing else None
-    return any(
-        fact.key in unique_columns
-        and is_identity_column(fact.key)
-        and _authenticated(fact, provider, identity_params)
-        for fact in shape.keys
-    )
+    for fact in shape.keys:
+        if _authenticated(fact, provider, identity_params):
+            yield fact.key
 
 
 def _holds_secret(column: str) -> bool:

@@ -101,6 +101,7 @@ class ModuleInterpreter(Definitions, PathChecks):
         self.queries: list[Query] = []
         self.helper_calls: list[HelperCall] = []
         self.functions: list[FunctionFact] = []
+        self._defined: dict[str, list[int]] = {}  # qualname -> indexes in `functions`
         self.constructions: list[ServiceConstruction] = []
         self.calls: list[CallFact] = []
         self.escaped: set[str] = set()  # functions passed as values: see call_facts
@@ -840,11 +841,11 @@ class ModuleInterpreter(Definitions, PathChecks):
         """The caller's own id, when `name` is a function of this module, defined above,
         that returns the authenticated identity or the parameters it is handed the
         principal's id for (`user_id = _user_id(request, current_user["id"])`)."""
-        found = [fn for fn in self.functions if fn.qualname == name]
-        if len(found) != 1 or found[0].returns_identity is None or name in env.vars:
+        found = self.defined_once(name)
+        if found is None or found.returns_identity is None or name in env.vars:
             return None
         filled = self._function.filled if self._function is not None else frozenset()
-        return identity.identity_value(found[0], args, filled)
+        return identity.identity_value(found, args, filled)
 
     def _tenant_var(self, env: Env) -> str | None:
         """The variable provably holding the principal's tenant id, if exactly one does."""

@@ -10,6 +10,7 @@ in the environment (names now verified or the principal's) or on the query facts
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import libcst as cst
@@ -135,6 +136,7 @@ class PathChecks:
     calls: list[CallFact]
     helper_calls: list[HelperCall]
     functions: list[FunctionFact]
+    defined_once: Callable[[str], FunctionFact | None]  # `Definitions.defined_once`
     config: Config
     _call_rows: dict[int, Value]
     _comprehensions: dict[int, Value]
@@ -380,13 +382,13 @@ class PathChecks:
             node = node.expression
         if not isinstance(node, cst.Call) or not isinstance(node.func, cst.Name):
             return None
-        found = [fn for fn in self.functions if fn.qualname == node.func.value]
-        returned = found[0].returns_ids if len(found) == 1 else None
-        if returned is None:
+        found = self.defined_once(node.func.value)
+        returned = found.returns_ids if found is not None else None
+        if found is None or returned is None:
             return None
         table, key, param = returned
         # A keyword-only parameter has no position (`params` holds the positional ones).
-        position = found[0].params.index(param) if param in found[0].params else None
+        position = found.params.index(param) if param in found.params else None
         for index, arg in enumerate(node.args):
             if arg.star:
                 return None
