@@ -116,6 +116,12 @@ def _param_field(value: cst.BaseExpression, params: Collection[str]) -> str | No
     return None
 
 
+def _vouched(origin: str) -> bool:
+    """Found by a lookup ("verified:q3"), or checked against the principal's own
+    (`if not user.has_role("admin", str(body.org_id)): raise`)."""
+    return origin.startswith("verified:") or origin == "principal"
+
+
 def _verified_fields(
     value: cst.BaseExpression, checked: Mapping[str, Value]
 ) -> tuple[tuple[str, str], ...]:
@@ -125,7 +131,7 @@ def _verified_fields(
     for code, known in checked.items():
         match = _FIELD.match(code)
         origin = known.origin or ""
-        if match and match.group(1) == value.value and origin.startswith("verified:"):
+        if match and match.group(1) == value.value and _vouched(origin):
             found.append((match.group(2) or match.group(3), origin))
     return tuple(sorted(found))
 
@@ -165,7 +171,7 @@ def _resolved(
         fields = tuple(
             (field, found)
             for field, ref in arg.checked_fields
-            if (found := _fact(str(ref).partition(":")[2], queries, helper_calls)) is not None
+            if (found := _checked_by(ref, queries, helper_calls)) is not None
         )
         arg = replace(arg, checked_fields=fields)
     kind, _, ref = (arg.origin or "").partition(":")
@@ -173,6 +179,14 @@ def _resolved(
         return arg
     lookup = _fact(ref, queries, helper_calls)
     return replace(arg, origin=kind if lookup is not None else None, lookup=lookup)
+
+
+def _checked_by(
+    ref: Query | HelperCall | str, queries: Sequence[Query], helper_calls: Sequence[HelperCall]
+) -> Query | HelperCall | str | None:
+    if ref == "principal":
+        return ref
+    return _fact(str(ref).partition(":")[2], queries, helper_calls)
 
 
 def _fact(

@@ -238,7 +238,9 @@ def _tenant_judgement(query: Query, facts: FileFacts, project: Project) -> Judge
     param = tenant_param(query, fn, project)
     if fn is None or param is None or _told_who_asks(fn, facts.path, [param], project):
         return UNPROVEN  # told who asks too, the function decides access: judged inside
-    return _param(fn, facts.path, param, project, 0, frozenset())
+    fact = query.shape.get(project.scoping_column(query.table) or "")
+    field = fact.column if fact is not None and not fact.row else None  # `data.org_id`
+    return _param(fn, facts.path, param, project, 0, frozenset(), field)
 
 
 def tenant_param(query: Query, fn: FunctionFact | None, project: Project) -> str | None:
@@ -397,6 +399,8 @@ def _passed(
     if arg is None or origin == "literal":
         return UNPROVEN
     verified = dict(arg.checked_fields).get(field) if field is not None else None
+    if verified == "principal":
+        return OWNER  # `process(body)` once the principal vouched for `body.org_id`
     if isinstance(verified, (Query, HelperCall)):
         # `process(request)` once a lookup found `request.conversation_id`, the one
         # field of it the function uses.

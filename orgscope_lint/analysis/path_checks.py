@@ -113,7 +113,13 @@ def _counts_unasked(node: cst.BaseExpression, found: Value) -> bool:
 def _as_given(value: Value) -> bool:
     """A parameter's value itself (None by default or not), not one computed from it
     (`user_id.lower()`)."""
-    plain = Value(kind=value.kind, text=value.text, params=value.params, nullable=value.nullable)
+    plain = Value(
+        kind=value.kind,
+        text=value.text,
+        params=value.params,
+        nullable=value.nullable,
+        column=None if value.row else value.column,  # a field of it (`body.user_id`)
+    )
     return value.kind in (V.UNKNOWN, V.OBJECT) and value == plain
 
 
@@ -479,7 +485,8 @@ class PathChecks:
         for arg in node.args:
             if self._asked_about(arg.value, env):
                 name = membership.alias_source(arg.value, self._conversions)
-                self._mark_principal_respelled(cst.Name(name) if name else arg.value, env)
+                spelled = membership.unconverted(arg.value, self._conversions)
+                self._mark_principal_respelled(cst.Name(name) if name else spelled, env)
 
     def _asked_about(self, node: cst.BaseExpression, env: Env) -> bool:
         """Request input, or a parameter of the function as it was given (in a route

@@ -182,12 +182,19 @@ def without_entry(d: Value, key: str) -> Value:
 
 
 def field_of(base: Value, key: str | None) -> Value:
-    """`base[key]` or `base.get(key)`: a part of `base`, and, read from a row or from the
-    principal itself (`current_user["caller_id"]`, not a field of one of its fields),
-    that field."""
+    """`base[key]` or `base.get(key)`: a part of `base`, and, read from a row, from the
+    principal itself (`current_user["caller_id"]`, not a field of one of its fields) or
+    from a parameter itself (`body.org_id`, which a caller may have checked), that
+    field."""
     part = derived(base)
     own = base.origin == "principal" and base.column is None and not base.row
-    return replace(part, column=key) if key and (part.row or own) else part
+    return replace(part, column=key) if key and (part.row or own or _param(base)) else part
+
+
+def _param(value: Value) -> bool:
+    """One parameter's value, nothing read or computed from it yet."""
+    plain = Value(kind=value.kind, text=value.text, params=value.params, nullable=value.nullable)
+    return len(value.params) == 1 and value.kind in (UNKNOWN, OBJECT) and value == plain
 
 
 def derived(base: Value) -> Value:
