@@ -2,8 +2,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from orgscope_lint.facts import FileFacts
-from orgscope_lint.findings import Finding, Severity
+from orgscope_lint.facts import FileFacts, UndefinedName
+from orgscope_lint.findings import Finding, Related, Severity
 from orgscope_lint.project import Project
 from orgscope_lint.rule import Rule
 
@@ -15,10 +15,12 @@ class UndefinedTenantName(Rule):
     summary = "A tenant-like name is used but never bound"
     doc = """
     ## What it does
-    Reports each use of a tenant-like name (the tenant key, every `table-keys` and
-    `legacy-keys` value, `org_id`, `tenant_id`, `organization_id`) that Python's scoping
-    rules bind nowhere: not in the function, an enclosing function, the module, or the
-    builtins. Closures, `global`, comprehensions and star imports are honoured.
+    Reports a tenant-like name (the tenant key, every `table-keys` and `legacy-keys`
+    value, `org_id`, `tenant_id`, `organization_id`) that Python's scoping rules bind
+    nowhere: not in the function, an enclosing function, the module, or the builtins.
+    Closures, `global`, comprehensions and star imports are honoured. One finding per
+    name and function, at its first use; the later uses are its related locations, since
+    one binding fixes them all.
 
     ## Why is this bad?
     It is a `NameError` waiting on the path that reads it, typically left behind when a
@@ -56,9 +58,18 @@ class UndefinedTenantName(Rule):
         'import logging\n\ndef f(user):\n    clerk_org_id = user["clerk_org_id"]\n'
         '    logging.info(f"folders for {client_id}")  # expect: ORG006\n',
         "class C:\n    org_id = 1\n\n    def m(self):\n        return org_id  # expect: ORG006\n",
+        "def f(db):\n    rows = db.table('t').select('*').eq('org_id', org_id)  # expect: ORG006\n"
+        "    print('read for', org_id)\n    return rows\n",
     )
 
     def check(self, facts: FileFacts, project: Project) -> Iterator[Finding]:
+        uses: dict[tuple[str | None, str], list[UndefinedName]] = {}
         for use in facts.undefined_names:
-            message = f"`{use.name}` is used but never bound (a NameError at run time)"
-            yield self.finding(facts, use.span, message, snippet=use.snippet)
+            uses.setdefault((use.function, use.name), []).append(use)
+        for (_, name), (first, *later) in uses.items():
+            message = f"`{name}` is used but never bound (a NameError at run time)"
+            if later:
+                message += f"; {len(later)} more use{'s' if len(later) > 1 else ''} here"
+            lines = dict.fromkeys(u.span.line for u in later if u.span.line != first.span.line)
+            related = tuple(Related(facts.path, line, "used again") for line in lines)
+            yield self.finding(facts, first.span, message, snippet=first.snippet, related=related)
