@@ -40,7 +40,7 @@ from orgscope_lint.analysis.definitions import (
     verified_params,
 )
 from orgscope_lint.analysis.parent_scoping import empty_fallback, pin_names, rows_of, rows_or_empty
-from orgscope_lint.analysis.path_checks import PathChecks, unverified
+from orgscope_lint.analysis.path_checks import MAPPING_METHODS, PathChecks, unverified
 from orgscope_lint.analysis.paths import EXPRESSION, Env, join_envs
 from orgscope_lint.analysis.positions import PositionIndex, call_key_parts
 from orgscope_lint.analysis.scopes import Scope
@@ -828,7 +828,9 @@ class ModuleInterpreter(Definitions, PathChecks):
             return replace(ran, call=recorded)
         short = name.rsplit(".", 1)[-1]
         if short[:1].isupper():
-            return Value(kind=V.OBJECT, text=short)  # an instance: its methods may be helpers
+            # An instance: its methods may be helpers; built from a row's tenant field, a
+            # record of that row (a check of `model.org_id` checks the row).
+            return Value(kind=V.OBJECT, text=short, row=self._record_of(args.keywords))
         # The parameters its arguments come from: `org_scope(org_id)` carries `org_id`.
         params = V.unknown_from([*args.positional, *args.keywords.values()]).params
         if row is not None and short:
@@ -836,6 +838,16 @@ class ModuleInterpreter(Definitions, PathChecks):
             # guard on it verifies the ids it was given), a spread dict if it builds one.
             return replace(row, from_call=short, params=params, call=recorded)
         return Value(from_call=short, params=params, call=recorded) if short else V.TOP
+
+    def _record_of(self, keywords: dict[str, Value]) -> str | None:
+        """The row whose tenant field a constructor is handed under that same name
+        (`TrainedModel(id=data["id"], org_id=data["org_id"])`), when one row is."""
+        rows = {
+            value.row
+            for keyword, value in keywords.items()
+            if value.row and value.column == keyword and self._is_org_param(keyword)
+        }
+        return rows.pop() if len(rows) == 1 else None
 
     def _identity_returned_by(self, name: str, args: CallArgs, env: Env) -> Value | None:
         """The caller's own id, when `name` is a function of this module, defined above,
@@ -879,7 +891,7 @@ class ModuleInterpreter(Definitions, PathChecks):
             recorded = self._record_call(name, receiver_text, receiver.text, args, site)
         elif receiver_text in self._imported:  # `thread_service.get_thread(...)`
             recorded = self._record_call(name, receiver_text, None, args, site)
-        elif receiver.kind == V.UNKNOWN and receiver.from_call:  # `svc = get_service(db)`
+        elif _made_by_factory(receiver, name):  # `svc = get_service(db)`
             # Its class is the factory's return annotation, or unknown (then the
             # callee's call sites are unseen): decided once the project is joined.
             recorded = self._record_call(name, receiver_text, None, args, site, receiver.from_call)
@@ -1417,6 +1429,17 @@ def _removed(d: Value, key: str) -> Value:
     if d.merged:
         return V.with_entry(d, key, V.Entry(empty=True, maybe_empty=True))
     return V.without_entry(d, key)
+
+
+def _made_by_factory(receiver: Value, method: str) -> bool:
+    """The result of a call, whose method is called: an object a factory made. A result
+    taken for a helper's row (`registry = get_model_registry()` with an org id at hand)
+    is one too, unless the method is a mapping's own (`row.get("id")`)."""
+    if not receiver.from_call:
+        return False
+    if receiver.kind == V.ROW:
+        return (receiver.row or "").startswith("h") and method not in MAPPING_METHODS
+    return receiver.kind == V.UNKNOWN
 
 
 def _first_positional(node: cst.Call) -> str | None:

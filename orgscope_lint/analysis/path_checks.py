@@ -81,7 +81,7 @@ def _key_lookup(node: cst.BaseExpression) -> tuple[cst.BaseExpression, cst.BaseE
 
 
 # What a mapping (a principal held as a dict) answers about its own keys.
-_MAPPING_METHODS = frozenset({"get", "pop", "setdefault", "keys", "values", "items", "copy"})
+MAPPING_METHODS = frozenset({"get", "pop", "setdefault", "keys", "values", "items", "copy"})
 
 
 def _or_empty(node: cst.BooleanOperation) -> bool:
@@ -476,7 +476,7 @@ class PathChecks:
         a row's tenant (`str(agent.organization_id)`) and settled, it checked the row, as
         an access check told who asks does."""
         func = node.func
-        if not isinstance(func, cst.Attribute) or func.attr.value in _MAPPING_METHODS:
+        if not isinstance(func, cst.Attribute) or func.attr.value in MAPPING_METHODS:
             return
         if not self._is_principals(func.value, env):
             return
