@@ -317,8 +317,6 @@ def _absent_key_verdict(query: Query, facts: FileFacts, project: Project) -> Ver
         return Verdict.HELPER_DROPS
     if stale_key(query, project) is not None:
         return Verdict.STALE_KEY
-    if names_callers_tenant(query, facts, project) is not None:
-        return Verdict.SCOPED  # rows naming the caller's tenant elsewhere: ORG013 says so
     if execution_context.context_pin(query) is not None:
         return Verdict.SCOPED  # the run's own row: defense in depth (ORG013)
     if visitors_own_row(query, facts, project):
@@ -717,35 +715,6 @@ def stale_key(query: Query, project: Project) -> str | None:
     for legacy in project.config.legacy_keys:
         if legacy != key and query.shape.state_for(legacy) is KeyState.PRESENT:
             return legacy
-    return None
-
-
-def names_callers_tenant(query: Query, facts: FileFacts, project: Project) -> str | None:
-    """The column a read filters by the caller's own tenant id in place of the key
-    (`.eq("entity_id", tenant_id)`, `tenant_id` the principal's, or filled by the route's
-    dependency as a filter by the key would trust it): only rows that name the caller's
-    tenant there, which holds while that column names the rows' tenant (ORG013). Not a
-    legacy key (`stale_key`), a loop's column options, an embedded resource's column,
-    nor a write: an update by it may reach another tenant's row that merely refers to
-    the caller's."""
-    if query.operation not in _READS:
-        return None
-    config = project.config
-    keys = {config.tenant_key, *config.table_keys.values()} - set(config.legacy_keys)
-    fn = facts.function(query.function)
-    filled = {param for param, _ in fn.param_dependencies} if fn is not None else set()
-    for fact in query.shape.keys:
-        if not fact.always or fact.row or fact.key in config.legacy_keys:
-            continue
-        if "|" in fact.key or "." in fact.key:
-            continue  # one of a loop's columns, or an embedded resource's (`crew.org_id`)
-        spelled = fact.column or (fact.params[0] if len(fact.params) == 1 else None)
-        if spelled not in keys:
-            continue
-        if fact.origin == "principal" or (
-            fact.origin is None and spelled in filled and not _origin(fact, query, facts, project)
-        ):
-            return fact.key
     return None
 
 

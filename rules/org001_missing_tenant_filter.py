@@ -33,9 +33,7 @@ class MissingTenantFilter(Rule):
     read; a write to them is still reported, and so is `.not_.is_(...)`, which keeps
     every tenant's rows. A read whose rows only feed the update of the same
     row after it (read-modify-write of a counter) is named in the update's finding
-    rather than reported again. A read that filters another column by the caller's own
-    tenant id (`.eq("entity_id", tenant_id)`) returns rows that name the caller's tenant
-    there: ORG013 asks for the key; a write by such a column is reported here.
+    rather than reported again.
 
     ## Why is this bad?
     A filter by `id` alone trusts that the id belongs to the caller's organization. Ids
@@ -143,11 +141,6 @@ class MissingTenantFilter(Rule):
         '    q = q.eq("visibility", "public")\n    return q.execute()\n',
     )
     invalid = (
-        # A write by another column holding the caller's tenant reaches every row that
-        # names it there, whoever's it is (a read by it is ORG013's).
-        "def f(client, current_user):\n"
-        '    org = current_user["clerk_org_id"]\n'
-        '    client.table("invites").delete().eq("issuer_org", org).execute()  # expect: ORG001\n',
         # The negation keeps every organization's rows.
         "def f(client):\n"
         '    client.table("calls").select("*").not_.is_("clerk_org_id", "null").execute()  # expect: ORG001\n',

@@ -30,12 +30,7 @@ class ImplicitTenantScope(Rule):
     progress. The message names the lines it relies on. An insert without the key
     into a table that no read of the project goes by the key (`untagged_tables.py`:
     notifications found by their recipient, say) is reported here too: the row is lost
-    to no read today, and to the first one that filters by the key. So is a read that
-    filters another column by the caller's own tenant id (`.eq("entity_id", tenant_id)`,
-    tokens that name their issuing tenant there): it returns rows that name the caller's
-    tenant, which are the tenant's own only while that column keeps naming them; a
-    write by such a column is ORG001, since it may reach another tenant's row that
-    merely refers to the caller's.
+    to no read today, and to the first one that filters by the key.
 
     ## Why is this bad?
     Nothing leaks today, which is why the error-severity rules stay silent. But the
@@ -90,10 +85,6 @@ class ImplicitTenantScope(Rule):
         '    db.update("calls", {"id": i}, {"x": 1})\n',
     )
     invalid = (
-        # Another column holds the caller's tenant id: rows that name the caller there.
-        "def f(db, current_user):\n"
-        '    org = current_user["clerk_org_id"]\n'
-        '    return db.select("invites", {"issuer_org": org})  # expect: ORG013\n',
         "def f(db, i, current_user):\n"
         '    clerk_org_id = current_user["clerk_org_id"]\n'
         '    if db.select_one("calls", {"id": i, "clerk_org_id": clerk_org_id}) is None:\n'

@@ -28,7 +28,6 @@ from orgscope_lint.tenancy import (
     checked_against_own_row,
     checked_against_parent,
     follows,
-    names_callers_tenant,
     own_per_user_row,
     owner_scoped,
     root_scoped,
@@ -40,8 +39,7 @@ from orgscope_lint.tenancy import (
 
 @dataclass(frozen=True)
 class Reliance:
-    # "check" | "row" | "ownership" | "helper" | "callers" | "dependency" | "context" |
-    # "untagged" | "naming"
+    # "check" | "row" | "ownership" | "helper" | "callers" | "dependency" | "context"
     kind: str
     ref: str | None  # the lookup relied on: "q3" = queries[3], "h1" = helper_calls[1]
     span: Span | None  # where that lookup is
@@ -50,9 +48,7 @@ class Reliance:
     checks: tuple[caller_proof.Check, ...] = ()
     held: tuple[caller_proof.Site, ...] = ()
     dependency: dependency_checks.DependencyCheck | None = None  # for "dependency"
-    # "context": the column pinned by a context value; "untagged": the key no read uses;
-    # "naming": the column pinned to the caller's tenant in place of the key.
-    column: str | None = None
+    column: str | None = None  # for "context": the column pinned by a context value
     helper: str | None = None  # for "helper": the assert helper that checks the row
 
     def describe(self) -> str:
@@ -70,8 +66,6 @@ class Reliance:
             return f"relies on the check `{self.helper}()` makes{where}"
         if self.kind == "untagged":
             return f"relies on no read going by `{self.column}` yet"
-        if self.kind == "naming":
-            return f"relies on `{self.column}` naming the rows' tenant"
         if self.kind == "check":
             return f"relies on the check{where}"
         if self.kind == "row":
@@ -131,7 +125,6 @@ def reliance(query: Query, facts: FileFacts, project: Project) -> Reliance | Non
         if ref is None:
             return (
                 _dependency(query, facts, project)
-                or _naming(query, facts, project)
                 or _from_context(query)
                 or _callers(query, facts, project)
             )
@@ -168,12 +161,6 @@ def _dependency(query: Query, facts: FileFacts, project: Project) -> Reliance | 
     if checked is None or _references(query, checked.param, checked.table, project):
         return None  # none, or rows of the very parent the dependency checked
     return Reliance("dependency", None, checked.lookup, dependency=checked)
-
-
-def _naming(query: Query, facts: FileFacts, project: Project) -> Reliance | None:
-    """Filtered by another column set to the caller's tenant (`entity_id`)."""
-    column = names_callers_tenant(query, facts, project)
-    return Reliance("naming", None, None, column=column) if column is not None else None
 
 
 def _from_context(query: Query) -> Reliance | None:
