@@ -110,19 +110,6 @@ def _counts_unasked(node: cst.BaseExpression, found: Value) -> bool:
     return isinstance(node, cst.Attribute) and node.attr.value == guards.COUNT and not found.counted
 
 
-def _as_given(value: Value) -> bool:
-    """A parameter's value itself (None by default or not), not one computed from it
-    (`user_id.lower()`)."""
-    plain = Value(
-        kind=value.kind,
-        text=value.text,
-        params=value.params,
-        nullable=value.nullable,
-        column=None if value.row else value.column,  # a field of it (`body.user_id`)
-    )
-    return value.kind in (V.UNKNOWN, V.OBJECT) and value == plain
-
-
 def _rows_of(ref: str, env: Env) -> Value | None:
     """The result of lookup `ref` as a name on this path holds it (`result`, `found`)."""
     return next((v for v in env.vars.values() if v.kind == V.ROW and v.row == ref), None)
@@ -782,7 +769,7 @@ class PathChecks:
         # The parameter itself, or a local holding it as given (`user_id = _user_id(
         # request, tenant_id)`, a helper returning its argument or the token's subject).
         param = next(iter(trusted.params)) if len(trusted.params) == 1 else None
-        if param not in self._function.params or not _as_given(trusted):
+        if param not in self._function.params or not V.as_given(trusted, fields=True):
             return
         looked = self._peek(node, env)
         field = guards.field_name(membership.unconverted(node, self._conversions))

@@ -188,13 +188,21 @@ def field_of(base: Value, key: str | None) -> Value:
     field."""
     part = derived(base)
     own = base.origin == "principal" and base.column is None and not base.row
-    return replace(part, column=key) if key and (part.row or own or _param(base)) else part
+    given = len(base.params) == 1 and as_given(base)
+    return replace(part, column=key) if key and (part.row or own or given) else part
 
 
-def _param(value: Value) -> bool:
-    """One parameter's value, nothing read or computed from it yet."""
-    plain = Value(kind=value.kind, text=value.text, params=value.params, nullable=value.nullable)
-    return len(value.params) == 1 and value.kind in (UNKNOWN, OBJECT) and value == plain
+def as_given(value: Value, fields: bool = False) -> bool:
+    """A parameter's value itself (None by default or not), not one computed from it
+    (`user_id.lower()`); with `fields`, also a field of it (`body.user_id`)."""
+    plain = Value(
+        kind=value.kind,
+        text=value.text,
+        params=value.params,
+        nullable=value.nullable,
+        column=value.column if fields and not value.row else None,
+    )
+    return value.kind in (UNKNOWN, OBJECT) and value == plain
 
 
 def derived(base: Value) -> Value:
