@@ -46,22 +46,30 @@ def owner_reads(
     """One file's summary: each table it reads, with the columns its reads that pin no
     owner column filter by or select (`ANY_COLUMN` when that may be any)."""
     owners = tuple(owner_keys)
-    columns: dict[str, set[str]] = {}
-    for query in queries:
-        if query.operation not in _READS:
-            continue
-        found = columns.setdefault(query.table, set())
+
+    def columns(query: Query) -> Iterable[str]:
         shape = query.shape
         embeds = shape.get(EMBEDS) is not None
         if not embeds and any(shape.state_for(owner) is KeyState.PRESENT for owner in owners):
-            continue
+            return ()
         if embeds or shape.open or shape.kind is ShapeKind.UNKNOWN or query.selected is None:
-            found.add(ANY_COLUMN)
-        else:
-            found.update(query.selected)
-            for name in shape.key_names:
-                found.update(name.split(OPTIONS))  # a filter by one of several columns
-    return tuple((table, tuple(sorted(found))) for table, found in sorted(columns.items()))
+            return (ANY_COLUMN,)
+        # A filter by one of several columns names each of them.
+        return (*query.selected, *(c for n in shape.key_names for c in n.split(OPTIONS)))
+
+    return read_columns(queries, columns)
+
+
+def read_columns(
+    queries: Iterable[Query], columns: Callable[[Query], Iterable[str]]
+) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """Each table the reads of `queries` go to, with the columns `columns` names for
+    them (a table read only by reads it names none for is listed with none)."""
+    found: dict[str, set[str]] = {}
+    for query in queries:
+        if query.operation in _READS:
+            found.setdefault(query.table, set()).update(columns(query))
+    return tuple((table, tuple(sorted(names))) for table, names in sorted(found.items()))
 
 
 def per_user_table(table: str, project: Project) -> bool:

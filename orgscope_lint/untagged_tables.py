@@ -29,29 +29,24 @@ from typing import TYPE_CHECKING
 
 from orgscope_lint.analysis.builder_api import EMBEDS, OPTIONS
 from orgscope_lint.facts import Query, ShapeKind
-from orgscope_lint.per_user_tables import ANY_COLUMN, never_read_by_key
+from orgscope_lint.per_user_tables import ANY_COLUMN, never_read_by_key, read_columns
 
 if TYPE_CHECKING:
     from orgscope_lint.project import Project
-
-_READS = ("read", "count")
 
 
 def filter_columns(queries: Iterable[Query]) -> tuple[tuple[str, tuple[str, ...]], ...]:
     """One file's summary: each table it reads, with the columns its reads filter by
     (`ANY_COLUMN` when a filter is not known)."""
-    columns: dict[str, set[str]] = {}
-    for query in queries:
-        if query.operation not in _READS:
-            continue
-        found = columns.setdefault(query.table, set())
+
+    def columns(query: Query) -> Iterable[str]:
         shape = query.shape
         if shape.get(EMBEDS) is not None or shape.open or shape.kind is ShapeKind.UNKNOWN:
-            found.add(ANY_COLUMN)
-        else:  # `created_at~gte`: a range or a negation still filters by that column
-            for name in shape.key_names:
-                found.update(name.split("~", 1)[0].split(OPTIONS))
-    return tuple((table, tuple(sorted(found))) for table, found in sorted(columns.items()))
+            return (ANY_COLUMN,)
+        # `created_at~gte`: a range or a negation still filters by that column.
+        return (c for name in shape.key_names for c in name.split("~", 1)[0].split(OPTIONS))
+
+    return read_columns(queries, columns)
 
 
 def untagged_table(table: str, project: Project) -> bool:
