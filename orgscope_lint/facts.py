@@ -338,6 +338,10 @@ class CallFact:
     result_handed: tuple[str, ...] = ()
     # As `Query.rows_stay`, for what the call returned.
     result_stays: HandedOn | None = None
+    # The caller went on only if the principal's id is a field of one of the rows it
+    # returned (`if me not in {m["user_id"] for m in members}: raise`): if they are the
+    # rows of a read pinned to a tenant by a parameter, the caller belongs to that tenant.
+    principal_among: bool = False
     # An earlier `return` left the calling function before this call on some path:
     # what the call checks did not hold on that one.
     after_exit: bool = False

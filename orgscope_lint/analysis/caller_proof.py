@@ -158,7 +158,15 @@ def _checked_after(
     tenant_guarded = guarded is not None and guarded == project.key_for(query.table)
     if tenant_guarded or site.call.result_checked or _checked_against_owner(site, query, project):
         return Judgement(Proof.VERIFIED, checks=(Check(site, site.call.span, after=True),))
+    if site.call.principal_among and _pinned_to_tenant(query, project):
+        # The caller was found among the rows: all of the one tenant it belongs to.
+        return Judgement(Proof.VERIFIED, checks=(Check(site, site.call.span, after=True),))
     return None
+
+
+def _pinned_to_tenant(query: Query, project: Project) -> bool:
+    key = project.key_for(query.table)
+    return any(fact.always and fact.key == key and fact.params for fact in query.shape.keys)
 
 
 def _checked_against_owner(site: Site, query: Query, project: Project) -> bool:
@@ -405,6 +413,10 @@ def _passed(
         # `process(request)` once a lookup found `request.conversation_id`, the one
         # field of it the function uses.
         return _lookup(site, verified, False, project)
+    if site.call.principal_among and origin not in ("principal", "unverified"):
+        found = _found_among(site, fn, param, project)
+        if found is not None:
+            return found
     if arg.checked and origin not in ("principal", "unverified"):
         checked = _called_check(site, arg, project)
         if checked is not None:
@@ -578,6 +590,17 @@ def _called_check(site: Site, arg: ArgFact, project: Project) -> Judgement | Non
     return Judgement(
         Proof.VERIFIED, checks=(Check(site, checked.lookup, lookup_path=checked.path),)
     )
+
+
+def _found_among(site: Site, fn: FunctionFact, param: str, project: Project) -> Judgement | None:
+    """`members = list_members(tenant_id)`, then the caller found among them, raising
+    otherwise: the read `fn` returns, pinned to a tenant by `param`, has a row of the
+    caller's, so what the site passed is a tenant the caller belongs to."""
+    from orgscope_lint.analysis.dependency_checks import returned_read_checked
+
+    if returned_read_checked(site.call, fn, param, project) is None:
+        return None
+    return Judgement(Proof.VERIFIED, checks=(Check(site, site.call.span, after=True),))
 
 
 def _told_at(site: Site, fn: FunctionFact, param: str) -> bool:

@@ -286,27 +286,35 @@ def called_check(
         found = _verified(callee, callee_path, param, project, 0)
         if found is not None:
             return DependencyCheck(callee.name, param, *found, called_at=call.span.line)
-        read = _returned_read_checked(call, callee, param, project)
+        read = returned_read_checked(call, callee, param, project)
         if read is not None:
             where = (callee_path, read.span, read.table)
             return DependencyCheck(callee.name, param, *where, called_at=call.span.line)
     return None
 
 
-def _returned_read_checked(
+def returned_read_checked(
     call: CallFact, callee: FunctionFact, param: str, project: Project
 ) -> Query | None:
     """`agent, error = get_agent_by_id(agent_id)`, then `agent`'s tenant checked against
     the caller, raising otherwise: the read the callee returns, pinned by `param`, found
     a row of the caller's tenant, so the id it was given is one (check-then-act one call
-    away)."""
-    if not (call.result_checked or call.result_guarded) or callee.returns_query is None:
+    away). Or the caller was found among the rows (`CallFact.principal_among`) of a
+    read pinned by `param` to a tenant: the caller belongs to it."""
+    checked = call.result_checked or call.result_guarded
+    if not (checked or call.principal_among) or callee.returns_query is None:
         return None
     read = next(
         (q for q in project.queries_of(callee) or () if q.span == callee.returns_query), None
     )
+    # The caller found among the rows: only a read pinned to a tenant says of which.
+    key = project.key_for(read.table) if read is not None and not checked else None
     pinned = read is not None and any(
-        fact.always and fact.params == (param,) and not fact.origin and not fact.row
+        fact.always
+        and fact.params == (param,)
+        and not fact.origin
+        and not fact.row
+        and (checked or fact.key == key)
         for fact in read.shape.keys
     )
     return read if pinned else None

@@ -290,11 +290,55 @@ class PathChecks:
             return
         # `[m["org_id"] for m in mine.data]` written in the test: as the interpreter found it.
         items = self._comprehensions.get(id(collection)) or self._peek(collection, env)
+        trusted = membership.trusted_collection(items, self.queries, self._dependency_tenant())
         if settled:
             self._found_among_parents(element, items.element, env)
             self._found_among_returned_ids(element, collection, env)
-        if membership.trusted_collection(items, self.queries, self._dependency_tenant()):
+            if not trusted:  # the element may be the principal's from this very test
+                self._principal_among(element, items, env)
+        if trusted:
             self._mark_principal_respelled(element, env)
+
+    def _principal_among(self, element: cst.BaseExpression, items: Value, env: Env) -> None:
+        """`if user_id not in {m["user_id"] for m in members}: raise`, `members` the rows
+        of a read pinned to a tenant the request named, made here or by the function
+        that returned them: the caller has a row there, so that tenant is one it
+        belongs to, as if the read had also been pinned to the caller and found it."""
+        if not self._is_principals(element, env):
+            return
+        source = items.element if items.element is not None else items
+        if source.row and source.row[0] == "q":
+            self._member_of_read(int(source.row[1:]), env)
+        elif source.call is not None and source.call < len(self.calls):
+            self.calls[source.call] = replace(self.calls[source.call], principal_among=True)
+            node = self._call_nodes.get(source.call)
+            if node is not None:  # what it was handed is checked from here, as it proves
+                self._mark_handed(node, source.call, env)
+
+    def _member_of_read(self, index: int, env: Env) -> None:
+        """The caller found among the rows of query `index`: the names its tenant key is
+        pinned to are the caller's tenant, and every row it read is of that tenant. A
+        read pinned to no tenant (all the users there are) proves nothing."""
+        if index >= len(self.queries):
+            return
+        pinned = [
+            fact.params[0]
+            for fact in self.queries[index].shape.keys
+            if fact.always
+            and len(fact.params) == 1
+            and not fact.row
+            and fact.origin not in _PRINCIPAL
+            and self._is_org_param(fact.key)
+        ]
+        if not pinned:
+            return
+        ref = f"q{index}"
+        self._mark_ownership_checked(ref)
+        for name in membership.spelled_from(pinned, env.vars) & env.vars.keys():
+            env.vars[name] = replace(env.vars[name], origin=f"verified:{ref}")
+        if self._function is None or not self._function.exits:
+            for name in pinned:
+                self._reads_of_tenant_checked((name,), index)
 
     def _dependency_tenant(self) -> membership.Tenant:
         filled = self._function.filled if self._function is not None else frozenset()
@@ -417,7 +461,7 @@ class PathChecks:
                     self._secret_matched(args, env)
         matched = membership.any_match(node) if isinstance(node, cst.Call) else None
         if matched is not None:
-            self._assume_member(*matched, env)
+            self._assume_member(*matched, env, settled)
             return
         looked_up = _key_lookup(node)
         if looked_up is not None and self._peek(looked_up[0], env).kind == V.DICT:
