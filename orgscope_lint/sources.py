@@ -14,6 +14,7 @@ import io
 import os
 import re
 import stat
+import sys
 import tokenize
 import warnings
 from dataclasses import dataclass
@@ -116,7 +117,7 @@ def parse_python_walked(
             warnings.simplefilter("ignore")
             tree = ast.parse(text)
     except SyntaxError as exc:
-        return _syntax_problem(exc)
+        return _syntax_problem(exc, text)
     except (RecursionError, MemoryError):
         return Unreadable(TOO_DEEP)
     except ValueError as exc:
@@ -244,13 +245,36 @@ def _position(data: bytes, offset: int) -> tuple[int, int]:
     return line, column
 
 
-def _syntax_problem(exc: SyntaxError) -> Unreadable:
+def _syntax_problem(exc: SyntaxError, text: str) -> Unreadable:
     message = exc.msg or "invalid syntax"
     if "null bytes" in message:
         return Unreadable("contains NUL bytes")
     line = exc.lineno if exc.lineno and exc.lineno > 0 else 1
     column = exc.offset if exc.offset and exc.offset > 0 else 1
+    if message.startswith("f-string") and _newer_grammar(text):
+        # A hook or CI job on an older interpreter than the project's (a 3.12 f-string
+        # nesting quotes, read by 3.11) otherwise leaves the user with a bare "syntax error".
+        version = f"{sys.version_info.major}.{sys.version_info.minor}"
+        message = (
+            f"Python {version}, which runs orgscope-lint, cannot parse this ({message}); "
+            "LibCST can, so it may be syntax of a newer Python: run orgscope-lint with the "
+            "project's interpreter"
+        )
+        return Unreadable(message, line, column)
     return Unreadable(f"syntax error: {message}", line, column)
+
+
+def _newer_grammar(text: str) -> bool:
+    """LibCST's grammar, which knows every Python version it supports, accepts `text`.
+    Asked only of an f-string CPython refused (3.12 let f-strings nest any quotes), never
+    of other refusals: a nesting too deep for CPython is one LibCST crawls through."""
+    import libcst
+
+    try:
+        libcst.parse_module(text)
+    except Exception:  # its ParserSyntaxError, or anything else: no claim either way
+        return False
+    return True
 
 
 def _null_or(message: str) -> str:

@@ -38,7 +38,9 @@ class ParseError(Rule):
     Fix the syntax error, or exclude generated and vendored files with `exclude`. The
     file is parsed with the grammar of the Python that runs the tool: code written for
     a newer Python (`def first[T](items: list[T]) -> T:` needs 3.12) is a syntax error to
-    an older one, so run the tool with the Python version the project targets.
+    an older one, so run the tool with the Python version the project targets. An
+    f-string that nests its own quotes (3.12) is the usual case; the message then names
+    the interpreter that refused it.
     """
     valid = (
         "x = 1\n",

@@ -119,6 +119,18 @@ def test_syntax_error_carries_cpython_message_and_position() -> None:
     assert (problem.line, problem.column) == (2, 5)
 
 
+@pytest.mark.skipif(sys.version_info >= (3, 12), reason="3.12 parses nested f-string quotes")
+def test_newer_syntax_names_the_interpreter_that_cannot_read_it() -> None:
+    problem = refused(parse_python("print(f\"{d.get('k', f'{e['n']}')}\")\n"))
+    assert problem.message.startswith(f"Python 3.{sys.version_info.minor}, which runs")
+    assert "f-string" in problem.message and "project's interpreter" in problem.message
+
+
+def test_invalid_syntax_for_every_grammar_is_a_plain_syntax_error() -> None:
+    problem = refused(parse_python("def f(:\n    pass\n"))
+    assert problem.message.startswith("syntax error: ")
+
+
 def test_parse_returns_the_module_for_valid_code() -> None:
     tree = parse_python("def f(org_id):\n    return org_id\n")
     assert isinstance(tree, ast.Module)
