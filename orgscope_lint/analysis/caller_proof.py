@@ -595,10 +595,16 @@ def _called_check(site: Site, arg: ArgFact, project: Project) -> Judgement | Non
 def _found_among(site: Site, fn: FunctionFact, param: str, project: Project) -> Judgement | None:
     """`members = list_members(tenant_id)`, then the caller found among them, raising
     otherwise: the read `fn` returns, pinned to a tenant by `param`, has a row of the
-    caller's, so what the site passed is a tenant the caller belongs to."""
-    from orgscope_lint.analysis.dependency_checks import returned_read_checked
+    caller's, so what the site passed is a tenant the caller belongs to. Only for a
+    function that writes nothing: its writes were made before the caller checked."""
+    from orgscope_lint.analysis.dependency_checks import (
+        returned_read_checked,
+        writes_nothing_through,
+    )
 
     if returned_read_checked(site.call, fn, param, project) is None:
+        return None
+    if not writes_nothing_through(fn, project):
         return None
     return Judgement(Proof.VERIFIED, checks=(Check(site, site.call.span, after=True),))
 

@@ -335,7 +335,9 @@ class PathChecks:
         ref = f"q{index}"
         self._mark_ownership_checked(ref)
         for name in membership.spelled_from(pinned, env.vars) & env.vars.keys():
-            env.vars[name] = replace(env.vars[name], origin=f"verified:{ref}")
+            origin = env.vars[name].origin
+            if origin is None or origin.startswith("request"):
+                env.vars[name] = replace(env.vars[name], origin=f"verified:{ref}")
         if self._function is None or not self._function.exits:
             for name in pinned:
                 self._reads_of_tenant_checked((name,), index)
