@@ -28,6 +28,7 @@ from orgscope_lint.analysis import (
     origins,
     retention,
     task_queues,
+    thread_pools,
 )
 from orgscope_lint.analysis import values as V
 from orgscope_lint.analysis.constructor_fields import Fields
@@ -765,9 +766,15 @@ class ModuleInterpreter(Definitions, PathChecks):
 
     # ---------------------------------------------------------------- calls
 
-    def _ev_call(self, node: cst.Call, env: Env) -> Value:
+    def _ev_call(self, node: cst.Call, env: Env, placed: cst.Call | None = None) -> Value:
+        """`placed`: the call in the source that makes this one (a thread pool's), whose
+        position it takes."""
         func = node.func
         called = dotted_name(func)
+        if placed is None:
+            handed = self._run_in_thread(node, env)
+            if handed is not None:
+                return self._ev_in_thread(node, handed, env)
         if called in _GATHER and "asyncio" not in env.vars:
             return self._ev_gather(node, env)
         if execution_context.creates_variable(called):
@@ -775,10 +782,12 @@ class ModuleInterpreter(Definitions, PathChecks):
         if called in _CASTS and called.split(".")[0] not in env.vars and len(node.args) == 2:
             return self.ev(node.args[1].value, env)  # `cast(Dict, row)` is the row itself
         if isinstance(func, cst.Attribute):
-            return self._ev_method_call(node, func, env)
+            return self._ev_method_call(node, func, env, placed)
         name = called
-        key = call_key_parts(name, "", first_arg_key(node))
-        site = (key, self._rank(key, node)) if name else None
+        site = self._site(placed) if placed is not None else None
+        if site is None and name:
+            key = call_key_parts(name, "", first_arg_key(node))
+            site = (key, self._rank(key, node))
         if not isinstance(func, cst.Name):
             self.ev(func, env)
         args = self._ev_args(node, env)
@@ -873,12 +882,13 @@ class ModuleInterpreter(Definitions, PathChecks):
             self._is_org_param(name) and value.kind != V.NONE for name, value in env.vars.items()
         )
 
-    def _ev_method_call(self, node: cst.Call, func: cst.Attribute, env: Env) -> Value:
+    def _ev_method_call(
+        self, node: cst.Call, func: cst.Attribute, env: Env, placed: cst.Call | None = None
+    ) -> Value:
         name = func.attr.value
         receiver_text = dotted_name(func.value)
         # Ranked before the arguments are walked: calls nested in them come later in source.
-        key = call_key_parts(name, receiver_text, first_arg_key(node))
-        site = (key, self._rank(key, node))
+        site = self._site(placed or node)
         receiver = self.ev(func.value, env)
         enqueue = task_queues.enqueue_of(name, receiver_text, _first_positional(node))
         if enqueue is not None and enqueue.task in env.vars:
@@ -938,6 +948,44 @@ class ModuleInterpreter(Definitions, PathChecks):
         ran = self._closure_result(node)
         result = ran if ran is not None else self._plain_method(name, receiver, args)
         return replace(result, call=recorded) if recorded is not None else result
+
+    def _site(self, node: cst.Call) -> tuple:
+        """Where a call of the source stands: its key in the position index, and its rank
+        among the calls with that key."""
+        func = node.func
+        if isinstance(func, cst.Attribute):
+            key = call_key_parts(func.attr.value, dotted_name(func.value), first_arg_key(node))
+        else:
+            key = call_key_parts(dotted_name(func), "", first_arg_key(node))
+        return (key, self._rank(key, node))
+
+    def _run_in_thread(self, node: cst.Call, env: Env) -> cst.Call | None:
+        """`run_in_threadpool(f, a, b=c)` as the call it makes, `f(a, b=c)`
+        (`thread_pools`); None for any other call."""
+        func = node.func
+        if isinstance(func, cst.Attribute):
+            name, receiver = func.attr.value, dotted_name(func.value)
+        else:
+            name, receiver = dotted_name(func), ""
+        position = thread_pools.function_position(name, receiver)
+        if position is None or (not receiver and name in env.vars):
+            return None  # not a dispatcher, or a local function that shadows its name
+        before = node.args[: position + 1]
+        if len(before) <= position or any(arg.keyword or arg.star for arg in before):
+            return None
+        target = before[position].value
+        if not isinstance(target, (cst.Name, cst.Attribute)):
+            return None  # `partial(f, a)`, a lambda: what it calls is not named here
+        return cst.Call(func=target, args=node.args[position + 1 :])
+
+    def _ev_in_thread(self, wrapper: cst.Call, call: cst.Call, env: Env) -> Value:
+        """The call a thread pool makes, at the pool's own place in the source: a test of
+        the pool's result (`if not await run_in_threadpool(check, ...)`) tests its."""
+        value = self._ev_call(call, env, placed=wrapper)
+        for table in (self._call_index, self._call_rows):
+            if id(call) in table:
+                table[id(wrapper)] = table[id(call)]  # type: ignore[index]
+        return value
 
     def _mark_handed(self, node: cst.Call, index: int, env: Env, kind: str = "") -> None:
         """Names this call was handed are checked by it once it returns, if the function

@@ -21,8 +21,10 @@ import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 
+from orgscope_lint.analysis import thread_pools
 from orgscope_lint.analysis.constructions import constructs, to_follow
 from orgscope_lint.analysis.constructor_fields import Fields, field_origin
+from orgscope_lint.analysis.positions import ast_dotted
 from orgscope_lint.analysis.slicing import may_be_project_call
 from orgscope_lint.analysis.task_queues import Enqueue, enqueue_of
 from orgscope_lint.facts import ArgFact, CallFact, FunctionFact
@@ -167,6 +169,7 @@ def _call(
     fields: dict[str, str],
 ) -> None:
     """`fields`: the constructor fields of the class of which `function` is a method."""
+    node = _run_in_thread(node, params) or node
     enqueue = _enqueue(node, params)
     handed = enqueue.task if enqueue is not None else None
     for value in (*node.args, *(k.value for k in node.keywords)):
@@ -199,6 +202,28 @@ def _call(
             _record(node, func.id, slots, starred, function, params, lines, found, fields=fields)
         else:
             found.unseen.add(func.id)  # constructed with what no proof can follow
+
+
+def _run_in_thread(node: ast.Call, params: tuple[str, ...]) -> ast.Call | None:
+    """`run_in_threadpool(f, a)` as the call it makes, `f(a)`, where the pool's call
+    stands (`thread_pools`)."""
+    func = node.func
+    if isinstance(func, ast.Attribute):
+        name, receiver = func.attr, ast_dotted(func.value)
+    elif isinstance(func, ast.Name):
+        name, receiver = func.id, ""
+    else:
+        return None
+    position = thread_pools.function_position(name, receiver)
+    if position is None or (not receiver and name in params) or len(node.args) <= position:
+        return None
+    if any(isinstance(arg, ast.Starred) for arg in node.args[: position + 1]):
+        return None
+    target = node.args[position]
+    if not isinstance(target, (ast.Name, ast.Attribute)):
+        return None
+    made = ast.Call(func=target, args=node.args[position + 1 :], keywords=node.keywords)
+    return ast.copy_location(made, node)
 
 
 def _slots(node: ast.Call) -> tuple[list[tuple[str, ast.expr]], bool]:
