@@ -151,6 +151,24 @@ def test_an_api_key_from_the_body_is_not_presented_credentials() -> None:
     )
 
 
+def test_a_secret_a_caller_hands_the_helper_finds_its_own_row() -> None:
+    assert own_identity(
+        """
+        def org_for_secret(secret):
+            return db.select("org_secrets", {"webhook_secret": secret})
+        """
+    )
+
+
+def test_a_flag_named_for_secrets_is_no_secret() -> None:
+    assert not own_identity(
+        """
+        def secret_documents(flag):
+            return db.select("documents", {"is_secret": flag})
+        """
+    )
+
+
 @pytest.mark.parametrize(
     ("column", "expected"),
     [

@@ -194,12 +194,25 @@ def _presented_token(fact: KeyFact) -> bool:
 
 
 def _is_credential_column(column: str) -> bool:
-    return column in _CREDENTIAL_COLUMNS or column.endswith("_api_key")
+    """`api_key`, `stripe_api_key`, and a stored secret matched as such: `secret`,
+    `webhook_secret` (an organization's shared secret for its webhooks)."""
+    if column.startswith(("is_", "has_")):
+        return False  # `is_secret`: a flag, not the secret
+    return (
+        column in _CREDENTIAL_COLUMNS
+        or column.endswith(("_api_key", "_secret"))
+        or column == "secret"
+    )
 
 
 def _presented_credential(fact: KeyFact) -> bool:
+    """Matched by equality to a credential the request presents (a header, a cookie),
+    or to one a caller hands the function (`def org_for_secret(secret)`), as a link's
+    token is: finding a row needs the secret itself."""
+    if not fact.always or fact.empty or fact.maybe_empty or fact.row:
+        return False
     origin = fact.origin or ""
-    return fact.always and not fact.empty and origin.startswith(_CREDENTIALS_TRAVEL_IN)
+    return origin.startswith(_CREDENTIALS_TRAVEL_IN) or (fact.origin is None and bool(fact.params))
 
 
 def _authenticated(
