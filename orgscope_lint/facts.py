@@ -55,6 +55,9 @@ class KeyFact:
     column: str | None = None  # the field of that row it is (`row["building_id"]`)
     # Calls of its function it was handed before, that returned: "line:column:slot".
     checked: tuple[str, ...] = ()
+    # Read from what a project call returned: that call's index among the file's calls
+    # (`link["id"]` of `link = load_link(token)`), for the read the callee returns.
+    call: int | None = None
 
 
 @dataclass(frozen=True)

@@ -37,6 +37,7 @@ from orgscope_lint.facts import (
 from orgscope_lint.findings import Related
 from orgscope_lint.per_user_tables import per_user_table
 from orgscope_lint.project import Project
+from orgscope_lint.returned_rows import from_returned_row
 from orgscope_lint.rls.model import Location
 from orgscope_lint.untagged_tables import untagged_table
 
@@ -309,6 +310,8 @@ def _absent_key_verdict(query: Query, facts: FileFacts, project: Project) -> Ver
         return Verdict.SCOPED
     if follows(query, facts, project) is not None:
         return Verdict.FOLLOWS
+    if from_returned_row(query, facts, project):
+        return Verdict.SCOPED  # the id of a row a scoped read elsewhere returned here
     if _verified_by_lookup(query, facts, project):
         return Verdict.SCOPED
     if dependency_checks.query_check(query, facts.function(query.function), project, facts.path):

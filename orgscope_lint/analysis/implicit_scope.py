@@ -22,6 +22,7 @@ from orgscope_lint.analysis import (
 from orgscope_lint.facts import FileFacts, KeyState, Query, ShapeKind
 from orgscope_lint.findings import Related, Span
 from orgscope_lint.project import Project
+from orgscope_lint.returned_rows import returned_read
 from orgscope_lint.tenancy import (
     Verdict,
     checked_after_fetch,
@@ -39,7 +40,8 @@ from orgscope_lint.tenancy import (
 
 @dataclass(frozen=True)
 class Reliance:
-    # "check" | "row" | "ownership" | "helper" | "callers" | "dependency" | "context"
+    # "check" | "row" | "returned" | "ownership" | "helper" | "callers" | "dependency" |
+    # "context"
     kind: str
     ref: str | None  # the lookup relied on: "q3" = queries[3], "h1" = helper_calls[1]
     span: Span | None  # where that lookup is
@@ -70,6 +72,8 @@ class Reliance:
             return f"relies on the check{where}"
         if self.kind == "row":
             return f"relies on the scoped query{where} whose row it uses"
+        if self.kind == "returned":
+            return f"relies on the scoped query whose row `{self.helper}()` returns{where}"
         return "relies on the ownership check after it"
 
     def _callers(self) -> str:
@@ -124,7 +128,8 @@ def reliance(query: Query, facts: FileFacts, project: Project) -> Reliance | Non
         ref = verifying_lookup(query, facts, project)
         if ref is None:
             return (
-                _dependency(query, facts, project)
+                _returned(query, facts, project)
+                or _dependency(query, facts, project)
                 or _from_context(query)
                 or _callers(query, facts, project)
             )
@@ -141,6 +146,15 @@ def reliance(query: Query, facts: FileFacts, project: Project) -> Reliance | Non
             return None
         return Reliance("row", ref, _span(ref, facts))
     return None
+
+
+def _returned(query: Query, facts: FileFacts, project: Project) -> Reliance | None:
+    """Pinned by a value of the row a project function's scoped read returned; none for
+    a row found by a secret the caller presented (no tenant key to add)."""
+    found = returned_read(query, facts, project)
+    if found is None or identity.found_by_secret(found.read):
+        return None
+    return Reliance("returned", None, found.call.span, helper=found.function.name)
 
 
 def _untagged(query: Query, key: str, facts: FileFacts, project: Project) -> Reliance | None:

@@ -47,6 +47,7 @@ class Entry:
     )
     column: str | None = None  # see Value.column
     checked: frozenset[str] = frozenset()  # see Value.checked
+    call: int | None = None  # see Value.call: what a project call returned
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,6 +154,7 @@ def entry_for(value: Value) -> Entry:
         row=value.row,
         column=value.column,
         checked=value.checked,
+        call=value.call,
     )
 
 
@@ -343,6 +345,7 @@ def _join_entries(ea: Entry, eb: Entry, cond_a: Label, cond_b: Label) -> Entry:
         row=ea.row if ea.row == eb.row else None,
         column=ea.column if (ea.row, ea.column) == (eb.row, eb.column) else None,
         checked=ea.checked & eb.checked,
+        call=ea.call if ea.call == eb.call else None,
     )
 
 
@@ -370,6 +373,7 @@ def to_shape(value: Value | None) -> Shape:
             row=entry.row,
             column=entry.column,
             checked=tuple(sorted(entry.checked)),
+            call=entry.call,
         )
         for key, entry in sorted(value.entries.items())
     )
