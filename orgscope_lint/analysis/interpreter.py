@@ -132,6 +132,9 @@ class ModuleInterpreter(Definitions, PathChecks):
         # Nested functions that return a read's rows, by qualified name: what calling
         # them, or handing them to a wrapper that runs them (`retry(op)`), gives back.
         self._closure_rows: dict[str, Value] = {}
+        # What a lambda of no parameters gives back, by node: a wrapper handed one
+        # (`with_retry(lambda: db.table(...).execute())()`) gives back the same.
+        self._lambda_results: dict[int, Value] = {}
         # Module-level functions of this module that never return
         # (`def not_found(): raise HTTPException(404)`): a call of one ends the path.
         self._raisers = raisers
@@ -646,9 +649,11 @@ class ModuleInterpreter(Definitions, PathChecks):
         self.scope = Scope("function", parent=saved, bindings=set(params))
         inner = Env({k: v for k, v in env.vars.items() if k not in params})
         try:
-            self.ev(node.body, inner)
+            result = self.ev(node.body, inner)
         finally:
             self.scope = saved
+        if not params:
+            self._lambda_results[id(node)] = result
         return V.TOP
 
     def _ev_attribute(self, node: cst.Attribute, env: Env) -> Value:
@@ -788,9 +793,10 @@ class ModuleInterpreter(Definitions, PathChecks):
         if site is None and name:
             key = call_key_parts(name, "", first_arg_key(node))
             site = (key, self._rank(key, node))
-        if not isinstance(func, cst.Name):
-            self.ev(func, env)
+        called_value = self.ev(func, env) if not isinstance(func, cst.Name) else None
         args = self._ev_args(node, env)
+        if isinstance(func, cst.Call) and self._lambda_handed(func) is not None:
+            return called_value or V.TOP  # `with_retry(lambda: ...)()`: what the lambda gave
         recorded = None
         if site is not None and isinstance(func, cst.Name) and name not in env.vars:
             recorded = self._record_call(name, "", None, args, site)
@@ -835,6 +841,9 @@ class ModuleInterpreter(Definitions, PathChecks):
         ran = self._closure_result(node)
         if ran is not None:
             return replace(ran, call=recorded)
+        ran = self._lambda_handed(node)
+        if ran is not None:  # the call inside the lambda, if any, is what gave it back
+            return ran if ran.call is not None else replace(ran, call=recorded)
         short = name.rsplit(".", 1)[-1]
         if short[:1].isupper():
             # An instance: its methods may be helpers; built from a row's tenant field, a
@@ -1028,6 +1037,15 @@ class ModuleInterpreter(Definitions, PathChecks):
             f"{here}.{name.value}" for name in names if isinstance(name, cst.Name)
         } & self._closure_rows.keys()
         return self._closure_rows[found.pop()] if len(found) == 1 else None
+
+    def _lambda_handed(self, node: cst.Call) -> Value | None:
+        """`retry(lambda: db.table(...).execute())`: what the one lambda of no parameters
+        it is handed gave back (a wrapper runs it and returns its result, or returns a
+        function that does: `with_retry(lambda: ...)()`)."""
+        lambdas = [arg.value for arg in node.args if isinstance(arg.value, cst.Lambda)]
+        if len(lambdas) != 1 or len(node.args) != 1:
+            return None
+        return self._lambda_results.get(id(lambdas[0]))
 
     def _record_call(
         self,
