@@ -296,6 +296,8 @@ class ArgFact:
     # (`request.conversation_id` found by a scoped lookup, then `process(request)`): each
     # field with that lookup (its reference, "verified:q3", until `with_lookups`).
     checked_fields: tuple[tuple[str, Query | HelperCall | str], ...] = ()
+    # A string literal's text (`table="cases"`): the table a check is told by name.
+    text: str | None = None
 
 
 @dataclass(frozen=True)

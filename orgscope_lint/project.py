@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from orgscope_lint import imports
 from orgscope_lint.analysis import fresh_values
+from orgscope_lint.analysis.builder_api import TABLE_PARAM
 from orgscope_lint.config import Config
 from orgscope_lint.facts import (
     CallFact,
@@ -136,6 +137,8 @@ class Project:
             return found.key
         if table in self.config.global_tables or not self.assume_all:
             return None
+        if table.startswith(TABLE_PARAM):
+            return None  # the table a caller names: judged where it is named
         return self.inferred_key.key if self.inferred_key else self.config.tenant_key
 
     def referenced(self, table: str, column: str) -> str | None:
@@ -393,6 +396,8 @@ class Project:
         uses: dict[str, list[tuple[str, int]]] = {}
         for file_facts in facts:
             for table, line in file_facts.keyed_tables:
+                if table.startswith(TABLE_PARAM):
+                    continue  # a table its callers name: none in particular
                 if table not in self.tables and table not in self.config.global_tables:
                     uses.setdefault(table, []).append((file_facts.path, line))
         for table, where in uses.items():

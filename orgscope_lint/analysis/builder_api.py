@@ -42,6 +42,12 @@ _LOOSE_FILTERS = frozenset(
 _OPAQUE_FILTERS = frozenset({"or_", "and_"})
 
 
+# A table the caller names: `client.table(table)` with `table` a parameter of the
+# function, spelled "?table". No tenant table: judged where a call names it
+# (`dependency_checks`, a check told the table by name).
+TABLE_PARAM = "?"
+
+
 def start(table: str, site: tuple) -> Value:
     """`site` is the `.table(` call's position key and rank: ((name, receiver, arg), rank)."""
     return Value(kind=V.BUILDER, text=table, site=site)

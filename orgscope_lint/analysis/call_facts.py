@@ -62,7 +62,7 @@ def _provenance(slot: str, value: Value, org_params: frozenset[str]) -> ArgFact:
     if value.row and not (origin or "").startswith("verified:"):
         return ArgFact(slot, f"row:{value.row}")
     if value.kind in (V.STR, V.NONE):
-        return ArgFact(slot, "literal")
+        return ArgFact(slot, "literal", text=value.text if value.kind == V.STR else None)
     return ArgFact(slot, None, tuple(sorted(value.params)))
 
 

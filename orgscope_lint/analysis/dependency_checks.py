@@ -19,9 +19,10 @@ verifying call made by a dependency counts wherever it stands in that dependency
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from orgscope_lint.analysis import identity
+from orgscope_lint.analysis.builder_api import TABLE_PARAM
 from orgscope_lint.facts import ArgFact, CallFact, FunctionFact, HelperCall, Query
 from orgscope_lint.findings import Span
 from orgscope_lint.project import Project
@@ -117,6 +118,30 @@ def _checked_here(fn: FunctionFact, path: str, param: str, project: Project) -> 
     if lookup is None:  # no lookup to name: the function is where it is checked
         return path, fn.span, None
     return path, lookup.span, lookup.table if isinstance(lookup, Query) else None
+
+
+def _checked_in_named_table(
+    call: CallFact, callee: FunctionFact, param: str, project: Project
+) -> _Found | None:
+    """`validate_fk_in_org(client, table="cases", fk_id=case_id, org_id=org)`: a check
+    whose lookup reads the table its caller names (`client.table(table)`), scoped as
+    that lookup is on the table this call names with a string literal."""
+    from orgscope_lint.analysis.caller_proof import argument
+
+    facts = [v for v in callee.verifies if v.slot == param]
+    found: _Found | None = None
+    for fact in facts:
+        lookup = fact.lookup
+        if not isinstance(lookup, Query) or not lookup.table.startswith(TABLE_PARAM):
+            return None
+        named = argument(call, callee, lookup.table.removeprefix(TABLE_PARAM))
+        if named is None or named.origin != "literal" or not named.text:
+            return None
+        lookup = replace(lookup, table=named.text)
+        if not _scoped(lookup, project):
+            return None
+        found = (project.path_of(callee) or "", lookup.span, lookup.table)
+    return found
 
 
 def _scoped(lookup: Query | HelperCall | None, project: Project) -> bool:
@@ -283,7 +308,9 @@ def called_check(
             if told_who and not _told_who(call, callee, param, project):
                 continue
             return DependencyCheck(callee.name, param, path, call.span, None, call.span.line)
-        found = _verified(callee, callee_path, param, project, 0)
+        found = _verified(callee, callee_path, param, project, 0) or _checked_in_named_table(
+            call, callee, param, project
+        )
         if found is not None:
             return DependencyCheck(callee.name, param, *found, called_at=call.span.line)
         read = returned_read_checked(call, callee, param, project)

@@ -943,6 +943,8 @@ class ModuleInterpreter(Definitions, PathChecks):
             return execution_context.CONTEXT_VALUE  # `structlog.contextvars.get_contextvars()`
         if name in builder_api.STARTS and _named_table(args):
             return builder_api.start(args.positional[0].text or "", site)
+        if name in builder_api.STARTS and self._table_param(args) is not None:
+            return builder_api.start(builder_api.TABLE_PARAM + self._table_param(args), site)
         if identity.verifies_token(f"{receiver_text}.{name}") and args.positional:
             return Value(origin="principal")  # `jwt.decode(token, key)`: the verified subject
         if identity.looks_up_account(f"{receiver_text}.{name}") and _given_principal(args):
@@ -1037,6 +1039,17 @@ class ModuleInterpreter(Definitions, PathChecks):
             f"{here}.{name.value}" for name in names if isinstance(name, cst.Name)
         } & self._closure_rows.keys()
         return self._closure_rows[found.pop()] if len(found) == 1 else None
+
+    def _table_param(self, args: CallArgs) -> str | None:
+        """`client.table(table)`, `table` this function's parameter as given: the table
+        its callers name."""
+        if len(args.positional) != 1 or args.keywords or self._function is None:
+            return None
+        value = args.positional[0]
+        param = next(iter(value.params)) if len(value.params) == 1 else None
+        if param not in self._function.params or not V.as_given(value):
+            return None
+        return param
 
     def _lambda_handed(self, node: cst.Call) -> Value | None:
         """`retry(lambda: db.table(...).execute())`: what the one lambda of no parameters

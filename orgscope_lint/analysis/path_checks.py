@@ -153,6 +153,9 @@ class PathChecks:
     ) -> None:
         """Record what `test` being `truth` proves on this path. Only a `settled` test
         (the other outcome returned or raised) counts as an ownership check of a row."""
+        if truth and _empty_literal(test):
+            env.dead = True  # `rows or []` true through its `[]`: no such path
+            return
         facts = list(guards.established(test, truth))
         if self._platform_facts(facts, env):
             env.dead = True  # only platform staff go on here: no tenant caller's path
@@ -478,6 +481,12 @@ class PathChecks:
                 if settled:
                     self._verify_member_of_row(row)
             return
+        inline = self._rows_tested_inline(node)  # `if not (q.execute().data or []): raise`
+        if inline is not None:
+            self._verify_pinned(inline, env, found=True)
+            if settled:
+                self._verify_member_of_row(inline)
+            return
         found = row_found(node, env.vars)  # `if not result.data: raise`
         if found is not None and _counts_unasked(node, found):
             return
@@ -500,6 +509,20 @@ class PathChecks:
                 self._verify_pinned(found, env, found=True)
                 if settled:
                     self._verify_member_of_row(found)
+
+    def _rows_tested_inline(self, node: cst.BaseExpression) -> Value | None:
+        """The lookup whose rows a test reads where it runs the query
+        (`q.limit(1).execute().data or []`): the query's result, as if bound to a name."""
+        if isinstance(node, cst.BooleanOperation) and _or_empty(node):
+            node = node.left
+        if not isinstance(node, (cst.Attribute, cst.Subscript)):
+            return None
+        while isinstance(node, (cst.Attribute, cst.Subscript)):
+            node = node.value
+        if isinstance(node, cst.Await):
+            node = node.expression
+        row = self._call_rows.get(id(node)) if isinstance(node, cst.Call) else None
+        return row if row is not None and row.kind == V.ROW and row.row else None
 
     def _principal_answered(self, node: cst.Call, env: Env, settled: bool) -> None:
         """`if not user_profile.has_role("org_admin", str(org_id)): raise`: a method of

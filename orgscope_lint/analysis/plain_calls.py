@@ -300,7 +300,7 @@ def _arg(slot: str, value: ast.expr, params: tuple[str, ...], fields: dict[str, 
     if isinstance(value, ast.Name) and value.id in params:
         return ArgFact(slot, None, (value.id,))
     if isinstance(value, ast.Constant):
-        return ArgFact(slot, "literal")
+        return ArgFact(slot, "literal", text=value.value if isinstance(value.value, str) else None)
     field = _param_field(value, params)
     if field is not None:  # `request.conversation_id`: that field of the parameter
         return ArgFact(slot, None, field[:1], field=field[1])
