@@ -54,3 +54,10 @@ def test_without_migrations_every_table_is_a_tenant_table_but_a_named_one(
     assert result.project.key_for(TABLE_PARAM + "table") is None
     assert TABLE_PARAM + "table" not in result.project.inferred_tables
     assert not result.active
+
+
+def test_the_audit_lists_no_named_table_among_the_tables(tmp_path: Path) -> None:
+    from orgscope_lint.audit.model import build_report
+
+    report = build_report(_run(tmp_path, migrations=True))
+    assert not [t for t in report.tenant_model.other_tables if t.startswith(TABLE_PARAM)]

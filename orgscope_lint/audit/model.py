@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from orgscope_lint import __version__
+from orgscope_lint.analysis.builder_api import TABLE_PARAM
 from orgscope_lint.audit.coverage import classified
 from orgscope_lint.engine import RunResult
 from orgscope_lint.facts import Query
@@ -233,7 +234,13 @@ def _tenant_model(result: RunResult, tenant_queries: list[Query]) -> TenantModel
             for name, link in sorted(project.parents.items())
         )
     )
-    queried = {q.table for facts in result.facts for q in facts.queries}
+    # A table a caller names (`?table`) is a helper's parameter, not a table.
+    queried = {
+        q.table
+        for facts in result.facts
+        for q in facts.queries
+        if not q.table.startswith(TABLE_PARAM)
+    }
     others = sorted(queried - names - set(config.global_tables))
     return TenantModel(
         tenant_key=config.tenant_key,
