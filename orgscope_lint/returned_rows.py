@@ -74,8 +74,19 @@ def _scoped_read_returned(index: int, facts: FileFacts, project: Project) -> Ret
         (q for q in project.queries_of(callee) or () if q.span == callee.returns_query), None
     )
     read_facts = next((f for f in project.file_facts if f.path == path), None)
-    if read is None or read_facts is None:
-        return None
-    if identity.found_by_secret(read) or verdict(read, read_facts, project) is Verdict.SCOPED:
+    if read is None or read_facts is None or id(read) in _JUDGING:
+        return None  # unknown, or a read whose own verdict is being decided (recursion)
+    if identity.found_by_secret(read):
         return Returned(read, call, callee)
-    return None
+    _JUDGING.add(id(read))
+    try:
+        scoped = verdict(read, read_facts, project) is Verdict.SCOPED
+    finally:
+        _JUDGING.discard(id(read))
+    return Returned(read, call, callee) if scoped else None
+
+
+# The reads whose verdict is being decided on the way here: helpers that call each
+# other (`f` returns a read by what `g` returned, `g` one by what `f` returned) prove
+# nothing through each other.
+_JUDGING: set[int] = set()

@@ -103,3 +103,33 @@ def test_a_value_from_elsewhere_is_not_the_rows(tmp_path: Path) -> None:
     )
     query, facts = _update(result)
     assert not from_returned_row(query, facts, result.project)
+
+
+def test_helpers_that_return_each_others_rows_prove_nothing_and_end(tmp_path: Path) -> None:
+    """`f` reads by what `g` returned and `g` by what `f` returned: the verdict of one
+    asks for the other's, which must not ask back for ever."""
+    _run(  # the project, then the two helpers added and the route made to use them
+        tmp_path,
+        'row = ping(value)\nsb.table("links").update({"used": True}).eq("id", row["id"]).execute()',
+    )
+    (tmp_path / "app" / "cycle.py").write_text(
+        "from app.db import sb\n\n"
+        "def ping(x):\n"
+        "    r = pong(x)\n"
+        '    return sb.table("links").select("*").eq("id", r["id"]).execute().data[0]\n\n'
+        "def pong(x):\n"
+        "    r = ping(x)\n"
+        '    return sb.table("links").select("*").eq("id", r["id"]).execute().data[0]\n',
+        encoding="utf-8",
+    )
+    routes = tmp_path / "app" / "routes.py"
+    routes.write_text(
+        routes.read_text(encoding="utf-8").replace(
+            "from app.db import sb\n", "from app.cycle import ping\nfrom app.db import sb\n", 1
+        ),
+        encoding="utf-8",
+    )
+    result = run([tmp_path], load_config(start=tmp_path), cwd=tmp_path, jobs=1, use_cache=False)
+    assert not [f for f in result.findings if f.code == "ORG000"]
+    query, facts = _update(result)
+    assert not from_returned_row(query, facts, result.project)
