@@ -128,6 +128,10 @@ class Project:
     _identity_params: dict[int, frozenset[str]] = field(default_factory=dict)
     _made: dict[str, str] | None = None
     _queries_of: dict[tuple[str, str], list[Query]] | None = None
+    _facts_of: dict[str, FileFacts] | None = None
+    # The reads whose verdict `returned_rows` is deciding: helpers returning each other's
+    # rows prove nothing through each other.
+    returned_judging: set[int] = field(default_factory=set)
     _nested: dict[tuple[str, str], list[FunctionFact]] | None = None
 
     def key_for(self, table: str) -> str | None:
@@ -467,6 +471,12 @@ class Project:
                     key = (facts.path, query.function or "")
                     self._queries_of.setdefault(key, []).append(query)
         return self._queries_of.get((path, fn.qualname), [])
+
+    def facts_of(self, path: str) -> FileFacts | None:
+        """The facts of file `path` (as shown), when it was analysed."""
+        if self._facts_of is None:
+            self._facts_of = {facts.path: facts for facts in self.file_facts}
+        return self._facts_of.get(path)
 
     def path_of(self, fn: FunctionFact) -> str | None:
         if self._paths is None:

@@ -73,20 +73,15 @@ def _scoped_read_returned(index: int, facts: FileFacts, project: Project) -> Ret
     read = next(
         (q for q in project.queries_of(callee) or () if q.span == callee.returns_query), None
     )
-    read_facts = next((f for f in project.file_facts if f.path == path), None)
-    if read is None or read_facts is None or id(read) in _JUDGING:
+    read_facts = project.facts_of(path) if path is not None else None
+    judging = project.returned_judging
+    if read is None or read_facts is None or id(read) in judging:
         return None  # unknown, or a read whose own verdict is being decided (recursion)
     if identity.found_by_secret(read):
         return Returned(read, call, callee)
-    _JUDGING.add(id(read))
+    judging.add(id(read))
     try:
         scoped = verdict(read, read_facts, project) is Verdict.SCOPED
     finally:
-        _JUDGING.discard(id(read))
+        judging.discard(id(read))
     return Returned(read, call, callee) if scoped else None
-
-
-# The reads whose verdict is being decided on the way here: helpers that call each
-# other (`f` returns a read by what `g` returned, `g` one by what `f` returned) prove
-# nothing through each other.
-_JUDGING: set[int] = set()

@@ -943,8 +943,9 @@ class ModuleInterpreter(Definitions, PathChecks):
             return execution_context.CONTEXT_VALUE  # `structlog.contextvars.get_contextvars()`
         if name in builder_api.STARTS and _named_table(args):
             return builder_api.start(args.positional[0].text or "", site)
-        if name in builder_api.STARTS and self._table_param(args) is not None:
-            return builder_api.start(builder_api.TABLE_PARAM + self._table_param(args), site)
+        named_by = self._table_param(args) if name in builder_api.STARTS else None
+        if named_by is not None:  # `client.table(table)`: the table the callers name
+            return builder_api.start(builder_api.TABLE_PARAM + named_by, site)
         if identity.verifies_token(f"{receiver_text}.{name}") and args.positional:
             return Value(origin="principal")  # `jwt.decode(token, key)`: the verified subject
         if identity.looks_up_account(f"{receiver_text}.{name}") and _given_principal(args):
